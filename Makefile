@@ -1,0 +1,94 @@
+# bullwatch: one non-recursive Makefile.
+#   make                 build build/bullwatch
+#   make test            unit + integration tests (real redis-server, real BullMQ)
+#   make check           unit tests only (Check)
+#   make demo            throwaway redis + real BullMQ workload + agent + live view
+#   make deps            install missing Debian packages (root) or print what to install
+#   make SANITIZER=address,undefined test    the same under ASan/UBSan
+#   make WERROR=1        warnings are errors (CI)
+
+CC       ?= cc
+BUILD    ?= build
+V        ?= 0
+WERROR   ?= 0
+SANITIZER ?=
+
+PKGS     := hiredis libcurl libcjson sqlite3
+CSTD     := -std=c11 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wwrite-strings -Wformat=2 -Wvla -Wundef -Wno-format-nonliteral
+OPT      ?= -O2 -g
+CFLAGS_ALL := $(CSTD) $(WARN) $(OPT) -MMD -MP -Iagent -I$(BUILD)
+LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lhiredis -lcurl -lcjson -lsqlite3) -lm
+ifeq ($(WERROR),1)
+CFLAGS_ALL += -Werror
+endif
+ifneq ($(SANITIZER),)
+CFLAGS_ALL += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS    += -fsanitize=$(SANITIZER)
+endif
+CFLAGS_ALL += $(CFLAGS)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CORE_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c)) $(wildcard alerts/*.c)
+CORE_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC)) $(BUILD)/sql_embed.o
+MAIN_OBJ := $(BUILD)/agent/main.o
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRC))
+SQL_FILES := $(sort $(wildcard sql/schema/*.sql) $(wildcard sql/stmt/*.sql) $(wildcard sql/queries/*.sql))
+
+.PHONY: all check test test-unit test-it demo deps clean bench
+all: $(BUILD)/bullwatch
+
+$(BUILD)/bullwatch: $(MAIN_OBJ) $(BUILD)/libcore.a
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/libcore.a: $(CORE_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/sql_embed.c: $(SQL_FILES) scripts/embed_sql.sh Makefile
+	@mkdir -p $(BUILD)
+	@echo "  EMBED   $@"
+	$(Q)sh scripts/embed_sql.sh $(SQL_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/sql_embed.o: $(BUILD)/sql_embed.c
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -c -o $@ $<
+
+$(BUILD)/check_bullwatch: $(UNIT_OBJ) $(BUILD)/libcore.a
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+
+check test-unit: $(BUILD)/check_bullwatch
+	$(Q)$(BUILD)/check_bullwatch
+
+# The README's test command. Unit tests, then integration tests against a real
+# redis-server and real BullMQ 5.71.0 and 6.7.0 (tests/package.json).
+test: $(BUILD)/bullwatch $(BUILD)/check_bullwatch
+	$(Q)BUILD=$(BUILD) bash tests/run.sh
+
+test-it: $(BUILD)/bullwatch
+	$(Q)BUILD=$(BUILD) UNIT=0 bash tests/run.sh
+
+demo: $(BUILD)/bullwatch
+	$(Q)BUILD=$(BUILD) bash scripts/demo.sh
+
+deps:
+	$(Q)bash scripts/deps.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,37 @@
+/*
+ * buf: a growable byte buffer, always NUL-terminated. Text built from
+ * untrusted input goes through here (never sprintf into fixed arrays).
+ * A buf with max > 0 stops growing at max bytes and sets `truncated`.
+ */
+#ifndef AGENT_BUF_H
+#define AGENT_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    size_t max; /* 0 = unbounded */
+    bool truncated;
+};
+
+void buf_init(struct buf *b, size_t max);
+void buf_release(struct buf *b);
+void buf_reset(struct buf *b);
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_adds(struct buf *b, const char *s);
+void buf_addc(struct buf *b, char c);
+void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append s (n bytes) with control bytes, backslash, quotes, DEL and invalid
+ * UTF-8 escaped as \xNN / \n / \t, so the result is safe for a terminal or
+ * log line. */
+void buf_add_escaped(struct buf *b, const char *s, size_t n);
+/* Append s as a JSON string literal, quotes included. Invalid UTF-8 bytes
+ * become U+FFFD. */
+void buf_add_json_str(struct buf *b, const char *s, size_t n);
+/* Give up the data; caller frees with free(). The buf is left empty. */
+char *buf_detach(struct buf *b, size_t *len);
+
+#endif

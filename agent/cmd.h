@@ -1,0 +1,29 @@
+/*
+ * cmd: the subcommands of build/bullwatch. Each returns the process exit
+ * code: 0 ok, 1 runtime failure, 2 usage or configuration error,
+ * 3 partly done.
+ */
+#ifndef AGENT_CMD_H
+#define AGENT_CMD_H
+
+#include "config.h"
+
+#define EXIT_OK 0
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+#define EXIT_PARTIAL 3
+
+int cmd_agent(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_check_config(int argc, char **argv);
+
+/* Shared option handling: "-c FILE" / "--config FILE" at argv[*i].
+ * Returns 1 when consumed (and advances *i), 0 when not a config option,
+ * -1 on a missing value. */
+int cmd_config_opt(int argc, char **argv, int *i, const char **path);
+/* Load the config chosen by -c / BULLWATCH_CONFIG / ./agent.ini; prints the
+ * error and returns -1 on failure. */
+int cmd_load_config(struct config *cfg, const char *cli_path);
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * cmd_agent: the long-running agent. One thread, one loop:
+ *   reconnect (backoff) -> discover (every discover_every) -> poll depths
+ *   and check gaps (every poll_every) -> XREAD BLOCK (bounded by the next
+ *   timer) -> commit rows + cursors -> repeat.
+ * SIGTERM/SIGINT set a flag; the current batch finishes and commits, then
+ * the agent exits 0. Only bad configuration at start-up makes it exit early.
+ */
+#include "cmd.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ingest.h"
+#include "log.h"
+#include "queues.h"
+#include "rconn.h"
+#include "store.h"
+#include "util.h"
+#include "xmem.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void
+sleep_ms(int64_t ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)((ms % 1000) * 1000000)};
+    nanosleep(&ts, NULL);
+}
+
+static void
+write_depths(struct store *st, const struct config *cfg, const struct queue_list *l,
+             const struct queue_depth *d, int64_t now)
+{
+    if (store_begin(st) != 0)
+        return;
+    for (int i = 0; i < l->n; i++) {
+        if (!d[i].ok)
+            continue;
+        for (int pass = 0; pass < 2; pass++) {
+            sqlite3_stmt *s = store_stmt(st, pass ? "stmt/sample_upsert" : "stmt/depth_upsert");
+            store_bind_str(s, ":endpoint", cfg->endpoint_name);
+            store_bind_str(s, ":queue", l->names[i]);
+            store_bind_int(s, ":now", now);
+            store_bind_int(s, ":minute", now / 60000);
+            store_bind_int(s, ":waiting", d[i].waiting);
+            store_bind_int(s, ":active", d[i].active);
+            store_bind_int(s, ":prioritized", d[i].prioritized);
+            store_bind_int(s, ":delayed", d[i].delayed);
+            store_bind_int(s, ":completed", d[i].completed);
+            store_bind_int(s, ":failed", d[i].failed);
+            store_bind_int(s, ":waiting_children", d[i].waiting_children);
+            store_bind_int(s, ":paused", d[i].paused);
+            if (d[i].workers >= 0)
+                store_bind_int(s, ":workers", d[i].workers);
+            if (d[i].oldest_waiting_ms >= 0)
+                store_bind_int(s, ":oldest_waiting_ms", d[i].oldest_waiting_ms);
+            store_bind_str(s, ":version", d[i].version[0] ? d[i].version : NULL);
+            if (store_exec(st, s, "depths") != 0) {
+                store_rollback(st);
+                return;
+            }
+        }
+    }
+    (void)store_commit(st);
+}
+
+int
+cmd_agent(int argc, char **argv)
+{
+    const char *path = NULL;
+    struct config cfg;
+    char err[512];
+    for (int i = 1; i < argc; i++) {
+        int r = cmd_config_opt(argc, argv, &i, &path);
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r == 0) {
+            fprintf(stderr, "bullwatch agent: unknown option '%s'\n", argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    if (cmd_load_config(&cfg, path) != 0) {
+        config_release(&cfg);
+        return EXIT_USAGE;
+    }
+    if (cfg.http[0])
+        log_warn("[agent] http = %s: the metrics endpoint is not built yet in this version",
+                 cfg.http);
+    struct store *st = store_open(cfg.store_path, false, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "bullwatch agent: %s\n", err);
+        config_release(&cfg);
+        return EXIT_USAGE;
+    }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct rconn *cmd = rconn_new(&cfg.ep, cfg.endpoint_name, "cmd", cfg.connect_timeout_ms);
+    struct rconn *srd = rconn_new(&cfg.ep, cfg.endpoint_name, "stream", cfg.connect_timeout_ms);
+    struct ingest *ing = ingest_new(&cfg, st, cmd);
+    struct queue_list ql = {0};
+    struct queue_depth *depths = NULL;
+    int64_t next_discover = 0, next_poll = 0, next_retention = 0, next_stats = 0;
+    bool policy_checked = false, have_queues = false;
+
+    log_info("bullwatch agent starting: redis %s, prefix '%s', store %s", cfg.endpoint_name,
+             cfg.prefix, cfg.store_path);
+
+    while (!stop_requested) {
+        int64_t now = mono_ms();
+        if (rconn_ensure(cmd) != 0 || rconn_ensure(srd) != 0) {
+            int64_t wait = rconn_retry_in(rconn_is_up(cmd) ? srd : cmd);
+            sleep_ms(wait < 10 ? 10 : wait > 200 ? 200 : wait);
+            continue;
+        }
+        if (!policy_checked) {
+            rconn_check_policy(cmd);
+            policy_checked = true;
+        }
+        if (now >= next_discover) {
+            struct queue_list fresh;
+            if (queues_discover(cmd, &cfg, &fresh) == 0) {
+                queue_list_release(&ql);
+                ql = fresh;
+                ingest_set_queues(ing, &ql);
+                free(depths);
+                depths = xcalloc((size_t)(ql.n ? ql.n : 1), sizeof *depths);
+                if (!have_queues || ql.n == 0)
+                    log_info("discovered %d queue(s) under prefix '%s'", ql.n, cfg.prefix);
+                have_queues = true;
+                next_poll = 0; /* check gaps of new queues right away */
+            }
+            next_discover = now + cfg.discover_every_ms;
+        }
+        if (now >= next_poll && have_queues) {
+            int64_t wall = now_ms();
+            if (ingest_check_gaps(ing) == 0 && queues_poll(cmd, cfg.prefix, &ql, depths, wall) == 0)
+                write_depths(st, &cfg, &ql, depths, wall);
+            next_poll = now + cfg.poll_every_ms;
+        }
+        if (now >= next_retention) {
+            (void)store_run_script(st, "stmt/retention", ":cutoff", now_ms() - cfg.retention_ms);
+            next_retention = now + 3600 * 1000;
+        }
+        if (now >= next_stats) {
+            const struct ingest_stats *s = ingest_stats(ing);
+            if (next_stats)
+                log_info("stats: %d queues, %llu entries, %llu failures recorded (%llu reconciled), "
+                         "%llu malformed, %llu custom, %llu gaps",
+                         ingest_nqueues(ing), (unsigned long long)s->entries,
+                         (unsigned long long)s->failures, (unsigned long long)s->reconciled,
+                         (unsigned long long)s->malformed, (unsigned long long)s->custom,
+                         (unsigned long long)s->gaps);
+            next_stats = now + 60000;
+        }
+        if (stop_requested)
+            break;
+        int64_t block = cfg.block_ms;
+        int64_t until = (next_poll < next_discover ? next_poll : next_discover) - mono_ms();
+        if (until < block)
+            block = until < 10 ? 10 : until;
+        if (ingest_nqueues(ing) == 0) {
+            sleep_ms(block);
+            continue;
+        }
+        if (ingest_read(ing, srd, block) < 0)
+            sleep_ms(50); /* Redis or SQLite trouble: it was logged; retry soon */
+    }
+    const struct ingest_stats *s = ingest_stats(ing);
+    log_info("bullwatch agent stopping: %llu entries read, %llu failures recorded",
+             (unsigned long long)s->entries, (unsigned long long)s->failures);
+    ingest_free(ing);
+    queue_list_release(&ql);
+    free(depths);
+    rconn_free(cmd);
+    rconn_free(srd);
+    store_close(st);
+    config_release(&cfg);
+    return EXIT_OK;
+}

@@ -1,0 +1,68 @@
+/* cmd_common: option helpers shared by the subcommands (see cmd.h) */
+#include "cmd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int
+cmd_config_opt(int argc, char **argv, int *i, const char **path)
+{
+    const char *a = argv[*i];
+    if (strcmp(a, "-c") && strcmp(a, "--config"))
+        return 0;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "bullwatch: %s needs a file name\n", a);
+        return -1;
+    }
+    *path = argv[++*i];
+    return 1;
+}
+
+int
+cmd_load_config(struct config *cfg, const char *cli_path)
+{
+    char err[CONFIG_ERR_LEN];
+    const char *path = config_choose_path(cli_path);
+    if (config_load(cfg, path, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+int
+cmd_check_config(int argc, char **argv)
+{
+    const char *path = NULL;
+    struct config cfg;
+    for (int i = 1; i < argc; i++) {
+        int r = cmd_config_opt(argc, argv, &i, &path);
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r == 0) {
+            fprintf(stderr, "bullwatch check-config: unknown option '%s'\n", argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    if (cmd_load_config(&cfg, path) != 0) {
+        config_release(&cfg);
+        return EXIT_USAGE;
+    }
+    config_print(&cfg, stdout);
+    int rules = 0, sinks = 0;
+    for (int i = 0; i < cfg.nsections; i++) {
+        if (!strcmp(cfg.sections[i].kind, "rule"))
+            rules++;
+        else
+            sinks++;
+    }
+    printf("\n; would watch queues matching '%s' (excluding '%s') under prefix '%s' on %s\n",
+           cfg.include, cfg.exclude, cfg.prefix, cfg.endpoint_name);
+    printf("; %d alert rule(s), %d sink(s) defined: alert evaluation is not built yet in this "
+           "version\n",
+           rules, sinks);
+    if (cfg.http[0])
+        printf("; [agent] http is set but not served by this version\n");
+    config_release(&cfg);
+    return EXIT_OK;
+}

@@ -1,0 +1,257 @@
+/*
+ * cmd_status: one shot. Live depths from Redis for every discovered queue,
+ * dead jobs recorded in the last hour and agent lag (stored cursor vs the
+ * stream's newest entry) from the audit store when there is one.
+ */
+#include "cmd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bmq.h"
+#include "buf.h"
+#include "log.h"
+#include "queues.h"
+#include "rconn.h"
+#include "store.h"
+#include "util.h"
+#include "xmem.h"
+
+struct qextra {
+    char last_id[48];
+    char cursor[48];
+    bool has_cursor;
+    int64_t dead_1h; /* -1 unknown */
+    int64_t lag_ms;  /* -1 unknown */
+};
+
+static void
+print_json(const struct config *cfg, const struct queue_list *l, const struct queue_depth *d,
+           const struct qextra *x, bool have_store, int64_t now)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    buf_addf(&b, "{\"endpoint\":");
+    buf_add_json_str(&b, cfg->endpoint_name, strlen(cfg->endpoint_name));
+    buf_addf(&b, ",\"prefix\":");
+    buf_add_json_str(&b, cfg->prefix, strlen(cfg->prefix));
+    buf_addf(&b, ",\"time\":%lld,\"store\":%s,\"queues\":[", (long long)now,
+             have_store ? "true" : "false");
+    for (int i = 0; i < l->n; i++) {
+        const struct queue_depth *q = &d[i];
+        if (i)
+            buf_addc(&b, ',');
+        buf_adds(&b, "{\"name\":");
+        buf_add_json_str(&b, l->names[i], strlen(l->names[i]));
+        buf_addf(&b,
+                 ",\"dlq\":%s,\"ok\":%s,\"counts\":{\"waiting\":%lld,\"active\":%lld,"
+                 "\"prioritized\":%lld,\"delayed\":%lld,\"completed\":%lld,\"failed\":%lld,"
+                 "\"waiting-children\":%lld},\"wait_list\":%lld,\"paused_list\":%lld,"
+                 "\"paused\":%s,",
+                 queue_is_dlq(cfg, l->names[i]) ? "true" : "false", q->ok ? "true" : "false",
+                 (long long)q->waiting, (long long)q->active, (long long)q->prioritized,
+                 (long long)q->delayed, (long long)q->completed, (long long)q->failed,
+                 (long long)q->waiting_children, (long long)q->wait_list,
+                 (long long)q->paused_list, q->paused ? "true" : "false");
+        if (q->workers >= 0)
+            buf_addf(&b, "\"workers\":%d,", q->workers);
+        else
+            buf_adds(&b, "\"workers\":null,");
+        if (q->oldest_waiting_ms >= 0)
+            buf_addf(&b, "\"oldest_waiting_ms\":%lld,", (long long)q->oldest_waiting_ms);
+        else
+            buf_adds(&b, "\"oldest_waiting_ms\":null,");
+        buf_adds(&b, "\"version\":");
+        if (q->version[0])
+            buf_add_json_str(&b, q->version, strlen(q->version));
+        else
+            buf_adds(&b, "null");
+        if (x[i].dead_1h >= 0)
+            buf_addf(&b, ",\"dead_last_hour\":%lld", (long long)x[i].dead_1h);
+        else
+            buf_adds(&b, ",\"dead_last_hour\":null");
+        buf_adds(&b, ",\"agent\":");
+        if (x[i].has_cursor) {
+            buf_adds(&b, "{\"cursor\":");
+            buf_add_json_str(&b, x[i].cursor, strlen(x[i].cursor));
+            buf_adds(&b, ",\"last_id\":");
+            if (x[i].last_id[0])
+                buf_add_json_str(&b, x[i].last_id, strlen(x[i].last_id));
+            else
+                buf_adds(&b, "null");
+            buf_addf(&b, ",\"lag_ms\":%lld,\"caught_up\":%s}", (long long)x[i].lag_ms,
+                     x[i].lag_ms == 0 ? "true" : "false");
+        } else {
+            buf_adds(&b, "null");
+        }
+        buf_addc(&b, '}');
+    }
+    buf_adds(&b, "]}\n");
+    fwrite(b.data, 1, b.len, stdout);
+    buf_release(&b);
+}
+
+static void
+print_table(const struct config *cfg, const struct queue_list *l, const struct queue_depth *d,
+            const struct qextra *x, bool have_store)
+{
+    int w = 5;
+    for (int i = 0; i < l->n; i++) {
+        int n = (int)strlen(log_esc(l->names[i], strlen(l->names[i])));
+        if (n > w)
+            w = n;
+    }
+    if (w > 40)
+        w = 40;
+    printf("redis %s  prefix '%s'  %d queue(s)%s\n\n", cfg->endpoint_name, cfg->prefix, l->n,
+           have_store ? "" : "  (no audit store yet: agent lag and dead/1h unknown)");
+    printf("%-*s %8s %7s %6s %7s %7s %9s %7s %6s %7s %7s %8s\n", w, "QUEUE", "WAITING", "ACTIVE",
+           "PRIO", "DELAYED", "FAILED", "COMPLETED", "W-CHILD", "PAUSED", "WORKERS", "DEAD/1H",
+           "LAG");
+    for (int i = 0; i < l->n; i++) {
+        const struct queue_depth *q = &d[i];
+        char workers[24], dead[24], lag[24];
+        if (q->workers >= 0)
+            snprintf(workers, sizeof workers, "%d", q->workers);
+        else
+            snprintf(workers, sizeof workers, "?");
+        if (x[i].dead_1h >= 0)
+            snprintf(dead, sizeof dead, "%lld", (long long)x[i].dead_1h);
+        else
+            snprintf(dead, sizeof dead, "-");
+        if (!x[i].has_cursor)
+            snprintf(lag, sizeof lag, "-");
+        else if (x[i].lag_ms == 0)
+            snprintf(lag, sizeof lag, "0");
+        else
+            format_duration(x[i].lag_ms, lag, sizeof lag);
+        printf("%-*.*s %8lld %7lld %6lld %7lld %7lld %9lld %7lld %6s %7s %7s %8s%s\n", w, w,
+               log_esc(l->names[i], strlen(l->names[i])), (long long)q->waiting,
+               (long long)q->active, (long long)q->prioritized, (long long)q->delayed,
+               (long long)q->failed, (long long)q->completed, (long long)q->waiting_children,
+               q->paused ? "yes" : "no", workers, dead, lag,
+               queue_is_dlq(cfg, l->names[i]) ? "  [dlq]" : "");
+    }
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+    const char *path = NULL;
+    bool json = false;
+    struct config cfg;
+    char err[512];
+    for (int i = 1; i < argc; i++) {
+        int r = cmd_config_opt(argc, argv, &i, &path);
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r == 1)
+            continue;
+        if (!strcmp(argv[i], "--json")) {
+            json = true;
+        } else {
+            fprintf(stderr, "bullwatch status: unknown option '%s'\n", argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    if (cmd_load_config(&cfg, path) != 0) {
+        config_release(&cfg);
+        return EXIT_USAGE;
+    }
+    log_set_level(LOG_ERROR);
+    struct rconn *rc = rconn_new(&cfg.ep, cfg.endpoint_name, "status", cfg.connect_timeout_ms);
+    if (rconn_connect_now(rc) != 0) {
+        fprintf(stderr, "bullwatch status: redis %s: %s\n", cfg.endpoint_name, rconn_errstr(rc));
+        rconn_free(rc);
+        config_release(&cfg);
+        return EXIT_RUNTIME;
+    }
+    struct queue_list l;
+    int64_t now = now_ms();
+    if (queues_discover(rc, &cfg, &l) != 0) {
+        fprintf(stderr, "bullwatch status: redis %s: queue discovery failed: %s\n",
+                cfg.endpoint_name, rconn_errstr(rc));
+        rconn_free(rc);
+        config_release(&cfg);
+        return EXIT_RUNTIME;
+    }
+    struct queue_depth *d = xcalloc((size_t)(l.n ? l.n : 1), sizeof *d);
+    struct qextra *x = xcalloc((size_t)(l.n ? l.n : 1), sizeof *x);
+    int rcode = EXIT_OK;
+    if (queues_poll(rc, cfg.prefix, &l, d, now) != 0) {
+        fprintf(stderr, "bullwatch status: redis %s: depth poll failed: %s\n", cfg.endpoint_name,
+                rconn_errstr(rc));
+        rcode = EXIT_RUNTIME;
+        goto out;
+    }
+    /* newest stream entry of each queue */
+    {
+        struct buf k;
+        buf_init(&k, 0);
+        for (int i = 0; i < l.n; i++) {
+            buf_reset(&k);
+            bmq_key(&k, cfg.prefix, l.names[i], "events");
+            rconn_appendf(rc, "XREVRANGE %b + - COUNT 1", k.data, k.len);
+        }
+        buf_release(&k);
+        for (int i = 0; i < l.n; i++) {
+            redisReply *r = rconn_reply(rc);
+            x[i].dead_1h = -1;
+            x[i].lag_ms = -1;
+            if (!r) {
+                rcode = EXIT_RUNTIME;
+                goto out;
+            }
+            if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+                r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2)
+                snprintf(x[i].last_id, sizeof x[i].last_id, "%s", r->element[0]->element[0]->str);
+            freeReplyObject(r);
+        }
+    }
+    struct store *st = store_open(cfg.store_path, true, err, sizeof err);
+    if (st && store_version(st) > 0) {
+        for (int i = 0; i < l.n; i++) {
+            sqlite3_stmt *s = store_stmt(st, "stmt/cursor_get");
+            store_bind_str(s, ":endpoint", cfg.endpoint_name);
+            store_bind_str(s, ":queue", l.names[i]);
+            if (sqlite3_step(s) == SQLITE_ROW) {
+                snprintf(x[i].cursor, sizeof x[i].cursor, "%s",
+                         (const char *)sqlite3_column_text(s, 0));
+                x[i].has_cursor = true;
+                uint64_t cm = 0, cs = 0, lm = 0, ls = 0;
+                (void)stream_id_parse(x[i].cursor, &cm, &cs);
+                if (x[i].last_id[0] && stream_id_parse(x[i].last_id, &lm, &ls) == 0 &&
+                    stream_id_cmp(x[i].cursor, x[i].last_id) < 0)
+                    x[i].lag_ms = (int64_t)(lm - (cm < lm ? cm : lm));
+                else
+                    x[i].lag_ms = 0;
+                /* behind by at least one entry within the same ms: report 1 ms */
+                if (x[i].lag_ms == 0 && x[i].last_id[0] &&
+                    stream_id_cmp(x[i].cursor, x[i].last_id) < 0)
+                    x[i].lag_ms = 1;
+            }
+            sqlite3_reset(s);
+            s = store_stmt(st, "stmt/dead_recent");
+            store_bind_str(s, ":endpoint", cfg.endpoint_name);
+            store_bind_str(s, ":queue", l.names[i]);
+            store_bind_int(s, ":since", now - 3600 * 1000);
+            if (sqlite3_step(s) == SQLITE_ROW)
+                x[i].dead_1h = sqlite3_column_int64(s, 0);
+            sqlite3_reset(s);
+        }
+    }
+    bool have_store = st != NULL;
+    store_close(st);
+    if (json)
+        print_json(&cfg, &l, d, x, have_store, now);
+    else
+        print_table(&cfg, &l, d, x, have_store);
+out:
+    free(d);
+    free(x);
+    queue_list_release(&l);
+    rconn_free(rc);
+    config_release(&cfg);
+    return rcode;
+}

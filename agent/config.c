@@ -1,0 +1,698 @@
+/*
+ * config: see config.h.
+ * The option table below is the single source of truth: the parser, the
+ * defaults, check-config and the test of the shipped agent.ini all read it.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "log.h"
+#include "util.h"
+#include "xmem.h"
+
+enum opt_type { OPT_STR, OPT_BOOL, OPT_DURATION, OPT_SIZE, OPT_INT, OPT_LEVEL, OPT_SECRET };
+
+struct option {
+    const char *section;
+    const char *key;
+    enum opt_type type;
+    size_t offset;
+    const char *def;
+    int64_t min, max;
+    const char *help;
+};
+
+#define OFF(f) offsetof(struct config, f)
+static const struct option options[] = {
+    {"redis", "url", OPT_STR, OFF(redis_url), "redis://127.0.0.1:6379/0", 0, 0,
+     "redis://[user:pass@]host:port/db or unix:///path/to/redis.sock?db=N"},
+    {"redis", "username", OPT_STR, OFF(redis_username), "", 0, 0, "ACL user (AUTH user pass)"},
+    {"redis", "password", OPT_SECRET, OFF(redis_password), "", 0, 0, "password (prefer password_env)"},
+    {"redis", "password_env", OPT_STR, OFF(redis_password_env), "", 0, 0,
+     "name of an environment variable holding the password"},
+    {"redis", "password_file", OPT_STR, OFF(redis_password_file), "", 0, 0,
+     "file whose first line is the password"},
+    {"redis", "prefix", OPT_STR, OFF(prefix), "bull", 0, 0, "BullMQ key prefix"},
+    {"redis", "connect_timeout", OPT_DURATION, OFF(connect_timeout_ms), "2s", 100, 60000,
+     "connect and command timeout"},
+    {"queues", "include", OPT_STR, OFF(include), "*", 0, 0, "comma-separated globs of queue names"},
+    {"queues", "exclude", OPT_STR, OFF(exclude), "", 0, 0, "globs removed from include"},
+    {"queues", "dlq", OPT_STR, OFF(dlq), "dead-letter, *-dlq", 0, 0,
+     "globs of queues that are dead-letter queues"},
+    {"queues", "discover_every", OPT_DURATION, OFF(discover_every_ms), "30s", 1000, 86400000,
+     "how often to SCAN for queues"},
+    {"queues", "poll_every", OPT_DURATION, OFF(poll_every_ms), "2s", 100, 3600000,
+     "how often to poll depths"},
+    {"store", "path", OPT_STR, OFF(store_path), "bullwatch.db", 0, 0, "SQLite audit store"},
+    {"store", "retention", OPT_DURATION, OFF(retention_ms), "30d", 3600000, 3650LL * 86400000,
+     "rows older than this are deleted"},
+    {"store", "capture_data", OPT_BOOL, OFF(capture_data), "true", 0, 0,
+     "store job data with each failure"},
+    {"store", "redact", OPT_STR, OFF(redact), "password, token, *secret*", 0, 0,
+     "globs of JSON keys whose values are replaced before storing"},
+    {"store", "data_max", OPT_SIZE, OFF(data_max_bytes), "64k", 0, 16 * 1024 * 1024,
+     "job data kept per failure; longer data is cut and flagged"},
+    {"store", "stack_max", OPT_SIZE, OFF(stack_max_bytes), "16k", 0, 16 * 1024 * 1024,
+     "stack traces kept per failure"},
+    {"agent", "log_level", OPT_LEVEL, OFF(log_level), "info", 0, 0, "debug, info, warn, error"},
+    {"agent", "http", OPT_STR, OFF(http), "", 0, 0,
+     "host:port for /metrics and /health (not served by this version)"},
+    {"agent", "read_count", OPT_INT, OFF(read_count), "1000", 1, 100000,
+     "stream entries per XREAD (COUNT)"},
+    {"agent", "block", OPT_DURATION, OFF(block_ms), "1s", 10, 10000, "XREAD BLOCK timeout"},
+    {"agent", "read_only", OPT_BOOL, OFF(read_only), "false", 0, 0,
+     "refuse every mutation (replay, purge, silence)"},
+};
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+static const char *const rule_keys[] = {"queues", "expr", "for", "keep_firing_for", "severity",
+                                        "summary", "runbook", "sinks", "repeat_interval",
+                                        "send_resolved", NULL};
+static const char *const sink_keys[] = {"type", "url", "url_env", "secret", "secret_env",
+                                        "secret_file", "routing_key", "routing_key_env",
+                                        "timeout", "mode", NULL};
+
+static char **
+slot_str(struct config *cfg, const struct option *o)
+{
+    return (char **)((char *)cfg + o->offset);
+}
+
+static int
+set_option(struct config *cfg, const struct option *o, const char *v, char *msg, size_t msglen)
+{
+    int64_t n;
+    bool b;
+    enum log_level lvl;
+    switch (o->type) {
+    case OPT_STR:
+    case OPT_SECRET:
+    case OPT_LEVEL:
+        if (o->type == OPT_LEVEL && log_parse_level(v, &lvl) != 0) {
+            snprintf(msg, msglen, "bad value '%s' for %s: expected debug, info, warn or error", v,
+                     o->key);
+            return -1;
+        }
+        free(*slot_str(cfg, o));
+        *slot_str(cfg, o) = xstrdup(v);
+        return 0;
+    case OPT_BOOL:
+        if (parse_bool(v, &b) != 0) {
+            snprintf(msg, msglen, "bad value '%s' for %s: expected true or false", v, o->key);
+            return -1;
+        }
+        *(bool *)((char *)cfg + o->offset) = b;
+        return 0;
+    case OPT_DURATION:
+        if (parse_duration_ms(v, &n) != 0) {
+            snprintf(msg, msglen, "bad value '%s' for %s: expected a duration like 500ms, 2s, 5m, 30d",
+                     v, o->key);
+            return -1;
+        }
+        break;
+    case OPT_SIZE:
+        if (parse_size(v, &n) != 0) {
+            snprintf(msg, msglen, "bad value '%s' for %s: expected a size like 512, 64k, 10MB", v,
+                     o->key);
+            return -1;
+        }
+        break;
+    case OPT_INT:
+        if (parse_int64(v, &n) != 0) {
+            snprintf(msg, msglen, "bad value '%s' for %s: expected a whole number", v, o->key);
+            return -1;
+        }
+        break;
+    }
+    if (n < o->min || n > o->max) {
+        char a[32], c[32];
+        if (o->type == OPT_DURATION) {
+            format_duration(o->min, a, sizeof a);
+            format_duration(o->max, c, sizeof c);
+        } else {
+            snprintf(a, sizeof a, "%lld", (long long)o->min);
+            snprintf(c, sizeof c, "%lld", (long long)o->max);
+        }
+        snprintf(msg, msglen, "value '%s' for %s out of range [%s, %s]", v, o->key, a, c);
+        return -1;
+    }
+    *(int64_t *)((char *)cfg + o->offset) = n;
+    return 0;
+}
+
+void
+config_defaults(struct config *cfg)
+{
+    char msg[256];
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        if (set_option(cfg, &options[i], options[i].def, msg, sizeof msg) != 0) {
+            fprintf(stderr, "bullwatch: bad built-in default: %s\n", msg);
+            abort();
+        }
+    }
+}
+
+void
+redis_endpoint_release(struct redis_endpoint *ep)
+{
+    free(ep->host);
+    free(ep->socket);
+    free(ep->username);
+    free(ep->password);
+    memset(ep, 0, sizeof *ep);
+}
+
+/* Percent-decoding for user and password in URLs. */
+static char *
+pct_decode(const char *s, size_t n)
+{
+    char *out = xmalloc(n + 1);
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n + 0 && isxdigit((unsigned char)s[i + 1]) &&
+            isxdigit((unsigned char)s[i + 2])) {
+            char hex[3] = {s[i + 1], s[i + 2], 0};
+            out[j++] = (char)strtol(hex, NULL, 16);
+            i += 2;
+        } else {
+            out[j++] = s[i];
+        }
+    }
+    out[j] = '\0';
+    return out;
+}
+
+int
+redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t errlen)
+{
+    memset(ep, 0, sizeof *ep);
+    ep->port = 6379;
+    if (strncmp(url, "unix://", 7) == 0 || strncmp(url, "unix:", 5) == 0) {
+        const char *p = url + (strncmp(url, "unix://", 7) == 0 ? 7 : 5);
+        const char *q = strchr(p, '?');
+        size_t n = q ? (size_t)(q - p) : strlen(p);
+        if (n == 0 || p[0] != '/') {
+            snprintf(err, errlen, "bad redis url '%s': unix socket path must be absolute", url);
+            return -1;
+        }
+        ep->socket = xstrndup(p, n);
+        if (q) {
+            int64_t db;
+            if (strncmp(q, "?db=", 4) != 0 || parse_int64(q + 4, &db) != 0 || db < 0 || db > 15) {
+                snprintf(err, errlen, "bad redis url '%s': expected ?db=N with N in 0..15", url);
+                redis_endpoint_release(ep);
+                return -1;
+            }
+            ep->db = (int)db;
+        }
+        return 0;
+    }
+    if (strncmp(url, "rediss://", 9) == 0) {
+        snprintf(err, errlen, "bad redis url '%s': TLS (rediss://) is not supported; use a local "
+                              "TLS tunnel (stunnel) or a unix socket", url);
+        return -1;
+    }
+    if (strncmp(url, "redis://", 8) != 0) {
+        snprintf(err, errlen, "bad redis url '%s': expected redis://host:port/db or unix:///path",
+                 url);
+        return -1;
+    }
+    const char *p = url + 8;
+    const char *slash = strchr(p, '/');
+    const char *hostend = slash ? slash : p + strlen(p);
+    const char *at = NULL;
+    for (const char *t = p; t < hostend; t++)
+        if (*t == '@')
+            at = t;
+    if (at) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        if (colon) {
+            if (colon > p)
+                ep->username = pct_decode(p, (size_t)(colon - p));
+            ep->password = pct_decode(colon + 1, (size_t)(at - colon - 1));
+        } else {
+            ep->password = pct_decode(p, (size_t)(at - p));
+        }
+        p = at + 1;
+    }
+    const char *hs = p, *he;
+    const char *portp = NULL;
+    if (*p == '[') {
+        he = memchr(p, ']', (size_t)(hostend - p));
+        if (!he) {
+            snprintf(err, errlen, "bad redis url '%s': unclosed '['", url);
+            goto fail;
+        }
+        hs = p + 1;
+        if (he + 1 < hostend && he[1] == ':')
+            portp = he + 2;
+    } else {
+        he = memchr(p, ':', (size_t)(hostend - p));
+        if (he)
+            portp = he + 1;
+        else
+            he = hostend;
+    }
+    if (he == hs) {
+        snprintf(err, errlen, "bad redis url '%s': missing host", url);
+        goto fail;
+    }
+    ep->host = xstrndup(hs, (size_t)(he - hs));
+    if (portp) {
+        char tmp[16];
+        size_t n = (size_t)(hostend - portp);
+        int64_t port;
+        if (n == 0 || n >= sizeof tmp) {
+            snprintf(err, errlen, "bad redis url '%s': bad port", url);
+            goto fail;
+        }
+        memcpy(tmp, portp, n);
+        tmp[n] = '\0';
+        if (parse_int64(tmp, &port) != 0 || port < 1 || port > 65535) {
+            snprintf(err, errlen, "bad redis url '%s': bad port '%s'", url, tmp);
+            goto fail;
+        }
+        ep->port = (int)port;
+    }
+    if (slash && slash[1]) {
+        int64_t db;
+        if (parse_int64(slash + 1, &db) != 0 || db < 0 || db > 15) {
+            snprintf(err, errlen, "bad redis url '%s': database must be a number 0..15", url);
+            goto fail;
+        }
+        ep->db = (int)db;
+    }
+    return 0;
+fail:
+    redis_endpoint_release(ep);
+    return -1;
+}
+
+static char *
+trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+/* Remove an inline comment: " ;" or " #" preceded by white space. */
+static void
+strip_inline_comment(char *s)
+{
+    for (char *p = s; *p; p++) {
+        if ((*p == ';' || *p == '#') && p > s && isspace((unsigned char)p[-1])) {
+            *p = '\0';
+            return;
+        }
+    }
+}
+
+static bool
+key_in(const char *const *list, const char *key)
+{
+    for (int i = 0; list[i]; i++)
+        if (strcmp(list[i], key) == 0)
+            return true;
+    return false;
+}
+
+static int
+line_of(const int *lines, const char *section, const char *key)
+{
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (!strcmp(options[i].section, section) && !strcmp(options[i].key, key))
+            return lines[i] ? lines[i] : 1;
+    return 1;
+}
+
+static int
+resolve_secrets(struct config *cfg, const char *name, const int *lines, char *err, size_t errlen)
+{
+    if (cfg->redis_password_env[0]) {
+        const char *v = getenv(cfg->redis_password_env);
+        if (!v) {
+            snprintf(err, errlen, "%s:%d: password_env names '%s', which is not set", name,
+                     line_of(lines, "redis", "password_env"), cfg->redis_password_env);
+            return -1;
+        }
+        free(cfg->redis_password);
+        cfg->redis_password = xstrdup(v);
+    } else if (cfg->redis_password_file[0]) {
+        FILE *f = fopen(cfg->redis_password_file, "r");
+        char line[1024];
+        if (!f) {
+            snprintf(err, errlen, "%s:%d: cannot read password_file '%s': %s", name, line_of(lines, "redis", "password_file"),
+                     cfg->redis_password_file, strerror(errno));
+            return -1;
+        }
+        if (!fgets(line, sizeof line, f))
+            line[0] = '\0';
+        fclose(f);
+        line[strcspn(line, "\r\n")] = '\0';
+        free(cfg->redis_password);
+        cfg->redis_password = xstrdup(line);
+    }
+    return 0;
+}
+
+int
+config_parse(struct config *cfg, const char *name, const char *text, char *err, size_t errlen)
+{
+    int lines[NOPTIONS] = {0};
+    char section[128] = "";
+    struct config_section *cur = NULL;
+    char msg[384];
+    int lineno = 0;
+    const char *p = text;
+    config_defaults(cfg);
+    cfg->path = xstrdup(name);
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        char *line = xstrndup(p, n);
+        char *s;
+        lineno++;
+        p = nl ? nl + 1 : p + n;
+        if (memchr(line, '\0', n) != NULL && strlen(line) != n) {
+            snprintf(err, errlen, "%s:%d: NUL byte in line", name, lineno);
+            free(line);
+            return -1;
+        }
+        s = trim(line);
+        if (*s == '\0' || *s == ';' || *s == '#') {
+            free(line);
+            continue;
+        }
+        if (*s == '[') {
+            char *e = strchr(s, ']');
+            if (!e || trim(e + 1)[0] != '\0') {
+                snprintf(err, errlen, "%s:%d: malformed section header", name, lineno);
+                free(line);
+                return -1;
+            }
+            *e = '\0';
+            char *sec = trim(s + 1);
+            cur = NULL;
+            if (strncmp(sec, "rule ", 5) == 0 || strncmp(sec, "sink ", 5) == 0) {
+                char *nm = trim(sec + 5);
+                if (!*nm) {
+                    snprintf(err, errlen, "%s:%d: [%.4s] needs a name, as in [%.4s NAME]", name,
+                             lineno, sec, sec);
+                    free(line);
+                    return -1;
+                }
+                sec[4] = '\0';
+                for (int i = 0; i < cfg->nsections; i++) {
+                    if (!strcmp(cfg->sections[i].kind, sec) && !strcmp(cfg->sections[i].name, nm)) {
+                        snprintf(err, errlen, "%s:%d: [%s %s] defined twice (first at line %d)",
+                                 name, lineno, sec, nm, cfg->sections[i].line);
+                        free(line);
+                        return -1;
+                    }
+                }
+                cfg->sections = xrealloc(cfg->sections,
+                                         sizeof *cfg->sections * (size_t)(cfg->nsections + 1));
+                cur = &cfg->sections[cfg->nsections++];
+                memset(cur, 0, sizeof *cur);
+                cur->kind = xstrdup(sec);
+                cur->name = xstrdup(nm);
+                cur->line = lineno;
+                snprintf(section, sizeof section, "%s", sec);
+            } else {
+                bool known = false;
+                for (size_t i = 0; i < NOPTIONS; i++)
+                    if (!strcmp(options[i].section, sec))
+                        known = true;
+                if (!known) {
+                    snprintf(err, errlen,
+                             "%s:%d: unknown section [%s] (known: redis, queues, store, agent, "
+                             "rule NAME, sink NAME)",
+                             name, lineno, sec);
+                    free(line);
+                    return -1;
+                }
+                snprintf(section, sizeof section, "%s", sec);
+            }
+            free(line);
+            continue;
+        }
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%d: expected 'key = value'", name, lineno);
+            free(line);
+            return -1;
+        }
+        *eq = '\0';
+        char *key = trim(s);
+        char *val = eq + 1;
+        strip_inline_comment(val);
+        val = trim(val);
+        if (!section[0]) {
+            snprintf(err, errlen, "%s:%d: key '%s' outside any section", name, lineno, key);
+            free(line);
+            return -1;
+        }
+        if (cur) {
+            const char *const *allowed = strcmp(cur->kind, "rule") == 0 ? rule_keys : sink_keys;
+            if (!key_in(allowed, key)) {
+                snprintf(err, errlen, "%s:%d: unknown key '%s' in [%s %s]", name, lineno, key,
+                         cur->kind, cur->name);
+                free(line);
+                return -1;
+            }
+            cur->kv = xrealloc(cur->kv, sizeof *cur->kv * (size_t)(cur->nkv + 1));
+            cur->kv[cur->nkv].key = xstrdup(key);
+            cur->kv[cur->nkv].value = xstrdup(val);
+            cur->kv[cur->nkv].line = lineno;
+            cur->nkv++;
+            free(line);
+            continue;
+        }
+        size_t i;
+        for (i = 0; i < NOPTIONS; i++)
+            if (!strcmp(options[i].section, section) && !strcmp(options[i].key, key))
+                break;
+        if (i == NOPTIONS) {
+            snprintf(err, errlen, "%s:%d: unknown key '%s' in [%s]", name, lineno, key, section);
+            free(line);
+            return -1;
+        }
+        if (lines[i]) {
+            snprintf(err, errlen, "%s:%d: '%s' set twice in [%s] (first at line %d)", name, lineno,
+                     key, section, lines[i]);
+            free(line);
+            return -1;
+        }
+        if (set_option(cfg, &options[i], val, msg, sizeof msg) != 0) {
+            snprintf(err, errlen, "%s:%d: %s", name, lineno, msg);
+            free(line);
+            return -1;
+        }
+        lines[i] = lineno;
+        free(line);
+    }
+
+    /* cross-field validation */
+    {
+        const int url_line = line_of(lines, "redis", "url");
+        if (redis_url_parse(cfg->redis_url, &cfg->ep, msg, sizeof msg) != 0) {
+            snprintf(err, errlen, "%s:%d: %s", name, url_line, msg);
+            return -1;
+        }
+        if (!cfg->prefix[0]) {
+            snprintf(err, errlen, "%s:%d: prefix must not be empty", name, line_of(lines, "redis", "prefix"));
+            return -1;
+        }
+        if (!cfg->store_path[0]) {
+            snprintf(err, errlen, "%s:%d: [store] path must not be empty", name,
+                     line_of(lines, "store", "path"));
+            return -1;
+        }
+        if (resolve_secrets(cfg, name, lines, err, errlen) != 0)
+            return -1;
+        if (cfg->redis_username[0] && !cfg->ep.username)
+            cfg->ep.username = xstrdup(cfg->redis_username);
+        if (cfg->redis_password[0] && !cfg->ep.password)
+            cfg->ep.password = xstrdup(cfg->redis_password);
+        if (cfg->ep.username && !cfg->ep.password) {
+            snprintf(err, errlen, "%s:%d: a redis username needs a password", name,
+                     line_of(lines, "redis", "username"));
+            return -1;
+        }
+        struct buf b;
+        buf_init(&b, 0);
+        if (cfg->ep.socket)
+            buf_addf(&b, "unix:%s/%d", cfg->ep.socket, cfg->ep.db);
+        else if (strchr(cfg->ep.host, ':'))
+            buf_addf(&b, "[%s]:%d/%d", cfg->ep.host, cfg->ep.port, cfg->ep.db);
+        else
+            buf_addf(&b, "%s:%d/%d", cfg->ep.host, cfg->ep.port, cfg->ep.db);
+        cfg->endpoint_name = buf_detach(&b, NULL);
+    }
+    for (int i = 0; i < cfg->nsections; i++) {
+        struct config_section *sec = &cfg->sections[i];
+        for (int a = 0; a < sec->nkv; a++)
+            for (int c = a + 1; c < sec->nkv; c++)
+                if (!strcmp(sec->kv[a].key, sec->kv[c].key)) {
+                    snprintf(err, errlen, "%s:%d: '%s' set twice in [%s %s]", name, sec->kv[c].line,
+                             sec->kv[c].key, sec->kind, sec->name);
+                    return -1;
+                }
+    }
+    enum log_level lvl;
+    if (log_parse_level(cfg->log_level, &lvl) == 0)
+        log_set_level(lvl);
+    return 0;
+}
+
+int
+config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    struct buf b;
+    char chunk[4096];
+    size_t n;
+    if (!f) {
+        config_defaults(cfg);
+        snprintf(err, errlen, "%s:0: cannot open config file: %s", path, strerror(errno));
+        return -1;
+    }
+    buf_init(&b, 4 * 1024 * 1024);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_add(&b, chunk, n);
+    fclose(f);
+    if (b.truncated) {
+        config_defaults(cfg);
+        snprintf(err, errlen, "%s:0: config file larger than 4 MB", path);
+        buf_release(&b);
+        return -1;
+    }
+    if (b.len != strlen(b.data ? b.data : "")) {
+        config_defaults(cfg);
+        snprintf(err, errlen, "%s:0: config file contains NUL bytes", path);
+        buf_release(&b);
+        return -1;
+    }
+    int rc = config_parse(cfg, path, b.data ? b.data : "", err, errlen);
+    buf_release(&b);
+    return rc;
+}
+
+void
+config_release(struct config *cfg)
+{
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        if (options[i].type == OPT_STR || options[i].type == OPT_SECRET ||
+            options[i].type == OPT_LEVEL)
+            free(*slot_str(cfg, &options[i]));
+    }
+    for (int i = 0; i < cfg->nsections; i++) {
+        for (int k = 0; k < cfg->sections[i].nkv; k++) {
+            free(cfg->sections[i].kv[k].key);
+            free(cfg->sections[i].kv[k].value);
+        }
+        free(cfg->sections[i].kv);
+        free(cfg->sections[i].kind);
+        free(cfg->sections[i].name);
+    }
+    free(cfg->sections);
+    free(cfg->path);
+    free(cfg->endpoint_name);
+    redis_endpoint_release(&cfg->ep);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+const char *
+config_choose_path(const char *cli_path)
+{
+    if (cli_path)
+        return cli_path;
+    const char *e = getenv("BULLWATCH_CONFIG");
+    if (e && *e)
+        return e;
+    return "agent.ini";
+}
+
+static void
+print_masked_url(const char *url, FILE *out)
+{
+    const char *p = strstr(url, "://");
+    const char *at = p ? strchr(p + 3, '@') : NULL;
+    const char *slash = p ? strchr(p + 3, '/') : NULL;
+    if (!at || (slash && slash < at)) {
+        fputs(url, out);
+        return;
+    }
+    const char *colon = memchr(p + 3, ':', (size_t)(at - (p + 3)));
+    if (colon)
+        fprintf(out, "%.*s:****%s", (int)(colon - url), url, at);
+    else
+        fprintf(out, "%.*s****%s", (int)(p + 3 - url), url, at);
+}
+
+void
+config_print(const struct config *cfg, FILE *out)
+{
+    const char *sec = "";
+    fprintf(out, "# effective configuration from %s (secrets masked)\n", cfg->path);
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const struct option *o = &options[i];
+        char *const *sp = (char *const *)((const char *)cfg + o->offset);
+        if (strcmp(sec, o->section)) {
+            sec = o->section;
+            fprintf(out, "\n[%s]\n", sec);
+        }
+        fprintf(out, "%s = ", o->key);
+        switch (o->type) {
+        case OPT_SECRET:
+            fputs((*sp && **sp) ? "****" : "", out);
+            break;
+        case OPT_STR:
+        case OPT_LEVEL:
+            if (!strcmp(o->key, "url"))
+                print_masked_url(*sp, out);
+            else
+                fputs(*sp, out);
+            break;
+        case OPT_BOOL:
+            fputs(*(const bool *)((const char *)cfg + o->offset) ? "true" : "false", out);
+            break;
+        case OPT_DURATION: {
+            char d[32];
+            format_duration(*(const int64_t *)((const char *)cfg + o->offset), d, sizeof d);
+            fputs(d, out);
+            break;
+        }
+        case OPT_SIZE:
+        case OPT_INT:
+            fprintf(out, "%lld", (long long)*(const int64_t *)((const char *)cfg + o->offset));
+            break;
+        }
+        fprintf(out, "    ; %s\n", o->help);
+    }
+    if (cfg->redis_password && cfg->redis_password[0] &&
+        (cfg->redis_password_env[0] || cfg->redis_password_file[0]))
+        fprintf(out, "; redis password resolved from %s (****)\n",
+                cfg->redis_password_env[0] ? "the environment" : "password_file");
+    for (int i = 0; i < cfg->nsections; i++) {
+        const struct config_section *s = &cfg->sections[i];
+        fprintf(out, "\n[%s %s]\n", s->kind, s->name);
+        for (int k = 0; k < s->nkv; k++) {
+            bool secret = strstr(s->kv[k].key, "secret") && !strstr(s->kv[k].key, "_env") &&
+                          !strstr(s->kv[k].key, "_file");
+            bool rkey = !strcmp(s->kv[k].key, "routing_key");
+            fprintf(out, "%s = %s\n", s->kv[k].key, (secret || rkey) ? "****" : s->kv[k].value);
+        }
+    }
+}

@@ -1,0 +1,100 @@
+/*
+ * config: agent.ini parsed through one static option table (section, key,
+ * type, default, help) into one struct config. Unknown keys and bad values
+ * are errors reported as "FILE:LINE: message". [rule NAME] and [sink NAME]
+ * sections are kept as raw key/value lists (their keys are checked against
+ * a list) for the alert modules to compile.
+ * Depends on nothing above the base layer.
+ */
+#ifndef AGENT_CONFIG_H
+#define AGENT_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONFIG_ERR_LEN 512
+
+struct redis_endpoint {
+    char *host;   /* NULL for unix sockets */
+    int port;
+    char *socket; /* unix socket path, or NULL */
+    int db;
+    char *username;
+    char *password;
+};
+
+struct config_kv {
+    char *key;
+    char *value;
+    int line;
+};
+
+struct config_section {
+    char *kind; /* "rule" or "sink" */
+    char *name;
+    int line;
+    struct config_kv *kv;
+    int nkv;
+};
+
+struct config {
+    char *path;
+    /* [redis] */
+    char *redis_url;
+    char *redis_username;
+    char *redis_password;
+    char *redis_password_env;
+    char *redis_password_file;
+    char *prefix;
+    int64_t connect_timeout_ms;
+    /* [queues] */
+    char *include;
+    char *exclude;
+    char *dlq;
+    int64_t discover_every_ms;
+    int64_t poll_every_ms;
+    /* [store] */
+    char *store_path;
+    int64_t retention_ms;
+    bool capture_data;
+    char *redact;
+    int64_t data_max_bytes;
+    int64_t stack_max_bytes;
+    /* [agent] */
+    char *log_level;
+    char *http;
+    int64_t read_count;
+    int64_t block_ms;
+    bool read_only;
+
+    /* derived at load time */
+    struct redis_endpoint ep;
+    char *endpoint_name; /* "host:port/db" or "unix:/path/db": labels rows */
+    struct config_section *sections;
+    int nsections;
+};
+
+/* Fill cfg with defaults only (no file). */
+void config_defaults(struct config *cfg);
+/* Load path over defaults. Secrets named by *_env / *_file are resolved.
+ * 0 on success; -1 with "FILE:LINE: message" in err. cfg must be released
+ * with config_release() either way. */
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* Parse from a string (tests). name is used in messages. */
+int config_parse(struct config *cfg, const char *name, const char *text, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+void config_release(struct config *cfg);
+
+/* Which file to use: -c value, else $BULLWATCH_CONFIG, else ./agent.ini */
+const char *config_choose_path(const char *cli_path);
+
+/* Print the effective configuration in ini form with secrets masked. */
+void config_print(const struct config *cfg, FILE *out);
+
+/* Parse redis://[user:pass@]host:port/db or unix:///path[?db=N]. */
+int redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t errlen);
+void redis_endpoint_release(struct redis_endpoint *ep);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * bullwatch: entry point. Dispatches subcommands; no logic of its own.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+static void
+usage(FILE *out)
+{
+    fputs("usage: bullwatch <command> [options]\n"
+          "\n"
+          "  agent  [-c FILE]                 run the agent in the foreground\n"
+          "  status [-c FILE] [--json]        queues, depths per state, agent lag\n"
+          "  query  NAME|FILE.sql [--param k=v]... [--json|--csv] [-c FILE]\n"
+          "  check-config [-c FILE]           validate agent.ini, print the effective config\n"
+          "  tui, dlq, silence                not built yet in this version\n"
+          "\n"
+          "Config: -c FILE, else $BULLWATCH_CONFIG, else ./agent.ini\n"
+          "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 3 partly done\n",
+          out);
+}
+
+int
+main(int argc, char **argv)
+{
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *c = argv[1];
+    if (!strcmp(c, "agent"))
+        return cmd_agent(argc - 1, argv + 1);
+    if (!strcmp(c, "status"))
+        return cmd_status(argc - 1, argv + 1);
+    if (!strcmp(c, "query"))
+        return cmd_query(argc - 1, argv + 1);
+    if (!strcmp(c, "check-config"))
+        return cmd_check_config(argc - 1, argv + 1);
+    if (!strcmp(c, "-h") || !strcmp(c, "--help") || !strcmp(c, "help")) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(c, "tui") || !strcmp(c, "dlq") || !strcmp(c, "silence")) {
+        fprintf(stderr, "bullwatch: '%s' is not built yet in this version\n", c);
+        return EXIT_USAGE;
+    }
+    fprintf(stderr, "bullwatch: unknown command '%s'\n", c);
+    usage(stderr);
+    return EXIT_USAGE;
+}

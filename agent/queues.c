@@ -1,0 +1,282 @@
+/* queues: see queues.h */
+#include "queues.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bmq.h"
+#include "buf.h"
+#include "log.h"
+#include "util.h"
+#include "xmem.h"
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+queue_list_release(struct queue_list *l)
+{
+    for (int i = 0; i < l->n; i++)
+        free(l->names[i]);
+    free(l->names);
+    l->names = NULL;
+    l->n = 0;
+}
+
+int
+queue_list_find(const struct queue_list *l, const char *name)
+{
+    int lo = 0, hi = l->n - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        int c = strcmp(l->names[mid], name);
+        if (c == 0)
+            return mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+bool
+queue_is_dlq(const struct config *cfg, const char *name)
+{
+    return glob_list_match(cfg->dlq, name, false);
+}
+
+/* Escape glob metacharacters of the prefix for SCAN MATCH. */
+static void
+add_glob_literal(struct buf *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '*' || *s == '?' || *s == '[' || *s == ']' || *s == '\\')
+            buf_addc(b, '\\');
+        buf_addc(b, *s);
+    }
+}
+
+int
+queues_discover(struct rconn *rc, const struct config *cfg, struct queue_list *out)
+{
+    struct buf pat;
+    char cursor[32] = "0";
+    int cap = 0;
+    int scans = 0;
+    out->names = NULL;
+    out->n = 0;
+    buf_init(&pat, 0);
+    add_glob_literal(&pat, cfg->prefix);
+    buf_adds(&pat, ":*:meta");
+    do {
+        const char *argv[] = {"SCAN", cursor, "MATCH", pat.data, "COUNT", "1000"};
+        redisReply *r = rconn_cmd(rc, 6, argv, NULL);
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+            if (r) {
+                log_warn("redis %s: SCAN failed: %s", cfg->endpoint_name,
+                         r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+                freeReplyObject(r);
+            }
+            buf_release(&pat);
+            queue_list_release(out);
+            return -1;
+        }
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        redisReply *keys = r->element[1];
+        for (size_t i = 0; i < keys->elements; i++) {
+            char name[512];
+            redisReply *k = keys->element[i];
+            if (k->type != REDIS_REPLY_STRING ||
+                !bmq_queue_from_meta_key(cfg->prefix, k->str, k->len, name, sizeof name))
+                continue;
+            if (!glob_list_match(cfg->include, name, false) ||
+                glob_list_match(cfg->exclude, name, false))
+                continue;
+            if (out->n == cap) {
+                cap = cap ? cap * 2 : 16;
+                out->names = xrealloc(out->names, sizeof *out->names * (size_t)cap);
+            }
+            out->names[out->n++] = xstrdup(name);
+        }
+        freeReplyObject(r);
+        /* bounded: a keyspace of 100M keys is 100k SCAN calls */
+    } while (strcmp(cursor, "0") != 0 && ++scans < 1000000);
+    buf_release(&pat);
+    if (out->n > 1) {
+        qsort(out->names, (size_t)out->n, sizeof *out->names, cmp_str);
+        int w = 1;
+        for (int i = 1; i < out->n; i++) {
+            if (strcmp(out->names[i], out->names[w - 1]) == 0)
+                free(out->names[i]);
+            else
+                out->names[w++] = out->names[i];
+        }
+        out->n = w;
+    }
+    return 0;
+}
+
+static int64_t
+int_reply(redisReply *r, bool *ok)
+{
+    if (r && r->type == REDIS_REPLY_INTEGER)
+        return r->integer;
+    *ok = false;
+    return 0;
+}
+
+/* workers per queue from CLIENT LIST; false when refused */
+static bool
+count_workers(struct rconn *rc, const char *prefix, const struct queue_list *l,
+              struct queue_depth *out)
+{
+    redisReply *r = rconn_cmdf(rc, "CLIENT LIST");
+    if (!r)
+        return false;
+    if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
+        freeReplyObject(r);
+        return false;
+    }
+    for (int i = 0; i < l->n; i++)
+        out[i].workers = 0;
+    const char *p = r->str;
+    while (p && *p) {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        const char *nm = NULL;
+        for (const char *t = p; t + 6 <= p + len; t++) {
+            if ((t == p || t[-1] == ' ') && strncmp(t, "name=", 5) == 0) {
+                nm = t + 5;
+                break;
+            }
+        }
+        if (nm) {
+            char name[512], queue[512];
+            size_t n = strcspn(nm, " \r\n");
+            if (n < sizeof name) {
+                memcpy(name, nm, n);
+                name[n] = '\0';
+                if (bmq_worker_queue(prefix, name, queue, sizeof queue)) {
+                    int idx = queue_list_find(l, queue);
+                    if (idx >= 0)
+                        out[idx].workers++;
+                }
+            }
+        }
+        p = eol ? eol + 1 : NULL;
+    }
+    freeReplyObject(r);
+    return true;
+}
+
+#define POLL_CMDS 11
+
+int
+queues_poll(struct rconn *rc, const char *prefix, const struct queue_list *l,
+            struct queue_depth *out, int64_t now)
+{
+    static const char *const lists[] = {"wait", "paused", "active"};
+    static const char *const zsets[] = {"prioritized", "delayed", "completed", "failed",
+                                        "waiting-children"};
+    struct buf k;
+    buf_init(&k, 0);
+    memset(out, 0, sizeof *out * (size_t)l->n);
+    for (int i = 0; i < l->n; i++) {
+        for (int j = 0; j < 3; j++) {
+            buf_reset(&k);
+            bmq_key(&k, prefix, l->names[i], lists[j]);
+            rconn_appendf(rc, "LLEN %b", k.data, k.len);
+        }
+        for (int j = 0; j < 5; j++) {
+            buf_reset(&k);
+            bmq_key(&k, prefix, l->names[i], zsets[j]);
+            rconn_appendf(rc, "ZCARD %b", k.data, k.len);
+        }
+        buf_reset(&k);
+        bmq_key(&k, prefix, l->names[i], "meta");
+        rconn_appendf(rc, "HMGET %b paused version", k.data, k.len);
+        buf_reset(&k);
+        bmq_key(&k, prefix, l->names[i], "wait");
+        rconn_appendf(rc, "LINDEX %b -1", k.data, k.len);
+        buf_reset(&k);
+        bmq_key(&k, prefix, l->names[i], "paused");
+        rconn_appendf(rc, "LINDEX %b -1", k.data, k.len);
+    }
+    /* the next job of each queue, for the oldest-waiting age */
+    char **next = xcalloc((size_t)(l->n ? l->n : 1), sizeof *next);
+    size_t *nextlen = xcalloc((size_t)(l->n ? l->n : 1), sizeof *nextlen);
+    int rc_ok = 0;
+    for (int i = 0; i < l->n; i++) {
+        struct queue_depth *d = &out[i];
+        bool ok = true;
+        redisReply *r[POLL_CMDS];
+        for (int j = 0; j < POLL_CMDS; j++) {
+            r[j] = rconn_reply(rc);
+            if (!r[j]) {
+                for (int m = 0; m < j; m++)
+                    freeReplyObject(r[m]);
+                rc_ok = -1;
+                goto out;
+            }
+        }
+        d->wait_list = int_reply(r[0], &ok);
+        d->paused_list = int_reply(r[1], &ok);
+        d->active = int_reply(r[2], &ok);
+        d->prioritized = int_reply(r[3], &ok);
+        d->delayed = int_reply(r[4], &ok);
+        d->completed = int_reply(r[5], &ok);
+        d->failed = int_reply(r[6], &ok);
+        d->waiting_children = int_reply(r[7], &ok);
+        d->waiting = d->wait_list + d->paused_list;
+        if (r[8]->type == REDIS_REPLY_ARRAY && r[8]->elements == 2) {
+            d->paused = r[8]->element[0]->type == REDIS_REPLY_STRING;
+            if (r[8]->element[1]->type == REDIS_REPLY_STRING)
+                snprintf(d->version, sizeof d->version, "%s", r[8]->element[1]->str);
+        } else {
+            ok = false; /* WRONGTYPE: a key that is not BullMQ's */
+        }
+        redisReply *tail = r[9]->type == REDIS_REPLY_STRING ? r[9] : r[10];
+        if (tail->type == REDIS_REPLY_STRING) {
+            next[i] = xmemdup(tail->str, tail->len);
+            nextlen[i] = tail->len;
+        }
+        d->ok = ok;
+        d->workers = -1;
+        d->oldest_waiting_ms = -1;
+        for (int j = 0; j < POLL_CMDS; j++)
+            freeReplyObject(r[j]);
+    }
+    for (int i = 0; i < l->n; i++) {
+        if (!next[i])
+            continue;
+        buf_reset(&k);
+        bmq_job_key(&k, prefix, l->names[i], next[i], nextlen[i]);
+        rconn_appendf(rc, "HGET %b timestamp", k.data, k.len);
+    }
+    for (int i = 0; i < l->n; i++) {
+        if (!next[i])
+            continue;
+        redisReply *r = rconn_reply(rc);
+        int64_t ts;
+        if (!r) {
+            rc_ok = -1;
+            goto out;
+        }
+        if (r->type == REDIS_REPLY_STRING && parse_int64(r->str, &ts) == 0)
+            out[i].oldest_waiting_ms = now > ts ? now - ts : 0;
+        freeReplyObject(r);
+    }
+    if (!count_workers(rc, prefix, l, out) && !rconn_is_up(rc))
+        rc_ok = -1;
+out:
+    for (int i = 0; i < l->n; i++)
+        free(next[i]);
+    free(next);
+    free(nextlen);
+    buf_release(&k);
+    return rc_ok;
+}

@@ -1,0 +1,43 @@
+/*
+ * queues: discovery (SCAN <prefix>:*:meta, include/exclude globs) and the
+ * pipelined depth poll of every state, shared by the agent and `status`.
+ */
+#ifndef AGENT_QUEUES_H
+#define AGENT_QUEUES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "rconn.h"
+
+struct queue_list {
+    char **names; /* sorted, unique */
+    int n;
+};
+
+struct queue_depth {
+    bool ok;
+    int64_t wait_list, paused_list; /* LLEN wait, LLEN paused */
+    int64_t waiting;                /* wait + paused: getJobCounts().waiting (+paused on 5.x) */
+    int64_t active, prioritized, delayed, completed, failed, waiting_children;
+    bool paused; /* HEXISTS meta paused */
+    int workers; /* -1 when CLIENT LIST is refused */
+    int64_t oldest_waiting_ms; /* age of the next job in wait/paused; -1 none */
+    char version[40];          /* meta version ("bullmq:5.71.0") */
+};
+
+/* SCAN for queues. 0 with the sorted list in out (free with
+ * queue_list_release), -1 when Redis failed. */
+int queues_discover(struct rconn *rc, const struct config *cfg, struct queue_list *out);
+void queue_list_release(struct queue_list *l);
+/* index of name in l, or -1 */
+int queue_list_find(const struct queue_list *l, const char *name);
+bool queue_is_dlq(const struct config *cfg, const char *name);
+
+/* Poll depths of every queue in l, pipelined. out has l->n entries.
+ * 0, or -1 when Redis failed. */
+int queues_poll(struct rconn *rc, const char *prefix, const struct queue_list *l,
+                struct queue_depth *out, int64_t now);
+
+#endif

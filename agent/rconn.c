@@ -1,0 +1,287 @@
+/* rconn: see rconn.h */
+#include "rconn.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "log.h"
+#include "util.h"
+#include "xmem.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 30000
+
+struct rconn {
+    const struct redis_endpoint *ep;
+    char *label;
+    char *role;
+    redisContext *c;
+    int64_t timeout_ms;
+    int64_t cur_timeout_ms;
+    bool up;
+    bool ever_up;
+    bool down_logged;
+    int64_t next_try;
+    int64_t backoff_ms;
+    char errstr[256];
+};
+
+static struct timeval
+tv_of(int64_t ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    return tv;
+}
+
+struct rconn *
+rconn_new(const struct redis_endpoint *ep, const char *label, const char *role, int64_t timeout_ms)
+{
+    struct rconn *rc = xcalloc(1, sizeof *rc);
+    rc->ep = ep;
+    rc->label = xstrdup(label);
+    rc->role = xstrdup(role);
+    rc->timeout_ms = timeout_ms;
+    rc->backoff_ms = BACKOFF_MIN_MS;
+    return rc;
+}
+
+void
+rconn_free(struct rconn *rc)
+{
+    if (!rc)
+        return;
+    if (rc->c)
+        redisFree(rc->c);
+    free(rc->label);
+    free(rc->role);
+    free(rc);
+}
+
+bool
+rconn_is_up(const struct rconn *rc)
+{
+    return rc->up;
+}
+
+const char *
+rconn_errstr(const struct rconn *rc)
+{
+    return rc->errstr;
+}
+
+int64_t
+rconn_retry_in(const struct rconn *rc)
+{
+    int64_t d = rc->next_try - mono_ms();
+    return d > 0 ? d : 0;
+}
+
+static void
+schedule_retry(struct rconn *rc)
+{
+    /* full jitter over [backoff/2, backoff] */
+    int64_t b = rc->backoff_ms;
+    int64_t wait = b / 2 + (int64_t)(rand() % (int)(b / 2 + 1));
+    rc->next_try = mono_ms() + wait;
+    rc->backoff_ms = b * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : b * 2;
+}
+
+void
+rconn_mark_down(struct rconn *rc, const char *why)
+{
+    if (rc->c) {
+        redisFree(rc->c);
+        rc->c = NULL;
+    }
+    snprintf(rc->errstr, sizeof rc->errstr, "%s", why);
+    if (rc->up || !rc->down_logged) {
+        log_warn("redis %s (%s link): %s; retrying with backoff", rc->label, rc->role, why);
+        rc->down_logged = true;
+    }
+    rc->up = false;
+    schedule_retry(rc);
+}
+
+static int
+handshake(struct rconn *rc)
+{
+    redisReply *r;
+    if (rc->ep->password) {
+        if (rc->ep->username)
+            r = redisCommand(rc->c, "AUTH %s %s", rc->ep->username, rc->ep->password);
+        else
+            r = redisCommand(rc->c, "AUTH %s", rc->ep->password);
+        if (!r) {
+            snprintf(rc->errstr, sizeof rc->errstr, "AUTH: %s", rc->c->errstr);
+            return -1;
+        }
+        if (r->type == REDIS_REPLY_ERROR) {
+            snprintf(rc->errstr, sizeof rc->errstr, "AUTH refused: %s", r->str);
+            freeReplyObject(r);
+            return -1;
+        }
+        freeReplyObject(r);
+    }
+    if (rc->ep->db) {
+        r = redisCommand(rc->c, "SELECT %d", rc->ep->db);
+        if (!r || r->type == REDIS_REPLY_ERROR) {
+            snprintf(rc->errstr, sizeof rc->errstr, "SELECT %d: %s", rc->ep->db,
+                     r ? r->str : rc->c->errstr);
+            if (r)
+                freeReplyObject(r);
+            return -1;
+        }
+        freeReplyObject(r);
+    }
+    r = redisCommand(rc->c, "CLIENT SETNAME bullwatch:%s", rc->role);
+    if (!r)
+        return -1;
+    freeReplyObject(r); /* refused CLIENT is fine */
+    return 0;
+}
+
+int
+rconn_connect_now(struct rconn *rc)
+{
+    if (rc->up)
+        return 0;
+    struct timeval tv = tv_of(rc->timeout_ms);
+    if (rc->ep->socket)
+        rc->c = redisConnectUnixWithTimeout(rc->ep->socket, tv);
+    else
+        rc->c = redisConnectWithTimeout(rc->ep->host, rc->ep->port, tv);
+    if (!rc->c || rc->c->err) {
+        char why[256];
+        snprintf(why, sizeof why, "cannot connect: %s", rc->c ? rc->c->errstr : "out of memory");
+        rconn_mark_down(rc, why);
+        return -1;
+    }
+    redisSetTimeout(rc->c, tv);
+    rc->cur_timeout_ms = rc->timeout_ms;
+    if (handshake(rc) != 0) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", rc->errstr);
+        rconn_mark_down(rc, why);
+        return -1;
+    }
+    if (rc->ever_up && rc->down_logged)
+        log_info("redis %s (%s link): connection restored", rc->label, rc->role);
+    else if (!rc->ever_up)
+        log_debug("redis %s (%s link): connected", rc->label, rc->role);
+    rc->up = true;
+    rc->ever_up = true;
+    rc->down_logged = false;
+    rc->backoff_ms = BACKOFF_MIN_MS;
+    rc->errstr[0] = '\0';
+    return 0;
+}
+
+int
+rconn_ensure(struct rconn *rc)
+{
+    if (rc->up)
+        return 0;
+    if (mono_ms() < rc->next_try)
+        return -1;
+    return rconn_connect_now(rc);
+}
+
+void
+rconn_set_timeout(struct rconn *rc, int64_t ms)
+{
+    if (rc->c && ms != rc->cur_timeout_ms) {
+        redisSetTimeout(rc->c, tv_of(ms));
+        rc->cur_timeout_ms = ms;
+    }
+}
+
+static redisReply *
+check_io(struct rconn *rc, void *r)
+{
+    if (!r) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", rc->c ? rc->c->errstr : "not connected");
+        rconn_mark_down(rc, why[0] ? why : "connection lost");
+    }
+    return r;
+}
+
+redisReply *
+rconn_cmd(struct rconn *rc, int argc, const char **argv, const size_t *lens)
+{
+    if (!rc->up)
+        return NULL;
+    return check_io(rc, redisCommandArgv(rc->c, argc, argv, lens));
+}
+
+redisReply *
+rconn_cmdf(struct rconn *rc, const char *fmt, ...)
+{
+    va_list ap;
+    if (!rc->up)
+        return NULL;
+    va_start(ap, fmt);
+    void *r = redisvCommand(rc->c, fmt, ap);
+    va_end(ap);
+    return check_io(rc, r);
+}
+
+void
+rconn_append(struct rconn *rc, int argc, const char **argv, const size_t *lens)
+{
+    if (rc->up)
+        redisAppendCommandArgv(rc->c, argc, argv, lens);
+}
+
+void
+rconn_appendf(struct rconn *rc, const char *fmt, ...)
+{
+    va_list ap;
+    if (!rc->up)
+        return;
+    va_start(ap, fmt);
+    redisvAppendCommand(rc->c, fmt, ap);
+    va_end(ap);
+}
+
+redisReply *
+rconn_reply(struct rconn *rc)
+{
+    void *r = NULL;
+    if (!rc->up)
+        return NULL;
+    if (redisGetReply(rc->c, &r) != REDIS_OK)
+        r = NULL;
+    return check_io(rc, r);
+}
+
+void
+rconn_check_policy(struct rconn *rc)
+{
+    char policy[64] = "";
+    redisReply *r = rconn_cmdf(rc, "CONFIG GET maxmemory-policy");
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        r->element[1]->type == REDIS_REPLY_STRING)
+        snprintf(policy, sizeof policy, "%s", r->element[1]->str);
+    if (r)
+        freeReplyObject(r);
+    if (!policy[0]) {
+        r = rconn_cmdf(rc, "INFO memory");
+        if (r && r->type == REDIS_REPLY_STRING) {
+            const char *p = strstr(r->str, "maxmemory_policy:");
+            if (p) {
+                p += strlen("maxmemory_policy:");
+                size_t n = strcspn(p, "\r\n");
+                snprintf(policy, sizeof policy, "%.*s", (int)n, p);
+            }
+        }
+        if (r)
+            freeReplyObject(r);
+    }
+    if (policy[0] && strcmp(policy, "noeviction") != 0)
+        log_warn("redis %s: maxmemory-policy is '%s'; BullMQ needs 'noeviction' or Redis may "
+                 "evict job keys",
+                 rc->label, policy);
+}

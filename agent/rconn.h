@@ -1,0 +1,57 @@
+/*
+ * rconn: one synchronous hiredis connection with connect/command timeouts,
+ * AUTH (ACL user) and SELECT, reconnect with exponential backoff and jitter,
+ * and state changes logged once (not once per retry).
+ *
+ * DESIGN: the agent runs one thread. The stream reader owns one rconn and
+ * blocks in XREAD for at most `block` ms; everything else (discovery,
+ * depths, job hashes) goes pipelined through a second rconn. A reply is
+ * owned by the caller (freeReplyObject).
+ */
+#ifndef AGENT_RCONN_H
+#define AGENT_RCONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hiredis/hiredis.h>
+
+#include "config.h"
+
+struct rconn;
+
+/* ep is borrowed and must outlive the rconn. role names the link in logs
+ * and in CLIENT SETNAME (bullwatch:<role>). */
+struct rconn *rconn_new(const struct redis_endpoint *ep, const char *label, const char *role,
+                        int64_t timeout_ms);
+void rconn_free(struct rconn *rc);
+
+/* Connect if down and the backoff allows. 0 when up, -1 otherwise. */
+int rconn_ensure(struct rconn *rc);
+/* Connect now, ignoring backoff (one-shot commands). */
+int rconn_connect_now(struct rconn *rc);
+bool rconn_is_up(const struct rconn *rc);
+const char *rconn_errstr(const struct rconn *rc);
+/* Milliseconds until the next reconnect attempt is allowed (0 if now). */
+int64_t rconn_retry_in(const struct rconn *rc);
+
+/* Run one command. NULL on I/O error (the link is then marked down).
+ * An error reply is returned as a REDIS_REPLY_ERROR reply. */
+redisReply *rconn_cmd(struct rconn *rc, int argc, const char **argv, const size_t *lens);
+/* printf-style command (hiredis format). */
+redisReply *rconn_cmdf(struct rconn *rc, const char *fmt, ...);
+/* Pipelining: append commands, then read replies in order. */
+void rconn_append(struct rconn *rc, int argc, const char **argv, const size_t *lens);
+void rconn_appendf(struct rconn *rc, const char *fmt, ...);
+/* NULL on I/O error; the remaining replies of the pipeline are lost. */
+redisReply *rconn_reply(struct rconn *rc);
+/* Command timeout for the following calls (XREAD BLOCK needs block+grace). */
+void rconn_set_timeout(struct rconn *rc, int64_t ms);
+/* Report an I/O-level failure seen by the caller (e.g. a bad reply shape). */
+void rconn_mark_down(struct rconn *rc, const char *why);
+
+/* Warn once if maxmemory-policy is not noeviction (BullMQ's own rule). */
+void rconn_check_policy(struct rconn *rc);
+
+#endif

@@ -1,0 +1,280 @@
+/* store: see store.h */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sqlembed.h"
+#include "xmem.h"
+
+struct cached {
+    const char *name;
+    sqlite3_stmt *stmt;
+};
+
+struct store {
+    sqlite3 *db;
+    struct cached *cache;
+    int ncache;
+};
+
+const char *
+sql_get(const char *name)
+{
+    for (int i = 0; sql_texts[i].name; i++)
+        if (strcmp(sql_texts[i].name, name) == 0)
+            return sql_texts[i].text;
+    return NULL;
+}
+
+static int
+exec_plain(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+migrate(struct store *st, const char *path, char *err, size_t errlen)
+{
+    int have = store_version(st);
+    char msg[256];
+    for (int i = 0; sql_texts[i].name; i++) {
+        const char *n = sql_texts[i].name;
+        if (strncmp(n, "schema/", 7) != 0)
+            continue;
+        int v = atoi(n + 7);
+        if (v <= have)
+            continue;
+        if (exec_plain(st->db, "BEGIN IMMEDIATE", msg, sizeof msg) != 0 ||
+            exec_plain(st->db, sql_texts[i].text, msg, sizeof msg) != 0) {
+            snprintf(err, errlen, "%s: migration %s failed: %s", path, n, msg);
+            exec_plain(st->db, "ROLLBACK", msg, sizeof msg);
+            return -1;
+        }
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v);
+        if (exec_plain(st->db, pragma, msg, sizeof msg) != 0 ||
+            exec_plain(st->db, "COMMIT", msg, sizeof msg) != 0) {
+            snprintf(err, errlen, "%s: migration %s failed: %s", path, n, msg);
+            exec_plain(st->db, "ROLLBACK", msg, sizeof msg);
+            return -1;
+        }
+        log_debug("store %s: applied %s", path, n);
+        have = v;
+    }
+    return 0;
+}
+
+struct store *
+store_open(const char *path, bool readonly, char *err, size_t errlen)
+{
+    struct store *st = xcalloc(1, sizeof *st);
+    int flags = readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    char msg[256];
+    if (readonly && access(path, R_OK) != 0) {
+        snprintf(err, errlen, "no audit store at '%s' (has the agent run with this config?)",
+                 path);
+        free(st);
+        return NULL;
+    }
+    if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open audit store '%s': %s", path,
+                 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        sqlite3_close(st->db);
+        free(st);
+        return NULL;
+    }
+    sqlite3_busy_timeout(st->db, 5000);
+    if (!readonly) {
+        if (exec_plain(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                               "PRAGMA foreign_keys=ON;",
+                       msg, sizeof msg) != 0 ||
+            migrate(st, path, err, errlen) != 0) {
+            if (msg[0] && !err[0])
+                snprintf(err, errlen, "cannot set up audit store '%s': %s", path, msg);
+            store_close(st);
+            return NULL;
+        }
+    } else {
+        exec_plain(st->db, "PRAGMA query_only=1", msg, sizeof msg);
+    }
+    return st;
+}
+
+void
+store_close(struct store *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < st->ncache; i++)
+        sqlite3_finalize(st->cache[i].stmt);
+    free(st->cache);
+    sqlite3_close(st->db);
+    free(st);
+}
+
+sqlite3 *
+store_db(struct store *st)
+{
+    return st->db;
+}
+
+const char *
+store_errmsg(struct store *st)
+{
+    return sqlite3_errmsg(st->db);
+}
+
+int
+store_version(struct store *st)
+{
+    sqlite3_stmt *s;
+    int v = 0;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
+        if (sqlite3_step(s) == SQLITE_ROW)
+            v = sqlite3_column_int(s, 0);
+        sqlite3_finalize(s);
+    }
+    return v;
+}
+
+sqlite3_stmt *
+store_stmt(struct store *st, const char *name)
+{
+    for (int i = 0; i < st->ncache; i++) {
+        if (st->cache[i].name == name || strcmp(st->cache[i].name, name) == 0) {
+            sqlite3_reset(st->cache[i].stmt);
+            sqlite3_clear_bindings(st->cache[i].stmt);
+            return st->cache[i].stmt;
+        }
+    }
+    const char *sql = sql_get(name);
+    sqlite3_stmt *s = NULL;
+    if (!sql) {
+        fprintf(stderr, "bullwatch: BUG: no embedded SQL named '%s'\n", name);
+        abort();
+    }
+    if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
+        fprintf(stderr, "bullwatch: BUG: cannot prepare '%s': %s\n", name,
+                sqlite3_errmsg(st->db));
+        abort();
+    }
+    st->cache = xrealloc(st->cache, sizeof *st->cache * (size_t)(st->ncache + 1));
+    st->cache[st->ncache].name = name;
+    st->cache[st->ncache].stmt = s;
+    st->ncache++;
+    return s;
+}
+
+int
+store_run_script(struct store *st, const char *name, const char *param, int64_t value)
+{
+    const char *sql = sql_get(name);
+    const char *tail = sql;
+    while (tail && *tail) {
+        sqlite3_stmt *s = NULL;
+        if (sqlite3_prepare_v2(st->db, tail, -1, &s, &tail) != SQLITE_OK) {
+            log_error("store: %s: %s", name, sqlite3_errmsg(st->db));
+            return -1;
+        }
+        if (!s)
+            break;
+        store_bind_int(s, param, value);
+        int rc = sqlite3_step(s);
+        sqlite3_finalize(s);
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+            log_error("store: %s: %s", name, sqlite3_errmsg(st->db));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int
+store_begin(struct store *st)
+{
+    char msg[256];
+    if (exec_plain(st->db, "BEGIN IMMEDIATE", msg, sizeof msg) != 0) {
+        log_warn("store: cannot begin a transaction: %s", msg);
+        return -1;
+    }
+    return 0;
+}
+
+int
+store_commit(struct store *st)
+{
+    char msg[256];
+    if (exec_plain(st->db, "COMMIT", msg, sizeof msg) != 0) {
+        log_warn("store: commit failed: %s", msg);
+        store_rollback(st);
+        return -1;
+    }
+    return 0;
+}
+
+void
+store_rollback(struct store *st)
+{
+    char msg[256];
+    if (!sqlite3_get_autocommit(st->db))
+        exec_plain(st->db, "ROLLBACK", msg, sizeof msg);
+}
+
+void
+store_bind_text(sqlite3_stmt *s, const char *name, const char *p, size_t n)
+{
+    int i = sqlite3_bind_parameter_index(s, name);
+    if (i > 0)
+        sqlite3_bind_text64(s, i, p ? p : "", p ? n : 0, SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
+void
+store_bind_str(sqlite3_stmt *s, const char *name, const char *p)
+{
+    int i = sqlite3_bind_parameter_index(s, name);
+    if (i <= 0)
+        return;
+    if (p)
+        sqlite3_bind_text(s, i, p, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+void
+store_bind_int(sqlite3_stmt *s, const char *name, int64_t v)
+{
+    int i = sqlite3_bind_parameter_index(s, name);
+    if (i > 0)
+        sqlite3_bind_int64(s, i, v);
+}
+
+void
+store_bind_null(sqlite3_stmt *s, const char *name)
+{
+    int i = sqlite3_bind_parameter_index(s, name);
+    if (i > 0)
+        sqlite3_bind_null(s, i);
+}
+
+int
+store_exec(struct store *st, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        log_warn("store: %s: %s", what, sqlite3_errmsg(st->db));
+        sqlite3_reset(s);
+        return -1;
+    }
+    sqlite3_reset(s);
+    return 0;
+}

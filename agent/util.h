@@ -1,0 +1,41 @@
+/*
+ * util: small pure helpers shared by every command: clocks, durations,
+ * glob lists, number parsing.
+ */
+#ifndef AGENT_UTIL_H
+#define AGENT_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Wall clock in ms since the epoch (BullMQ's clock for scores and fields). */
+int64_t now_ms(void);
+/* Monotonic clock in ms (timers). */
+int64_t mono_ms(void);
+
+/* "250ms", "2s", "30m", "2h", "30d", "1w", or a bare number of seconds.
+ * 0 on success. */
+int parse_duration_ms(const char *s, int64_t *out);
+/* Format ms as "2h", "1.5s", "3d" into out. */
+void format_duration(int64_t ms, char *out, unsigned outlen);
+/* "10MB", "64k", "512" bytes. */
+int parse_size(const char *s, int64_t *out);
+int parse_int64(const char *s, int64_t *out);
+int parse_bool(const char *s, bool *out);
+
+/* A comma-separated list of globs ("*", "email-*"). Empty list matches
+ * nothing. Case-sensitive unless nocase. */
+bool glob_list_match(const char *list, const char *name, bool nocase);
+
+/* Parse a stream id "ms-seq" into its parts. 0 on success. */
+int stream_id_parse(const char *id, uint64_t *ms, uint64_t *seq);
+/* -1, 0, 1 comparing two stream ids (invalid ids compare as 0-0). */
+int stream_id_cmp(const char *a, const char *b);
+
+
+
+/* A point in time for --since/--until: a duration back from now ("2h"),
+ * epoch ms (13+ digits) or seconds (10 digits), or an ISO-8601 UTC
+ * timestamp ("2026-11-23T10:00:00Z", "2026-11-23 10:00"). */
+int parse_time_ms(const char *s, int64_t now, int64_t *out);
+#endif

@@ -1,0 +1,1 @@
+SELECT stream_id FROM cursors WHERE endpoint = :endpoint AND queue = :queue;
