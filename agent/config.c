@@ -624,6 +624,15 @@ config_choose_path(const char *cli_path)
     return "agent.ini";
 }
 
+void
+config_each_option(void (*fn)(const char *section, const char *key, const char *def,
+                              const char *help, void *ud),
+                   void *ud)
+{
+    for (size_t i = 0; i < NOPTIONS; i++)
+        fn(options[i].section, options[i].key, options[i].def, options[i].help, ud);
+}
+
 static void
 print_masked_url(const char *url, FILE *out)
 {

@@ -93,6 +93,11 @@ const char *config_choose_path(const char *cli_path);
 /* Print the effective configuration in ini form with secrets masked. */
 void config_print(const struct config *cfg, FILE *out);
 
+/* Call fn for every option of the table (section, key, default, help). */
+void config_each_option(void (*fn)(const char *section, const char *key, const char *def,
+                                   const char *help, void *ud),
+                        void *ud);
+
 /* Parse redis://[user:pass@]host:port/db or unix:///path[?db=N]. */
 int redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t errlen);
 void redis_endpoint_release(struct redis_endpoint *ep);

@@ -79,6 +79,8 @@ format_duration(int64_t ms, char *out, unsigned outlen)
         ms = 0;
     if (ms < 1000)
         snprintf(out, outlen, "%lldms", (long long)ms);
+    else if (ms < 60000 && ms % 1000 == 0)
+        snprintf(out, outlen, "%llds", (long long)(ms / 1000));
     else if (ms < 60000)
         snprintf(out, outlen, "%.1fs", ms / 1000.0);
     else if (ms < 3600000)
