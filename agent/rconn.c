@@ -169,7 +169,7 @@ rconn_connect_now(struct rconn *rc)
     if (rc->ever_up && rc->down_logged)
         log_info("redis %s (%s link): connection restored", rc->label, rc->role);
     else if (!rc->ever_up)
-        log_debug("redis %s (%s link): connected", rc->label, rc->role);
+        log_info("redis %s (%s link): connected", rc->label, rc->role);
     rc->up = true;
     rc->ever_up = true;
     rc->down_logged = false;
