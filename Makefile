@@ -20,6 +20,10 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 OPT      ?= -O2 -g
 CFLAGS_ALL := $(CSTD) $(WARN) $(OPT) -MMD -MP -Iagent -I$(BUILD)
 LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lhiredis -lcurl -lcjson -lsqlite3) -lm
+# CI (CI=true) builds with -Werror
+ifeq ($(CI),true)
+WERROR := 1
+endif
 ifeq ($(WERROR),1)
 CFLAGS_ALL += -Werror
 endif
@@ -74,15 +78,19 @@ $(BUILD)/check_bullwatch: $(UNIT_OBJ) $(BUILD)/libcore.a
 check test-unit: $(BUILD)/check_bullwatch
 	$(Q)$(BUILD)/check_bullwatch
 
-# The README's test command. Unit tests, then integration tests against a real
+# The README's test command: installs what is missing (scripts/deps.sh),
+# builds, then runs the unit tests and the integration tests against a real
 # redis-server and real BullMQ 5.71.0 and 6.7.0 (tests/package.json).
-test: $(BUILD)/bullwatch $(BUILD)/check_bullwatch
+test: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/bullwatch $(BUILD)/check_bullwatch
 	$(Q)BUILD=$(BUILD) bash tests/run.sh
 
 test-it: $(BUILD)/bullwatch
 	$(Q)BUILD=$(BUILD) UNIT=0 bash tests/run.sh
 
-demo: $(BUILD)/bullwatch
+# The README's first command: installs what is missing, builds, runs the demo.
+demo: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/bullwatch
 	$(Q)BUILD=$(BUILD) bash scripts/demo.sh
 
 deps:
