@@ -25,6 +25,9 @@ for v in 5 6; do
     "$BW" status -c "$T_DIR/agent.ini" --json >"$T_DIR/status$v.json" || die "status failed"
     check "bullmq $v: status --json counts equal getJobCounts()" \
         node "$NODE_DIR/js/check_ingest.js" counts "$T_DIR/status$v.json" "$T_DIR/counts$v.json" "$v"
+    check "bullmq $v: dead jobs of the last hour per queue equal the workload's" node -e \
+        'const s=require(process.argv[1]),w=require(process.argv[2]);process.exit(w.queues.every(n=>s.queues.find(q=>q.name===n).dead_last_hour===w.dead.filter(d=>d.queue===n).length)?0:1)' \
+        "$T_DIR/status$v.json" "$T_DIR/wl$v.json"
     check "bullmq $v: paused queue reported paused" \
         node -e 'const s=require(process.argv[1]);const q=s.queues.find(q=>q.name===process.argv[2]);process.exit(q&&q.paused&&q.counts.waiting===40&&q.counts.prioritized===20?0:1)' \
         "$T_DIR/status$v.json" "wl$v-c"
