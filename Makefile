@@ -96,6 +96,18 @@ demo: deps
 deps:
 	$(Q)bash scripts/deps.sh
 
+# Benchmarks (not part of the tests): bench/run.sh starts its own
+# redis-server and prints one table with the machine's context.
+BENCH_BIN := $(BUILD)/bench/preload $(BUILD)/bench/drain $(BUILD)/bench/pollbench
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libcore.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libcore.a $(LDLIBS_ALL)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/bullwatch $(BENCH_BIN)
+	$(Q)BUILD=$(BUILD) bash bench/run.sh
+
 clean:
 	rm -rf $(BUILD)
 

@@ -27,7 +27,8 @@ static const char *const cnt_params[C__N] = {":added",   ":completed", ":failed"
 struct iq {
     char *name;
     char *stream_key;
-    char cursor[STREAM_ID_MAX];
+    char cursor[STREAM_ID_MAX];  /* committed */
+    char rcursor[STREAM_ID_MAX]; /* read so far (ahead while a transaction is open) */
     char batch_last[STREAM_ID_MAX]; /* last id seen in the current batch */
     bool is_new;                    /* no stored cursor: initial reconciliation due */
     bool skip;                      /* events key is not a stream */
@@ -65,7 +66,12 @@ struct ingest {
     struct pending *pend;
     int npend, cappend;
     struct buf b1, b2, b3;
+    bool txn_open;
+    int64_t txn_started;
+    uint64_t txn_entries, txn_failures;
 };
+
+static int txn_commit(struct ingest *ing);
 
 struct ingest *
 ingest_new(const struct config *cfg, struct store *st, struct rconn *cmd)
@@ -92,6 +98,7 @@ ingest_free(struct ingest *ing)
 {
     if (!ing)
         return;
+    (void)txn_commit(ing);
     for (int i = 0; i < ing->nq; i++)
         iq_release(&ing->q[i]);
     free(ing->q);
@@ -146,12 +153,14 @@ load_cursor(struct ingest *ing, struct iq *q)
         q->is_new = true;
     }
     sqlite3_reset(s);
+    memcpy(q->rcursor, q->cursor, STREAM_ID_MAX);
     q->has_pending = true; /* run_pending looks in the store */
 }
 
 void
 ingest_set_queues(struct ingest *ing, const struct queue_list *l)
 {
+    (void)txn_commit(ing); /* counts refer to queue indexes */
     struct iq *nq = xcalloc((size_t)(l->n ? l->n : 1), sizeof *nq);
     bool *kept = xcalloc((size_t)(ing->nq ? ing->nq : 1), sizeof *kept);
     for (int i = 0; i < l->n; i++) {
@@ -330,6 +339,25 @@ bind_int_field(sqlite3_stmt *s, const char *param, struct bstr b)
  * Returns 1 when a row was written, 0 when it was already there, -1 on a
  * store error.
  */
+/* "queue 'q' job 'j' (stream id X)": built only when a line is logged */
+static const char *
+failure_where(char *where, size_t len, const struct iq *q, struct bstr job_id,
+              const char *stream_id, size_t stream_id_len, int64_t event_time)
+{
+    if (where[0])
+        return where;
+    if (stream_id)
+        snprintf(where, len, "queue '%s' job '%s' (stream id %.*s)",
+                 log_esc(q->name, strlen(q->name)), log_esc(job_id.p, job_id.n),
+                 (int)stream_id_len, stream_id);
+    else
+        snprintf(where, len, "queue '%s' job '%s' (reconciled, finishedOn %lld)",
+                 log_esc(q->name, strlen(q->name)), log_esc(job_id.p, job_id.n),
+                 (long long)event_time);
+    return where;
+}
+#define WHERE() failure_where(where, sizeof where, q, job_id, stream_id, stream_id_len, event_time)
+
 static int
 write_failure(struct ingest *ing, int qi, struct bstr job_id, const char *stream_id,
               size_t stream_id_len, int64_t event_time, struct bstr reason, const redisReply *hash,
@@ -339,16 +367,10 @@ write_failure(struct ingest *ing, int qi, struct bstr job_id, const char *stream
     struct iq *q = &ing->q[qi];
     struct hfields f;
     char sig[SIGNATURE_ID_LEN + 1];
-    char where[160];
+    char where[200];
     sqlite3_stmt *s = store_stmt(ing->st, "stmt/failure_insert");
     bool missing = !hash || hash->type != REDIS_REPLY_ARRAY || hash->elements == 0;
-    const char *jid = log_esc(job_id.p, job_id.n);
-    if (stream_id)
-        snprintf(where, sizeof where, "queue '%s' job '%s' (stream id %.*s)",
-                 log_esc(q->name, strlen(q->name)), jid, (int)stream_id_len, stream_id);
-    else
-        snprintf(where, sizeof where, "queue '%s' job '%s' (reconciled, finishedOn %lld)",
-                 log_esc(q->name, strlen(q->name)), jid, (long long)event_time);
+    where[0] = '\0';
     hash_fields(hash, &f);
     if (!reason.p)
         reason = f.failed_reason;
@@ -388,9 +410,9 @@ write_failure(struct ingest *ing, int qi, struct bstr job_id, const char *stream
             store_bind_int(s, ":data_truncated", res.truncated);
             store_bind_int(s, ":data_json", res.is_json);
             if (!res.is_json)
-                log_warn("%s: job data is not JSON; stored as text", where);
+                log_warn("%s: job data is not JSON; stored as text", WHERE());
             if (res.truncated)
-                log_info("%s: job data of %zu bytes stored cut to %lld bytes", where, f.data.n,
+                log_info("%s: job data of %zu bytes stored cut to %lld bytes", WHERE(), f.data.n,
                          (long long)cfg->data_max_bytes);
         } else {
             store_bind_int(s, ":data_truncated", 0);
@@ -418,10 +440,10 @@ write_failure(struct ingest *ing, int qi, struct bstr job_id, const char *stream
     store_bind_int(s, ":recorded_at", now_ms());
     if (missing && !reconciled)
         log_debug("%s: job hash already gone (removeOnFail?); keeping what the event carried",
-                  where);
+                  WHERE());
     int rc = sqlite3_step(s);
     if (rc != SQLITE_DONE) {
-        log_warn("store: cannot record failure of %s: %s", where, store_errmsg(ing->st));
+        log_warn("store: cannot record failure of %s: %s", WHERE(), store_errmsg(ing->st));
         sqlite3_reset(s);
         return -1;
     }
@@ -481,21 +503,49 @@ fetch_hashes(struct ingest *ing)
     return 0;
 }
 
+/*
+ * The open transaction. Rows are written as each XREAD batch is processed;
+ * the per-minute counts and the cursors are written and everything is
+ * committed together by txn_commit(), which runs when the streams are read
+ * to their end, after TXN_MAX_ENTRIES entries or TXN_MAX_MS. Until then the
+ * committed cursor (q->cursor) stays behind the read cursor (q->rcursor).
+ */
+#define TXN_MAX_ENTRIES 20000
+#define TXN_MAX_MS 100
+
 static int
-commit_batch(struct ingest *ing, uint64_t *written)
+txn_begin(struct ingest *ing)
+{
+    if (ing->txn_open)
+        return 0;
+    if (store_begin(ing->st) != 0)
+        return -1;
+    ing->txn_open = true;
+    ing->txn_started = mono_ms();
+    ing->txn_entries = 0;
+    ing->txn_failures = 0;
+    return 0;
+}
+
+/* Drop the open transaction: read again from the committed cursors. */
+static void
+txn_abort(struct ingest *ing)
+{
+    if (ing->txn_open)
+        store_rollback(ing->st);
+    ing->txn_open = false;
+    ing->ncnt = 0;
+    for (int i = 0; i < ing->nq; i++)
+        memcpy(ing->q[i].rcursor, ing->q[i].cursor, STREAM_ID_MAX);
+}
+
+static int
+txn_commit(struct ingest *ing)
 {
     const char *ep = ing->cfg->endpoint_name;
     int64_t now = now_ms();
-    if (store_begin(ing->st) != 0)
-        return -1;
-    for (int i = 0; i < ing->npend; i++) {
-        struct pending *p = &ing->pend[i];
-        int rc = write_failure(ing, p->qi, p->ev.job_id, p->ev.id.p, p->ev.id.n,
-                               (int64_t)p->ev.id_ms, p->ev.failed_reason, p->hash, false);
-        if (rc < 0)
-            goto fail;
-        *written += (uint64_t)rc;
-    }
+    if (!ing->txn_open)
+        return 0;
     for (int i = 0; i < ing->ncnt; i++) {
         struct cnt_slot *c = &ing->cnt[i];
         sqlite3_stmt *s = store_stmt(ing->st, "stmt/counts_add");
@@ -509,22 +559,35 @@ commit_batch(struct ingest *ing, uint64_t *written)
     }
     for (int i = 0; i < ing->nq; i++) {
         struct iq *q = &ing->q[i];
-        if (!q->batch_last[0])
+        if (strcmp(q->rcursor, q->cursor) == 0)
             continue;
         sqlite3_stmt *s = store_stmt(ing->st, "stmt/cursor_upsert");
         store_bind_str(s, ":endpoint", ep);
         store_bind_str(s, ":queue", q->name);
-        store_bind_str(s, ":stream_id", q->batch_last);
+        store_bind_str(s, ":stream_id", q->rcursor);
         store_bind_int(s, ":now", now);
         if (store_exec(ing->st, s, "cursor") != 0)
             goto fail;
     }
+    ing->txn_open = false;
     if (store_commit(ing->st) != 0)
-        return -1;
+        goto fail;
+    for (int i = 0; i < ing->nq; i++)
+        memcpy(ing->q[i].cursor, ing->q[i].rcursor, STREAM_ID_MAX);
+    ing->stats.entries += ing->txn_entries;
+    ing->stats.failures += ing->txn_failures;
+    ing->ncnt = 0;
     return 0;
 fail:
-    store_rollback(ing->st);
+    ing->txn_open = true;
+    txn_abort(ing);
     return -1;
+}
+
+int
+ingest_flush(struct ingest *ing)
+{
+    return txn_commit(ing);
 }
 
 /* The events key of some queue is not a stream: find it and stop reading it. */
@@ -561,6 +624,9 @@ ingest_read(struct ingest *ing, struct rconn *sr, int64_t block_ms)
             n++;
     if (n == 0)
         return 0;
+    /* while a transaction is open, do not wait long for more */
+    if (ing->txn_open && block_ms > TXN_MAX_MS / 4)
+        block_ms = TXN_MAX_MS / 4;
     int argc = 6 + 2 * n;
     const char **argv = xmalloc(sizeof *argv * (size_t)argc);
     char count[24], block[24];
@@ -577,33 +643,40 @@ ingest_read(struct ingest *ing, struct rconn *sr, int64_t block_ms)
         if (ing->q[i].skip || ing->q[i].is_new)
             continue;
         argv[6 + j] = ing->q[i].stream_key;
-        argv[6 + n + j] = ing->q[i].cursor;
+        argv[6 + n + j] = ing->q[i].rcursor;
         j++;
     }
     rconn_set_timeout(sr, block_ms + ing->cfg->connect_timeout_ms);
     redisReply *r = rconn_cmd(sr, argc, argv, NULL);
     free(argv);
-    if (!r)
+    if (!r) {
+        txn_abort(ing);
         return -1;
+    }
     if (r->type == REDIS_REPLY_NIL) {
-        freeReplyObject(r);
-        return 0;
+        rconn_reply_free(sr, r);
+        return txn_commit(ing) == 0 ? 0 : -1;
     }
     if (r->type == REDIS_REPLY_ERROR) {
         log_warn("redis %s: XREAD failed: %s", ing->cfg->endpoint_name, log_esc(r->str, r->len));
-        freeReplyObject(r);
+        rconn_reply_free(sr, r);
+        (void)txn_commit(ing);
         find_bad_streams(ing);
         return -1;
     }
     if (r->type != REDIS_REPLY_ARRAY) {
-        freeReplyObject(r);
+        rconn_reply_free(sr, r);
         return -1;
     }
-    ing->ncnt = 0;
+    if (txn_begin(ing) != 0) {
+        rconn_reply_free(sr, r);
+        return -1;
+    }
     ing->npend = 0;
     for (int i = 0; i < ing->nq; i++)
         ing->q[i].batch_last[0] = '\0';
     int entries = 0;
+    bool full = false; /* some stream returned a full COUNT: more is waiting */
     char err[128];
     size_t plen = strlen(ing->cfg->prefix);
     for (size_t s = 0; s < r->elements; s++) {
@@ -623,6 +696,8 @@ ingest_read(struct ingest *ing, struct rconn *sr, int64_t block_ms)
             continue;
         struct iq *q = &ing->q[qi];
         redisReply *list = sr_->element[1];
+        if (list->type == REDIS_REPLY_ARRAY && (long long)list->elements >= ing->cfg->read_count)
+            full = true;
         for (size_t e = 0; list->type == REDIS_REPLY_ARRAY && e < list->elements; e++) {
             struct bmq_event ev;
             const redisReply *ent = list->element[e];
@@ -651,22 +726,34 @@ ingest_read(struct ingest *ing, struct rconn *sr, int64_t block_ms)
         }
     }
     int rc = entries;
-    uint64_t written = 0;
     if (ing->npend && fetch_hashes(ing) != 0) {
         rc = -1;
-    } else if (commit_batch(ing, &written) != 0) {
-        rc = -1;
     } else {
-        for (int i = 0; i < ing->nq; i++)
-            if (ing->q[i].batch_last[0]) {
-                memcpy(ing->q[i].cursor, ing->q[i].batch_last, STREAM_ID_MAX);
-            }
-        ing->stats.entries += (uint64_t)entries;
-        ing->stats.failures += written;
-        ing->stats.batches++;
+        for (int i = 0; i < ing->npend && rc >= 0; i++) {
+            struct pending *p = &ing->pend[i];
+            int w = write_failure(ing, p->qi, p->ev.job_id, p->ev.id.p, p->ev.id.n,
+                                  (int64_t)p->ev.id_ms, p->ev.failed_reason, p->hash, false);
+            if (w < 0)
+                rc = -1;
+            else
+                ing->txn_failures += (uint64_t)w;
+        }
     }
     pend_clear(ing);
-    freeReplyObject(r);
+    rconn_reply_free(sr, r);
+    if (rc < 0) {
+        txn_abort(ing);
+        return -1;
+    }
+    for (int i = 0; i < ing->nq; i++)
+        if (ing->q[i].batch_last[0])
+            memcpy(ing->q[i].rcursor, ing->q[i].batch_last, STREAM_ID_MAX);
+    ing->txn_entries += (uint64_t)entries;
+    ing->stats.batches++;
+    if (!full || ing->txn_entries >= TXN_MAX_ENTRIES || mono_ms() - ing->txn_started >= TXN_MAX_MS) {
+        if (txn_commit(ing) != 0)
+            return -1;
+    }
     return rc;
 }
 
@@ -878,6 +965,8 @@ int
 ingest_check_gaps(struct ingest *ing)
 {
     int nq = ing->nq;
+    if (txn_commit(ing) != 0)
+        return -1;
     for (int i = 0; i < nq; i++) {
         if (ing->q[i].skip)
             continue;
@@ -935,6 +1024,7 @@ ingest_check_gaps(struct ingest *ing)
             else
                 snprintf(q->cursor, sizeof q->cursor, "%llu-%llu", (unsigned long long)(fms - 1),
                          18446744073709551615ULL);
+            memcpy(q->rcursor, q->cursor, STREAM_ID_MAX);
         }
         if (q->has_pending && run_pending(ing, i, last) != 0)
             rc = -1;

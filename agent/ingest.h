@@ -46,6 +46,10 @@ void ingest_set_queues(struct ingest *ing, const struct queue_list *l);
  * batch will be read again). */
 int ingest_read(struct ingest *ing, struct rconn *stream_rc, int64_t block_ms);
 
+/* Commit the open transaction (rows, counts, cursors). Call before any
+ * other use of the store. 0 / -1. */
+int ingest_flush(struct ingest *ing);
+
 /* Compare each cursor with its stream's first entry; record gaps and
  * reconcile. 0, or -1 when Redis or SQLite failed. */
 int ingest_check_gaps(struct ingest *ing);

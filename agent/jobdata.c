@@ -1,6 +1,7 @@
 /* jobdata: see jobdata.h */
 #include "jobdata.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,14 +58,226 @@ redact_walk(cJSON *node, const char *globs, int depth)
     return count;
 }
 
+/* ---- a JSON syntax check that allocates nothing (RFC 8259) ---- */
+
+struct jv {
+    const unsigned char *p, *end;
+};
+
+static void
+jv_ws(struct jv *v)
+{
+    while (v->p < v->end && (*v->p == ' ' || *v->p == '\t' || *v->p == '\n' || *v->p == '\r'))
+        v->p++;
+}
+
+static bool jv_value(struct jv *v, int depth);
+
+static bool
+jv_string(struct jv *v)
+{
+    v->p++; /* opening quote */
+    while (v->p < v->end) {
+        unsigned char c = *v->p++;
+        if (c == '"')
+            return true;
+        if (c < 0x20)
+            return false;
+        if (c == '\\') {
+            if (v->p >= v->end)
+                return false;
+            c = *v->p++;
+            if (c == 'u') {
+                for (int i = 0; i < 4; i++, v->p++)
+                    if (v->p >= v->end || !isxdigit(*v->p))
+                        return false;
+            } else if (!strchr("\"\\/bfnrt", c) || c == 0) {
+                return false;
+            }
+        }
+    }
+    return false;
+}
+
+static bool
+jv_number(struct jv *v)
+{
+    const unsigned char *st = v->p;
+    if (v->p < v->end && *v->p == '-')
+        v->p++;
+    if (v->p >= v->end || !isdigit(*v->p))
+        return false;
+    if (*v->p == '0')
+        v->p++;
+    else
+        while (v->p < v->end && isdigit(*v->p))
+            v->p++;
+    if (v->p < v->end && *v->p == '.') {
+        v->p++;
+        if (v->p >= v->end || !isdigit(*v->p))
+            return false;
+        while (v->p < v->end && isdigit(*v->p))
+            v->p++;
+    }
+    if (v->p < v->end && (*v->p == 'e' || *v->p == 'E')) {
+        v->p++;
+        if (v->p < v->end && (*v->p == '+' || *v->p == '-'))
+            v->p++;
+        if (v->p >= v->end || !isdigit(*v->p))
+            return false;
+        while (v->p < v->end && isdigit(*v->p))
+            v->p++;
+    }
+    return v->p > st;
+}
+
+static bool
+jv_lit(struct jv *v, const char *lit)
+{
+    size_t n = strlen(lit);
+    if ((size_t)(v->end - v->p) < n || memcmp(v->p, lit, n) != 0)
+        return false;
+    v->p += n;
+    return true;
+}
+
+static bool
+jv_value(struct jv *v, int depth)
+{
+    if (depth > 512)
+        return false;
+    jv_ws(v);
+    if (v->p >= v->end)
+        return false;
+    switch (*v->p) {
+    case '{':
+        v->p++;
+        jv_ws(v);
+        if (v->p < v->end && *v->p == '}') {
+            v->p++;
+            return true;
+        }
+        for (;;) {
+            jv_ws(v);
+            if (v->p >= v->end || *v->p != '"' || !jv_string(v))
+                return false;
+            jv_ws(v);
+            if (v->p >= v->end || *v->p++ != ':')
+                return false;
+            if (!jv_value(v, depth + 1))
+                return false;
+            jv_ws(v);
+            if (v->p >= v->end)
+                return false;
+            if (*v->p == ',') {
+                v->p++;
+                continue;
+            }
+            if (*v->p++ == '}')
+                return true;
+            return false;
+        }
+    case '[':
+        v->p++;
+        jv_ws(v);
+        if (v->p < v->end && *v->p == ']') {
+            v->p++;
+            return true;
+        }
+        for (;;) {
+            if (!jv_value(v, depth + 1))
+                return false;
+            jv_ws(v);
+            if (v->p >= v->end)
+                return false;
+            if (*v->p == ',') {
+                v->p++;
+                continue;
+            }
+            if (*v->p++ == ']')
+                return true;
+            return false;
+        }
+    case '"':
+        return jv_string(v);
+    case 't':
+        return jv_lit(v, "true");
+    case 'f':
+        return jv_lit(v, "false");
+    case 'n':
+        return jv_lit(v, "null");
+    default:
+        return jv_number(v);
+    }
+}
+
+bool
+jobdata_json_valid(const char *s, size_t n)
+{
+    struct jv v = {(const unsigned char *)s, (const unsigned char *)s + n};
+    if (!jv_value(&v, 0))
+        return false;
+    jv_ws(&v);
+    return v.p == v.end;
+}
+
+/* Could a key matching one of the globs occur in data? Each glob's longest
+ * literal run must occur (case-insensitively); a glob without one ("*")
+ * always may. Lets the common case skip building a JSON tree. */
+static bool
+redact_may_match(const char *data, size_t n, const char *globs)
+{
+    const char *p = globs;
+    while (*p) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        if (!*p)
+            break;
+        const char *e = p + strcspn(p, ",");
+        const char *best = NULL;
+        size_t bestn = 0;
+        for (const char *q = p; q < e;) {
+            size_t lit = 0;
+            while (q + lit < e && !strchr("*?[] ", q[lit]))
+                lit++;
+            if (lit > bestn) {
+                best = q;
+                bestn = lit;
+            }
+            q += lit ? lit : 1;
+        }
+        if (bestn == 0)
+            return true;
+        unsigned char f0 = (unsigned char)tolower((unsigned char)best[0]);
+        for (size_t i = 0; i + bestn <= n; i++) {
+            if ((unsigned char)tolower((unsigned char)data[i]) != f0)
+                continue;
+            size_t k = 1;
+            while (k < bestn && tolower((unsigned char)data[i + k]) == tolower((unsigned char)best[k]))
+                k++;
+            if (k == bestn)
+                return true;
+        }
+        p = e;
+    }
+    return false;
+}
+
 void
 jobdata_prepare(const char *data, size_t n, const char *redact, size_t max, struct buf *out,
                 struct jobdata_result *res)
 {
     memset(res, 0, sizeof *res);
-    cJSON *j = parse_exact(data, n);
     size_t start = out->len;
-    if (j) {
+    cJSON *j = NULL;
+    /* unchanged data is copied only up to the cap (+1 to notice the cut) */
+    size_t copy = max && n > max + 4 ? max + 4 : n;
+    if (!jobdata_json_valid(data, n)) {
+        buf_add(out, data, copy);
+    } else if (!redact || !*redact || !redact_may_match(data, n, redact)) {
+        res->is_json = true;
+        buf_add(out, data, copy);
+    } else if ((j = parse_exact(data, n)) != NULL) {
         res->is_json = true;
         if (redact && *redact)
             res->redacted = redact_walk(j, redact, 0);
@@ -79,7 +292,7 @@ jobdata_prepare(const char *data, size_t n, const char *redact, size_t max, stru
         }
         cJSON_Delete(j);
     } else {
-        buf_add(out, data, n);
+        buf_add(out, data, copy);
     }
     if (max && out->len - start > max) {
         struct buf tmp = *out;

@@ -33,6 +33,9 @@ void jobdata_stack(const char *s, size_t n, size_t max, struct buf *out);
 /* opts.attempts, at least 1; 1 when missing or unreadable. */
 int64_t jobdata_attempts(const char *opts, size_t n);
 
+/* Is s (n bytes) one valid JSON text? Allocates nothing. */
+bool jobdata_json_valid(const char *s, size_t n);
+
 /* Cut b to at most max bytes without splitting a UTF-8 sequence. */
 void jobdata_cut_utf8(struct buf *b, size_t max);
 

@@ -14,7 +14,8 @@ usage(FILE *out)
 {
     fputs("usage: bullwatch <command> [options]\n"
           "\n"
-          "  agent  [-c FILE]                 run the agent in the foreground\n"
+          "  agent  [-c FILE] [--drain]       run the agent in the foreground (--drain: stop\n"
+          "                                   once every stream is read to its end)\n"
           "  status [-c FILE] [--json]        queues, depths per state, agent lag\n"
           "  query  NAME|FILE.sql [--param k=v]... [--json|--csv] [-c FILE]\n"
           "  check-config [-c FILE]           validate agent.ini, print the effective config\n"

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "arena.h"
 #include "log.h"
 #include "util.h"
 #include "xmem.h"
@@ -26,6 +27,7 @@ struct rconn {
     int64_t next_try;
     int64_t backoff_ms;
     char errstr[256];
+    struct arena *arena;
 };
 
 static struct timeval
@@ -166,6 +168,12 @@ rconn_connect_now(struct rconn *rc)
         rconn_mark_down(rc, why);
         return -1;
     }
+    /* keep the read buffer between replies instead of freeing it each time */
+    rc->c->reader->maxbuf = 0;
+    if (rc->arena) {
+        rc->c->reader->fn = &arena_reply_fns;
+        rc->c->reader->privdata = rc->arena;
+    }
     if (rc->ever_up && rc->down_logged)
         log_info("redis %s (%s link): connection restored", rc->label, rc->role);
     else if (!rc->ever_up)
@@ -255,6 +263,23 @@ rconn_reply(struct rconn *rc)
     if (redisGetReply(rc->c, &r) != REDIS_OK)
         r = NULL;
     return check_io(rc, r);
+}
+
+void
+rconn_use_arena(struct rconn *rc, struct arena *a)
+{
+    rc->arena = a;
+}
+
+void
+rconn_reply_free(struct rconn *rc, redisReply *r)
+{
+    if (!r)
+        return;
+    if (rc->arena)
+        arena_reset(rc->arena);
+    else
+        freeReplyObject(r);
 }
 
 void

@@ -51,6 +51,14 @@ void rconn_set_timeout(struct rconn *rc, int64_t ms);
 /* Report an I/O-level failure seen by the caller (e.g. a bad reply shape). */
 void rconn_mark_down(struct rconn *rc, const char *why);
 
+/* From the next (re)connection on, build every reply of this link in the
+ * arena (see arena.h): callers then release replies with arena_reset()
+ * instead of freeReplyObject(). The arena is borrowed. */
+struct arena;
+void rconn_use_arena(struct rconn *rc, struct arena *a);
+/* Release a reply of this link (freeReplyObject, or nothing in arena mode). */
+void rconn_reply_free(struct rconn *rc, redisReply *r);
+
 /* Warn once if maxmemory-policy is not noeviction (BullMQ's own rule). */
 void rconn_check_policy(struct rconn *rc);
 

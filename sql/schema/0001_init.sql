@@ -33,7 +33,9 @@ CREATE TABLE failures (
 );
 CREATE UNIQUE INDEX failures_stream ON failures (endpoint, queue, stream_id)
     WHERE stream_id IS NOT NULL;
-CREATE INDEX failures_job ON failures (endpoint, queue, job_id);
+-- One death = one job finishing once: the same death seen from the stream and
+-- from reconciliation is recorded once (NULL finished_on never conflicts).
+CREATE UNIQUE INDEX failures_death ON failures (endpoint, queue, job_id, finished_on);
 CREATE INDEX failures_time ON failures (event_time);
 CREATE INDEX failures_sig ON failures (queue, signature, event_time);
 
