@@ -67,6 +67,7 @@ struct ingest {
     int npend, cappend;
     struct buf b1, b2, b3;
     bool txn_open;
+    bool inflight, inflight_stale; /* an XREAD sent ahead on the stream link */
     int64_t txn_started;
     uint64_t txn_entries, txn_failures;
 };
@@ -482,9 +483,13 @@ fetch_hashes(struct ingest *ing)
     struct buf *k = &ing->b1;
     for (int i = 0; i < ing->npend; i++) {
         struct pending *p = &ing->pend[i];
+        const char *argv[2] = {"HGETALL", NULL};
+        size_t lens[2] = {7, 0};
         buf_reset(k);
         bmq_job_key(k, ing->cfg->prefix, ing->q[p->qi].name, p->ev.job_id.p, p->ev.job_id.n);
-        rconn_appendf(ing->cmd, "HGETALL %b", k->data, k->len);
+        argv[1] = k->data;
+        lens[1] = k->len;
+        rconn_append(ing->cmd, 2, argv, lens);
     }
     for (int i = 0; i < ing->npend; i++) {
         redisReply *r = rconn_reply(ing->cmd);
@@ -614,41 +619,73 @@ find_bad_streams(struct ingest *ing)
     }
 }
 
-int
-ingest_read(struct ingest *ing, struct rconn *sr, int64_t block_ms)
+/*
+ * Send one XREAD for every readable queue, from the read cursors (or, with
+ * ahead, from the last ids of the batch being processed). block_ms < 0
+ * sends no BLOCK: the reply comes at once, empty when nothing is new.
+ */
+static int
+send_xread(struct ingest *ing, struct rconn *sr, int64_t block_ms, bool ahead)
 {
-    /* a new queue is read only once its initial gap row is durable */
     int n = 0;
     for (int i = 0; i < ing->nq; i++)
         if (!ing->q[i].skip && !ing->q[i].is_new)
             n++;
     if (n == 0)
         return 0;
+    int argc = (block_ms >= 0 ? 6 : 4) + 2 * n;
+    const char **argv = xmalloc(sizeof *argv * (size_t)argc);
+    char count[24], block[24];
+    int k = 0;
+    snprintf(count, sizeof count, "%lld", (long long)ing->cfg->read_count);
+    argv[k++] = "XREAD";
+    argv[k++] = "COUNT";
+    argv[k++] = count;
+    if (block_ms >= 0) {
+        snprintf(block, sizeof block, "%lld", (long long)block_ms);
+        argv[k++] = "BLOCK";
+        argv[k++] = block;
+    }
+    argv[k++] = "STREAMS";
+    int j = 0;
+    for (int i = 0; i < ing->nq; i++) {
+        struct iq *q = &ing->q[i];
+        if (q->skip || q->is_new)
+            continue;
+        argv[k + j] = q->stream_key;
+        argv[k + n + j] = (ahead && q->batch_last[0]) ? q->batch_last : q->rcursor;
+        j++;
+    }
+    rconn_set_timeout(sr, (block_ms > 0 ? block_ms : 0) + ing->cfg->connect_timeout_ms);
+    rconn_append(sr, argc, argv, NULL);
+    free(argv);
+    return n;
+}
+
+int
+ingest_read(struct ingest *ing, struct rconn *sr, int64_t block_ms)
+{
+    redisReply *r;
     /* while a transaction is open, do not wait long for more */
     if (ing->txn_open && block_ms > TXN_MAX_MS / 4)
         block_ms = TXN_MAX_MS / 4;
-    int argc = 6 + 2 * n;
-    const char **argv = xmalloc(sizeof *argv * (size_t)argc);
-    char count[24], block[24];
-    snprintf(count, sizeof count, "%lld", (long long)ing->cfg->read_count);
-    snprintf(block, sizeof block, "%lld", (long long)block_ms);
-    argv[0] = "XREAD";
-    argv[1] = "COUNT";
-    argv[2] = count;
-    argv[3] = "BLOCK";
-    argv[4] = block;
-    argv[5] = "STREAMS";
-    int j = 0;
-    for (int i = 0; i < ing->nq; i++) {
-        if (ing->q[i].skip || ing->q[i].is_new)
-            continue;
-        argv[6 + j] = ing->q[i].stream_key;
-        argv[6 + n + j] = ing->q[i].rcursor;
-        j++;
+    if (ing->inflight) {
+        /* the XREAD sent ahead while the previous batch was processed */
+        ing->inflight = false;
+        r = rconn_reply(sr);
+        if (r && ing->inflight_stale) {
+            rconn_reply_free(sr, r);
+            r = NULL;
+            ing->inflight_stale = false;
+            goto fresh;
+        }
+        ing->inflight_stale = false;
+    } else {
+    fresh:
+        if (send_xread(ing, sr, block_ms, false) == 0)
+            return 0;
+        r = rconn_reply(sr);
     }
-    rconn_set_timeout(sr, block_ms + ing->cfg->connect_timeout_ms);
-    redisReply *r = rconn_cmd(sr, argc, argv, NULL);
-    free(argv);
     if (!r) {
         txn_abort(ing);
         return -1;
@@ -725,6 +762,12 @@ ingest_read(struct ingest *ing, struct rconn *sr, int64_t block_ms)
                 pend_add(ing, qi, &ev);
         }
     }
+    /* more is waiting: ask for it now, so Redis prepares the next batch
+     * while this one is written */
+    if (full && rconn_is_up(sr) && send_xread(ing, sr, -1, true) > 0) {
+        rconn_flush(sr);
+        ing->inflight = rconn_is_up(sr);
+    }
     int rc = entries;
     if (ing->npend && fetch_hashes(ing) != 0) {
         rc = -1;
@@ -743,6 +786,8 @@ ingest_read(struct ingest *ing, struct rconn *sr, int64_t block_ms)
     rconn_reply_free(sr, r);
     if (rc < 0) {
         txn_abort(ing);
+        if (ing->inflight)
+            ing->inflight_stale = true; /* sent from cursors now rolled back */
         return -1;
     }
     for (int i = 0; i < ing->nq; i++)

@@ -38,31 +38,30 @@ parse_exact(const char *s, size_t n)
     return j;
 }
 
-static int
-redact_walk(cJSON *node, const char *globs, int depth)
-{
-    int count = 0;
-    if (depth > 64)
-        return 0;
-    for (cJSON *c = node ? node->child : NULL; c; c = c->next) {
-        if (c->string && cJSON_IsObject(node) && glob_list_match(globs, c->string, true)) {
-            cJSON *rep = cJSON_CreateString(JOBDATA_REDACTED);
-            cJSON_ReplaceItemViaPointer(node, c, rep);
-            c = rep;
-            count++;
-            continue;
-        }
-        if (cJSON_IsObject(c) || cJSON_IsArray(c))
-            count += redact_walk(c, globs, depth + 1);
-    }
-    return count;
-}
-
 /* ---- a JSON syntax check that allocates nothing (RFC 8259) ---- */
 
 struct jv {
     const unsigned char *p, *end;
+    /* redaction (optional): values of matching keys are replaced in out */
+    const char *globs;
+    struct buf *out;
+    const unsigned char *copied; /* input copied to out up to here */
+    int redacted;
 };
+
+/* Does the raw key (between its quotes) match one of the globs,
+ * case-insensitively? */
+static bool
+key_matches(const char *globs, const unsigned char *k, size_t n)
+{
+    char low[256];
+    if (n >= sizeof low)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)tolower(k[i]);
+    low[n] = '\0';
+    return glob_list_match(globs, low, true);
+}
 
 static void
 jv_ws(struct jv *v)
@@ -159,13 +158,25 @@ jv_value(struct jv *v, int depth)
         }
         for (;;) {
             jv_ws(v);
-            if (v->p >= v->end || *v->p != '"' || !jv_string(v))
+            if (v->p >= v->end || *v->p != '"')
                 return false;
+            const unsigned char *ks = v->p + 1;
+            if (!jv_string(v))
+                return false;
+            bool redact = v->globs && key_matches(v->globs, ks, (size_t)(v->p - 1 - ks));
             jv_ws(v);
             if (v->p >= v->end || *v->p++ != ':')
                 return false;
+            jv_ws(v);
+            const unsigned char *vs = v->p;
             if (!jv_value(v, depth + 1))
                 return false;
+            if (redact) {
+                buf_add(v->out, v->copied, (size_t)(vs - v->copied));
+                buf_adds(v->out, "\"" JOBDATA_REDACTED "\"");
+                v->copied = v->p;
+                v->redacted++;
+            }
             jv_ws(v);
             if (v->p >= v->end)
                 return false;
@@ -214,7 +225,7 @@ jv_value(struct jv *v, int depth)
 bool
 jobdata_json_valid(const char *s, size_t n)
 {
-    struct jv v = {(const unsigned char *)s, (const unsigned char *)s + n};
+    struct jv v = {(const unsigned char *)s, (const unsigned char *)s + n, NULL, NULL, NULL, 0};
     if (!jv_value(&v, 0))
         return false;
     jv_ws(&v);
@@ -269,30 +280,22 @@ jobdata_prepare(const char *data, size_t n, const char *redact, size_t max, stru
 {
     memset(res, 0, sizeof *res);
     size_t start = out->len;
-    cJSON *j = NULL;
-    /* unchanged data is copied only up to the cap (+1 to notice the cut) */
+    /* unchanged data is copied only up to the cap (+4 to notice the cut) */
     size_t copy = max && n > max + 4 ? max + 4 : n;
     if (!jobdata_json_valid(data, n)) {
         buf_add(out, data, copy);
     } else if (!redact || !*redact || !redact_may_match(data, n, redact)) {
         res->is_json = true;
         buf_add(out, data, copy);
-    } else if ((j = parse_exact(data, n)) != NULL) {
-        res->is_json = true;
-        if (redact && *redact)
-            res->redacted = redact_walk(j, redact, 0);
-        if (res->redacted) {
-            char *p = cJSON_PrintUnformatted(j);
-            if (p) {
-                buf_adds(out, p);
-                cJSON_free(p);
-            }
-        } else {
-            buf_add(out, data, n); /* unchanged: keep the producer's bytes */
-        }
-        cJSON_Delete(j);
     } else {
-        buf_add(out, data, copy);
+        /* one pass over the text: values of matching keys are replaced,
+         * everything else is copied byte for byte */
+        struct jv v = {(const unsigned char *)data, (const unsigned char *)data + n, redact, out,
+                       (const unsigned char *)data, 0};
+        (void)jv_value(&v, 0);
+        buf_add(out, v.copied, (size_t)((const unsigned char *)data + n - v.copied));
+        res->is_json = true;
+        res->redacted = v.redacted;
     }
     if (max && out->len - start > max) {
         struct buf tmp = *out;

@@ -254,6 +254,19 @@ rconn_appendf(struct rconn *rc, const char *fmt, ...)
     va_end(ap);
 }
 
+void
+rconn_flush(struct rconn *rc)
+{
+    int done = 0;
+    while (rc->up && !done) {
+        if (redisBufferWrite(rc->c, &done) != REDIS_OK) {
+            char why[256];
+            snprintf(why, sizeof why, "%s", rc->c->errstr);
+            rconn_mark_down(rc, why);
+        }
+    }
+}
+
 redisReply *
 rconn_reply(struct rconn *rc)
 {

@@ -44,6 +44,9 @@ redisReply *rconn_cmdf(struct rconn *rc, const char *fmt, ...);
 /* Pipelining: append commands, then read replies in order. */
 void rconn_append(struct rconn *rc, int argc, const char **argv, const size_t *lens);
 void rconn_appendf(struct rconn *rc, const char *fmt, ...);
+/* Write appended commands to the socket now (without waiting for replies),
+ * so that Redis works on them while the caller does something else. */
+void rconn_flush(struct rconn *rc);
 /* NULL on I/O error; the remaining replies of the pipeline are lost. */
 redisReply *rconn_reply(struct rconn *rc);
 /* Command timeout for the following calls (XREAD BLOCK needs block+grace). */

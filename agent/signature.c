@@ -3,7 +3,6 @@
 
 #include <ctype.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 static int
@@ -235,5 +234,11 @@ signature_id(const char *norm, size_t n, char out[SIGNATURE_ID_LEN + 1])
         h ^= (unsigned char)norm[i];
         h *= 1099511628211ULL;
     }
-    snprintf(out, SIGNATURE_ID_LEN + 1, "%012llx", (unsigned long long)(h >> 16));
+    static const char hex[] = "0123456789abcdef";
+    h >>= 16; /* 48 bits: 12 hex digits */
+    for (int i = SIGNATURE_ID_LEN - 1; i >= 0; i--) {
+        out[i] = hex[h & 0xf];
+        h >>= 4;
+    }
+    out[SIGNATURE_ID_LEN] = '\0';
 }

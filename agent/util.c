@@ -152,9 +152,12 @@ glob_list_match(const char *list, const char *name, bool nocase)
             pat[n] = '\0';
             if (nocase) {
                 char lname[512];
-                snprintf(lname, sizeof lname, "%s", name);
-                for (char *c = lname; *c; c++)
-                    *c = (char)tolower((unsigned char)*c);
+                size_t ln = strlen(name);
+                if (ln >= sizeof lname)
+                    ln = sizeof lname - 1;
+                for (size_t k = 0; k < ln; k++)
+                    lname[k] = (char)tolower((unsigned char)name[k]);
+                lname[ln] = '\0';
                 for (char *c = pat; *c; c++)
                     *c = (char)tolower((unsigned char)*c);
                 if (fnmatch(pat, lname, 0) == 0)

