@@ -430,10 +430,11 @@ write_failure(struct ingest *ing, int qi, struct bstr job_id, const char *stream
     }
     bind_int_field(s, ":timestamp", f.timestamp);
     bind_int_field(s, ":processed_on", f.processed_on);
-    if (reconciled)
-        store_bind_int(s, ":finished_on", event_time);
-    else
-        bind_int_field(s, ":finished_on", f.finished_on);
+    /* the death's identity (see failures_death in sql/schema) */
+    int64_t fin;
+    if (reconciled || !bstr_int(f.finished_on, &fin))
+        fin = event_time;
+    store_bind_int(s, ":finished_on", fin);
     if (f.pb.p)
         store_bind_text(s, ":processed_by", f.pb.p, f.pb.n);
     store_bind_int(s, ":hash_missing", missing);

@@ -2,6 +2,8 @@
 #include "jobdata.h"
 
 #include <ctype.h>
+#include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +53,39 @@ struct jv {
 
 /* Does the raw key (between its quotes) match one of the globs,
  * case-insensitively? */
+/* The redact list split and lower-cased once (per distinct list text). */
+#define MAX_GLOBS 32
+static struct {
+    char text[1024];
+    char pat[MAX_GLOBS][128];
+    int n;
+} compiled;
+
+static void
+compile_globs(const char *globs)
+{
+    if (strcmp(compiled.text, globs) == 0 && compiled.text[0])
+        return;
+    snprintf(compiled.text, sizeof compiled.text, "%s", globs);
+    compiled.n = 0;
+    const char *p = globs;
+    while (*p && compiled.n < MAX_GLOBS) {
+        while (*p == ',' || isspace((unsigned char)*p))
+            p++;
+        size_t len = strcspn(p, ",");
+        size_t t = len;
+        while (t > 0 && isspace((unsigned char)p[t - 1]))
+            t--;
+        if (t > 0 && t < sizeof compiled.pat[0]) {
+            for (size_t i = 0; i < t; i++)
+                compiled.pat[compiled.n][i] = (char)tolower((unsigned char)p[i]);
+            compiled.pat[compiled.n][t] = '\0';
+            compiled.n++;
+        }
+        p += len;
+    }
+}
+
 static bool
 key_matches(const char *globs, const unsigned char *k, size_t n)
 {
@@ -60,7 +95,11 @@ key_matches(const char *globs, const unsigned char *k, size_t n)
     for (size_t i = 0; i < n; i++)
         low[i] = (char)tolower(k[i]);
     low[n] = '\0';
-    return glob_list_match(globs, low, true);
+    compile_globs(globs);
+    for (int i = 0; i < compiled.n; i++)
+        if (fnmatch(compiled.pat[i], low, 0) == 0)
+            return true;
+    return false;
 }
 
 static void
@@ -308,6 +347,10 @@ jobdata_prepare(const char *data, size_t n, const char *redact, size_t max, stru
 void
 jobdata_stack(const char *s, size_t n, size_t max, struct buf *out)
 {
+    if (max == 0 || n <= max) {
+        buf_add(out, s, n); /* fits: kept as written */
+        return;
+    }
     cJSON *j = parse_exact(s, n);
     if (!j || !cJSON_IsArray(j) || (max == 0)) {
         if (j)
@@ -358,13 +401,40 @@ jobdata_stack(const char *s, size_t n, size_t max, struct buf *out)
 int64_t
 jobdata_attempts(const char *opts, size_t n)
 {
-    cJSON *j = parse_exact(opts, n);
-    int64_t a = 1;
-    if (j) {
-        cJSON *at = cJSON_GetObjectItemCaseSensitive(j, "attempts");
-        if (cJSON_IsNumber(at) && at->valuedouble >= 1)
-            a = (int64_t)at->valuedouble;
-        cJSON_Delete(j);
+    /* BullMQ writes opts with cjson: a top-level "attempts":N. Scan for it
+     * rather than building a tree for every failure. */
+    static const char key[] = "\"attempts\"";
+    const size_t kl = sizeof key - 1;
+    int depth = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = opts[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+            continue;
+        }
+        if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        } else if (c == '"') {
+            if (depth == 1 && n - i >= kl && memcmp(opts + i, key, kl) == 0) {
+                size_t k = i + kl;
+                while (k < n && (opts[k] == ' ' || opts[k] == ':'))
+                    k++;
+                int64_t v = 0;
+                bool digits = false;
+                while (k < n && opts[k] >= '0' && opts[k] <= '9' && v < 1000000000) {
+                    v = v * 10 + (opts[k++] - '0');
+                    digits = true;
+                }
+                return digits && v >= 1 ? v : 1;
+            }
+            in_str = true;
+        }
     }
-    return a;
+    return 1;
 }

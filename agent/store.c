@@ -1,6 +1,7 @@
 /* store: see store.h */
 #include "store.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,34 @@ struct store {
     struct cached *cache;
     int ncache;
 };
+
+/*
+ * Parameter indexes by (statement, name pointer): sqlite3_bind_parameter_index
+ * compares every name of the statement, which showed in profiles of the
+ * failure insert (25 parameters). Names are string literals, so pointer
+ * identity is a safe key; a miss just asks SQLite. Cleared by store_close
+ * (statements die there). Single-threaded, like the rest of the process.
+ */
+#define PCACHE_SIZE 1024
+static struct {
+    const sqlite3_stmt *stmt;
+    const char *name;
+    int idx;
+} pcache[PCACHE_SIZE];
+
+static int
+param_index(sqlite3_stmt *s, const char *name)
+{
+    uintptr_t h = ((uintptr_t)s >> 4) * 31u + (uintptr_t)name;
+    h = (h ^ (h >> 13) ^ (h >> 7)) % PCACHE_SIZE;
+    if (pcache[h].stmt == s && pcache[h].name == name)
+        return pcache[h].idx;
+    int i = sqlite3_bind_parameter_index(s, name);
+    pcache[h].stmt = s;
+    pcache[h].name = name;
+    pcache[h].idx = i;
+    return i;
+}
 
 const char *
 sql_get(const char *name)
@@ -96,7 +125,7 @@ store_open(const char *path, bool readonly, char *err, size_t errlen)
     sqlite3_busy_timeout(st->db, 5000);
     if (!readonly) {
         if (exec_plain(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                               "PRAGMA foreign_keys=ON;",
+                               "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=10000;",
                        msg, sizeof msg) != 0 ||
             migrate(st, path, err, errlen) != 0) {
             if (msg[0] && !err[0])
@@ -118,6 +147,7 @@ store_close(struct store *st)
     for (int i = 0; i < st->ncache; i++)
         sqlite3_finalize(st->cache[i].stmt);
     free(st->cache);
+    memset(pcache, 0, sizeof pcache);
     sqlite3_close(st->db);
     free(st);
 }
@@ -233,7 +263,7 @@ store_rollback(struct store *st)
 void
 store_bind_text(sqlite3_stmt *s, const char *name, const char *p, size_t n)
 {
-    int i = sqlite3_bind_parameter_index(s, name);
+    int i = param_index(s, name);
     if (i > 0)
         sqlite3_bind_text64(s, i, p ? p : "", p ? n : 0, SQLITE_TRANSIENT, SQLITE_UTF8);
 }
@@ -241,7 +271,7 @@ store_bind_text(sqlite3_stmt *s, const char *name, const char *p, size_t n)
 void
 store_bind_str(sqlite3_stmt *s, const char *name, const char *p)
 {
-    int i = sqlite3_bind_parameter_index(s, name);
+    int i = param_index(s, name);
     if (i <= 0)
         return;
     if (p)
@@ -253,7 +283,7 @@ store_bind_str(sqlite3_stmt *s, const char *name, const char *p)
 void
 store_bind_int(sqlite3_stmt *s, const char *name, int64_t v)
 {
-    int i = sqlite3_bind_parameter_index(s, name);
+    int i = param_index(s, name);
     if (i > 0)
         sqlite3_bind_int64(s, i, v);
 }
@@ -261,7 +291,7 @@ store_bind_int(sqlite3_stmt *s, const char *name, int64_t v)
 void
 store_bind_null(sqlite3_stmt *s, const char *name)
 {
-    int i = sqlite3_bind_parameter_index(s, name);
+    int i = param_index(s, name);
     if (i > 0)
         sqlite3_bind_null(s, i);
 }

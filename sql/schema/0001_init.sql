@@ -31,10 +31,12 @@ CREATE TABLE failures (
     reconciled       INTEGER NOT NULL DEFAULT 0,
     recorded_at      INTEGER NOT NULL
 );
-CREATE UNIQUE INDEX failures_stream ON failures (endpoint, queue, stream_id)
-    WHERE stream_id IS NOT NULL;
--- One death = one job finishing once: the same death seen from the stream and
--- from reconciliation is recorded once (NULL finished_on never conflicts).
+-- One death = one job finishing once. This key makes ingest idempotent: a
+-- stream entry read again after a crash, and the same death seen from the
+-- stream and from reconciliation, are recorded once. finished_on is the job
+-- hash's finishedOn (= its score in the failed set); when the hash was
+-- already gone it is the failed event's stream time, so a re-read entry
+-- still conflicts.
 CREATE UNIQUE INDEX failures_death ON failures (endpoint, queue, job_id, finished_on);
 CREATE INDEX failures_time ON failures (event_time);
 CREATE INDEX failures_sig ON failures (queue, signature, event_time);
