@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "bmq.h"
 #include "buf.h"
 #include "event.h"
@@ -66,6 +67,7 @@ struct ingest {
     struct pending *pend;
     int npend, cappend;
     struct buf b1, b2, b3;
+    struct arena *hash_arena;
     bool txn_open;
     bool inflight, inflight_stale; /* an XREAD sent ahead on the stream link */
     int64_t txn_started;
@@ -84,6 +86,7 @@ ingest_new(const struct config *cfg, struct store *st, struct rconn *cmd)
     buf_init(&ing->b1, 0);
     buf_init(&ing->b2, 0);
     buf_init(&ing->b3, 0);
+    ing->hash_arena = arena_new(256 * 1024);
     return ing;
 }
 
@@ -105,6 +108,7 @@ ingest_free(struct ingest *ing)
     free(ing->q);
     free(ing->cnt);
     free(ing->pend);
+    arena_free(ing->hash_arena);
     buf_release(&ing->b1);
     buf_release(&ing->b2);
     buf_release(&ing->b3);
@@ -472,9 +476,7 @@ pend_add(struct ingest *ing, int qi, const struct bmq_event *ev)
 static void
 pend_clear(struct ingest *ing)
 {
-    for (int i = 0; i < ing->npend; i++)
-        if (ing->pend[i].hash)
-            freeReplyObject(ing->pend[i].hash);
+    arena_reset(ing->hash_arena); /* the job hashes of the batch */
     ing->npend = 0;
 }
 
@@ -492,20 +494,23 @@ fetch_hashes(struct ingest *ing)
         lens[1] = k->len;
         rconn_append(ing->cmd, 2, argv, lens);
     }
+    rconn_arena_begin(ing->cmd, ing->hash_arena);
     for (int i = 0; i < ing->npend; i++) {
         redisReply *r = rconn_reply(ing->cmd);
-        if (!r)
+        if (!r) {
+            rconn_arena_end(ing->cmd);
             return -1;
+        }
         if (r->type == REDIS_REPLY_ERROR) {
             struct pending *p = &ing->pend[i];
             log_warn("queue '%s' job '%s': HGETALL failed: %s; recording the event only",
                      log_esc(ing->q[p->qi].name, strlen(ing->q[p->qi].name)),
                      log_esc(p->ev.job_id.p, p->ev.job_id.n), log_esc(r->str, r->len));
-            freeReplyObject(r);
             r = NULL;
         }
         ing->pend[i].hash = r;
     }
+    rconn_arena_end(ing->cmd);
     return 0;
 }
 

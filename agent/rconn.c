@@ -28,6 +28,7 @@ struct rconn {
     int64_t backoff_ms;
     char errstr[256];
     struct arena *arena;
+    redisReplyObjectFunctions *saved_fn; /* during rconn_arena_begin/end */
 };
 
 static struct timeval
@@ -94,6 +95,10 @@ void
 rconn_mark_down(struct rconn *rc, const char *why)
 {
     if (rc->c) {
+        if (rc->saved_fn) {
+            rc->c->reader->fn = rc->saved_fn; /* the reader frees its reply with it */
+            rc->saved_fn = NULL;
+        }
         redisFree(rc->c);
         rc->c = NULL;
     }
@@ -282,6 +287,26 @@ void
 rconn_use_arena(struct rconn *rc, struct arena *a)
 {
     rc->arena = a;
+}
+
+void
+rconn_arena_begin(struct rconn *rc, struct arena *a)
+{
+    if (rc->c && !rc->arena && !rc->saved_fn) {
+        rc->saved_fn = rc->c->reader->fn;
+        rc->c->reader->fn = &arena_reply_fns;
+        rc->c->reader->privdata = a;
+    }
+}
+
+void
+rconn_arena_end(struct rconn *rc)
+{
+    if (rc->c && rc->saved_fn) {
+        rc->c->reader->fn = rc->saved_fn;
+        rc->c->reader->privdata = NULL;
+    }
+    rc->saved_fn = NULL;
 }
 
 void

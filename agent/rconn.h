@@ -59,6 +59,10 @@ void rconn_mark_down(struct rconn *rc, const char *why);
  * instead of freeReplyObject(). The arena is borrowed. */
 struct arena;
 void rconn_use_arena(struct rconn *rc, struct arena *a);
+/* Build the replies read until rconn_arena_end() in arena a (released by
+ * the caller with arena_reset); for bursts such as a batch of HGETALLs. */
+void rconn_arena_begin(struct rconn *rc, struct arena *a);
+void rconn_arena_end(struct rconn *rc);
 /* Release a reply of this link (freeReplyObject, or nothing in arena mode). */
 void rconn_reply_free(struct rconn *rc, redisReply *r);
 
