@@ -6,6 +6,8 @@
 #ifndef AGENT_CMD_H
 #define AGENT_CMD_H
 
+#include <stdbool.h>
+
 #include "config.h"
 
 #define EXIT_OK 0
@@ -22,6 +24,12 @@ int cmd_check_config(int argc, char **argv);
  * Returns 1 when consumed (and advances *i), 0 when not a config option,
  * -1 on a missing value. */
 int cmd_config_opt(int argc, char **argv, int *i, const char **path);
+/* The common start of a subcommand: parse "-c FILE" and the boolean flags
+ * named in flags (NULL-terminated; their values go to set[i]), then load the
+ * config. 0, or EXIT_USAGE after printing why (cfg is then released). */
+int cmd_setup(int argc, char **argv, const char *name, const char *const *flags, bool *set,
+              struct config *cfg);
+
 /* Load the config chosen by -c / BULLWATCH_CONFIG / ./agent.ini; prints the
  * error and returns -1 on failure. */
 int cmd_load_config(struct config *cfg, const char *cli_path);

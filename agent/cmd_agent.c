@@ -104,28 +104,13 @@ print_drain_stats(const struct ingest_stats *s, int64_t first_ms, int64_t last_m
 int
 cmd_agent(int argc, char **argv)
 {
-    const char *path = NULL;
+    static const char *const flags[] = {"--drain", NULL};
     bool drain = false;
     int64_t first_read = 0, last_read = 0;
     struct config cfg;
     char err[512];
-    for (int i = 1; i < argc; i++) {
-        int r = cmd_config_opt(argc, argv, &i, &path);
-        if (r < 0)
-            return EXIT_USAGE;
-        if (r == 1)
-            continue;
-        if (!strcmp(argv[i], "--drain")) {
-            drain = true;
-        } else {
-            fprintf(stderr, "bullwatch agent: unknown option '%s'\n", argv[i]);
-            return EXIT_USAGE;
-        }
-    }
-    if (cmd_load_config(&cfg, path) != 0) {
-        config_release(&cfg);
+    if (cmd_setup(argc, argv, "agent", flags, &drain, &cfg) != 0)
         return EXIT_USAGE;
-    }
     if (cfg.http[0])
         log_warn("[agent] http = %s: the metrics endpoint is not built yet in this version",
                  cfg.http);

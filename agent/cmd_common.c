@@ -31,23 +31,38 @@ cmd_load_config(struct config *cfg, const char *cli_path)
 }
 
 int
-cmd_check_config(int argc, char **argv)
+cmd_setup(int argc, char **argv, const char *name, const char *const *flags, bool *set,
+          struct config *cfg)
 {
     const char *path = NULL;
-    struct config cfg;
     for (int i = 1; i < argc; i++) {
         int r = cmd_config_opt(argc, argv, &i, &path);
         if (r < 0)
             return EXIT_USAGE;
-        if (r == 0) {
-            fprintf(stderr, "bullwatch check-config: unknown option '%s'\n", argv[i]);
+        if (r == 1)
+            continue;
+        int f = 0;
+        while (flags && flags[f] && strcmp(flags[f], argv[i]) != 0)
+            f++;
+        if (!flags || !flags[f]) {
+            fprintf(stderr, "bullwatch %s: unknown option '%s'\n", name, argv[i]);
             return EXIT_USAGE;
         }
+        set[f] = true;
     }
-    if (cmd_load_config(&cfg, path) != 0) {
-        config_release(&cfg);
+    if (cmd_load_config(cfg, path) != 0) {
+        config_release(cfg);
         return EXIT_USAGE;
     }
+    return 0;
+}
+
+int
+cmd_check_config(int argc, char **argv)
+{
+    struct config cfg;
+    if (cmd_setup(argc, argv, "check-config", NULL, NULL, &cfg) != 0)
+        return EXIT_USAGE;
     config_print(&cfg, stdout);
     int rules = 0, sinks = 0;
     for (int i = 0; i < cfg.nsections; i++) {

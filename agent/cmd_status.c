@@ -138,27 +138,12 @@ print_table(const struct config *cfg, const struct queue_list *l, const struct q
 int
 cmd_status(int argc, char **argv)
 {
-    const char *path = NULL;
+    static const char *const flags[] = {"--json", NULL};
     bool json = false;
     struct config cfg;
     char err[512];
-    for (int i = 1; i < argc; i++) {
-        int r = cmd_config_opt(argc, argv, &i, &path);
-        if (r < 0)
-            return EXIT_USAGE;
-        if (r == 1)
-            continue;
-        if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else {
-            fprintf(stderr, "bullwatch status: unknown option '%s'\n", argv[i]);
-            return EXIT_USAGE;
-        }
-    }
-    if (cmd_load_config(&cfg, path) != 0) {
-        config_release(&cfg);
+    if (cmd_setup(argc, argv, "status", flags, &json, &cfg) != 0)
         return EXIT_USAGE;
-    }
     log_set_level(LOG_ERROR);
     struct rconn *rc = rconn_new(&cfg.ep, cfg.endpoint_name, "status", cfg.connect_timeout_ms);
     if (rconn_connect_now(rc) != 0) {

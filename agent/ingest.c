@@ -1,6 +1,7 @@
 /* ingest: see ingest.h */
 #include "ingest.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,18 +131,7 @@ ingest_nqueues(const struct ingest *ing)
 static int
 find_q(const struct ingest *ing, const char *name)
 {
-    int lo = 0, hi = ing->nq - 1;
-    while (lo <= hi) {
-        int mid = (lo + hi) / 2;
-        int c = strcmp(ing->q[mid].name, name);
-        if (c == 0)
-            return mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid - 1;
-    }
-    return -1;
+    return sorted_find(ing->q, ing->nq, sizeof *ing->q, offsetof(struct iq, name), name);
 }
 
 static void

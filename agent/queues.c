@@ -29,18 +29,7 @@ queue_list_release(struct queue_list *l)
 int
 queue_list_find(const struct queue_list *l, const char *name)
 {
-    int lo = 0, hi = l->n - 1;
-    while (lo <= hi) {
-        int mid = (lo + hi) / 2;
-        int c = strcmp(l->names[mid], name);
-        if (c == 0)
-            return mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid - 1;
-    }
-    return -1;
+    return sorted_find(l->names, l->n, sizeof *l->names, 0, name);
 }
 
 bool

@@ -243,3 +243,21 @@ parse_time_ms(const char *s, int64_t now, int64_t *out)
     }
     return -1;
 }
+
+int
+sorted_find(const void *base, int n, size_t size, size_t off, const char *name)
+{
+    int lo = 0, hi = n - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        const char *s = *(const char *const *)((const char *)base + (size_t)mid * size + off);
+        int c = strcmp(s, name);
+        if (c == 0)
+            return mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}

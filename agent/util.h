@@ -6,6 +6,7 @@
 #define AGENT_UTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Wall clock in ms since the epoch (BullMQ's clock for scores and fields). */
@@ -26,6 +27,10 @@ int parse_bool(const char *s, bool *out);
 /* A comma-separated list of globs ("*", "email-*"). Empty list matches
  * nothing. Case-sensitive unless nocase. */
 bool glob_list_match(const char *list, const char *name, bool nocase);
+
+/* Index of name in an array of n elements of `size` bytes, sorted by the
+ * string whose pointer sits at offset `off` of each element; -1 when absent. */
+int sorted_find(const void *base, int n, size_t size, size_t off, const char *name);
 
 /* Parse a stream id "ms-seq" into its parts. 0 on success. */
 int stream_id_parse(const char *id, uint64_t *ms, uint64_t *seq);
