@@ -404,6 +404,12 @@ config_parse(struct config *cfg, const char *name, const char *text, char *err, 
             *e = '\0';
             char *sec = trim(s + 1);
             cur = NULL;
+            if (!strcmp(sec, "rule") || !strcmp(sec, "sink")) {
+                snprintf(err, errlen, "%s:%d: [%s] needs a name, as in [%s NAME]", name, lineno,
+                         sec, sec);
+                free(line);
+                return -1;
+            }
             if (strncmp(sec, "rule ", 5) == 0 || strncmp(sec, "sink ", 5) == 0) {
                 char *nm = trim(sec + 5);
                 if (!*nm) {
