@@ -42,10 +42,10 @@ drain_agent() { # store -> JSON line of agent --drain
 }
 
 peer_ok=0
-if [ "${BENCH_SKIP_PEER:-0}" != 1 ] && [ -f bench/node/package.json ]; then
-    if [ ! -d bench/node/node_modules/better-sqlite3 ]; then
+if [ "${BENCH_SKIP_PEER:-0}" != 1 ] && [ -f bench/peer/package.json ]; then
+    if [ ! -d bench/peer/node_modules/better-sqlite3 ]; then
         say "installing the Node peer's packages (bullmq 5.71.0, better-sqlite3)"
-        (cd bench/node && npm install --no-audit --no-fund --loglevel=error >&2) && peer_ok=1
+        (cd bench/peer && npm install --no-audit --no-fund --loglevel=error >&2) && peer_ok=1
     else
         peer_ok=1
     fi
@@ -66,7 +66,7 @@ if [ "$(j "$ag2" events_per_s)" -gt "$(j "$ag" events_per_s)" ]; then ag=$ag2; f
 peer=
 if [ "$peer_ok" = 1 ]; then
     say "peer: Node BullMQ QueueEvents + better-sqlite3 on the same stream"
-    peer=$(cd bench/node && timeout 900 node peer.js --redis "redis://127.0.0.1:$port/0" --queue ing \
+    peer=$(cd bench/peer && timeout 900 node peer.js --redis "redis://127.0.0.1:$port/0" --queue ing \
         --db "$DIR/peer.db" --expect-events "$entries" 2>>"$DIR/peer.err" | tail -1)
 fi
 
@@ -90,7 +90,7 @@ ini "$DIR/p.ini" "$DIR/p.db"
 poll=$("$B/pollbench" "$DIR/p.ini" 21)
 ppoll=
 if [ "$peer_ok" = 1 ]; then
-    ppoll=$(cd bench/node && timeout 300 node poll.js --redis "redis://127.0.0.1:$port/0" --queues 1000 \
+    ppoll=$(cd bench/peer && timeout 300 node poll.js --redis "redis://127.0.0.1:$port/0" --queues 1000 \
         --prefix-name pq --rounds 21 2>>"$DIR/peer.err" | tail -1)
 fi
 
