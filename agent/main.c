@@ -19,7 +19,10 @@ usage(FILE *out)
           "  status [-c FILE] [--json]        queues, depths per state, agent lag\n"
           "  query  NAME|FILE.sql [--param k=v]... [--json|--csv] [-c FILE]\n"
           "  check-config [-c FILE]           validate agent.ini, print the effective config\n"
-          "  tui, dlq, silence                not built yet in this version\n"
+          "  dlq list QUEUE [--name N] [--reason TEXT] [--signature ID] [--since T] [--until T]\n"
+          "           [--limit N] [--json]    dead jobs of a queue's failed set, newest first\n"
+          "  dlq show QUEUE JOB_ID [--json]   one job: fields, data, opts, stack traces\n"
+          "  tui, dlq replay|purge, silence   not built yet in this version\n"
           "\n"
           "Config: -c FILE, else $BULLWATCH_CONFIG, else ./agent.ini\n"
           "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 3 partly done\n",
@@ -47,7 +50,9 @@ main(int argc, char **argv)
         usage(stdout);
         return EXIT_OK;
     }
-    if (!strcmp(c, "tui") || !strcmp(c, "dlq") || !strcmp(c, "silence")) {
+    if (!strcmp(c, "dlq"))
+        return cmd_dlq(argc - 1, argv + 1);
+    if (!strcmp(c, "tui") || !strcmp(c, "silence")) {
         fprintf(stderr, "bullwatch: '%s' is not built yet in this version\n", c);
         return EXIT_USAGE;
     }

@@ -1,0 +1,384 @@
+/*
+ * cmd_dlq: `bullwatch dlq list|show` over a queue's failed set (the native
+ * dead-letter store of BullMQ). Untrusted text (names, reasons, data, stack
+ * traces) is escaped before it reaches the terminal. replay and purge are
+ * not built yet.
+ */
+#include "cmd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "bmq.h"
+#include "buf.h"
+#include "dlq.h"
+#include "jobdata.h"
+#include "log.h"
+#include "rconn.h"
+#include "store.h"
+#include "util.h"
+#include "xmem.h"
+
+struct dlq_args {
+    const char *config;
+    const char *queue;
+    const char *job_id;
+    bool json;
+    struct dlq_filter f;
+};
+
+static void
+dlq_usage(void)
+{
+    fputs("usage: bullwatch dlq list QUEUE [--name N] [--reason TEXT] [--signature ID]\n"
+          "                          [--since T] [--until T] [--limit N] [--json] [-c FILE]\n"
+          "       bullwatch dlq show QUEUE JOB_ID [--json] [-c FILE]\n"
+          "       (replay and purge are not built yet)\n",
+          stderr);
+}
+
+static int
+parse_args(int argc, char **argv, bool want_id, struct dlq_args *a)
+{
+    int64_t now = now_ms();
+    memset(a, 0, sizeof *a);
+    a->f.limit = 100;
+    for (int i = 2; i < argc; i++) {
+        const char *o = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int r = cmd_config_opt(argc, argv, &i, &a->config);
+        if (r < 0)
+            return -1;
+        if (r == 1)
+            continue;
+        if (!strcmp(o, "--json")) {
+            a->json = true;
+            continue;
+        }
+        if (o[0] == '-' && o[1]) {
+            if (!v) {
+                fprintf(stderr, "bullwatch dlq: %s needs a value\n", o);
+                return -1;
+            }
+            i++;
+            if (!strcmp(o, "--name")) {
+                a->f.name = v;
+            } else if (!strcmp(o, "--reason")) {
+                a->f.reason = v;
+            } else if (!strcmp(o, "--signature")) {
+                a->f.signature = v;
+            } else if (!strcmp(o, "--since") || !strcmp(o, "--until")) {
+                int64_t t;
+                if (parse_time_ms(v, now, &t) != 0) {
+                    fprintf(stderr, "bullwatch dlq: bad %s '%s': expected a duration (2h), epoch "
+                                    "ms or 2026-11-23T10:00:00Z\n", o, v);
+                    return -1;
+                }
+                *(o[2] == 's' ? &a->f.since : &a->f.until) = t;
+            } else if (!strcmp(o, "--limit")) {
+                if (parse_int64(v, &a->f.limit) != 0 || a->f.limit < 0) {
+                    fprintf(stderr, "bullwatch dlq: bad --limit '%s'\n", v);
+                    return -1;
+                }
+            } else {
+                fprintf(stderr, "bullwatch dlq: unknown option '%s'\n", o);
+                return -1;
+            }
+            continue;
+        }
+        if (!a->queue)
+            a->queue = o;
+        else if (want_id && !a->job_id)
+            a->job_id = o;
+        else {
+            fprintf(stderr, "bullwatch dlq: unexpected argument '%s'\n", o);
+            return -1;
+        }
+    }
+    if (!a->queue || (want_id && !a->job_id)) {
+        dlq_usage();
+        return -1;
+    }
+    if (strchr(a->queue, ':')) {
+        fprintf(stderr, "bullwatch dlq: '%s' is not a queue name (queue names have no ':')\n",
+                a->queue);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+fmt_time(int64_t ms, char *out, size_t n)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, n, "%Y-%m-%d %H:%M:%SZ", &tm);
+}
+
+struct list_ctx {
+    bool json;
+    struct buf out;
+    int64_t n;
+};
+
+static bool
+list_row(const struct dlq_job *j, void *ud)
+{
+    struct list_ctx *c = ud;
+    struct buf *b = &c->out;
+    if (c->json) {
+        buf_adds(b, c->n ? ",\n{\"id\":" : "\n{\"id\":");
+        buf_add_json_str(b, j->id, j->id_len);
+        buf_addf(b, ",\"finished_on\":%lld,\"name\":", (long long)j->finished_on);
+        if (j->name)
+            buf_add_json_str(b, j->name, strlen(j->name));
+        else
+            buf_adds(b, "null");
+        buf_adds(b, ",\"failed_reason\":");
+        if (j->reason)
+            buf_add_json_str(b, j->reason, j->reason_len);
+        else
+            buf_adds(b, "null");
+        buf_addf(b, ",\"attempts_made\":%lld,\"attempts_allowed\":%lld,\"signature\":\"%s\","
+                    "\"hash_missing\":%s}",
+                 (long long)j->attempts_made, (long long)j->attempts_allowed, j->signature,
+                 j->hash_missing ? "true" : "false");
+    } else {
+        char when[32], att[32];
+        fmt_time(j->finished_on, when, sizeof when);
+        if (j->attempts_made >= 0)
+            snprintf(att, sizeof att, "%lld/%lld", (long long)j->attempts_made,
+                     (long long)j->attempts_allowed);
+        else
+            snprintf(att, sizeof att, "?/%lld", (long long)j->attempts_allowed);
+        struct buf e;
+        buf_init(&e, 0);
+        buf_add_escaped(&e, j->id, j->id_len);
+        buf_addf(b, "%-24s %-20s %-8s ", e.data ? e.data : "", when, att);
+        buf_reset(&e);
+        if (j->name)
+            buf_add_escaped(&e, j->name, strlen(j->name));
+        buf_addf(b, "%-14.14s %s  ", e.data ? e.data : "-", j->signature);
+        buf_reset(&e);
+        if (j->hash_missing)
+            buf_adds(&e, "(job hash gone)");
+        else if (j->reason)
+            buf_add_escaped(&e, j->reason, j->reason_len > 200 ? 200 : j->reason_len);
+        buf_addf(b, "%.80s\n", e.data ? e.data : "");
+        buf_release(&e);
+    }
+    c->n++;
+    return true;
+}
+
+static int
+dlq_list(struct dlq_args *a, struct config *cfg, struct rconn *rc)
+{
+    struct list_ctx c = {a->json, {0}, 0};
+    char err[512];
+    int64_t total = 0;
+    buf_init(&c.out, 0);
+    if (!a->json)
+        buf_addf(&c.out, "%-24s %-20s %-8s %-14s %-12s  %s\n", "JOB ID", "FINISHED", "ATTEMPTS",
+                 "NAME", "SIGNATURE", "REASON");
+    else
+        buf_adds(&c.out, "{\"jobs\":[");
+    int64_t n = dlq_select(rc, cfg->prefix, a->queue, &a->f, list_row, &c, &total, err, sizeof err);
+    if (n < 0) {
+        fprintf(stderr, "bullwatch dlq list: redis %s: %s\n", cfg->endpoint_name, err);
+        buf_release(&c.out);
+        return EXIT_RUNTIME;
+    }
+    if (a->json) {
+        buf_addf(&c.out, "%s],\"queue\":", c.n ? "\n" : "");
+        buf_add_json_str(&c.out, a->queue, strlen(a->queue));
+        buf_addf(&c.out, ",\"dead_total\":%lld,\"shown\":%lld,\"limit\":%lld}\n", (long long)total,
+                 (long long)n, (long long)a->f.limit);
+    } else {
+        buf_addf(&c.out, "(%lld shown; %lld dead in '%s'%s)\n", (long long)n, (long long)total,
+                 log_esc(a->queue, strlen(a->queue)),
+                 a->f.limit && n >= a->f.limit ? "; --limit reached" : "");
+    }
+    fwrite(c.out.data, 1, c.out.len, stdout);
+    buf_release(&c.out);
+    return EXIT_OK;
+}
+
+/* Escape text for the terminal line by line, indenting each line. */
+static void
+add_block(struct buf *b, const char *s, size_t n, const char *indent)
+{
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || s[i] == '\n') {
+            buf_adds(b, indent);
+            buf_add_escaped(b, s + start, i - start);
+            buf_addc(b, '\n');
+            start = i + 1;
+        }
+    }
+}
+
+static void
+add_json_block(struct buf *b, const char *s, size_t n, const char *indent)
+{
+    cJSON *j = jobdata_json_valid(s, n) ? cJSON_ParseWithLength(s, n) : NULL;
+    char *p = j ? cJSON_Print(j) : NULL;
+    if (p) {
+        struct buf t; /* cJSON indents with tabs: two spaces read better */
+        buf_init(&t, 0);
+        for (char *c = p; *c; c++)
+            if (*c == '\t')
+                buf_adds(&t, "  ");
+            else
+                buf_addc(&t, *c);
+        add_block(b, t.data ? t.data : "", t.len, indent);
+        buf_release(&t);
+    }
+    else
+        add_block(b, s, n, indent);
+    if (p)
+        cJSON_free(p);
+    cJSON_Delete(j);
+}
+
+static int
+dlq_show(struct dlq_args *a, struct config *cfg, struct rconn *rc)
+{
+    struct buf k, b;
+    buf_init(&k, 0);
+    buf_init(&b, 0);
+    bmq_job_key(&k, cfg->prefix, a->queue, a->job_id, strlen(a->job_id));
+    rconn_appendf(rc, "HGETALL %b", k.data, k.len);
+    buf_reset(&k);
+    bmq_key(&k, cfg->prefix, a->queue, "failed");
+    rconn_appendf(rc, "ZSCORE %b %s", k.data, k.len, a->job_id);
+    redisReply *h = rconn_reply(rc);
+    redisReply *score = h ? rconn_reply(rc) : NULL;
+    int rcode = EXIT_OK;
+    if (!h || !score) {
+        fprintf(stderr, "bullwatch dlq show: redis %s: %s\n", cfg->endpoint_name,
+                rconn_errstr(rc));
+        rcode = EXIT_RUNTIME;
+        goto out;
+    }
+    if (h->type != REDIS_REPLY_ARRAY || h->elements == 0) {
+        fprintf(stderr, "bullwatch dlq show: no job '%s' in queue '%s'%s\n",
+                log_esc(a->job_id, strlen(a->job_id)), log_esc(a->queue, strlen(a->queue)),
+                score->type == REDIS_REPLY_STRING ? " (it is in the failed set, but its hash is gone)"
+                                                  : "");
+        rcode = EXIT_RUNTIME;
+        goto out;
+    }
+    const char *state = score->type == REDIS_REPLY_STRING ? "failed" : "not in the failed set";
+    if (a->json) {
+        buf_adds(&b, "{\"queue\":");
+        buf_add_json_str(&b, a->queue, strlen(a->queue));
+        buf_adds(&b, ",\"id\":");
+        buf_add_json_str(&b, a->job_id, strlen(a->job_id));
+        buf_addf(&b, ",\"dead\":%s,\"fields\":{", score->type == REDIS_REPLY_STRING ? "true" : "false");
+        for (size_t i = 0; i + 1 < h->elements; i += 2) {
+            if (i)
+                buf_addc(&b, ',');
+            buf_add_json_str(&b, h->element[i]->str, h->element[i]->len);
+            buf_addc(&b, ':');
+            buf_add_json_str(&b, h->element[i + 1]->str, h->element[i + 1]->len);
+        }
+        buf_adds(&b, "}}\n");
+    } else {
+        buf_addf(&b, "job %s of queue %s: %s\n", log_esc(a->job_id, strlen(a->job_id)),
+                 log_esc(a->queue, strlen(a->queue)), state);
+        static const char *const order[] = {"name", "timestamp", "processedOn", "finishedOn",
+                                            "atm", "ats", "stc", "pb", "failedReason", "opts",
+                                            "data", "stacktrace", NULL};
+        for (int o = 0; order[o]; o++) {
+            for (size_t i = 0; i + 1 < h->elements; i += 2) {
+                redisReply *fk = h->element[i], *fv = h->element[i + 1];
+                if (strcmp(fk->str, order[o]) != 0)
+                    continue;
+                int64_t ms;
+                if ((!strcmp(order[o], "timestamp") || !strcmp(order[o], "processedOn") ||
+                     !strcmp(order[o], "finishedOn")) && parse_int64(fv->str, &ms) == 0) {
+                    char when[32];
+                    fmt_time(ms, when, sizeof when);
+                    buf_addf(&b, "%-13s %s (%lld)\n", order[o], when, (long long)ms);
+                } else if (!strcmp(order[o], "opts") || !strcmp(order[o], "data")) {
+                    buf_addf(&b, "%s:\n", order[o]);
+                    add_json_block(&b, fv->str, fv->len, "  ");
+                } else if (!strcmp(order[o], "stacktrace")) {
+                    cJSON *st = cJSON_ParseWithLength(fv->str, fv->len);
+                    int n = cJSON_IsArray(st) ? cJSON_GetArraySize(st) : 0;
+                    buf_addf(&b, "stacktrace (%d attempt%s):\n", n, n == 1 ? "" : "s");
+                    for (int t = 0; t < n; t++) {
+                        cJSON *e = cJSON_GetArrayItem(st, t);
+                        if (!cJSON_IsString(e))
+                            continue;
+                        buf_addf(&b, "  [%d]\n", t + 1);
+                        add_block(&b, e->valuestring, strlen(e->valuestring), "    ");
+                    }
+                    cJSON_Delete(st);
+                } else {
+                    struct buf e;
+                    buf_init(&e, 0);
+                    buf_add_escaped(&e, fv->str, fv->len);
+                    buf_addf(&b, "%-13s %s\n", order[o], e.data ? e.data : "");
+                    buf_release(&e);
+                }
+            }
+        }
+    }
+    fwrite(b.data, 1, b.len, stdout);
+out:
+    if (h)
+        freeReplyObject(h);
+    if (score)
+        freeReplyObject(score);
+    buf_release(&k);
+    buf_release(&b);
+    return rcode;
+}
+
+int
+cmd_dlq(int argc, char **argv)
+{
+    struct dlq_args a;
+    struct config cfg;
+    if (argc < 2) {
+        dlq_usage();
+        return EXIT_USAGE;
+    }
+    const char *verb = argv[1];
+    if (!strcmp(verb, "replay") || !strcmp(verb, "purge")) {
+        fprintf(stderr, "bullwatch dlq %s: not built yet in this version\n", verb);
+        return EXIT_USAGE;
+    }
+    bool show = !strcmp(verb, "show");
+    if (!show && strcmp(verb, "list") != 0) {
+        fprintf(stderr, "bullwatch dlq: unknown action '%s'\n", verb);
+        dlq_usage();
+        return EXIT_USAGE;
+    }
+    if (parse_args(argc, argv, show, &a) != 0)
+        return EXIT_USAGE;
+    if (cmd_load_config(&cfg, a.config) != 0) {
+        config_release(&cfg);
+        return EXIT_USAGE;
+    }
+    log_set_level(LOG_ERROR);
+    struct rconn *rc = rconn_new(&cfg.ep, cfg.endpoint_name, "dlq", cfg.connect_timeout_ms);
+    int code;
+    if (rconn_connect_now(rc) != 0) {
+        fprintf(stderr, "bullwatch dlq: redis %s: %s\n", cfg.endpoint_name, rconn_errstr(rc));
+        code = EXIT_RUNTIME;
+    } else {
+        code = show ? dlq_show(&a, &cfg, rc) : dlq_list(&a, &cfg, rc);
+    }
+    rconn_free(rc);
+    config_release(&cfg);
+    return code;
+}

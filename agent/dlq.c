@@ -1,0 +1,141 @@
+/* dlq: see dlq.h */
+#include "dlq.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bmq.h"
+#include "buf.h"
+#include "jobdata.h"
+#include "util.h"
+#include "xmem.h"
+
+#define DLQ_PAGE 200 /* ids per ZREVRANGEBYSCORE, and HMGETs per pipeline */
+
+static bool
+reply_int(const redisReply *r, int64_t *out)
+{
+    return r && r->type == REDIS_REPLY_STRING && parse_int64(r->str, out) == 0;
+}
+
+/* case-sensitive substring over a length-delimited haystack */
+static bool
+contains(const char *hay, size_t n, const char *needle)
+{
+    size_t m = strlen(needle);
+    if (m == 0)
+        return true;
+    for (size_t i = 0; i + m <= n; i++)
+        if (hay[i] == needle[0] && memcmp(hay + i, needle, m) == 0)
+            return true;
+    return false;
+}
+
+int64_t
+dlq_select(struct rconn *rc, const char *prefix, const char *queue, const struct dlq_filter *f,
+           dlq_job_fn fn, void *ud, int64_t *total_out, char *err, size_t errlen)
+{
+    struct buf key, jk, sig;
+    char max[32], min[32], off[32];
+    int64_t matched = 0, offset = 0;
+    buf_init(&key, 0);
+    buf_init(&jk, 0);
+    buf_init(&sig, 0);
+    bmq_key(&key, prefix, queue, "failed");
+    if (total_out) {
+        redisReply *r = rconn_cmdf(rc, "ZCARD %b", key.data, key.len);
+        if (!r || r->type != REDIS_REPLY_INTEGER) {
+            snprintf(err, errlen, "ZCARD %s failed: %s", key.data,
+                     r && r->type == REDIS_REPLY_ERROR ? r->str : rconn_errstr(rc));
+            if (r)
+                freeReplyObject(r);
+            matched = -1;
+            goto out;
+        }
+        *total_out = r->integer;
+        freeReplyObject(r);
+    }
+    if (f->until > 0)
+        snprintf(max, sizeof max, "(%lld", (long long)f->until);
+    else
+        snprintf(max, sizeof max, "+inf");
+    if (f->since > 0)
+        snprintf(min, sizeof min, "%lld", (long long)f->since);
+    else
+        snprintf(min, sizeof min, "-inf");
+    /* bounded: 10M dead jobs is 50k pages */
+    for (int page = 0; page < 1000000; page++) {
+        snprintf(off, sizeof off, "%lld", (long long)offset);
+        const char *argv[] = {"ZREVRANGEBYSCORE", key.data, max, min, "WITHSCORES", "LIMIT", off,
+                              "200"};
+        redisReply *ids = rconn_cmd(rc, 8, argv, NULL);
+        if (!ids || ids->type != REDIS_REPLY_ARRAY) {
+            snprintf(err, errlen, "reading %s failed: %s", key.data,
+                     ids && ids->type == REDIS_REPLY_ERROR ? ids->str : rconn_errstr(rc));
+            if (ids)
+                freeReplyObject(ids);
+            matched = -1;
+            goto out;
+        }
+        size_t n = ids->elements / 2;
+        for (size_t i = 0; i < n; i++) {
+            redisReply *id = ids->element[2 * i];
+            buf_reset(&jk);
+            bmq_job_key(&jk, prefix, queue, id->str, id->len);
+            rconn_appendf(rc, "HMGET %b name failedReason atm attemptsMade opts", jk.data, jk.len);
+        }
+        bool stop = false;
+        for (size_t i = 0; i < n; i++) {
+            redisReply *h = rconn_reply(rc);
+            if (!h) {
+                snprintf(err, errlen, "reading jobs of %s failed: %s", queue, rconn_errstr(rc));
+                freeReplyObject(ids);
+                matched = -1;
+                goto out;
+            }
+            if (stop || h->type != REDIS_REPLY_ARRAY || h->elements != 5) {
+                freeReplyObject(h);
+                continue;
+            }
+            struct dlq_job j;
+            memset(&j, 0, sizeof j);
+            j.id = ids->element[2 * i]->str;
+            j.id_len = ids->element[2 * i]->len;
+            j.finished_on = (int64_t)strtod(ids->element[2 * i + 1]->str, NULL);
+            redisReply **e = h->element;
+            j.hash_missing = e[0]->type == REDIS_REPLY_NIL && e[1]->type == REDIS_REPLY_NIL &&
+                             e[4]->type == REDIS_REPLY_NIL;
+            j.name = e[0]->type == REDIS_REPLY_STRING ? e[0]->str : NULL;
+            if (e[1]->type == REDIS_REPLY_STRING) {
+                j.reason = e[1]->str;
+                j.reason_len = e[1]->len;
+            }
+            if (!reply_int(e[2], &j.attempts_made) && !reply_int(e[3], &j.attempts_made))
+                j.attempts_made = -1;
+            j.attempts_allowed =
+                e[4]->type == REDIS_REPLY_STRING ? jobdata_attempts(e[4]->str, e[4]->len) : 1;
+            buf_reset(&sig);
+            signature_normalise(j.reason ? j.reason : "", j.reason_len, &sig);
+            signature_id(sig.data ? sig.data : "", sig.len, j.signature);
+            bool ok = (!f->name || (j.name && strcmp(j.name, f->name) == 0)) &&
+                      (!f->reason || (j.reason && contains(j.reason, j.reason_len, f->reason))) &&
+                      (!f->signature || strcmp(j.signature, f->signature) == 0);
+            if (ok) {
+                matched++;
+                if (!fn(&j, ud) || (f->limit > 0 && matched >= f->limit))
+                    stop = true;
+            }
+            freeReplyObject(h);
+        }
+        freeReplyObject(ids);
+        offset += (int64_t)n;
+        if (stop || n < DLQ_PAGE)
+            break;
+    }
+out:
+    buf_release(&key);
+    buf_release(&jk);
+    buf_release(&sig);
+    return matched;
+}
