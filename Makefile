@@ -44,7 +44,7 @@ CORE_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC)) $(BUILD)/sql_embed.o
 MAIN_OBJ := $(BUILD)/agent/main.o
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRC))
-SQL_FILES := $(sort $(wildcard sql/schema/*.sql) $(wildcard sql/stmt/*.sql) $(wildcard sql/queries/*.sql))
+SQL_FILES := $(sort $(wildcard sql/schema/*.sql) $(wildcard sql/stmt/*.sql) $(wildcard sql/queries/*.sql)) $(wildcard agent/lua/*.lua)
 
 .PHONY: all check test test-unit test-it demo deps clean bench
 all: $(BUILD)/bullwatch

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "arena.h"
+#include "audit.h"
 #include "ingest.h"
 #include "log.h"
 #include "queues.h"
@@ -120,6 +121,11 @@ cmd_agent(int argc, char **argv)
         config_release(&cfg);
         return EXIT_USAGE;
     }
+
+    int gone = audit_mark_interrupted(st);
+    if (gone > 0)
+        log_warn("%d operator action(s) left running by a process that is gone: marked interrupted",
+                 gone);
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -13,6 +13,10 @@
 
 #include <cjson/cJSON.h>
 
+#include <signal.h>
+#include <unistd.h>
+
+#include "audit.h"
 #include "bmq.h"
 #include "buf.h"
 #include "dlq.h"
@@ -29,6 +33,14 @@ struct dlq_args {
     const char *job_id;
     bool json;
     struct dlq_filter f;
+    /* replay / purge */
+    bool mutating;
+    const char **ids;
+    int nids;
+    bool all, dry_run, yes, keep_attempts, read_only, filtered;
+    double rate;
+    int64_t snapshot; /* --snapshot: act on the selection a dry run froze */
+    const char *why; /* --reason of a mutation: the audit comment */
 };
 
 static void
@@ -37,16 +49,23 @@ dlq_usage(void)
     fputs("usage: bullwatch dlq list QUEUE [--name N] [--reason TEXT] [--signature ID]\n"
           "                          [--since T] [--until T] [--limit N] [--json] [-c FILE]\n"
           "       bullwatch dlq show QUEUE JOB_ID [--json] [-c FILE]\n"
-          "       (replay and purge are not built yet)\n",
+          "       bullwatch dlq replay QUEUE (JOB_ID... | --all | filters) [--dry-run]\n"
+          "                 [--rate N] [--yes] [--reason WHY] [--keep-attempts] [--read-only]\n"
+          "                 [--snapshot MS] [--json] [-c FILE]\n"
+          "  filters: --name N, --failed-reason TEXT (--reason in list), --signature ID,\n"
+          "           --since T, --until T, --limit N\n"
+          "  (purge is not built yet)\n",
           stderr);
 }
 
 static int
-parse_args(int argc, char **argv, bool want_id, struct dlq_args *a)
+parse_args(int argc, char **argv, bool want_id, bool mutating, struct dlq_args *a)
 {
     int64_t now = now_ms();
     memset(a, 0, sizeof *a);
-    a->f.limit = 100;
+    a->mutating = mutating;
+    a->f.limit = mutating ? 0 : 100;
+    a->ids = xcalloc((size_t)argc, sizeof *a->ids);
     for (int i = 2; i < argc; i++) {
         const char *o = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -59,6 +78,16 @@ parse_args(int argc, char **argv, bool want_id, struct dlq_args *a)
             a->json = true;
             continue;
         }
+        if (mutating && (!strcmp(o, "--all") || !strcmp(o, "--dry-run") || !strcmp(o, "--yes") ||
+                         !strcmp(o, "--keep-attempts") || !strcmp(o, "--read-only"))) {
+            bool *flag = !strcmp(o, "--all")       ? &a->all
+                         : !strcmp(o, "--dry-run") ? &a->dry_run
+                         : !strcmp(o, "--yes")     ? &a->yes
+                         : !strcmp(o, "--keep-attempts") ? &a->keep_attempts
+                                                         : &a->read_only;
+            *flag = true;
+            continue;
+        }
         if (o[0] == '-' && o[1]) {
             if (!v) {
                 fprintf(stderr, "bullwatch dlq: %s needs a value\n", o);
@@ -67,8 +96,23 @@ parse_args(int argc, char **argv, bool want_id, struct dlq_args *a)
             i++;
             if (!strcmp(o, "--name")) {
                 a->f.name = v;
-            } else if (!strcmp(o, "--reason")) {
+            } else if (!strcmp(o, "--reason") && mutating) {
+                a->why = v; /* the audit comment of a mutation */
+            } else if (!strcmp(o, "--reason") || !strcmp(o, "--failed-reason")) {
                 a->f.reason = v;
+            } else if (mutating && !strcmp(o, "--snapshot")) {
+                if (parse_int64(v, &a->snapshot) != 0 || a->snapshot <= 0) {
+                    fprintf(stderr, "bullwatch dlq: bad --snapshot '%s': the ms a --dry-run "
+                                    "printed\n", v);
+                    return -1;
+                }
+            } else if (mutating && !strcmp(o, "--rate")) {
+                char *end;
+                a->rate = strtod(v, &end);
+                if (*end || a->rate <= 0) {
+                    fprintf(stderr, "bullwatch dlq: bad --rate '%s': jobs per second\n", v);
+                    return -1;
+                }
             } else if (!strcmp(o, "--signature")) {
                 a->f.signature = v;
             } else if (!strcmp(o, "--since") || !strcmp(o, "--until")) {
@@ -94,6 +138,8 @@ parse_args(int argc, char **argv, bool want_id, struct dlq_args *a)
             a->queue = o;
         else if (want_id && !a->job_id)
             a->job_id = o;
+        else if (mutating)
+            a->ids[a->nids++] = o;
         else {
             fprintf(stderr, "bullwatch dlq: unexpected argument '%s'\n", o);
             return -1;
@@ -101,6 +147,16 @@ parse_args(int argc, char **argv, bool want_id, struct dlq_args *a)
     }
     if (!a->queue || (want_id && !a->job_id)) {
         dlq_usage();
+        return -1;
+    }
+    a->filtered = a->f.name || a->f.reason || a->f.signature || a->f.since || a->f.until ||
+                  (mutating && a->f.limit > 0);
+    if (mutating && a->nids == 0 && !a->all && !a->filtered) {
+        fprintf(stderr, "bullwatch dlq: say which jobs: JOB_ID..., --all, or filters\n");
+        return -1;
+    }
+    if (mutating && a->nids > 0 && (a->all || a->filtered)) {
+        fprintf(stderr, "bullwatch dlq: give job ids, or --all, or filters: not both\n");
         return -1;
     }
     if (strchr(a->queue, ':')) {
@@ -343,6 +399,309 @@ out:
     return rcode;
 }
 
+/* ---- replay ---- */
+
+struct sel {
+    char **ids;
+    int n, cap;
+    struct sigc {
+        char sig[SIGNATURE_ID_LEN + 1];
+        char *sample; /* one reason of this signature */
+        int64_t n;
+    } *sigs;
+    int nsigs;
+};
+
+static bool
+sel_add(const struct dlq_job *j, void *ud)
+{
+    struct sel *s = ud;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 256;
+        s->ids = xrealloc(s->ids, sizeof *s->ids * (size_t)s->cap);
+    }
+    s->ids[s->n++] = xmemdup(j->id, j->id_len);
+    int k = 0;
+    while (k < s->nsigs && strcmp(s->sigs[k].sig, j->signature) != 0)
+        k++;
+    if (k == s->nsigs) {
+        s->sigs = xrealloc(s->sigs, sizeof *s->sigs * (size_t)(s->nsigs + 1));
+        memcpy(s->sigs[k].sig, j->signature, sizeof s->sigs[k].sig);
+        s->sigs[k].sample = j->reason ? xmemdup(j->reason, j->reason_len > 120 ? 120 : j->reason_len)
+                                      : xstrdup("");
+        s->sigs[k].n = 0;
+        s->nsigs++;
+    }
+    s->sigs[k].n++;
+    return true;
+}
+
+static void
+sel_release(struct sel *s)
+{
+    for (int i = 0; i < s->n; i++)
+        free(s->ids[i]);
+    for (int i = 0; i < s->nsigs; i++)
+        free(s->sigs[i].sample);
+    free(s->ids);
+    free(s->sigs);
+}
+
+static void
+selection_json(const struct dlq_args *a, struct buf *b)
+{
+    buf_adds(b, "{");
+    if (a->nids) {
+        buf_adds(b, "\"ids\":[");
+        for (int i = 0; i < a->nids; i++) {
+            if (i)
+                buf_addc(b, ',');
+            buf_add_json_str(b, a->ids[i], strlen(a->ids[i]));
+        }
+        buf_adds(b, "]");
+    } else {
+        buf_addf(b, "\"all\":%s", a->all ? "true" : "false");
+        const char *k[] = {"name", "failed_reason", "signature"};
+        const char *v[] = {a->f.name, a->f.reason, a->f.signature};
+        for (int i = 0; i < 3; i++)
+            if (v[i]) {
+                buf_addf(b, ",\"%s\":", k[i]);
+                buf_add_json_str(b, v[i], strlen(v[i]));
+            }
+        if (a->f.since)
+            buf_addf(b, ",\"since\":%lld", (long long)a->f.since);
+        if (a->f.until)
+            buf_addf(b, ",\"until\":%lld", (long long)a->f.until);
+        if (a->f.limit)
+            buf_addf(b, ",\"limit\":%lld", (long long)a->f.limit);
+    }
+    buf_adds(b, "}");
+}
+
+static int
+confirm_typed(const char *verb, const char *queue, int64_t n, int64_t snapshot)
+{
+    char when[32], line[64];
+    fmt_time(snapshot, when, sizeof when);
+    fprintf(stderr, "%s %lld dead job%s of queue '%s' (selection frozen at %s).\n"
+                    "Type %lld to confirm, anything else cancels: ",
+            verb, (long long)n, n == 1 ? "" : "s", log_esc(queue, strlen(queue)), when, (long long)n);
+    fflush(stderr);
+    if (!fgets(line, sizeof line, stdin))
+        return -1;
+    line[strcspn(line, "\r\n")] = '\0';
+    int64_t typed;
+    return parse_int64(line, &typed) == 0 && typed == n ? 0 : -1;
+}
+
+static void
+sleep_s(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+static int
+dlq_replay(struct dlq_args *a, struct config *cfg, struct rconn *rc)
+{
+    char err[512];
+    struct sel s = {0};
+    struct buf b;
+    int code = EXIT_OK;
+    struct store *st = NULL;
+    int64_t action = -1;
+    buf_init(&b, 0);
+    if (a->read_only || cfg->read_only) {
+        fprintf(stderr, "bullwatch dlq replay: refused: read-only (%s)\n",
+                a->read_only ? "--read-only" : "read_only = true in the config");
+        return EXIT_USAGE;
+    }
+    /* freeze the selection: jobs that die after this instant are left alone */
+    int64_t snapshot = a->snapshot ? a->snapshot : now_ms();
+    if (a->nids) {
+        for (int i = 0; i < a->nids; i++) {
+            struct dlq_job j;
+            memset(&j, 0, sizeof j);
+            j.id = a->ids[i];
+            j.id_len = strlen(a->ids[i]);
+            snprintf(j.signature, sizeof j.signature, "-");
+            sel_add(&j, &s);
+        }
+    } else {
+        struct dlq_filter f = a->f;
+        if (!f.until || f.until > snapshot + 1)
+            f.until = snapshot + 1;
+        if (dlq_select(rc, cfg->prefix, a->queue, &f, sel_add, &s, NULL, err, sizeof err) < 0) {
+            fprintf(stderr, "bullwatch dlq replay: redis %s: %s\n", cfg->endpoint_name, err);
+            code = EXIT_RUNTIME;
+            goto out;
+        }
+    }
+    if (a->dry_run) {
+        if (a->json) {
+            buf_adds(&b, "{\"dry_run\":true,\"queue\":");
+            buf_add_json_str(&b, a->queue, strlen(a->queue));
+            buf_addf(&b, ",\"snapshot_at\":%lld,\"count\":%d,\"sample\":[", (long long)snapshot, s.n);
+            for (int i = 0; i < s.n && i < 10; i++) {
+                if (i)
+                    buf_addc(&b, ',');
+                buf_add_json_str(&b, s.ids[i], strlen(s.ids[i]));
+            }
+            buf_adds(&b, "],\"by_signature\":[");
+            for (int i = 0; i < s.nsigs; i++) {
+                buf_addf(&b, "%s{\"signature\":\"%s\",\"count\":%lld,\"sample_reason\":", i ? "," : "",
+                         s.sigs[i].sig, (long long)s.sigs[i].n);
+                buf_add_json_str(&b, s.sigs[i].sample, strlen(s.sigs[i].sample));
+                buf_adds(&b, "}");
+            }
+            buf_adds(&b, "]}\n");
+        } else {
+            buf_addf(&b, "dry run: %d dead job%s of '%s' would be replayed\n", s.n, s.n == 1 ? "" : "s",
+                     log_esc(a->queue, strlen(a->queue)));
+            buf_adds(&b, "sample:");
+            for (int i = 0; i < s.n && i < 10; i++)
+                buf_addf(&b, " %s", log_esc(s.ids[i], strlen(s.ids[i])));
+            buf_adds(&b, s.n > 10 ? " ...\nby signature:\n" : "\nby signature:\n");
+            for (int i = 0; i < s.nsigs; i++)
+                buf_addf(&b, "  %8lld  %s  %s\n", (long long)s.sigs[i].n, s.sigs[i].sig,
+                         log_esc(s.sigs[i].sample, strlen(s.sigs[i].sample)));
+            buf_addf(&b, "to act on exactly this selection, run the same command without "
+                         "--dry-run and with --snapshot %lld\n",
+                     (long long)snapshot);
+        }
+        fwrite(b.data, 1, b.len, stdout);
+        goto out;
+    }
+    if (s.n == 0) {
+        printf("nothing to replay in '%s'\n", log_esc(a->queue, strlen(a->queue)));
+        goto out;
+    }
+    bool bulk = s.n > 1 || a->all || a->filtered;
+    if (bulk && !a->yes) {
+        if (!isatty(0)) {
+            fprintf(stderr, "bullwatch dlq replay: replaying %d jobs needs --yes when not run "
+                            "from a terminal (try --dry-run first)\n", s.n);
+            code = EXIT_USAGE;
+            goto out;
+        }
+        if (confirm_typed("Replay", a->queue, s.n, snapshot) != 0) {
+            fprintf(stderr, "cancelled; nothing was changed\n");
+            code = EXIT_USAGE;
+            goto out;
+        }
+    }
+    /* the intent row comes before any change in Redis */
+    st = store_open(cfg->store_path, false, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "bullwatch dlq replay: %s; refusing to act without an audit record\n", err);
+        code = EXIT_RUNTIME;
+        goto out;
+    }
+    audit_mark_interrupted(st);
+    {
+        struct buf sel, opt;
+        buf_init(&sel, 0);
+        buf_init(&opt, 0);
+        selection_json(a, &sel);
+        buf_addf(&opt, "{\"keep_attempts\":%s,\"rate\":%g}", a->keep_attempts ? "true" : "false",
+                 a->rate);
+        struct audit_intent in = {cfg->endpoint_name, a->queue, "replay", a->why, sel.data,
+                                  opt.data, snapshot, s.n};
+        action = audit_begin(st, &in);
+        buf_release(&sel);
+        buf_release(&opt);
+    }
+    if (action >= 0 && getenv("BULLWATCH_TEST_DIE_AFTER_INTENT"))
+        raise(SIGKILL); /* tests: the intent row must survive a crash right here */
+    if (action < 0) {
+        fprintf(stderr, "bullwatch dlq replay: cannot write the audit record; nothing was changed\n");
+        code = EXIT_RUNTIME;
+        goto out;
+    }
+    bool v5 = dlq_fleet_is_v5(rc, cfg->prefix, a->queue);
+    int batch = 100;
+    if (a->rate > 0 && a->rate < batch)
+        batch = a->rate < 1 ? 1 : (int)a->rate;
+    int64_t done = 0, skipped = 0;
+    int *status = xcalloc((size_t)batch, sizeof *status);
+    bool progress = isatty(2) && !a->json && s.n > batch;
+    int64_t t0 = mono_ms();
+    buf_adds(&b, "");
+    for (int i = 0; i < s.n; i += batch) {
+        int n = s.n - i < batch ? s.n - i : batch;
+        if (dlq_replay_batch(rc, cfg->prefix, a->queue, v5, !a->keep_attempts,
+                             (const char *const *)s.ids + i, n, status, err, sizeof err) != 0) {
+            fprintf(stderr, "\nbullwatch dlq replay: redis %s: %s; stopped after %lld replayed\n",
+                    cfg->endpoint_name, err, (long long)done);
+            code = EXIT_PARTIAL;
+            break;
+        }
+        (void)store_begin(st);
+        for (int k = 0; k < n; k++) {
+            const char *why = status[k] == 1 ? NULL
+                              : status[k] == -1 ? "job hash is gone"
+                                                : "no longer in the failed set";
+            audit_job(st, action, s.ids[i + k], status[k] == 1 ? "replayed" : "skipped", why);
+            if (status[k] == 1) {
+                done++;
+            } else {
+                skipped++;
+                if (!a->json)
+                    fprintf(stderr, "%sskipped %s: %s\n", progress ? "\n" : "",
+                            log_esc(s.ids[i + k], strlen(s.ids[i + k])), why);
+            }
+        }
+        (void)store_commit(st);
+        if (progress)
+            fprintf(stderr, "\rreplayed %lld/%d", (long long)done, s.n);
+        if (a->rate > 0 && i + n < s.n) {
+            double due = (double)(i + n) / a->rate, spent = (double)(mono_ms() - t0) / 1000.0;
+            if (due > spent)
+                sleep_s(due - spent);
+        }
+    }
+    free(status);
+    if (progress)
+        fputc('\n', stderr);
+    int64_t left = -1;
+    {
+        struct buf k;
+        buf_init(&k, 0);
+        bmq_key(&k, cfg->prefix, a->queue, "failed");
+        redisReply *r = rconn_cmdf(rc, "ZCOUNT %b %lld +inf", k.data, k.len, (long long)(snapshot + 1));
+        if (r && r->type == REDIS_REPLY_INTEGER)
+            left = r->integer;
+        if (r)
+            freeReplyObject(r);
+        buf_release(&k);
+    }
+    if (code == EXIT_OK && skipped)
+        code = EXIT_PARTIAL;
+    audit_finish(st, action, code == EXIT_OK ? "done" : "partial", done, skipped, left);
+    if (a->json) {
+        buf_addf(&b, "{\"action\":%lld,\"queue\":", (long long)action);
+        buf_add_json_str(&b, a->queue, strlen(a->queue));
+        buf_addf(&b, ",\"frozen\":%d,\"replayed\":%lld,\"skipped\":%lld,\"left_alone\":%lld,"
+                     "\"fleet\":\"%s\"}\n",
+                 s.n, (long long)done, (long long)skipped, (long long)left, v5 ? "5.x" : "6.x");
+    } else {
+        buf_addf(&b, "replayed %lld of %d dead job%s of '%s' (action %lld)", (long long)done, s.n,
+                 s.n == 1 ? "" : "s", log_esc(a->queue, strlen(a->queue)), (long long)action);
+        if (skipped)
+            buf_addf(&b, ", %lld skipped", (long long)skipped);
+        if (left > 0)
+            buf_addf(&b, "; %lld newer dead job%s arrived after the snapshot and were left alone",
+                     (long long)left, left == 1 ? "" : "s");
+        buf_adds(&b, "\n");
+    }
+    fwrite(b.data, 1, b.len, stdout);
+out:
+    store_close(st);
+    sel_release(&s);
+    buf_release(&b);
+    return code;
+}
+
 int
 cmd_dlq(int argc, char **argv)
 {
@@ -353,18 +712,21 @@ cmd_dlq(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *verb = argv[1];
-    if (!strcmp(verb, "replay") || !strcmp(verb, "purge")) {
+    if (!strcmp(verb, "purge")) {
         fprintf(stderr, "bullwatch dlq %s: not built yet in this version\n", verb);
         return EXIT_USAGE;
     }
     bool show = !strcmp(verb, "show");
-    if (!show && strcmp(verb, "list") != 0) {
+    bool replay = !strcmp(verb, "replay");
+    if (!show && !replay && strcmp(verb, "list") != 0) {
         fprintf(stderr, "bullwatch dlq: unknown action '%s'\n", verb);
         dlq_usage();
         return EXIT_USAGE;
     }
-    if (parse_args(argc, argv, show, &a) != 0)
+    if (parse_args(argc, argv, show, replay, &a) != 0) {
+        free(a.ids);
         return EXIT_USAGE;
+    }
     if (cmd_load_config(&cfg, a.config) != 0) {
         config_release(&cfg);
         return EXIT_USAGE;
@@ -376,9 +738,10 @@ cmd_dlq(int argc, char **argv)
         fprintf(stderr, "bullwatch dlq: redis %s: %s\n", cfg.endpoint_name, rconn_errstr(rc));
         code = EXIT_RUNTIME;
     } else {
-        code = show ? dlq_show(&a, &cfg, rc) : dlq_list(&a, &cfg, rc);
+        code = show ? dlq_show(&a, &cfg, rc) : replay ? dlq_replay(&a, &cfg, rc) : dlq_list(&a, &cfg, rc);
     }
     rconn_free(rc);
     config_release(&cfg);
+    free(a.ids);
     return code;
 }

@@ -8,6 +8,7 @@
 #include "bmq.h"
 #include "buf.h"
 #include "jobdata.h"
+#include "sqlembed.h"
 #include "util.h"
 #include "xmem.h"
 
@@ -138,4 +139,93 @@ out:
     buf_release(&jk);
     buf_release(&sig);
     return matched;
+}
+
+static char replay_sha[48];
+
+int
+dlq_replay_batch(struct rconn *rc, const char *prefix, const char *queue, bool v5, bool reset,
+                 const char *const *ids, int n, int *status, char *err, size_t errlen)
+{
+    static const char *const suffix[] = {"failed", "wait",   "paused", "meta",  "prioritized",
+                                         "pc",     "marker", "events", "active"};
+    const int nk = 9;
+    const char *script = sql_get("lua/replay");
+    struct buf keys[9], p;
+    int rcode = -1;
+    buf_init(&p, 0);
+    buf_addf(&p, "%s:%s:", prefix, queue);
+    for (int k = 0; k < nk; k++) {
+        buf_init(&keys[k], 0);
+        bmq_key(&keys[k], prefix, queue, suffix[k]);
+    }
+    int argc = 3 + nk + 3 + n;
+    const char **argv = xmalloc(sizeof *argv * (size_t)argc);
+    char nkeys[8];
+    snprintf(nkeys, sizeof nkeys, "%d", nk);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (!replay_sha[0]) {
+            redisReply *r = rconn_cmdf(rc, "SCRIPT LOAD %s", script);
+            if (!r || r->type != REDIS_REPLY_STRING) {
+                snprintf(err, errlen, "SCRIPT LOAD failed: %s",
+                         r && r->type == REDIS_REPLY_ERROR ? r->str : rconn_errstr(rc));
+                if (r)
+                    freeReplyObject(r);
+                goto out;
+            }
+            snprintf(replay_sha, sizeof replay_sha, "%s", r->str);
+            freeReplyObject(r);
+        }
+        int a = 0;
+        argv[a++] = "EVALSHA";
+        argv[a++] = replay_sha;
+        argv[a++] = nkeys;
+        for (int k = 0; k < nk; k++)
+            argv[a++] = keys[k].data;
+        argv[a++] = p.data;
+        argv[a++] = v5 ? "5" : "6";
+        argv[a++] = reset ? "1" : "0";
+        for (int i = 0; i < n; i++)
+            argv[a++] = ids[i];
+        redisReply *r = rconn_cmd(rc, a, argv, NULL);
+        if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+            freeReplyObject(r);
+            replay_sha[0] = '\0';
+            continue;
+        }
+        if (!r || r->type != REDIS_REPLY_ARRAY || (int)r->elements != n) {
+            snprintf(err, errlen, "replay script failed: %s",
+                     r && r->type == REDIS_REPLY_ERROR ? r->str : rconn_errstr(rc));
+            if (r)
+                freeReplyObject(r);
+            goto out;
+        }
+        for (int i = 0; i < n; i++)
+            status[i] = (int)r->element[i]->integer;
+        freeReplyObject(r);
+        rcode = 0;
+        break;
+    }
+out:
+    free(argv);
+    buf_release(&p);
+    for (int k = 0; k < nk; k++)
+        buf_release(&keys[k]);
+    return rcode;
+}
+
+bool
+dlq_fleet_is_v5(struct rconn *rc, const char *prefix, const char *queue)
+{
+    struct buf k;
+    bool v5 = false;
+    buf_init(&k, 0);
+    bmq_key(&k, prefix, queue, "meta");
+    redisReply *r = rconn_cmdf(rc, "HGET %b version", k.data, k.len);
+    if (r && r->type == REDIS_REPLY_STRING)
+        v5 = strncmp(r->str, "bullmq:5", 8) == 0;
+    if (r)
+        freeReplyObject(r);
+    buf_release(&k);
+    return v5;
 }

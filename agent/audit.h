@@ -1,0 +1,31 @@
+/*
+ * audit: the operator-action records of the audit store (actions,
+ * action_jobs). The intent row is written before Redis is touched; per-job
+ * outcomes while the action runs; the result at the end.
+ */
+#ifndef AGENT_AUDIT_H
+#define AGENT_AUDIT_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+struct audit_intent {
+    const char *endpoint, *queue, *verb, *reason;
+    const char *selection; /* JSON */
+    const char *options;   /* JSON */
+    int64_t snapshot_at, frozen_count;
+};
+
+/* Rows left 'running' by a process that is gone become 'interrupted'.
+ * Returns how many were marked. */
+int audit_mark_interrupted(struct store *st);
+/* The intent row; returns its id, or -1 (logged). Commits at once. */
+int64_t audit_begin(struct store *st, const struct audit_intent *in);
+/* One job's outcome (inside the caller's transaction, if any). */
+int audit_job(struct store *st, int64_t action, const char *job_id, const char *outcome,
+              const char *detail);
+int audit_finish(struct store *st, int64_t action, const char *state, int64_t done,
+                 int64_t skipped, int64_t left_alone);
+
+#endif

@@ -1,0 +1,1 @@
+SELECT id, pid FROM actions WHERE state = 'running';
