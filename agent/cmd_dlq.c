@@ -1,8 +1,10 @@
 /*
- * cmd_dlq: `bullwatch dlq list|show` over a queue's failed set (the native
- * dead-letter store of BullMQ). Untrusted text (names, reasons, data, stack
- * traces) is escaped before it reaches the terminal. replay and purge are
- * not built yet.
+ * cmd_dlq: `bullwatch dlq list|show|replay|purge` over a queue's failed set
+ * (the native dead-letter store of BullMQ). Untrusted text (names, reasons,
+ * data, stack traces) is escaped before it reaches the terminal. Actions
+ * freeze their selection, confirm, write the audit intent before touching
+ * Redis, and run one Lua script per batch of at most 100 jobs.
+ * Not built yet: DLQ-queue mode (wrapper jobs), --stop-if-refail, lineage.
  */
 #include "cmd.h"
 
@@ -54,7 +56,8 @@ dlq_usage(void)
           "                 [--snapshot MS] [--json] [-c FILE]\n"
           "  filters: --name N, --failed-reason TEXT (--reason in list), --signature ID,\n"
           "           --since T, --until T, --limit N\n"
-          "  (purge is not built yet)\n",
+          "       bullwatch dlq purge QUEUE (JOB_ID... | --all | filters) [--dry-run] [--yes]\n"
+          "                 [--reason WHY] [--read-only] [--snapshot MS] [--json] [-c FILE]\n",
           stderr);
 }
 
@@ -501,8 +504,36 @@ sleep_s(double s)
     nanosleep(&ts, NULL);
 }
 
+struct verb {
+    const char *name;   /* replay */
+    const char *title;  /* Replay */
+    const char *past;   /* replayed */
+    const char *script; /* lua/replay */
+};
+static const struct verb verbs[] = {
+    {"replay", "Replay", "replayed", "lua/replay"},
+    {"purge", "Purge", "purged", "lua/purge"},
+};
+
+static const char *
+skip_reason(int status)
+{
+    switch (status) {
+    case -1:
+        return "job hash is gone";
+    case -2:
+        return "locked by a worker";
+    case -3:
+        return "no longer in the failed set";
+    case -8:
+        return "current job of a job scheduler";
+    default:
+        return "refused";
+    }
+}
+
 static int
-dlq_replay(struct dlq_args *a, struct config *cfg, struct rconn *rc)
+dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct verb *vb)
 {
     char err[512];
     struct sel s = {0};
@@ -512,7 +543,7 @@ dlq_replay(struct dlq_args *a, struct config *cfg, struct rconn *rc)
     int64_t action = -1;
     buf_init(&b, 0);
     if (a->read_only || cfg->read_only) {
-        fprintf(stderr, "bullwatch dlq replay: refused: read-only (%s)\n",
+        fprintf(stderr, "bullwatch dlq %s: refused: read-only (%s)\n", vb->name,
                 a->read_only ? "--read-only" : "read_only = true in the config");
         return EXIT_USAGE;
     }
@@ -532,7 +563,7 @@ dlq_replay(struct dlq_args *a, struct config *cfg, struct rconn *rc)
         if (!f.until || f.until > snapshot + 1)
             f.until = snapshot + 1;
         if (dlq_select(rc, cfg->prefix, a->queue, &f, sel_add, &s, NULL, err, sizeof err) < 0) {
-            fprintf(stderr, "bullwatch dlq replay: redis %s: %s\n", cfg->endpoint_name, err);
+            fprintf(stderr, "bullwatch dlq %s: redis %s: %s\n", vb->name, cfg->endpoint_name, err);
             code = EXIT_RUNTIME;
             goto out;
         }
@@ -556,8 +587,8 @@ dlq_replay(struct dlq_args *a, struct config *cfg, struct rconn *rc)
             }
             buf_adds(&b, "]}\n");
         } else {
-            buf_addf(&b, "dry run: %d dead job%s of '%s' would be replayed\n", s.n, s.n == 1 ? "" : "s",
-                     log_esc(a->queue, strlen(a->queue)));
+            buf_addf(&b, "dry run: %d dead job%s of '%s' would be %s\n", s.n, s.n == 1 ? "" : "s",
+                     log_esc(a->queue, strlen(a->queue)), vb->past);
             buf_adds(&b, "sample:");
             for (int i = 0; i < s.n && i < 10; i++)
                 buf_addf(&b, " %s", log_esc(s.ids[i], strlen(s.ids[i])));
@@ -573,18 +604,20 @@ dlq_replay(struct dlq_args *a, struct config *cfg, struct rconn *rc)
         goto out;
     }
     if (s.n == 0) {
-        printf("nothing to replay in '%s'\n", log_esc(a->queue, strlen(a->queue)));
+        printf("nothing to %s in '%s'\n", vb->name, log_esc(a->queue, strlen(a->queue)));
         goto out;
     }
-    bool bulk = s.n > 1 || a->all || a->filtered;
-    if (bulk && !a->yes) {
+    /* bulk actions, and every purge, are confirmed */
+    bool confirm = s.n > 1 || a->all || a->filtered || vb == &verbs[1];
+    if (confirm && !a->yes) {
         if (!isatty(0)) {
-            fprintf(stderr, "bullwatch dlq replay: replaying %d jobs needs --yes when not run "
-                            "from a terminal (try --dry-run first)\n", s.n);
+            fprintf(stderr, "bullwatch dlq %s: %s %d job%s needs --yes when not run from a "
+                            "terminal (try --dry-run first)\n",
+                    vb->name, vb->name, s.n, s.n == 1 ? "" : "s");
             code = EXIT_USAGE;
             goto out;
         }
-        if (confirm_typed("Replay", a->queue, s.n, snapshot) != 0) {
+        if (confirm_typed(vb->title, a->queue, s.n, snapshot) != 0) {
             fprintf(stderr, "cancelled; nothing was changed\n");
             code = EXIT_USAGE;
             goto out;
@@ -593,7 +626,8 @@ dlq_replay(struct dlq_args *a, struct config *cfg, struct rconn *rc)
     /* the intent row comes before any change in Redis */
     st = store_open(cfg->store_path, false, err, sizeof err);
     if (!st) {
-        fprintf(stderr, "bullwatch dlq replay: %s; refusing to act without an audit record\n", err);
+        fprintf(stderr, "bullwatch dlq %s: %s; refusing to act without an audit record\n",
+                vb->name, err);
         code = EXIT_RUNTIME;
         goto out;
     }
@@ -605,7 +639,7 @@ dlq_replay(struct dlq_args *a, struct config *cfg, struct rconn *rc)
         selection_json(a, &sel);
         buf_addf(&opt, "{\"keep_attempts\":%s,\"rate\":%g}", a->keep_attempts ? "true" : "false",
                  a->rate);
-        struct audit_intent in = {cfg->endpoint_name, a->queue, "replay", a->why, sel.data,
+        struct audit_intent in = {cfg->endpoint_name, a->queue, vb->name, a->why, sel.data,
                                   opt.data, snapshot, s.n};
         action = audit_begin(st, &in);
         buf_release(&sel);
@@ -614,7 +648,8 @@ dlq_replay(struct dlq_args *a, struct config *cfg, struct rconn *rc)
     if (action >= 0 && getenv("BULLWATCH_TEST_DIE_AFTER_INTENT"))
         raise(SIGKILL); /* tests: the intent row must survive a crash right here */
     if (action < 0) {
-        fprintf(stderr, "bullwatch dlq replay: cannot write the audit record; nothing was changed\n");
+        fprintf(stderr, "bullwatch dlq %s: cannot write the audit record; nothing was changed\n",
+                vb->name);
         code = EXIT_RUNTIME;
         goto out;
     }
@@ -629,19 +664,17 @@ dlq_replay(struct dlq_args *a, struct config *cfg, struct rconn *rc)
     buf_adds(&b, "");
     for (int i = 0; i < s.n; i += batch) {
         int n = s.n - i < batch ? s.n - i : batch;
-        if (dlq_replay_batch(rc, cfg->prefix, a->queue, v5, !a->keep_attempts,
+        if (dlq_script_batch(rc, vb->script, cfg->prefix, a->queue, v5, !a->keep_attempts,
                              (const char *const *)s.ids + i, n, status, err, sizeof err) != 0) {
-            fprintf(stderr, "\nbullwatch dlq replay: redis %s: %s; stopped after %lld replayed\n",
-                    cfg->endpoint_name, err, (long long)done);
+            fprintf(stderr, "\nbullwatch dlq %s: redis %s: %s; stopped after %lld %s\n", vb->name,
+                    cfg->endpoint_name, err, (long long)done, vb->past);
             code = EXIT_PARTIAL;
             break;
         }
         (void)store_begin(st);
         for (int k = 0; k < n; k++) {
-            const char *why = status[k] == 1 ? NULL
-                              : status[k] == -1 ? "job hash is gone"
-                                                : "no longer in the failed set";
-            audit_job(st, action, s.ids[i + k], status[k] == 1 ? "replayed" : "skipped", why);
+            const char *why = status[k] == 1 ? NULL : skip_reason(status[k]);
+            audit_job(st, action, s.ids[i + k], status[k] == 1 ? vb->past : "skipped", why);
             if (status[k] == 1) {
                 done++;
             } else {
@@ -653,7 +686,7 @@ dlq_replay(struct dlq_args *a, struct config *cfg, struct rconn *rc)
         }
         (void)store_commit(st);
         if (progress)
-            fprintf(stderr, "\rreplayed %lld/%d", (long long)done, s.n);
+            fprintf(stderr, "\r%s %lld/%d", vb->past, (long long)done, s.n);
         if (a->rate > 0 && i + n < s.n) {
             double due = (double)(i + n) / a->rate, spent = (double)(mono_ms() - t0) / 1000.0;
             if (due > spent)
@@ -681,12 +714,13 @@ dlq_replay(struct dlq_args *a, struct config *cfg, struct rconn *rc)
     if (a->json) {
         buf_addf(&b, "{\"action\":%lld,\"queue\":", (long long)action);
         buf_add_json_str(&b, a->queue, strlen(a->queue));
-        buf_addf(&b, ",\"frozen\":%d,\"replayed\":%lld,\"skipped\":%lld,\"left_alone\":%lld,"
-                     "\"fleet\":\"%s\"}\n",
-                 s.n, (long long)done, (long long)skipped, (long long)left, v5 ? "5.x" : "6.x");
+        buf_addf(&b, ",\"verb\":\"%s\",\"frozen\":%d,\"%s\":%lld,\"skipped\":%lld,"
+                     "\"left_alone\":%lld,\"fleet\":\"%s\"}\n",
+                 vb->name, s.n, vb->past, (long long)done, (long long)skipped, (long long)left,
+                 v5 ? "5.x" : "6.x");
     } else {
-        buf_addf(&b, "replayed %lld of %d dead job%s of '%s' (action %lld)", (long long)done, s.n,
-                 s.n == 1 ? "" : "s", log_esc(a->queue, strlen(a->queue)), (long long)action);
+        buf_addf(&b, "%s %lld of %d dead job%s of '%s' (action %lld)", vb->past, (long long)done,
+                 s.n, s.n == 1 ? "" : "s", log_esc(a->queue, strlen(a->queue)), (long long)action);
         if (skipped)
             buf_addf(&b, ", %lld skipped", (long long)skipped);
         if (left > 0)
@@ -712,12 +746,11 @@ cmd_dlq(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *verb = argv[1];
-    if (!strcmp(verb, "purge")) {
-        fprintf(stderr, "bullwatch dlq %s: not built yet in this version\n", verb);
-        return EXIT_USAGE;
-    }
     bool show = !strcmp(verb, "show");
-    bool replay = !strcmp(verb, "replay");
+    const struct verb *act = !strcmp(verb, "replay") ? &verbs[0]
+                             : !strcmp(verb, "purge") ? &verbs[1]
+                                                      : NULL;
+    bool replay = act != NULL;
     if (!show && !replay && strcmp(verb, "list") != 0) {
         fprintf(stderr, "bullwatch dlq: unknown action '%s'\n", verb);
         dlq_usage();
@@ -738,7 +771,7 @@ cmd_dlq(int argc, char **argv)
         fprintf(stderr, "bullwatch dlq: redis %s: %s\n", cfg.endpoint_name, rconn_errstr(rc));
         code = EXIT_RUNTIME;
     } else {
-        code = show ? dlq_show(&a, &cfg, rc) : replay ? dlq_replay(&a, &cfg, rc) : dlq_list(&a, &cfg, rc);
+        code = show ? dlq_show(&a, &cfg, rc) : act ? dlq_act(&a, &cfg, rc, act) : dlq_list(&a, &cfg, rc);
     }
     rconn_free(rc);
     config_release(&cfg);

@@ -141,16 +141,34 @@ out:
     return matched;
 }
 
-static char replay_sha[48];
+/* SHA1s of the loaded scripts, by name */
+static struct {
+    const char *name;
+    char sha[48];
+} shas[4];
+
+static char *
+sha_slot(const char *name)
+{
+    for (int i = 0; i < 4; i++) {
+        if (!shas[i].name || strcmp(shas[i].name, name) == 0) {
+            shas[i].name = name;
+            return shas[i].sha;
+        }
+    }
+    return shas[3].sha;
+}
 
 int
-dlq_replay_batch(struct rconn *rc, const char *prefix, const char *queue, bool v5, bool reset,
-                 const char *const *ids, int n, int *status, char *err, size_t errlen)
+dlq_script_batch(struct rconn *rc, const char *script_name, const char *prefix, const char *queue,
+                 bool v5, bool reset, const char *const *ids, int n, int *status, char *err,
+                 size_t errlen)
 {
+    char *replay_sha = sha_slot(script_name);
     static const char *const suffix[] = {"failed", "wait",   "paused", "meta",  "prioritized",
                                          "pc",     "marker", "events", "active"};
     const int nk = 9;
-    const char *script = sql_get("lua/replay");
+    const char *script = sql_get(script_name);
     struct buf keys[9], p;
     int rcode = -1;
     buf_init(&p, 0);
@@ -173,7 +191,7 @@ dlq_replay_batch(struct rconn *rc, const char *prefix, const char *queue, bool v
                     freeReplyObject(r);
                 goto out;
             }
-            snprintf(replay_sha, sizeof replay_sha, "%s", r->str);
+            snprintf(replay_sha, sizeof shas[0].sha, "%s", r->str);
             freeReplyObject(r);
         }
         int a = 0;
@@ -194,7 +212,7 @@ dlq_replay_batch(struct rconn *rc, const char *prefix, const char *queue, bool v
             continue;
         }
         if (!r || r->type != REDIS_REPLY_ARRAY || (int)r->elements != n) {
-            snprintf(err, errlen, "replay script failed: %s",
+            snprintf(err, errlen, "%s failed: %s", script_name,
                      r && r->type == REDIS_REPLY_ERROR ? r->str : rconn_errstr(rc));
             if (r)
                 freeReplyObject(r);

@@ -47,14 +47,18 @@ int64_t dlq_select(struct rconn *rc, const char *prefix, const char *queue,
                    const struct dlq_filter *f, dlq_job_fn fn, void *ud, int64_t *total_out,
                    char *err, size_t errlen);
 
-/* Replay up to 100 failed jobs in one script call (lua/replay): each must
- * still be in the failed set with its hash; it goes where the fleet's
- * workers look (v5: a paused queue's `paused` list; priority > 0: the
- * prioritized zset) with a `waiting` event and the marker. reset clears
- * attempts made and started. status[i]: 1 replayed, -1 hash missing, -3
- * not in the failed set. 0, or -1 with err. */
-int dlq_replay_batch(struct rconn *rc, const char *prefix, const char *queue, bool v5, bool reset,
-                     const char *const *ids, int n, int *status, char *err, size_t errlen);
+/* Run one action script on up to 100 failed jobs in one call.
+ * "lua/replay": each job must still be in the failed set with its hash; it
+ * goes where the fleet's workers look (v5: a paused queue's `paused` list;
+ * priority > 0: the prioritized zset) with a `waiting` event and the
+ * marker; reset clears attempts made and started.
+ * "lua/purge": like Job.remove: job keys deleted, out of the failed set, a
+ * `removed` event; never a locked job or a scheduler's current job.
+ * status[i]: 1 done, -1 hash missing, -2 locked, -3 not in the failed set,
+ * -8 a job scheduler's current job. 0, or -1 with err. */
+int dlq_script_batch(struct rconn *rc, const char *script_name, const char *prefix,
+                     const char *queue, bool v5, bool reset, const char *const *ids, int n,
+                     int *status, char *err, size_t errlen);
 
 /* Is the queue run by a BullMQ 5.x fleet (meta version "bullmq:5...")? */
 bool dlq_fleet_is_v5(struct rconn *rc, const char *prefix, const char *queue);

@@ -22,7 +22,8 @@ usage(FILE *out)
           "  dlq list QUEUE [--name N] [--reason TEXT] [--signature ID] [--since T] [--until T]\n"
           "           [--limit N] [--json]    dead jobs of a queue's failed set, newest first\n"
           "  dlq show QUEUE JOB_ID [--json]   one job: fields, data, opts, stack traces\n"
-          "  tui, dlq replay|purge, silence   not built yet in this version\n"
+          "  dlq replay|purge QUEUE (JOB_ID... | --all | filters) [--dry-run] [--yes] ...\n"
+          "  tui, silence                     not built yet in this version\n"
           "\n"
           "Config: -c FILE, else $BULLWATCH_CONFIG, else ./agent.ini\n"
           "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 3 partly done\n",

@@ -2,7 +2,7 @@
 # dlq list / show on real BullMQ 5.71 and 6.7 failed sets: the listing equals
 # the workload's kept dead jobs; filters by reason, signature, name and time
 # select exactly the matching jobs; show prints a job with untrusted text
-# escaped; purge says it is not built yet.
+# escaped.
 . "$(dirname "$0")/lib.sh"
 start_redis
 write_ini "$T_DIR/agent.ini"
@@ -69,5 +69,5 @@ check "escape sequences in job data, names and reasons are shown escaped" bash -
     grep -q 'bad \\\\x1b\\[31mred' '$T_DIR/evil.txt' && grep -q 'x\\\\x1b\\[2J' '$T_DIR/evil-list.txt'"
 "$BW" dlq show dq6-a no-such-job -c "$T_DIR/agent.ini" 2>"$T_DIR/err.txt"
 check "show of a missing job exits 1 and says so" bash -c "[ $? = 1 ] && grep -q \"no job 'no-such-job'\" '$T_DIR/err.txt'"
-"$BW" dlq purge dq6-a --all --yes -c "$T_DIR/agent.ini" 2>"$T_DIR/err.txt"
-check "purge says it is not built yet (exit 2)" bash -c "[ $? = 2 ] && grep -q 'not built yet' '$T_DIR/err.txt'"
+"$BW" dlq frobnicate dq6-a -c "$T_DIR/agent.ini" 2>"$T_DIR/err.txt"
+check "an unknown dlq action exits 2" bash -c "[ $? = 2 ] && grep -q \"unknown action 'frobnicate'\" '$T_DIR/err.txt'"

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# dlq purge on real BullMQ 5.71 and 6.7 failed sets: afterwards
+# getJobCounts().failed is 0 and no key of a purged job remains; a locked
+# (active) job is never touched; every purge is confirmed and audited.
+. "$(dirname "$0")/lib.sh"
+start_redis
+write_ini "$T_DIR/agent.ini"
+for v in 5 6; do
+    q=pg$v
+    node_js deadjobs.js --redis "$REDIS_URL" --bullmq "$v" --queue "$q" --jobs 25 --out "$T_DIR/d$v.json" \
+        >"$T_DIR/d$v.out" 2>&1 || die "deadjobs.js failed: $(tail -3 "$T_DIR/d$v.out")"
+    # give some jobs logs, as job.log() would
+    for id in $(rcli zrange "bull:$q:failed" 0 4); do rcli rpush "bull:$q:$id:logs" "line" >/dev/null; done
+    "$BW" dlq purge "$q" --all -c "$T_DIR/agent.ini" </dev/null >/dev/null 2>"$T_DIR/e$v"
+    check "bullmq $v: purge without --yes off a terminal is refused (exit 2)" \
+        bash -c "[ $? = 2 ] && grep -q 'needs --yes' '$T_DIR/e$v'"
+    "$BW" dlq purge "$q" --all --yes --reason "it purge" -c "$T_DIR/agent.ini" >"$T_DIR/p$v.out" ||
+        not_ok "bullmq $v: purge exit $?"
+    c=$(node_js counts.js --redis "$REDIS_URL" --bullmq "$v" --queues "$q")
+    check "bullmq $v: getJobCounts().failed is 0" node -e \
+        'process.exit(JSON.parse(process.argv[1])[process.argv[2]].failed===0?0:1)' "$c" "$q"
+    left=$(node -e 'console.log(require(process.argv[1]).dead.join(" "))' "$T_DIR/d$v.json" |
+        tr ' ' '\n' | while read -r id; do rcli --scan --pattern "bull:$q:$id*"; done | grep -c . )
+    check "bullmq $v: no key of a purged job remains (hash, logs)" test "$left" = 0
+    check "bullmq $v: a removed event per job, prev failed" \
+        test "$(rcli xrange "bull:$q:events" - + | grep -c '^removed$')" = 25
+done
+# a locked job is never touched, even when its id sits in the failed set
+rcli hset bull:pg6:held name x data '{}' >/dev/null
+rcli set bull:pg6:held:lock "some-worker-token" >/dev/null
+rcli zadd bull:pg6:failed 1 held >/dev/null
+"$BW" dlq purge pg6 held --yes -c "$T_DIR/agent.ini" >/dev/null 2>"$T_DIR/held.err"
+check "a locked job is skipped (exit 3) and left intact" bash -c \
+    "[ $? = 3 ] && grep -q 'locked by a worker' '$T_DIR/held.err' && [ \$(redis-cli -p $REDIS_PORT exists bull:pg6:held) = 1 ]"
+"$BW" query actions -c "$T_DIR/agent.ini" --json >"$T_DIR/a.json"
+check "purges are audited with their outcome" node -e '
+    const a = require(process.argv[1]);
+    process.exit(a.filter(x => x.verb === "purge" && x.state === "done" && x.done === 25).length === 2 &&
+        a.some(x => x.verb === "purge" && x.state === "partial" && x.skipped === 1) ? 0 : 1);' "$T_DIR/a.json"
