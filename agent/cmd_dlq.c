@@ -24,6 +24,7 @@
 #include "dlq.h"
 #include "jobdata.h"
 #include "log.h"
+#include "queues.h"
 #include "rconn.h"
 #include "store.h"
 #include "util.h"
@@ -204,9 +205,22 @@ list_row(const struct dlq_job *j, void *ud)
         else
             buf_adds(b, "null");
         buf_addf(b, ",\"attempts_made\":%lld,\"attempts_allowed\":%lld,\"signature\":\"%s\","
-                    "\"hash_missing\":%s}",
+                    "\"hash_missing\":%s",
                  (long long)j->attempts_made, (long long)j->attempts_allowed, j->signature,
                  j->hash_missing ? "true" : "false");
+        if (j->wrapper) {
+            buf_adds(b, ",\"original\":{\"queue\":");
+            buf_add_json_str(b, j->wrapper->queue, strlen(j->wrapper->queue));
+            buf_adds(b, ",\"id\":");
+            if (j->wrapper->id)
+                buf_add_json_str(b, j->wrapper->id, strlen(j->wrapper->id));
+            else
+                buf_adds(b, "null");
+            buf_adds(b, ",\"data\":");
+            buf_adds(b, j->wrapper->data); /* JSON printed by cJSON */
+            buf_adds(b, "}");
+        }
+        buf_adds(b, "}");
     } else {
         char when[32], att[32];
         fmt_time(j->finished_on, when, sizeof when);
@@ -224,6 +238,15 @@ list_row(const struct dlq_job *j, void *ud)
             buf_add_escaped(&e, j->name, strlen(j->name));
         buf_addf(b, "%-14.14s %s  ", e.data ? e.data : "-", j->signature);
         buf_reset(&e);
+        if (j->wrapper) {
+            buf_adds(&e, "[from ");
+            buf_add_escaped(&e, j->wrapper->queue, strlen(j->wrapper->queue));
+            if (j->wrapper->id) {
+                buf_addc(&e, '/');
+                buf_add_escaped(&e, j->wrapper->id, strlen(j->wrapper->id));
+            }
+            buf_adds(&e, "] ");
+        }
         if (j->hash_missing)
             buf_adds(&e, "(job hash gone)");
         else if (j->reason)
@@ -247,7 +270,11 @@ dlq_list(struct dlq_args *a, struct config *cfg, struct rconn *rc)
                  "NAME", "SIGNATURE", "REASON");
     else
         buf_adds(&c.out, "{\"jobs\":[");
-    int64_t n = dlq_select(rc, cfg->prefix, a->queue, &a->f, list_row, &c, &total, err, sizeof err);
+    int64_t n = queue_is_dlq(cfg, a->queue)
+                    ? dlq_select_wrappers(rc, cfg->prefix, a->queue, &a->f, list_row, &c, &total,
+                                          err, sizeof err)
+                    : dlq_select(rc, cfg->prefix, a->queue, &a->f, list_row, &c, &total, err,
+                                 sizeof err);
     if (n < 0) {
         fprintf(stderr, "bullwatch dlq list: redis %s: %s\n", cfg->endpoint_name, err);
         buf_release(&c.out);
@@ -406,6 +433,7 @@ out:
 
 struct sel {
     char **ids;
+    struct dlq_wrapper *wrappers; /* DLQ-queue mode: owned copies, parallel to ids */
     int n, cap;
     struct sigc {
         char sig[SIGNATURE_ID_LEN + 1];
@@ -422,6 +450,16 @@ sel_add(const struct dlq_job *j, void *ud)
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 256;
         s->ids = xrealloc(s->ids, sizeof *s->ids * (size_t)s->cap);
+        s->wrappers = xrealloc(s->wrappers, sizeof *s->wrappers * (size_t)s->cap);
+    }
+    struct dlq_wrapper *w = &s->wrappers[s->n];
+    memset(w, 0, sizeof *w);
+    if (j->wrapper) {
+        w->queue = xstrdup(j->wrapper->queue);
+        w->id = j->wrapper->id ? xstrdup(j->wrapper->id) : NULL;
+        w->name = xstrdup(j->wrapper->name);
+        w->data = xstrdup(j->wrapper->data);
+        w->opts = xstrdup(j->wrapper->opts);
     }
     s->ids[s->n++] = xmemdup(j->id, j->id_len);
     int k = 0;
@@ -442,8 +480,11 @@ sel_add(const struct dlq_job *j, void *ud)
 static void
 sel_release(struct sel *s)
 {
-    for (int i = 0; i < s->n; i++)
+    for (int i = 0; i < s->n; i++) {
         free(s->ids[i]);
+        dlq_wrapper_release(&s->wrappers[i]);
+    }
+    free(s->wrappers);
     for (int i = 0; i < s->nsigs; i++)
         free(s->sigs[i].sample);
     free(s->ids);
@@ -549,7 +590,26 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
     }
     /* freeze the selection: jobs that die after this instant are left alone */
     int64_t snapshot = a->snapshot ? a->snapshot : now_ms();
-    if (a->nids) {
+    bool wrappers = queue_is_dlq(cfg, a->queue);
+    if (wrappers && vb != &verbs[0]) {
+        fprintf(stderr, "bullwatch dlq %s: '%s' is a dead-letter queue; only replay is built for "
+                        "dead-letter queues yet\n", vb->name, log_esc(a->queue, strlen(a->queue)));
+        return EXIT_USAGE;
+    }
+    if (wrappers && a->nids) {
+        fprintf(stderr, "bullwatch dlq %s: select wrapper jobs of a dead-letter queue with --all or "
+                        "filters\n", vb->name);
+        return EXIT_USAGE;
+    }
+    if (wrappers) {
+        struct dlq_filter f = a->f;
+        if (dlq_select_wrappers(rc, cfg->prefix, a->queue, &f, sel_add, &s, NULL, err,
+                                sizeof err) < 0) {
+            fprintf(stderr, "bullwatch dlq %s: redis %s: %s\n", vb->name, cfg->endpoint_name, err);
+            code = EXIT_RUNTIME;
+            goto out;
+        }
+    } else if (a->nids) {
         for (int i = 0; i < a->nids; i++) {
             struct dlq_job j;
             memset(&j, 0, sizeof j);
@@ -664,7 +724,45 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
     buf_adds(&b, "");
     for (int i = 0; i < s.n; i += batch) {
         int n = s.n - i < batch ? s.n - i : batch;
-        if (dlq_script_batch(rc, vb->script, cfg->prefix, a->queue, v5, !a->keep_attempts,
+        char (*new_ids)[32] = NULL;
+        if (wrappers) {
+            /* one script call per original queue within the batch */
+            new_ids = xcalloc((size_t)n, sizeof *new_ids);
+            bool failed = false, handled[100] = {false};
+            for (int k = 0; k < n && !failed; k++) {
+                if (handled[k])
+                    continue;
+                const char *oq = s.wrappers[i + k].queue;
+                struct dlq_wrapper *ws[100];
+                const char *wid[100];
+                int idx[100], m = 0, st2[100];
+                char nid[100][32];
+                for (int t = k; t < n; t++)
+                    if (!handled[t] && strcmp(s.wrappers[i + t].queue, oq) == 0) {
+                        ws[m] = &s.wrappers[i + t];
+                        wid[m] = s.ids[i + t];
+                        idx[m++] = t;
+                        handled[t] = true;
+                    }
+                bool ov5 = dlq_fleet_is_v5(rc, cfg->prefix, oq);
+                if (dlq_readd_batch(rc, cfg->prefix, a->queue, oq, ov5, ws, wid, m, st2, nid, err,
+                                    sizeof err) != 0) {
+                    failed = true;
+                    break;
+                }
+                for (int t = 0; t < m; t++) {
+                    status[idx[t]] = st2[t];
+                    snprintf(new_ids[idx[t]], 32, "%s", nid[t]);
+                }
+            }
+            if (failed) {
+                fprintf(stderr, "\nbullwatch dlq %s: redis %s: %s; stopped after %lld %s\n",
+                        vb->name, cfg->endpoint_name, err, (long long)done, vb->past);
+                free(new_ids);
+                code = EXIT_PARTIAL;
+                break;
+            }
+        } else if (dlq_script_batch(rc, vb->script, cfg->prefix, a->queue, v5, !a->keep_attempts,
                              (const char *const *)s.ids + i, n, status, err, sizeof err) != 0) {
             fprintf(stderr, "\nbullwatch dlq %s: redis %s: %s; stopped after %lld %s\n", vb->name,
                     cfg->endpoint_name, err, (long long)done, vb->past);
@@ -673,7 +771,13 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
         }
         (void)store_begin(st);
         for (int k = 0; k < n; k++) {
+            char as[320];
             const char *why = status[k] == 1 ? NULL : skip_reason(status[k]);
+            if (status[k] == 1 && new_ids) {
+                snprintf(as, sizeof as, "re-added to %s as job %s", s.wrappers[i + k].queue,
+                         new_ids[k]);
+                why = as;
+            }
             audit_job(st, action, s.ids[i + k], status[k] == 1 ? vb->past : "skipped", why);
             if (status[k] == 1) {
                 done++;
@@ -685,6 +789,7 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
             }
         }
         (void)store_commit(st);
+        free(new_ids);
         if (progress)
             fprintf(stderr, "\r%s %lld/%d", vb->past, (long long)done, s.n);
         if (a->rate > 0 && i + n < s.n) {

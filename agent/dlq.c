@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "bmq.h"
 #include "buf.h"
 #include "jobdata.h"
@@ -246,4 +248,283 @@ dlq_fleet_is_v5(struct rconn *rc, const char *prefix, const char *queue)
         freeReplyObject(r);
     buf_release(&k);
     return v5;
+}
+
+/* ---- dead-letter queues: wrapper jobs ---- */
+
+static cJSON *
+first_item(cJSON *o, const char *const *names)
+{
+    for (int i = 0; names[i]; i++) {
+        cJSON *it = cJSON_GetObjectItemCaseSensitive(o, names[i]);
+        if (it && !cJSON_IsNull(it))
+            return it;
+    }
+    return NULL;
+}
+
+static char *
+item_text(cJSON *it)
+{
+    if (!it)
+        return NULL;
+    if (cJSON_IsString(it))
+        return xstrdup(it->valuestring);
+    if (cJSON_IsNumber(it)) {
+        char tmp[32];
+        snprintf(tmp, sizeof tmp, "%.0f", it->valuedouble);
+        return xstrdup(tmp);
+    }
+    return NULL;
+}
+
+static char *
+item_json(cJSON *it, const char *dflt)
+{
+    if (!it)
+        return xstrdup(dflt);
+    char *p = cJSON_PrintUnformatted(it);
+    char *r = xstrdup(p ? p : dflt);
+    cJSON_free(p);
+    return r;
+}
+
+int
+dlq_unpack(const char *json, size_t n, struct dlq_wrapper *w)
+{
+    static const char *const kq[] = {"originalQueue", "queue", "queueName", NULL};
+    static const char *const kid[] = {"originalJobId", "jobId", "originalId", NULL};
+    static const char *const kname[] = {"originalJobName", "jobName", "name", NULL};
+    static const char *const kdata[] = {"originalJobData", "jobData", "data", NULL};
+    static const char *const kopts[] = {"originalOpts", "opts", "jobOpts", NULL};
+    static const char *const kwhy[] = {"failedReason", "errorMessage", "error", NULL};
+    static const char *const kat[] = {"failedAt", "timestamp", NULL};
+    memset(w, 0, sizeof *w);
+    cJSON *o = jobdata_json_valid(json, n) ? cJSON_ParseWithLength(json, n) : NULL;
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return -1;
+    }
+    w->queue = item_text(first_item(o, kq));
+    w->id = item_text(first_item(o, kid));
+    w->name = item_text(first_item(o, kname));
+    w->data = item_json(first_item(o, kdata), "{}");
+    cJSON *opts = first_item(o, kopts);
+    if (cJSON_IsObject(opts)) {
+        w->opts = item_json(opts, "{\"attempts\":0}");
+    } else {
+        cJSON *ma = cJSON_GetObjectItemCaseSensitive(o, "maxAttempts");
+        char tmp[48];
+        snprintf(tmp, sizeof tmp, "{\"attempts\":%d}",
+                 cJSON_IsNumber(ma) && ma->valuedouble > 0 ? (int)ma->valuedouble : 0);
+        w->opts = xstrdup(tmp);
+    }
+    cJSON *why = first_item(o, kwhy);
+    if (cJSON_IsObject(why))
+        why = cJSON_GetObjectItemCaseSensitive(why, "message");
+    w->reason = item_text(why);
+    cJSON *at = first_item(o, kat);
+    if (cJSON_IsNumber(at))
+        w->failed_at = (int64_t)at->valuedouble;
+    cJSON_Delete(o);
+    if (!w->queue || !w->queue[0] || strchr(w->queue, ':'))
+        return -1;
+    if (!w->name)
+        w->name = xstrdup("replayed");
+    return 0;
+}
+
+void
+dlq_wrapper_release(struct dlq_wrapper *w)
+{
+    free(w->queue);
+    free(w->id);
+    free(w->name);
+    free(w->data);
+    free(w->opts);
+    free(w->reason);
+    memset(w, 0, sizeof *w);
+}
+
+int64_t
+dlq_select_wrappers(struct rconn *rc, const char *prefix, const char *queue,
+                    const struct dlq_filter *f, dlq_job_fn fn, void *ud, int64_t *total_out,
+                    char *err, size_t errlen)
+{
+    static const char *const lists[] = {"wait", "paused"};
+    struct buf key, jk, sig;
+    int64_t matched = 0, total = 0;
+    bool stop = false;
+    buf_init(&key, 0);
+    buf_init(&jk, 0);
+    buf_init(&sig, 0);
+    for (int l = 0; l < 2 && !stop; l++) {
+        buf_reset(&key);
+        bmq_key(&key, prefix, queue, lists[l]);
+        for (int64_t start = 0; !stop && start < 100000000; start += DLQ_PAGE) {
+            redisReply *ids = rconn_cmdf(rc, "LRANGE %b %lld %lld", key.data, key.len,
+                                         (long long)start, (long long)(start + DLQ_PAGE - 1));
+            if (!ids || ids->type != REDIS_REPLY_ARRAY) {
+                snprintf(err, errlen, "reading %s failed: %s", key.data,
+                         ids && ids->type == REDIS_REPLY_ERROR ? ids->str : rconn_errstr(rc));
+                if (ids)
+                    freeReplyObject(ids);
+                matched = -1;
+                goto out;
+            }
+            size_t n = ids->elements;
+            total += (int64_t)n;
+            for (size_t i = 0; i < n; i++) {
+                buf_reset(&jk);
+                bmq_job_key(&jk, prefix, queue, ids->element[i]->str, ids->element[i]->len);
+                rconn_appendf(rc, "HMGET %b data timestamp", jk.data, jk.len);
+            }
+            for (size_t i = 0; i < n; i++) {
+                redisReply *h = rconn_reply(rc);
+                if (!h) {
+                    snprintf(err, errlen, "reading jobs of %s failed: %s", queue, rconn_errstr(rc));
+                    freeReplyObject(ids);
+                    matched = -1;
+                    goto out;
+                }
+                struct dlq_wrapper w;
+                memset(&w, 0, sizeof w);
+                bool ok = !stop && h->type == REDIS_REPLY_ARRAY && h->elements == 2 &&
+                          h->element[0]->type == REDIS_REPLY_STRING &&
+                          dlq_unpack(h->element[0]->str, h->element[0]->len, &w) == 0;
+                if (ok) {
+                    struct dlq_job j;
+                    int64_t ts = 0;
+                    memset(&j, 0, sizeof j);
+                    j.id = ids->element[i]->str;
+                    j.id_len = ids->element[i]->len;
+                    if (!w.failed_at && h->element[1]->type == REDIS_REPLY_STRING)
+                        (void)parse_int64(h->element[1]->str, &ts);
+                    j.finished_on = w.failed_at ? w.failed_at : ts;
+                    j.name = w.name;
+                    j.reason = w.reason;
+                    j.reason_len = w.reason ? strlen(w.reason) : 0;
+                    j.attempts_made = -1;
+                    j.attempts_allowed = jobdata_attempts(w.opts, strlen(w.opts));
+                    j.wrapper = &w;
+                    buf_reset(&sig);
+                    signature_normalise(j.reason ? j.reason : "", j.reason_len, &sig);
+                    signature_id(sig.data ? sig.data : "", sig.len, j.signature);
+                    bool hit = (!f->name || strcmp(j.name, f->name) == 0) &&
+                               (!f->reason || (j.reason && contains(j.reason, j.reason_len, f->reason))) &&
+                               (!f->signature || strcmp(j.signature, f->signature) == 0) &&
+                               (!f->since || j.finished_on >= f->since) &&
+                               (!f->until || j.finished_on < f->until);
+                    if (hit) {
+                        matched++;
+                        if (!fn(&j, ud) || (f->limit > 0 && matched >= f->limit))
+                            stop = true;
+                    }
+                }
+                dlq_wrapper_release(&w);
+                freeReplyObject(h);
+            }
+            freeReplyObject(ids);
+            if (n < DLQ_PAGE)
+                break;
+        }
+    }
+    if (total_out)
+        *total_out = total;
+out:
+    buf_release(&key);
+    buf_release(&jk);
+    buf_release(&sig);
+    return matched;
+}
+
+int
+dlq_readd_batch(struct rconn *rc, const char *prefix, const char *dlq_queue,
+                const char *orig_queue, bool v5, struct dlq_wrapper *const *w,
+                const char *const *wrapper_ids, int n, int *status, char (*new_ids)[32],
+                char *err, size_t errlen)
+{
+    static const char *const okeys[] = {"id", "meta", "wait", "paused", "marker", "events",
+                                        "active"};
+    struct buf keys[9], op, dp;
+    char ts[32];
+    int rcode = -1;
+    char *sha = sha_slot("lua/readd");
+    buf_init(&op, 0);
+    buf_init(&dp, 0);
+    buf_addf(&op, "%s:%s:", prefix, orig_queue);
+    buf_addf(&dp, "%s:%s:", prefix, dlq_queue);
+    for (int k = 0; k < 9; k++) {
+        buf_init(&keys[k], 0);
+        if (k < 7)
+            bmq_key(&keys[k], prefix, orig_queue, okeys[k]);
+        else
+            bmq_key(&keys[k], prefix, dlq_queue, k == 7 ? "events" : "meta");
+    }
+    snprintf(ts, sizeof ts, "%lld", (long long)now_ms());
+    int argc = 3 + 9 + 4 + 4 * n;
+    const char **argv = xmalloc(sizeof *argv * (size_t)argc);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (!sha[0]) {
+            redisReply *r = rconn_cmdf(rc, "SCRIPT LOAD %s", sql_get("lua/readd"));
+            if (!r || r->type != REDIS_REPLY_STRING) {
+                snprintf(err, errlen, "SCRIPT LOAD failed: %s",
+                         r && r->type == REDIS_REPLY_ERROR ? r->str : rconn_errstr(rc));
+                if (r)
+                    freeReplyObject(r);
+                goto out;
+            }
+            snprintf(sha, sizeof shas[0].sha, "%s", r->str);
+            freeReplyObject(r);
+        }
+        int a = 0;
+        argv[a++] = "EVALSHA";
+        argv[a++] = sha;
+        argv[a++] = "9";
+        for (int k = 0; k < 9; k++)
+            argv[a++] = keys[k].data;
+        argv[a++] = op.data;
+        argv[a++] = dp.data;
+        argv[a++] = v5 ? "5" : "6";
+        argv[a++] = ts;
+        for (int i = 0; i < n; i++) {
+            argv[a++] = wrapper_ids[i];
+            argv[a++] = w[i]->name;
+            argv[a++] = w[i]->data;
+            argv[a++] = w[i]->opts;
+        }
+        redisReply *r = rconn_cmd(rc, a, argv, NULL);
+        if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+            freeReplyObject(r);
+            sha[0] = '\0';
+            continue;
+        }
+        if (!r || r->type != REDIS_REPLY_ARRAY || (int)r->elements != n) {
+            snprintf(err, errlen, "lua/readd failed: %s",
+                     r && r->type == REDIS_REPLY_ERROR ? r->str : rconn_errstr(rc));
+            if (r)
+                freeReplyObject(r);
+            goto out;
+        }
+        for (int i = 0; i < n; i++) {
+            redisReply *e = r->element[i];
+            if (e->type == REDIS_REPLY_STRING) {
+                status[i] = 1;
+                snprintf(new_ids[i], 32, "%s", e->str);
+            } else {
+                status[i] = (int)e->integer;
+                new_ids[i][0] = '\0';
+            }
+        }
+        freeReplyObject(r);
+        rcode = 0;
+        break;
+    }
+out:
+    free(argv);
+    buf_release(&op);
+    buf_release(&dp);
+    for (int k = 0; k < 9; k++)
+        buf_release(&keys[k]);
+    return rcode;
 }

@@ -22,6 +22,23 @@ struct dlq_filter {
     int64_t limit;         /* stop after this many matches; 0 = no limit */
 };
 
+/* A wrapper job of a dead-letter queue, unpacked (fields seen in the wild:
+ * originalQueue/queue, originalJobId/jobId, originalJobName/jobName/name,
+ * originalJobData/jobData/data, originalOpts/opts, failedReason/
+ * errorMessage/error, failedAt/timestamp). Strings are owned. */
+struct dlq_wrapper {
+    char *queue, *id, *name;
+    char *data; /* JSON text of the original data ("{}" when absent) */
+    char *opts; /* JSON text of the original opts */
+    char *reason;
+    int64_t failed_at; /* 0 unknown */
+};
+
+/* 0 when json is a wrapper naming a valid original queue; -1 otherwise.
+ * Release with dlq_wrapper_release either way. Pure. */
+int dlq_unpack(const char *json, size_t n, struct dlq_wrapper *w);
+void dlq_wrapper_release(struct dlq_wrapper *w);
+
 /* One dead job as selection sees it. Strings borrow from a reply and are
  * valid only during the callback. */
 struct dlq_job {
@@ -35,6 +52,7 @@ struct dlq_job {
     int64_t attempts_allowed; /* from opts, >= 1 */
     char signature[SIGNATURE_ID_LEN + 1];
     bool hash_missing; /* in the set but the hash is gone */
+    const struct dlq_wrapper *wrapper; /* DLQ-queue mode: the unpacked original */
 };
 
 /* Called for each matching job, newest first; return false to stop. */
@@ -46,6 +64,22 @@ typedef bool (*dlq_job_fn)(const struct dlq_job *job, void *ud);
 int64_t dlq_select(struct rconn *rc, const char *prefix, const char *queue,
                    const struct dlq_filter *f, dlq_job_fn fn, void *ud, int64_t *total_out,
                    char *err, size_t errlen);
+
+/* DLQ-queue mode: walk the wrapper jobs waiting in a dead-letter queue
+ * (its wait, then paused list), unpacked; filters apply to the original
+ * (name, reason; since/until to failedAt). Same contract as dlq_select. */
+int64_t dlq_select_wrappers(struct rconn *rc, const char *prefix, const char *queue,
+                            const struct dlq_filter *f, dlq_job_fn fn, void *ud,
+                            int64_t *total_out, char *err, size_t errlen);
+
+/* Replay wrappers whose originals all belong to orig_queue (lua/readd):
+ * each original is added to orig_queue as a new job and its wrapper
+ * removed. new_ids[i] receives the new job id ("" when skipped) and
+ * status[i] 1 / -1 gone / -2 locked / -3 not waiting. 0 or -1 with err. */
+int dlq_readd_batch(struct rconn *rc, const char *prefix, const char *dlq_queue,
+                    const char *orig_queue, bool v5, struct dlq_wrapper *const *w,
+                    const char *const *wrapper_ids, int n, int *status, char (*new_ids)[32],
+                    char *err, size_t errlen);
 
 /* Run one action script on up to 100 failed jobs in one call.
  * "lua/replay": each job must still be in the failed set with its hash; it
