@@ -622,6 +622,7 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
         struct dlq_filter f = a->f;
         if (!f.until || f.until > snapshot + 1)
             f.until = snapshot + 1;
+        f.ids_only = !a->dry_run; /* the dry run shows reasons and signatures */
         if (dlq_select(rc, cfg->prefix, a->queue, &f, sel_add, &s, NULL, err, sizeof err) < 0) {
             fprintf(stderr, "bullwatch dlq %s: redis %s: %s\n", vb->name, cfg->endpoint_name, err);
             code = EXIT_RUNTIME;
@@ -714,11 +715,24 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
         goto out;
     }
     bool v5 = dlq_fleet_is_v5(rc, cfg->prefix, a->queue);
-    int batch = 100;
+    int batch = 200; /* about 1 ms of Redis time a call: far below the 5 ms budget */
     if (a->rate > 0 && a->rate < batch)
         batch = a->rate < 1 ? 1 : (int)a->rate;
     int64_t done = 0, skipped = 0;
     int *status = xcalloc((size_t)batch, sizeof *status);
+    /* failed-set actions are pipelined: batch k+1 is on its way to Redis
+     * while the audit rows of batch k are written */
+    bool piped = !wrappers && a->rate <= 0;
+    if (!wrappers && dlq_script_load(rc, vb->script, err, sizeof err) != 0) {
+        fprintf(stderr, "bullwatch dlq %s: redis %s: %s\n", vb->name, cfg->endpoint_name, err);
+        audit_finish(st, action, "failed", 0, 0, -1);
+        free(status);
+        code = EXIT_RUNTIME;
+        goto out;
+    }
+    if (piped)
+        dlq_script_send(rc, vb->script, cfg->prefix, a->queue, v5, !a->keep_attempts,
+                        (const char *const *)s.ids, s.n < batch ? s.n : batch);
     bool progress = isatty(2) && !a->json && s.n > batch;
     int64_t t0 = mono_ms();
     buf_adds(&b, "");
@@ -762,13 +776,19 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
                 code = EXIT_PARTIAL;
                 break;
             }
-        } else if (dlq_script_batch(rc, vb->script, cfg->prefix, a->queue, v5, !a->keep_attempts,
-                             (const char *const *)s.ids + i, n, status, err, sizeof err) != 0) {
+        } else if (piped ? dlq_script_recv(rc, vb->script, n, status, err, sizeof err) != 0
+                         : dlq_script_batch(rc, vb->script, cfg->prefix, a->queue, v5,
+                                            !a->keep_attempts, (const char *const *)s.ids + i, n,
+                                            status, err, sizeof err) != 0) {
             fprintf(stderr, "\nbullwatch dlq %s: redis %s: %s; stopped after %lld %s\n", vb->name,
                     cfg->endpoint_name, err, (long long)done, vb->past);
             code = EXIT_PARTIAL;
             break;
         }
+        if (piped && i + n < s.n)
+            dlq_script_send(rc, vb->script, cfg->prefix, a->queue, v5, !a->keep_attempts,
+                            (const char *const *)s.ids + i + n,
+                            s.n - i - n < batch ? s.n - i - n : batch);
         (void)store_begin(st);
         for (int k = 0; k < n; k++) {
             char as[320];

@@ -35,6 +35,22 @@ contains(const char *hay, size_t n, const char *needle)
     return false;
 }
 
+/* After a page of [member, score] pairs: the next page starts at the last
+ * score (inclusive) and skips the members of that score already seen. */
+static void
+next_page(const redisReply *ids, size_t n, char *max, size_t maxlen, int64_t *skip)
+{
+    const char *last = ids->element[2 * n - 1]->str;
+    int64_t same = 0;
+    for (size_t i = n; i > 0 && strcmp(ids->element[2 * i - 1]->str, last) == 0; i--)
+        same++;
+    if (strcmp(max, last) == 0)
+        *skip += same; /* the page was one run of the same score */
+    else
+        *skip = same;
+    snprintf(max, maxlen, "%s", last);
+}
+
 int64_t
 dlq_select(struct rconn *rc, const char *prefix, const char *queue, const struct dlq_filter *f,
            dlq_job_fn fn, void *ud, int64_t *total_out, char *err, size_t errlen)
@@ -68,6 +84,12 @@ dlq_select(struct rconn *rc, const char *prefix, const char *queue, const struct
     else
         snprintf(min, sizeof min, "-inf");
     /* bounded: 10M dead jobs is 50k pages */
+    /*
+     * Keyset paging, newest first: each page starts at the last score seen
+     * (inclusive) and skips the members of that score already returned, so
+     * a page costs O(log n + page) however deep it is (LIMIT offsets would
+     * make a 100k walk quadratic). Bounded: 10M dead jobs is 50k pages.
+     */
     for (int page = 0; page < 1000000; page++) {
         snprintf(off, sizeof off, "%lld", (long long)offset);
         const char *argv[] = {"ZREVRANGEBYSCORE", key.data, max, min, "WITHSCORES", "LIMIT", off,
@@ -82,6 +104,28 @@ dlq_select(struct rconn *rc, const char *prefix, const char *queue, const struct
             goto out;
         }
         size_t n = ids->elements / 2;
+        bool fields = !f->ids_only || f->name || f->reason || f->signature;
+        if (!fields) {
+            bool stop_ids = false;
+            for (size_t i = 0; i < n && !stop_ids; i++) {
+                struct dlq_job j;
+                memset(&j, 0, sizeof j);
+                j.id = ids->element[2 * i]->str;
+                j.id_len = ids->element[2 * i]->len;
+                j.finished_on = (int64_t)strtod(ids->element[2 * i + 1]->str, NULL);
+                j.attempts_made = -1;
+                snprintf(j.signature, sizeof j.signature, "-");
+                matched++;
+                if (!fn(&j, ud) || (f->limit > 0 && matched >= f->limit))
+                    stop_ids = true;
+            }
+            if (n > 0)
+                next_page(ids, n, max, sizeof max, &offset);
+            freeReplyObject(ids);
+            if (stop_ids || n < DLQ_PAGE)
+                break;
+            continue;
+        }
         for (size_t i = 0; i < n; i++) {
             redisReply *id = ids->element[2 * i];
             buf_reset(&jk);
@@ -131,8 +175,9 @@ dlq_select(struct rconn *rc, const char *prefix, const char *queue, const struct
             }
             freeReplyObject(h);
         }
+        if (n > 0)
+            next_page(ids, n, max, sizeof max, &offset);
         freeReplyObject(ids);
-        offset += (int64_t)n;
         if (stop || n < DLQ_PAGE)
             break;
     }
@@ -527,4 +572,71 @@ out:
     for (int k = 0; k < 9; k++)
         buf_release(&keys[k]);
     return rcode;
+}
+
+int
+dlq_script_load(struct rconn *rc, const char *script_name, char *err, size_t errlen)
+{
+    char *sha = sha_slot(script_name);
+    redisReply *r = rconn_cmdf(rc, "SCRIPT LOAD %s", sql_get(script_name));
+    if (!r || r->type != REDIS_REPLY_STRING) {
+        snprintf(err, errlen, "SCRIPT LOAD failed: %s",
+                 r && r->type == REDIS_REPLY_ERROR ? r->str : rconn_errstr(rc));
+        if (r)
+            freeReplyObject(r);
+        return -1;
+    }
+    snprintf(sha, sizeof shas[0].sha, "%s", r->str);
+    freeReplyObject(r);
+    return 0;
+}
+
+void
+dlq_script_send(struct rconn *rc, const char *script_name, const char *prefix, const char *queue,
+                bool v5, bool reset, const char *const *ids, int n)
+{
+    static const char *const suffix[] = {"failed", "wait",   "paused", "meta",  "prioritized",
+                                         "pc",     "marker", "events", "active"};
+    struct buf keys[9], p;
+    const char **argv = xmalloc(sizeof *argv * (size_t)(3 + 9 + 3 + n));
+    int a = 0;
+    buf_init(&p, 0);
+    buf_addf(&p, "%s:%s:", prefix, queue);
+    argv[a++] = "EVALSHA";
+    argv[a++] = sha_slot(script_name);
+    argv[a++] = "9";
+    for (int k = 0; k < 9; k++) {
+        buf_init(&keys[k], 0);
+        bmq_key(&keys[k], prefix, queue, suffix[k]);
+        argv[a++] = keys[k].data;
+    }
+    argv[a++] = p.data;
+    argv[a++] = v5 ? "5" : "6";
+    argv[a++] = reset ? "1" : "0";
+    for (int i = 0; i < n; i++)
+        argv[a++] = ids[i];
+    rconn_append(rc, a, argv, NULL);
+    rconn_flush(rc);
+    free(argv);
+    buf_release(&p);
+    for (int k = 0; k < 9; k++)
+        buf_release(&keys[k]);
+}
+
+int
+dlq_script_recv(struct rconn *rc, const char *script_name, int n, int *status, char *err,
+                size_t errlen)
+{
+    redisReply *r = rconn_reply(rc);
+    if (!r || r->type != REDIS_REPLY_ARRAY || (int)r->elements != n) {
+        snprintf(err, errlen, "%s failed: %s", script_name,
+                 r && r->type == REDIS_REPLY_ERROR ? r->str : rconn_errstr(rc));
+        if (r)
+            freeReplyObject(r);
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        status[i] = (int)r->element[i]->integer;
+    freeReplyObject(r);
+    return 0;
 }

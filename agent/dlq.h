@@ -20,6 +20,7 @@ struct dlq_filter {
     const char *signature; /* signature id (12 hex), or NULL */
     int64_t since, until;  /* finishedOn bounds in ms; 0 = open */
     int64_t limit;         /* stop after this many matches; 0 = no limit */
+    bool ids_only;         /* no field filter and no fields wanted: skip reading jobs */
 };
 
 /* A wrapper job of a dead-letter queue, unpacked (fields seen in the wild:
@@ -93,6 +94,14 @@ int dlq_readd_batch(struct rconn *rc, const char *prefix, const char *dlq_queue,
 int dlq_script_batch(struct rconn *rc, const char *script_name, const char *prefix,
                      const char *queue, bool v5, bool reset, const char *const *ids, int n,
                      int *status, char *err, size_t errlen);
+
+/* The same, split for pipelining: send a batch now, read its statuses
+ * later (after the script was loaded once with dlq_script_load). */
+int dlq_script_load(struct rconn *rc, const char *script_name, char *err, size_t errlen);
+void dlq_script_send(struct rconn *rc, const char *script_name, const char *prefix,
+                     const char *queue, bool v5, bool reset, const char *const *ids, int n);
+int dlq_script_recv(struct rconn *rc, const char *script_name, int n, int *status, char *err,
+                    size_t errlen);
 
 /* Is the queue run by a BullMQ 5.x fleet (meta version "bullmq:5...")? */
 bool dlq_fleet_is_v5(struct rconn *rc, const char *prefix, const char *queue);

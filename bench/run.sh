@@ -94,6 +94,44 @@ if [ "$peer_ok" = 1 ]; then
         --prefix-name pq --rounds 21 2>>"$DIR/peer.err" | tail -1)
 fi
 
+# ---- replay and purge of N dead jobs vs BullMQ's retryJobs and clean ----
+stall() { R latency latest | awk 'NR%4==0' | sort -n | tail -1; }
+timed() { # timed CMD... -> seconds on stdout (the command's output to $DIR/op.out)
+    local t0 t1
+    R config set latency-monitor-threshold 1 >/dev/null
+    R latency reset >/dev/null
+    t0=$(date +%s%N)
+    "$@" >"$DIR/op.out" 2>&1
+    t1=$(date +%s%N)
+    node -e "console.log(((${t1}-${t0})/1e9).toFixed(3))"
+}
+dead_only() {
+    R flushall >/dev/null
+    "$B/preload" 127.0.0.1 "$port" ops "$N" 100 >/dev/null
+}
+ini "$DIR/ops.ini" "$DIR/ops.db"
+say "replay of $N dead jobs: bullwatch dlq replay --all vs Queue.retryJobs"
+dead_only
+t_rp=$(timed "$BW" dlq replay ops --all --yes --reason bench -c "$DIR/ops.ini")
+s_rp=$(stall)
+n_rp=$(grep -o 'replayed [0-9]*' "$DIR/op.out" | awk '{print $2}')
+t_rj=; s_rj=; t_cl=; s_cl=
+if [ "$peer_ok" = 1 ]; then
+    dead_only
+    t_rj=$(timed node bench/peer/retry.js --redis "redis://127.0.0.1:$port/0" --queue ops --op retry)
+    s_rj=$(stall)
+fi
+say "purge of $N dead jobs: bullwatch dlq purge --all vs Queue.clean"
+dead_only
+t_pg=$(timed "$BW" dlq purge ops --all --yes --reason bench -c "$DIR/ops.ini")
+s_pg=$(stall)
+n_pg=$(grep -o 'purged [0-9]*' "$DIR/op.out" | awk '{print $2}')
+if [ "$peer_ok" = 1 ]; then
+    dead_only
+    t_cl=$(timed node bench/peer/retry.js --redis "redis://127.0.0.1:$port/0" --queue ops --op clean)
+    s_cl=$(stall)
+fi
+
 # ---- real BullMQ 5.71 workload with the agent running ----
 say "real BullMQ 5.71 workload (20,000 jobs) while the agent runs"
 R flushall >/dev/null
@@ -164,8 +202,15 @@ if [ -n "$ppoll" ]; then
     printf '%-44s %10s %10s %10s\n' "BullMQ 5.71 Queue.getJobCounts() x1000" "$(j "$ppoll" ms_min)" "$(j "$ppoll" ms_median)" "$(j "$ppoll" peak_rss_mb) MB"
 fi
 echo
+printf '%-44s %10s %12s %18s\n' "dead-letter operations ($N dead jobs)" "seconds" "jobs" "worst Redis stall"
+printf '%-44s %10s %12s %18s\n' "bullwatch dlq replay --all (with audit rows)" "$t_rp" "${n_rp:-?}" "${s_rp:-0} ms"
+[ -n "$t_rj" ] && printf '%-44s %10s %12s %18s\n' "BullMQ Queue.retryJobs" "$t_rj" "$N" "${s_rj:-0} ms"
+printf '%-44s %10s %12s %18s\n' "bullwatch dlq purge --all (with audit rows)" "$t_pg" "${n_pg:-?}" "${s_pg:-0} ms"
+[ -n "$t_cl" ] && printf '%-44s %10s %12s %18s\n' "BullMQ Queue.clean(0, 0, 'failed')" "$t_cl" "$N" "${s_cl:-0} ms"
+echo
 echo "real BullMQ 5.71 workload: $(head -c 120 "$DIR/real.out" | cut -d';' -f1)"
 echo "  $real_events stream entries in ${real_secs}s while the agent ran; agent lag max ${maxlag} ms (sampled every 200 ms);"
 echo "  caught up ${caught:-?} ms after the workload ended"
 echo
-echo "targets: ingest >= 600000 events/s at <= 20 MB; all-dead >= 100000 rows/s; poll <= 15 ms; RSS flat at 10x"
+echo "targets: ingest >= 600000 events/s at <= 20 MB; all-dead >= 100000 rows/s; poll <= 15 ms; RSS flat at 10x;"
+echo "         replay <= 1.2x retryJobs; purge <= clean; no Redis stall > 5 ms"

@@ -19,34 +19,52 @@ local paused = redis.call('HEXISTS', KEYS[4], 'paused') == 1
 local conc = tonumber(redis.call('HGET', KEYS[4], 'concurrency') or '')
 local maxed = conc ~= nil and redis.call('LLEN', KEYS[9]) >= conc
 local out = {}
-local ready = false
+-- pushes are batched per target list, in order, like BullMQ's own bulk retry
+local push = {}
+local function queue_push(cmd, key, id)
+  local last = push[#push]
+  if not last or last.cmd ~= cmd or last.key ~= key then
+    last = {cmd = cmd, key = key, ids = {}}
+    push[#push + 1] = last
+  end
+  last.ids[#last.ids + 1] = id
+end
+local clear = reset and {'finishedOn', 'processedOn', 'failedReason', 'atm', 'ats', 'attemptsMade'}
+  or {'finishedOn', 'processedOn', 'failedReason'}
+-- which ids are still in the failed set: one call for the batch
+local ids = {}
 for i = 4, #ARGV do
-  local id = ARGV[i]
+  ids[#ids + 1] = ARGV[i]
+end
+local ok, scores = pcall(redis.call, 'ZMSCORE', KEYS[1], unpack(ids))
+if not ok then -- Redis < 6.2
+  scores = {}
+  for i, id in ipairs(ids) do
+    scores[i] = redis.call('ZSCORE', KEYS[1], id)
+  end
+end
+local moved = {}
+for i, id in ipairs(ids) do
   local jk = P .. id
-  if redis.call('EXISTS', jk) == 0 then
-    out[#out + 1] = -1
-  elseif redis.call('ZREM', KEYS[1], id) == 0 then
-    out[#out + 1] = -3
+  -- every BullMQ job hash has opts: none means the hash is gone
+  local f = redis.call('HMGET', jk, 'priority', 'opts', 'parentKey')
+  if not scores[i] then
+    out[i] = -3
+  elseif not f[2] then
+    out[i] = -1
   else
-    if reset then
-      redis.call('HDEL', jk, 'atm', 'ats', 'attemptsMade')
-    end
-    redis.call('HDEL', jk, 'finishedOn', 'processedOn', 'failedReason')
-    local f = redis.call('HMGET', jk, 'priority', 'opts', 'parentKey')
+    moved[#moved + 1] = id
+    redis.call('HDEL', jk, unpack(clear))
     local prio = tonumber(f[1]) or 0
     if prio > 0 then
       -- both versions' workers take prioritized jobs from the zset
       local n = redis.call('INCR', KEYS[6])
       redis.call('ZADD', KEYS[5], prio * 4294967296 + (n % 4294967296), id)
     else
-      local lifo = false
-      if f[2] then
-        local ok, o = pcall(cjson.decode, f[2])
-        lifo = ok and type(o) == 'table' and o.lifo == true
-      end
+      -- opts is cjson output: a lifo job says "lifo":true
+      local lifo = string.find(f[2], '"lifo":true', 1, true) ~= nil
       -- 5.x keeps a paused queue's jobs in `paused`; 6.x always in `wait`
-      local target = (v5 and paused) and KEYS[3] or KEYS[2]
-      redis.call(lifo and 'RPUSH' or 'LPUSH', target, id)
+      queue_push(lifo and 'RPUSH' or 'LPUSH', (v5 and paused) and KEYS[3] or KEYS[2], id)
     end
     -- a flow child goes back into its parent's pending dependencies
     if f[3] and redis.call('EXISTS', f[3]) == 1 then
@@ -60,11 +78,16 @@ for i = 4, #ARGV do
     end
     redis.call('XADD', KEYS[8], 'MAXLEN', '~', maxEvents, '*', 'event', 'waiting', 'jobId', id,
       'prev', 'failed')
-    ready = true
-    out[#out + 1] = 1
+    out[i] = 1
   end
 end
-if ready and not paused and not maxed then
-  redis.call('ZADD', KEYS[7], 0, '0')
+if #moved > 0 then
+  redis.call('ZREM', KEYS[1], unpack(moved))
+  for _, p in ipairs(push) do
+    redis.call(p.cmd, p.key, unpack(p.ids))
+  end
+  if not paused and not maxed then
+    redis.call('ZADD', KEYS[7], 0, '0')
+  end
 end
 return out
