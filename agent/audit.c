@@ -65,13 +65,15 @@ audit_begin(struct store *st, const struct audit_intent *in)
 
 int
 audit_job(struct store *st, int64_t action, const char *job_id, const char *outcome,
-          const char *detail)
+          const char *detail, const char *target_queue, const char *target_job_id)
 {
     sqlite3_stmt *s = store_stmt(st, "stmt/action_job");
     store_bind_int(s, ":action_id", action);
     store_bind_str(s, ":job_id", job_id);
     store_bind_str(s, ":outcome", outcome);
     store_bind_str(s, ":detail", detail);
+    store_bind_str(s, ":target_queue", target_queue);
+    store_bind_str(s, ":target_job_id", target_job_id);
     store_bind_int(s, ":now", now_ms());
     return store_exec(st, s, "action outcome");
 }

@@ -22,9 +22,11 @@ struct audit_intent {
 int audit_mark_interrupted(struct store *st);
 /* The intent row; returns its id, or -1 (logged). Commits at once. */
 int64_t audit_begin(struct store *st, const struct audit_intent *in);
-/* One job's outcome (inside the caller's transaction, if any). */
+/* One job's outcome (inside the caller's transaction, if any). For a
+ * replay, target names the job that will run again (queue, id), whose end
+ * the agent records as the replay's result. */
 int audit_job(struct store *st, int64_t action, const char *job_id, const char *outcome,
-              const char *detail);
+              const char *detail, const char *target_queue, const char *target_job_id);
 int audit_finish(struct store *st, int64_t action, const char *state, int64_t done,
                  int64_t skipped, int64_t left_alone);
 

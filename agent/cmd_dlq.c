@@ -798,7 +798,13 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
                          new_ids[k]);
                 why = as;
             }
-            audit_job(st, action, s.ids[i + k], status[k] == 1 ? vb->past : "skipped", why);
+            const char *tq = NULL, *tid = NULL;
+            if (status[k] == 1 && vb == &verbs[0]) {
+                tq = new_ids ? s.wrappers[i + k].queue : a->queue;
+                tid = new_ids ? new_ids[k] : s.ids[i + k];
+            }
+            audit_job(st, action, s.ids[i + k], status[k] == 1 ? vb->past : "skipped", why, tq,
+                      tid);
             if (status[k] == 1) {
                 done++;
             } else {

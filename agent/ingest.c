@@ -12,6 +12,7 @@
 #include "jobdata.h"
 #include "log.h"
 #include "signature.h"
+#include "strmap.h"
 #include "util.h"
 #include "xmem.h"
 
@@ -69,6 +70,20 @@ struct ingest {
     int npend, cappend;
     struct buf b1, b2, b3;
     struct arena *hash_arena;
+    /* replay lineage: "<queue>\0<job id>" of replayed jobs -> action id, with
+     * the action_jobs job id as aux; results wait for the next commit */
+    struct strmap *lineage;
+    /* jobs seen replayed (waiting prev=failed) and how they ended, for
+     * actions whose audit rows the agent has not loaded yet; bounded */
+    struct strmap *replayed_seen, *outcomes;
+    struct lineage_result {
+        int64_t action;
+        char *job_id, *queue, *target_id;
+        const char *result;
+        char *reason;
+        int64_t at;
+    } *lres;
+    int nlres, caplres;
     bool txn_open;
     bool inflight, inflight_stale; /* an XREAD sent ahead on the stream link */
     int64_t txn_started;
@@ -88,6 +103,9 @@ ingest_new(const struct config *cfg, struct store *st, struct rconn *cmd)
     buf_init(&ing->b2, 0);
     buf_init(&ing->b3, 0);
     ing->hash_arena = arena_new(256 * 1024);
+    ing->lineage = strmap_new();
+    ing->replayed_seen = strmap_new();
+    ing->outcomes = strmap_new();
     return ing;
 }
 
@@ -110,6 +128,16 @@ ingest_free(struct ingest *ing)
     free(ing->cnt);
     free(ing->pend);
     arena_free(ing->hash_arena);
+    strmap_free(ing->lineage);
+    strmap_free(ing->replayed_seen);
+    strmap_free(ing->outcomes);
+    for (int i = 0; i < ing->nlres; i++) {
+        free(ing->lres[i].job_id);
+        free(ing->lres[i].queue);
+        free(ing->lres[i].target_id);
+        free(ing->lres[i].reason);
+    }
+    free(ing->lres);
     buf_release(&ing->b1);
     buf_release(&ing->b2);
     buf_release(&ing->b3);
@@ -208,6 +236,110 @@ cnt_slot(struct ingest *ing, int qi, int64_t minute)
     return s->v;
 }
 
+#define LINEAGE_MEMORY 100000 /* replayed jobs remembered before audit rows load */
+
+static size_t
+lineage_key(char *key, size_t cap, const char *queue, const char *id, size_t idn)
+{
+    size_t ql = strlen(queue);
+    if (ql + 1 + idn > cap)
+        return 0;
+    memcpy(key, queue, ql);
+    key[ql] = '\0';
+    memcpy(key + ql + 1, id, idn);
+    return ql + 1 + idn;
+}
+
+static void
+add_result(struct ingest *ing, int64_t action, const char *job, const char *queue,
+           const char *target, size_t target_n, const char *result, const char *reason,
+           size_t reason_n, int64_t at)
+{
+    if (ing->nlres == ing->caplres) {
+        ing->caplres = ing->caplres ? ing->caplres * 2 : 16;
+        ing->lres = xrealloc(ing->lres, sizeof *ing->lres * (size_t)ing->caplres);
+    }
+    struct lineage_result *r = &ing->lres[ing->nlres++];
+    r->action = action;
+    r->job_id = xstrdup(job);
+    r->queue = xstrdup(queue);
+    r->target_id = xmemdup(target, target_n);
+    r->result = !strcmp(result, "completed") ? "completed" : "failed";
+    r->reason = reason ? xmemdup(reason, reason_n > 1024 ? 1024 : reason_n) : NULL;
+    r->at = at;
+}
+
+/* waiting prev=failed: someone replayed this job */
+static void
+lineage_seen(struct ingest *ing, const struct iq *q, const struct bmq_event *ev)
+{
+    char key[1024];
+    size_t kn = lineage_key(key, sizeof key, q->name, ev->job_id.p, ev->job_id.n);
+    if (!kn)
+        return;
+    if (strmap_count(ing->replayed_seen) >= LINEAGE_MEMORY)
+        strmap_clear(ing->replayed_seen);
+    strmap_put(ing->replayed_seen, key, kn, (int64_t)ev->id_ms, NULL);
+}
+
+/* A replayed job finished: remember the result for the next commit. */
+static void
+lineage_check(struct ingest *ing, const struct iq *q, const struct bmq_event *ev)
+{
+    char key[1024];
+    size_t kn = lineage_key(key, sizeof key, q->name, ev->job_id.p, ev->job_id.n);
+    if (!kn)
+        return;
+    size_t ql = strlen(q->name);
+    int64_t action;
+    const char *job;
+    if (!strmap_get(ing->lineage, key, ql + 1 + ev->job_id.n, &action, &job)) {
+        /* replayed, but its action is not loaded yet: keep the outcome */
+        if (strmap_del(ing->replayed_seen, key, kn)) {
+            struct buf o;
+            buf_init(&o, 1100);
+            buf_adds(&o, ev->type == BMQ_EV_COMPLETED ? "completed" : "failed");
+            if (ev->failed_reason.p) {
+                buf_addc(&o, ':');
+                buf_add(&o, ev->failed_reason.p, ev->failed_reason.n);
+            }
+            if (strmap_count(ing->outcomes) >= LINEAGE_MEMORY)
+                strmap_clear(ing->outcomes);
+            strmap_put(ing->outcomes, key, kn, (int64_t)ev->id_ms, o.data);
+            buf_release(&o);
+        }
+        return;
+    }
+    add_result(ing, action, job, q->name, ev->job_id.p, ev->job_id.n,
+               ev->type == BMQ_EV_COMPLETED ? "completed" : "failed", ev->failed_reason.p,
+               ev->failed_reason.n, (int64_t)ev->id_ms);
+    strmap_del(ing->lineage, key, kn);
+    strmap_del(ing->replayed_seen, key, kn);
+}
+
+static void
+lineage_clear(struct ingest *ing, bool restore)
+{
+    for (int i = 0; i < ing->nlres; i++) {
+        struct lineage_result *r = &ing->lres[i];
+        if (restore) {
+            char key[1024];
+            size_t ql = strlen(r->queue), il = strlen(r->target_id);
+            if (ql + 1 + il <= sizeof key) {
+                memcpy(key, r->queue, ql);
+                key[ql] = '\0';
+                memcpy(key + ql + 1, r->target_id, il);
+                strmap_put(ing->lineage, key, ql + 1 + il, r->action, r->job_id);
+            }
+        }
+        free(r->job_id);
+        free(r->queue);
+        free(r->target_id);
+        free(r->reason);
+    }
+    ing->nlres = 0;
+}
+
 static void
 track(struct ingest *ing, int qi, const struct bmq_event *ev)
 {
@@ -251,6 +383,11 @@ track(struct ingest *ing, int qi, const struct bmq_event *ev)
     default:
         break;
     }
+    if (ev->type == BMQ_EV_WAITING && bstr_eq(ev->prev, "failed"))
+        lineage_seen(ing, q, ev);
+    else if ((ev->type == BMQ_EV_COMPLETED || ev->type == BMQ_EV_FAILED) &&
+             (strmap_count(ing->lineage) > 0 || strmap_count(ing->replayed_seen) > 0))
+        lineage_check(ing, q, ev);
     q->prev_type = ev->type;
     q->prev_was_retry = was_retry;
     q->prev_minute = minute;
@@ -536,6 +673,7 @@ txn_abort(struct ingest *ing)
         store_rollback(ing->st);
     ing->txn_open = false;
     ing->ncnt = 0;
+    lineage_clear(ing, true);
     for (int i = 0; i < ing->nq; i++)
         memcpy(ing->q[i].rcursor, ing->q[i].cursor, STREAM_ID_MAX);
 }
@@ -558,6 +696,17 @@ txn_commit(struct ingest *ing)
         if (store_exec(ing->st, s, "minute counts") != 0)
             goto fail;
     }
+    for (int i = 0; i < ing->nlres; i++) {
+        struct lineage_result *r = &ing->lres[i];
+        sqlite3_stmt *s = store_stmt(ing->st, "stmt/lineage_result");
+        store_bind_int(s, ":action_id", r->action);
+        store_bind_str(s, ":job_id", r->job_id);
+        store_bind_str(s, ":result", r->result);
+        store_bind_int(s, ":at", r->at);
+        store_bind_str(s, ":reason", r->reason);
+        if (store_exec(ing->st, s, "replay lineage") != 0)
+            goto fail;
+    }
     for (int i = 0; i < ing->nq; i++) {
         struct iq *q = &ing->q[i];
         if (strcmp(q->rcursor, q->cursor) == 0)
@@ -578,6 +727,7 @@ txn_commit(struct ingest *ing)
     ing->stats.entries += ing->txn_entries;
     ing->stats.failures += ing->txn_failures;
     ing->ncnt = 0;
+    lineage_clear(ing, false);
     return 0;
 fail:
     ing->txn_open = true;
@@ -1002,12 +1152,53 @@ run_pending(struct ingest *ing, int qi, const char *last_id)
     return 0;
 }
 
+/* Reload the replayed jobs still waiting for an outcome (cheap: a partial
+ * index; done on the poll timer). */
+static void
+lineage_load(struct ingest *ing)
+{
+    sqlite3_stmt *s = store_stmt(ing->st, "stmt/lineage_pending");
+    store_bind_str(s, ":endpoint", ing->cfg->endpoint_name);
+    store_bind_int(s, ":since", now_ms() - 7LL * 86400000);
+    strmap_clear(ing->lineage);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        const char *job = (const char *)sqlite3_column_text(s, 1);
+        const char *tq = (const char *)sqlite3_column_text(s, 2);
+        const char *tid = (const char *)sqlite3_column_text(s, 3);
+        char key[1024];
+        if (!job || !tq || !tid)
+            continue;
+        size_t ql = strlen(tq), il = strlen(tid);
+        if (ql + 1 + il > sizeof key)
+            continue;
+        memcpy(key, tq, ql);
+        key[ql] = '\0';
+        memcpy(key + ql + 1, tid, il);
+        int64_t at;
+        const char *o;
+        if (strmap_get(ing->outcomes, key, ql + 1 + il, &at, &o)) {
+            /* it already ended before its audit row was loaded */
+            const char *colon = strchr(o, ':');
+            add_result(ing, sqlite3_column_int64(s, 0), job, tq, tid, il,
+                       colon ? "failed" : o, colon ? colon + 1 : NULL,
+                       colon ? strlen(colon + 1) : 0, at);
+            strmap_del(ing->outcomes, key, ql + 1 + il);
+            continue;
+        }
+        strmap_put(ing->lineage, key, ql + 1 + il, sqlite3_column_int64(s, 0), job);
+    }
+    sqlite3_reset(s);
+    if (ing->nlres > 0 && txn_begin(ing) == 0)
+        (void)txn_commit(ing);
+}
+
 int
 ingest_check_gaps(struct ingest *ing)
 {
     int nq = ing->nq;
     if (txn_commit(ing) != 0)
         return -1;
+    lineage_load(ing);
     for (int i = 0; i < nq; i++) {
         if (ing->q[i].skip)
             continue;

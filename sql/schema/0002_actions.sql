@@ -25,11 +25,20 @@ CREATE TABLE actions (
 CREATE INDEX actions_queue ON actions (queue, started_at);
 
 CREATE TABLE action_jobs (
-    action_id INTEGER NOT NULL REFERENCES actions (id),
-    job_id    TEXT    NOT NULL,
-    outcome   TEXT    NOT NULL,  -- replayed | purged | skipped
-    detail    TEXT,              -- why skipped
-    at        INTEGER NOT NULL,
+    action_id     INTEGER NOT NULL REFERENCES actions (id),
+    job_id        TEXT    NOT NULL,
+    outcome       TEXT    NOT NULL,  -- replayed | purged | skipped
+    detail        TEXT,              -- why skipped, or where a wrapper's original went
+    at            INTEGER NOT NULL,
+    -- lineage of a replay: the job that runs again (the same job, or the
+    -- original re-added from a dead-letter queue) and how it ended, filled
+    -- in by the agent when it reads that job's completed or failed event
+    target_queue  TEXT,
+    target_job_id TEXT,
+    result        TEXT,              -- completed | failed
+    result_at     INTEGER,
+    result_reason TEXT,
     PRIMARY KEY (action_id, job_id)
 );
 CREATE INDEX action_jobs_job ON action_jobs (job_id);
+CREATE INDEX action_jobs_pending ON action_jobs (at) WHERE outcome = 'replayed' AND result IS NULL;

@@ -16,7 +16,11 @@ const args = L.parseArgs(Object.assign({}, L.COMMON, {
   'until-idle-ms': '1500',
   count: '0',
   concurrency: '1',
+  fail: 'false',
 }));
+// --fail true: every job throws instead (counted like completions, printed
+// as `failed <id>` on stdout), to see replayed jobs die again.
+const FAIL = args.fail === 'true';
 const { mod: B, version } = L.loadBullmq(args.bullmq);
 const IDLE_MS = L.intArg(args, 'until-idle-ms', 1);
 const COUNT = L.intArg(args, 'count', 0); // 0 = no limit
@@ -39,6 +43,7 @@ async function main() {
       pausedForCount = true;
       worker.pause(true).catch(() => {});
     }
+    if (FAIL) throw new Error(`still broken (job ${job.id})`);
     return { ok: true, by: 'bullwatch-tests/worker.js' };
   }, {
     connection: L.connectionFromUrl(args.redis),
@@ -54,6 +59,16 @@ async function main() {
       resolve(why);
     };
   });
+  if (FAIL) {
+    worker.on('failed', (job) => {
+      if (!job) return;
+      active.delete(String(job.id));
+      completed++;
+      lastActivity = Date.now();
+      process.stdout.write(`failed ${job.id}\n`);
+      if (COUNT > 0 && completed >= COUNT) finish(`failed ${completed} job(s)`);
+    });
+  }
   worker.on('completed', (job) => {
     active.delete(String(job.id));
     completed++;
