@@ -42,6 +42,7 @@ struct dlq_args {
     int nids;
     bool all, dry_run, yes, keep_attempts, read_only, filtered;
     double rate;
+    double refail_pct; /* --stop-if-refail PCT */
     int64_t snapshot; /* --snapshot: act on the selection a dry run froze */
     const char *why; /* --reason of a mutation: the audit comment */
 };
@@ -53,7 +54,8 @@ dlq_usage(void)
           "                          [--since T] [--until T] [--limit N] [--json] [-c FILE]\n"
           "       bullwatch dlq show QUEUE JOB_ID [--json] [-c FILE]\n"
           "       bullwatch dlq replay QUEUE (JOB_ID... | --all | filters) [--dry-run]\n"
-          "                 [--rate N] [--yes] [--reason WHY] [--keep-attempts] [--read-only]\n"
+          "                 [--rate N] [--stop-if-refail PCT] [--yes] [--reason WHY]\n"
+          "                 [--keep-attempts] [--read-only]\n"
           "                 [--snapshot MS] [--json] [-c FILE]\n"
           "  filters: --name N, --failed-reason TEXT (--reason in list), --signature ID,\n"
           "           --since T, --until T, --limit N\n"
@@ -108,6 +110,16 @@ parse_args(int argc, char **argv, bool want_id, bool mutating, struct dlq_args *
                 if (parse_int64(v, &a->snapshot) != 0 || a->snapshot <= 0) {
                     fprintf(stderr, "bullwatch dlq: bad --snapshot '%s': the ms a --dry-run "
                                     "printed\n", v);
+                    return -1;
+                }
+            } else if (mutating && !strcmp(o, "--stop-if-refail")) {
+                char *end;
+                a->refail_pct = strtod(v, &end);
+                if (*end == '%')
+                    end++;
+                if (*end || a->refail_pct <= 0 || a->refail_pct > 100) {
+                    fprintf(stderr, "bullwatch dlq: bad --stop-if-refail '%s': a percentage "
+                                    "1..100\n", v);
                     return -1;
                 }
             } else if (mutating && !strcmp(o, "--rate")) {
@@ -596,6 +608,11 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
                         "dead-letter queues yet\n", vb->name, log_esc(a->queue, strlen(a->queue)));
         return EXIT_USAGE;
     }
+    if (wrappers && a->refail_pct > 0) {
+        fprintf(stderr, "bullwatch dlq %s: --stop-if-refail is not built for dead-letter queues "
+                        "yet\n", vb->name);
+        return EXIT_USAGE;
+    }
     if (wrappers && a->nids) {
         fprintf(stderr, "bullwatch dlq %s: select wrapper jobs of a dead-letter queue with --all or "
                         "filters\n", vb->name);
@@ -722,7 +739,12 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
     int *status = xcalloc((size_t)batch, sizeof *status);
     /* failed-set actions are pipelined: batch k+1 is on its way to Redis
      * while the audit rows of batch k are written */
-    bool piped = !wrappers && a->rate <= 0;
+    bool piped = !wrappers && a->rate <= 0 && a->refail_pct <= 0;
+    /* --stop-if-refail: the last REFAIL_RING replayed jobs are watched */
+#define REFAIL_RING 2000
+    const char **ring = a->refail_pct > 0 ? xcalloc(REFAIL_RING, sizeof *ring) : NULL;
+    int64_t ringn = 0, refailed = 0;
+    bool breaker = false;
     if (!wrappers && dlq_script_load(rc, vb->script, err, sizeof err) != 0) {
         fprintf(stderr, "bullwatch dlq %s: redis %s: %s\n", vb->name, cfg->endpoint_name, err);
         audit_finish(st, action, "failed", 0, 0, -1);
@@ -815,6 +837,41 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
             }
         }
         (void)store_commit(st);
+        if (ring) {
+            for (int k = 0; k < n; k++)
+                if (status[k] == 1)
+                    ring[ringn++ % REFAIL_RING] = s.ids[i + k];
+            /* which of the watched jobs died again since the snapshot */
+            struct buf fk;
+            buf_init(&fk, 0);
+            bmq_key(&fk, cfg->prefix, wrappers ? "" : a->queue, "failed");
+            int64_t m = ringn < REFAIL_RING ? ringn : REFAIL_RING;
+            for (int64_t t = 0; t < m; t++)
+                if (ring[t])
+                    rconn_appendf(rc, "ZSCORE %b %s", fk.data, fk.len, ring[t]);
+            for (int64_t t = 0; t < m; t++) {
+                if (!ring[t])
+                    continue;
+                redisReply *r = rconn_reply(rc);
+                if (!r)
+                    break;
+                if (r->type == REDIS_REPLY_STRING && strtod(r->str, NULL) > (double)snapshot) {
+                    refailed++;
+                    ring[t] = NULL; /* counted once */
+                }
+                freeReplyObject(r);
+            }
+            buf_release(&fk);
+            if (done >= 20 && (double)refailed * 100.0 >= a->refail_pct * (double)done) {
+                fprintf(stderr, "%sbullwatch dlq %s: stopped: %lld of %lld replayed jobs failed "
+                                "again (--stop-if-refail %g%%)\n",
+                        progress ? "\n" : "", vb->name, (long long)refailed, (long long)done,
+                        a->refail_pct);
+                breaker = true;
+                free(new_ids);
+                break;
+            }
+        }
         free(new_ids);
         if (progress)
             fprintf(stderr, "\r%s %lld/%d", vb->past, (long long)done, s.n);
@@ -825,6 +882,7 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
         }
     }
     free(status);
+    free(ring);
     if (progress)
         fputc('\n', stderr);
     int64_t left = -1;
@@ -839,9 +897,10 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
             freeReplyObject(r);
         buf_release(&k);
     }
-    if (code == EXIT_OK && skipped)
+    if (code == EXIT_OK && (skipped || breaker))
         code = EXIT_PARTIAL;
-    audit_finish(st, action, code == EXIT_OK ? "done" : "partial", done, skipped, left);
+    audit_finish(st, action, breaker ? "stopped" : code == EXIT_OK ? "done" : "partial", done,
+                 skipped, left);
     if (a->json) {
         buf_addf(&b, "{\"action\":%lld,\"queue\":", (long long)action);
         buf_add_json_str(&b, a->queue, strlen(a->queue));

@@ -15,7 +15,7 @@ CREATE TABLE actions (
     snapshot_at   INTEGER NOT NULL,            -- ms: dead jobs after this are left alone
     frozen_count  INTEGER NOT NULL,
     options       TEXT,                        -- JSON: keep_attempts, rate, ...
-    state         TEXT    NOT NULL DEFAULT 'running', -- running|done|partial|interrupted|failed
+    state         TEXT    NOT NULL DEFAULT 'running', -- running|done|partial|stopped|interrupted|failed
     started_at    INTEGER NOT NULL,
     finished_at   INTEGER,
     done          INTEGER NOT NULL DEFAULT 0,

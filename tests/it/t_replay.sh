@@ -76,12 +76,25 @@ replay "$q" "$one" no-such-job --yes >"$T_DIR/part.out" 2>"$T_DIR/part.err"
 check "ids with one that is not dead: the rest replayed, exit 3, skip reported" bash -c \
     "[ $? = 3 ] && grep -q 'replayed 1 of 2' '$T_DIR/part.out' && grep -q 'skipped no-such-job' '$T_DIR/part.err'"
 
-# 6) audit
+# 6) the breaker: replayed jobs failing again stop a paced replay
+dead --bullmq 6 --queue br6 --jobs 100
+node_js worker.js --redis "$REDIS_URL" --bullmq 6 --queue br6 --fail true --count 200 --until-idle-ms 4000 \
+    >"$T_DIR/wb.out" 2>&1 &
+WB=$!
+T_PIDS+=($WB)
+replay br6 --all --yes --rate 40 --stop-if-refail 50 --json >"$T_DIR/br.json" 2>"$T_DIR/br.err"
+check "--stop-if-refail stops a replay whose jobs fail again (exit 3, reported)" bash -c \
+    "[ $? = 3 ] && grep -q 'failed again' '$T_DIR/br.err'"
+check "... before the whole selection was replayed" node -e \
+    'const j=require(process.argv[1]);process.exit(j.replayed>=20&&j.replayed<100?0:1)' "$T_DIR/br.json"
+kill "$WB" 2>/dev/null
+
+# 7) audit
 "$BW" query actions -c "$T_DIR/agent.ini" --json >"$T_DIR/actions.json"
 check "every replay is audited with user, selection, frozen count and outcome" node -e '
     const a = require(process.argv[1]);
     const first = a[a.length - 1];
-    const ok = a.length >= 9 && first.verb === "replay" && first.os_user && first.reason === "it: v5" &&
+    const ok = a.length >= 9 && a.some(x => x.state === "stopped") && first.verb === "replay" && first.os_user && first.reason === "it: v5" &&
         first.frozen_count === 30 && first.state === "done" && first.done === 30 &&
         a.some(x => x.state === "partial" && x.skipped === 1);
     process.exit(ok ? 0 : 1);' "$T_DIR/actions.json"
