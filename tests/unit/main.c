@@ -11,6 +11,7 @@ main(void)
     srunner_add_suite(sr, u_signature_suite());
     srunner_add_suite(sr, u_jobdata_suite());
     srunner_add_suite(sr, u_util_suite());
+    srunner_add_suite(sr, u_dlq_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

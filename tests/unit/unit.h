@@ -9,5 +9,6 @@ Suite *u_event_suite(void);
 Suite *u_signature_suite(void);
 Suite *u_jobdata_suite(void);
 Suite *u_util_suite(void);
+Suite *u_dlq_suite(void);
 
 #endif
