@@ -15,45 +15,63 @@ if not maxEvents then
   redis.call('HSET', KEYS[4], 'opts.maxLenEvents', maxEvents)
 end
 local out = {}
+local ids = {}
 for i = 4, #ARGV do
-  local id = ARGV[i]
+  ids[#ids + 1] = ARGV[i]
+end
+-- which ids are still in the failed set: one call for the batch
+local ok, scores = pcall(redis.call, 'ZMSCORE', KEYS[1], unpack(ids))
+if not ok then -- Redis < 6.2
+  scores = {}
+  for i, id in ipairs(ids) do
+    scores[i] = redis.call('ZSCORE', KEYS[1], id)
+  end
+end
+local gone = {}
+for i, id in ipairs(ids) do
   local jk = P .. id
-  if not redis.call('ZSCORE', KEYS[1], id) then
-    out[#out + 1] = -3
-  elseif redis.call('EXISTS', jk) == 0 then
-    redis.call('ZREM', KEYS[1], id)
-    out[#out + 1] = -1
-  elseif redis.call('EXISTS', jk .. ':lock') == 1 then
-    out[#out + 1] = -2
+  if not scores[i] then
+    out[i] = -3
   else
-    local f = redis.call('HMGET', jk, 'rjk', 'parentKey', 'deid')
-    local sched = false
-    if f[1] then
-      local s = redis.call('ZSCORE', P .. 'repeat', f[1])
-      sched = s ~= false and s ~= nil and id == ('repeat:' .. f[1] .. ':' .. s)
-    end
-    if sched then
-      out[#out + 1] = -8
+    -- every BullMQ job hash has opts: none means the hash is gone
+    local f = redis.call('HMGET', jk, 'opts', 'rjk', 'parentKey', 'deid')
+    if not f[1] then
+      gone[#gone + 1] = id
+      out[i] = -1
+    elseif redis.call('EXISTS', jk .. ':lock') == 1 then
+      out[i] = -2
     else
+      local sched = false
       if f[2] then
-        redis.call('SREM', f[2] .. ':dependencies', jk)
-        if redis.call('TYPE', f[2] .. ':failed').ok == 'hash' then
-          redis.call('HDEL', f[2] .. ':failed', jk)
-        end
-        if redis.call('TYPE', f[2] .. ':unsuccessful').ok == 'zset' then
-          redis.call('ZREM', f[2] .. ':unsuccessful', jk)
-        end
+        local s = redis.call('ZSCORE', P .. 'repeat', f[2])
+        sched = s ~= false and s ~= nil and id == ('repeat:' .. f[2] .. ':' .. s)
       end
-      if f[3] and redis.call('GET', P .. 'de:' .. f[3]) == id then
-        redis.call('DEL', P .. 'de:' .. f[3])
+      if sched then
+        out[i] = -8
+      else
+        if f[3] then
+          redis.call('SREM', f[3] .. ':dependencies', jk)
+          if redis.call('TYPE', f[3] .. ':failed').ok == 'hash' then
+            redis.call('HDEL', f[3] .. ':failed', jk)
+          end
+          if redis.call('TYPE', f[3] .. ':unsuccessful').ok == 'zset' then
+            redis.call('ZREM', f[3] .. ':unsuccessful', jk)
+          end
+        end
+        if f[4] and redis.call('GET', P .. 'de:' .. f[4]) == id then
+          redis.call('DEL', P .. 'de:' .. f[4])
+        end
+        redis.call('DEL', jk, jk .. ':logs', jk .. ':dependencies', jk .. ':processed',
+          jk .. ':failed', jk .. ':unsuccessful')
+        redis.call('XADD', KEYS[8], 'MAXLEN', '~', maxEvents, '*', 'event', 'removed', 'jobId', id,
+          'prev', 'failed')
+        gone[#gone + 1] = id
+        out[i] = 1
       end
-      redis.call('ZREM', KEYS[1], id)
-      redis.call('DEL', jk, jk .. ':logs', jk .. ':dependencies', jk .. ':processed',
-        jk .. ':failed', jk .. ':unsuccessful')
-      redis.call('XADD', KEYS[8], 'MAXLEN', '~', maxEvents, '*', 'event', 'removed', 'jobId', id,
-        'prev', 'failed')
-      out[#out + 1] = 1
     end
   end
+end
+if #gone > 0 then
+  redis.call('ZREM', KEYS[1], unpack(gone))
 end
 return out
