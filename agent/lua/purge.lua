@@ -35,11 +35,11 @@ for i, id in ipairs(ids) do
   else
     -- every BullMQ job hash has opts: none means the hash is gone
     local f = redis.call('HMGET', jk, 'opts', 'rjk', 'parentKey', 'deid')
-    if not f[1] then
+    if redis.call('EXISTS', jk .. ':lock') == 1 then
+      out[i] = -2 -- never a locked job
+    elseif not f[1] and redis.call('EXISTS', jk) == 0 then
       gone[#gone + 1] = id
       out[i] = -1
-    elseif redis.call('EXISTS', jk .. ':lock') == 1 then
-      out[i] = -2
     else
       local sched = false
       if f[2] then
