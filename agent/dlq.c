@@ -215,7 +215,6 @@ dlq_script_batch(struct rconn *rc, const char *script_name, const char *prefix, 
     static const char *const suffix[] = {"failed", "wait",   "paused", "meta",  "prioritized",
                                          "pc",     "marker", "events", "active"};
     const int nk = 9;
-    const char *script = sql_get(script_name);
     struct buf keys[9], p;
     int rcode = -1;
     buf_init(&p, 0);
@@ -229,18 +228,8 @@ dlq_script_batch(struct rconn *rc, const char *script_name, const char *prefix, 
     char nkeys[8];
     snprintf(nkeys, sizeof nkeys, "%d", nk);
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (!replay_sha[0]) {
-            redisReply *r = rconn_cmdf(rc, "SCRIPT LOAD %s", script);
-            if (!r || r->type != REDIS_REPLY_STRING) {
-                snprintf(err, errlen, "SCRIPT LOAD failed: %s",
-                         r && r->type == REDIS_REPLY_ERROR ? r->str : rconn_errstr(rc));
-                if (r)
-                    freeReplyObject(r);
-                goto out;
-            }
-            snprintf(replay_sha, sizeof shas[0].sha, "%s", r->str);
-            freeReplyObject(r);
-        }
+        if (!replay_sha[0] && dlq_script_load(rc, script_name, err, errlen) != 0)
+            goto out;
         int a = 0;
         argv[a++] = "EVALSHA";
         argv[a++] = replay_sha;
@@ -510,18 +499,8 @@ dlq_readd_batch(struct rconn *rc, const char *prefix, const char *dlq_queue,
     int argc = 3 + 9 + 4 + 4 * n;
     const char **argv = xmalloc(sizeof *argv * (size_t)argc);
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (!sha[0]) {
-            redisReply *r = rconn_cmdf(rc, "SCRIPT LOAD %s", sql_get("lua/readd"));
-            if (!r || r->type != REDIS_REPLY_STRING) {
-                snprintf(err, errlen, "SCRIPT LOAD failed: %s",
-                         r && r->type == REDIS_REPLY_ERROR ? r->str : rconn_errstr(rc));
-                if (r)
-                    freeReplyObject(r);
-                goto out;
-            }
-            snprintf(sha, sizeof shas[0].sha, "%s", r->str);
-            freeReplyObject(r);
-        }
+        if (!sha[0] && dlq_script_load(rc, "lua/readd", err, errlen) != 0)
+            goto out;
         int a = 0;
         argv[a++] = "EVALSHA";
         argv[a++] = sha;
