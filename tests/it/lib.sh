@@ -66,13 +66,22 @@ wait_for() {
     "$@" >/dev/null 2>&1
 }
 
-start_redis() { # [port]
-    REDIS_PORT=${1:-$(free_port)}
-    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
-        --dir "$T_DIR" --logfile "$T_DIR/redis-$REDIS_PORT.log" &
-    T_PIDS+=($!)
-    REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
-    wait_for 10 redis-cli -p "$REDIS_PORT" ping || die "redis-server did not start on $REDIS_PORT"
+start_redis() { # [port]  (a random free port is retried if another process takes it first)
+    local fixed=${1:-} try pid
+    for try in 1 2 3; do
+        REDIS_PORT=${fixed:-$(free_port)}
+        redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+            --dir "$T_DIR" --logfile "$T_DIR/redis-$REDIS_PORT.log" &
+        pid=$!
+        T_PIDS+=($pid)
+        REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+        if wait_for 10 redis-cli -p "$REDIS_PORT" ping && kill -0 "$pid" 2>/dev/null; then
+            return 0
+        fi
+        kill -9 "$pid" 2>/dev/null
+        [ -n "$fixed" ] && break
+    done
+    die "redis-server did not start on $REDIS_PORT"
 }
 
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
