@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+'use strict';
+// A real flow (FlowProducer): parent in --parent-queue, one child in
+// --child-queue whose processor fails while --phase is "break", so the
+// child dies and the parent waits in waiting-children. With --phase check,
+// runs workers that succeed on both queues until the parent completes (or
+// --timeout), for the replayed child to release it.
+//   flow.js --redis URL --bullmq 5|6 --parent-queue P --child-queue C --phase break|check --out FILE
+const L = require('./lib');
+const args = L.parseArgs(Object.assign({}, L.COMMON, {
+  'parent-queue': undefined, 'child-queue': undefined, phase: undefined, out: '',
+}));
+const { mod: B, version } = L.loadBullmq(args.bullmq);
+const PQ = args['parent-queue'], CQ = args['child-queue'];
+
+async function main() {
+  const c = () => L.connectionFromUrl(args.redis);
+  const pq = L.track(new B.Queue(PQ, { connection: c(), prefix: args.prefix }));
+  const cq = L.track(new B.Queue(CQ, { connection: c(), prefix: args.prefix }));
+  if (args.phase === 'break') {
+    const fp = L.track(new B.FlowProducer({ connection: c(), prefix: args.prefix }));
+    const tree = await fp.add({ name: 'parent', queueName: PQ, data: { p: 1 },
+      children: [{ name: 'child', queueName: CQ, data: { c: 1 }, opts: { attempts: 1 } }] });
+    const w = L.track(new B.Worker(CQ, async () => { throw new Error('child broken'); },
+      { connection: c(), prefix: args.prefix }));
+    await L.waitFor(async () => (await cq.getFailedCount()) === 1, { timeoutMs: 20000, what: 'the child to die' });
+    await w.close();
+    const state = await (await B.Job.fromId(pq, tree.job.id)).getState();
+    L.writeJson(args.out, { parent: String(tree.job.id), child: String(tree.children[0].job.id), parent_state: state });
+    console.log(`flow bullmq ${version}: child died, parent is ${state}`);
+  } else {
+    const rec = require(require('path').resolve(args.out));
+    const wc = L.track(new B.Worker(CQ, async () => 'fixed', { connection: c(), prefix: args.prefix }));
+    const wp = L.track(new B.Worker(PQ, async () => 'parent done', { connection: c(), prefix: args.prefix }));
+    let state;
+    await L.waitFor(async () => {
+      state = await (await B.Job.fromId(pq, rec.parent)).getState();
+      return state === 'completed';
+    }, { timeoutMs: 20000, what: 'the parent to complete', describe: () => state });
+    await wc.close();
+    await wp.close();
+    console.log(`flow bullmq ${version}: parent completed after the child was replayed`);
+  }
+}
+L.run(main)(args);
