@@ -24,9 +24,9 @@ void buf_add(struct buf *b, const void *p, size_t n);
 void buf_adds(struct buf *b, const char *s);
 void buf_addc(struct buf *b, char c);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Append s (n bytes) with control bytes, backslash, quotes, DEL and invalid
- * UTF-8 escaped as \xNN / \n / \t, so the result is safe for a terminal or
- * log line. */
+/* Append s (n bytes) with control bytes, backslash, DEL and invalid UTF-8
+ * escaped as \xNN / \n / \t / \\, so the result is safe for a terminal or
+ * log line. Quotes are printable and kept as they are. */
 void buf_add_escaped(struct buf *b, const char *s, size_t n);
 /* Append s as a JSON string literal, quotes included. Invalid UTF-8 bytes
  * become U+FFFD. */

@@ -189,9 +189,33 @@ pct_decode(const char *s, size_t n)
     return out;
 }
 
+/* url with the password replaced by ****; the credentials end at the last
+ * '@' before the path, as redis_url_parse reads them. */
+static void
+mask_url(const char *url, char *out, size_t outlen)
+{
+    const char *p = strstr(url, "://");
+    const char *slash = p ? strchr(p + 3, '/') : NULL;
+    const char *at = NULL;
+    for (const char *t = p ? p + 3 : url; p && *t && (!slash || t < slash); t++)
+        if (*t == '@')
+            at = t;
+    if (!at) {
+        snprintf(out, outlen, "%s", url);
+        return;
+    }
+    const char *colon = memchr(p + 3, ':', (size_t)(at - (p + 3)));
+    if (colon)
+        snprintf(out, outlen, "%.*s:****%s", (int)(colon - url), url, at);
+    else
+        snprintf(out, outlen, "%.*s****%s", (int)(p + 3 - url), url, at);
+}
+
 int
 redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t errlen)
 {
+    char shown[1024];
+    mask_url(url, shown, sizeof shown);
     memset(ep, 0, sizeof *ep);
     ep->port = 6379;
     if (strncmp(url, "unix://", 7) == 0 || strncmp(url, "unix:", 5) == 0) {
@@ -199,14 +223,14 @@ redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t er
         const char *q = strchr(p, '?');
         size_t n = q ? (size_t)(q - p) : strlen(p);
         if (n == 0 || p[0] != '/') {
-            snprintf(err, errlen, "bad redis url '%s': unix socket path must be absolute", url);
+            snprintf(err, errlen, "bad redis url '%s': unix socket path must be absolute", shown);
             return -1;
         }
         ep->socket = xstrndup(p, n);
         if (q) {
             int64_t db;
             if (strncmp(q, "?db=", 4) != 0 || parse_int64(q + 4, &db) != 0 || db < 0 || db > 15) {
-                snprintf(err, errlen, "bad redis url '%s': expected ?db=N with N in 0..15", url);
+                snprintf(err, errlen, "bad redis url '%s': expected ?db=N with N in 0..15", shown);
                 redis_endpoint_release(ep);
                 return -1;
             }
@@ -216,12 +240,12 @@ redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t er
     }
     if (strncmp(url, "rediss://", 9) == 0) {
         snprintf(err, errlen, "bad redis url '%s': TLS (rediss://) is not supported; use a local "
-                              "TLS tunnel (stunnel) or a unix socket", url);
+                              "TLS tunnel (stunnel) or a unix socket", shown);
         return -1;
     }
     if (strncmp(url, "redis://", 8) != 0) {
         snprintf(err, errlen, "bad redis url '%s': expected redis://host:port/db or unix:///path",
-                 url);
+                 shown);
         return -1;
     }
     const char *p = url + 8;
@@ -247,7 +271,7 @@ redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t er
     if (*p == '[') {
         he = memchr(p, ']', (size_t)(hostend - p));
         if (!he) {
-            snprintf(err, errlen, "bad redis url '%s': unclosed '['", url);
+            snprintf(err, errlen, "bad redis url '%s': unclosed '['", shown);
             goto fail;
         }
         hs = p + 1;
@@ -261,7 +285,7 @@ redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t er
             he = hostend;
     }
     if (he == hs) {
-        snprintf(err, errlen, "bad redis url '%s': missing host", url);
+        snprintf(err, errlen, "bad redis url '%s': missing host", shown);
         goto fail;
     }
     ep->host = xstrndup(hs, (size_t)(he - hs));
@@ -270,13 +294,13 @@ redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t er
         size_t n = (size_t)(hostend - portp);
         int64_t port;
         if (n == 0 || n >= sizeof tmp) {
-            snprintf(err, errlen, "bad redis url '%s': bad port", url);
+            snprintf(err, errlen, "bad redis url '%s': bad port", shown);
             goto fail;
         }
         memcpy(tmp, portp, n);
         tmp[n] = '\0';
         if (parse_int64(tmp, &port) != 0 || port < 1 || port > 65535) {
-            snprintf(err, errlen, "bad redis url '%s': bad port '%s'", url, tmp);
+            snprintf(err, errlen, "bad redis url '%s': bad port '%s'", shown, tmp);
             goto fail;
         }
         ep->port = (int)port;
@@ -284,7 +308,7 @@ redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t er
     if (slash && slash[1]) {
         int64_t db;
         if (parse_int64(slash + 1, &db) != 0 || db < 0 || db > 15) {
-            snprintf(err, errlen, "bad redis url '%s': database must be a number 0..15", url);
+            snprintf(err, errlen, "bad redis url '%s': database must be a number 0..15", shown);
             goto fail;
         }
         ep->db = (int)db;
@@ -396,7 +420,8 @@ config_parse(struct config *cfg, const char *name, const char *text, char *err, 
         }
         if (*s == '[') {
             char *e = strchr(s, ']');
-            if (!e || trim(e + 1)[0] != '\0') {
+            const char *rest = e ? trim(e + 1) : NULL;
+            if (!e || (rest[0] != '\0' && rest[0] != ';' && rest[0] != '#')) {
                 snprintf(err, errlen, "%s:%d: malformed section header", name, lineno);
                 free(line);
                 return -1;
@@ -642,18 +667,9 @@ config_each_option(void (*fn)(const char *section, const char *key, const char *
 static void
 print_masked_url(const char *url, FILE *out)
 {
-    const char *p = strstr(url, "://");
-    const char *at = p ? strchr(p + 3, '@') : NULL;
-    const char *slash = p ? strchr(p + 3, '/') : NULL;
-    if (!at || (slash && slash < at)) {
-        fputs(url, out);
-        return;
-    }
-    const char *colon = memchr(p + 3, ':', (size_t)(at - (p + 3)));
-    if (colon)
-        fprintf(out, "%.*s:****%s", (int)(colon - url), url, at);
-    else
-        fprintf(out, "%.*s****%s", (int)(p + 3 - url), url, at);
+    char shown[1024];
+    mask_url(url, shown, sizeof shown);
+    fputs(shown, out);
 }
 
 void
@@ -685,7 +701,7 @@ config_print(const struct config *cfg, FILE *out)
             break;
         case OPT_DURATION: {
             char d[32];
-            format_duration(*(const int64_t *)((const char *)cfg + o->offset), d, sizeof d);
+            format_duration_exact(*(const int64_t *)((const char *)cfg + o->offset), d, sizeof d);
             fputs(d, out);
             break;
         }

@@ -86,15 +86,44 @@ compile_globs(const char *globs)
     }
 }
 
+/* Does the key (raw text between its quotes) match one of the globs,
+ * case-insensitively? JSON escapes are decoded first, so "p\u0061ss"
+ * is the key "pass"; a key with an escape for a non-ASCII character is
+ * compared with that character as '?'. */
 static bool
 key_matches(const char *globs, const unsigned char *k, size_t n)
 {
     char low[256];
-    if (n >= sizeof low)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        low[i] = (char)tolower(k[i]);
-    low[n] = '\0';
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (o + 1 >= sizeof low)
+            return false;
+        unsigned char c = k[i];
+        if (c == '\\' && i + 1 < n) {
+            c = k[++i];
+            if (c == 'u' && i + 4 < n) {
+                unsigned cp = 0;
+                for (int d = 1; d <= 4; d++) {
+                    unsigned char h = k[i + (size_t)d];
+                    cp = cp * 16 + (unsigned)(isdigit(h) ? h - '0' : (tolower(h) - 'a' + 10));
+                }
+                i += 4;
+                c = cp < 0x80 ? (unsigned char)cp : '?';
+            } else if (c == 'n') {
+                c = '\n';
+            } else if (c == 't') {
+                c = '\t';
+            } else if (c == 'r') {
+                c = '\r';
+            } else if (c == 'b') {
+                c = '\b';
+            } else if (c == 'f') {
+                c = '\f';
+            } /* else \" \\ \/ stand for themselves */
+        }
+        low[o++] = (char)tolower(c);
+    }
+    low[o] = '\0';
     compile_globs(globs);
     for (int i = 0; i < compiled.n; i++)
         if (fnmatch(compiled.pat[i], low, 0) == 0)
@@ -208,7 +237,14 @@ jv_value(struct jv *v, int depth)
                 return false;
             jv_ws(v);
             const unsigned char *vs = v->p;
-            if (!jv_value(v, depth + 1))
+            /* inside a value that is replaced as a whole, nothing more is
+             * redacted: the copy position must not move past vs */
+            const char *globs = v->globs;
+            if (redact)
+                v->globs = NULL;
+            bool ok = jv_value(v, depth + 1);
+            v->globs = globs;
+            if (!ok)
                 return false;
             if (redact) {
                 buf_add(v->out, v->copied, (size_t)(vs - v->copied));
@@ -272,11 +308,15 @@ jobdata_json_valid(const char *s, size_t n)
 }
 
 /* Could a key matching one of the globs occur in data? Each glob's longest
- * literal run must occur (case-insensitively); a glob without one ("*")
- * always may. Lets the common case skip building a JSON tree. */
+ * literal run (outside [...] classes) must occur, case-insensitively; a glob
+ * without one ("*") always may, and so may any data with a \u escape, as a
+ * key may be spelt with them. Lets the common case skip the redaction pass. */
 static bool
 redact_may_match(const char *data, size_t n, const char *globs)
 {
+    for (size_t i = 0; i + 1 < n; i++)
+        if (data[i] == '\\' && data[i + 1] == 'u')
+            return true;
     const char *p = globs;
     while (*p) {
         while (*p == ',' || *p == ' ')
@@ -287,8 +327,19 @@ redact_may_match(const char *data, size_t n, const char *globs)
         const char *best = NULL;
         size_t bestn = 0;
         for (const char *q = p; q < e;) {
+            if (*q == '[') { /* a class: skip to its closing ] */
+                const char *c = q + 1;
+                if (c < e && (*c == '!' || *c == '^'))
+                    c++;
+                if (c < e && *c == ']')
+                    c++;
+                while (c < e && *c != ']')
+                    c++;
+                q = c < e ? c + 1 : e;
+                continue;
+            }
             size_t lit = 0;
-            while (q + lit < e && !strchr("*?[] ", q[lit]))
+            while (q + lit < e && !strchr("*?[] \\", q[lit]))
                 lit++;
             if (lit > bestn) {
                 best = q;
@@ -366,35 +417,52 @@ jobdata_stack(const char *s, size_t n, size_t max, struct buf *out)
         cJSON_Delete(j);
         return;
     }
-    /* keep the newest entries that fit */
+    /* keep the newest entries that fit, measured as written (escapes
+     * included), with the brackets and commas */
     int count = cJSON_GetArraySize(j);
-    size_t budget = max > 16 ? max - 16 : max;
+    size_t budget = max > 2 ? max - 2 : 0;
+    struct buf enc;
+    buf_init(&enc, 0);
     int first = count;
     size_t used = 0;
     for (int i = count - 1; i >= 0; i--) {
         cJSON *e = cJSON_GetArrayItem(j, i);
-        size_t len = cJSON_IsString(e) ? strlen(e->valuestring) + 4 : 8;
-        if (used + len > budget && first < count)
+        const char *v = cJSON_IsString(e) ? e->valuestring : "";
+        buf_reset(&enc);
+        buf_add_json_str(&enc, v, strlen(v));
+        size_t sz = enc.len + (first < count ? 1 : 0);
+        if (used + sz > budget)
             break;
-        used += len;
+        used += sz;
         first = i;
-        if (used > budget)
-            break;
     }
     buf_addc(out, '[');
+    if (first == count && count > 0 && budget > 2) {
+        /* the newest entry alone is too long: keep its start */
+        cJSON *e = cJSON_GetArrayItem(j, count - 1);
+        const char *v = cJSON_IsString(e) ? e->valuestring : "";
+        size_t full = strlen(v), len = full < budget ? full : budget;
+        for (;;) {
+            while (len > 0 && len < full && ((unsigned char)v[len] & 0xc0) == 0x80)
+                len--;
+            buf_reset(&enc);
+            buf_add_json_str(&enc, v, len);
+            if (enc.len <= budget || len == 0)
+                break;
+            size_t shorter = len * budget / enc.len;
+            len = shorter < len ? shorter : len - 1;
+        }
+        buf_add(out, enc.data, enc.len);
+    }
     for (int i = first; i < count; i++) {
         cJSON *e = cJSON_GetArrayItem(j, i);
         const char *v = cJSON_IsString(e) ? e->valuestring : "";
-        size_t len = strlen(v);
-        if (len > budget)
-            len = budget;
-        while (len > 0 && len < strlen(v) && ((unsigned char)v[len] & 0xc0) == 0x80)
-            len--;
         if (i > first)
             buf_addc(out, ',');
-        buf_add_json_str(out, v, len);
+        buf_add_json_str(out, v, strlen(v));
     }
     buf_addc(out, ']');
+    buf_release(&enc);
     cJSON_Delete(j);
 }
 
@@ -421,9 +489,13 @@ jobdata_attempts(const char *opts, size_t n)
         } else if (c == '}' || c == ']') {
             depth--;
         } else if (c == '"') {
-            if (depth == 1 && n - i >= kl && memcmp(opts + i, key, kl) == 0) {
-                size_t k = i + kl;
-                while (k < n && (opts[k] == ' ' || opts[k] == ':'))
+            size_t k = i + kl;
+            while (k < n && opts[k] == ' ')
+                k++;
+            /* the key "attempts", not a string value spelt so */
+            if (depth == 1 && n - i >= kl && memcmp(opts + i, key, kl) == 0 && k < n && opts[k] == ':') {
+                k++;
+                while (k < n && opts[k] == ' ')
                     k++;
                 int64_t v = 0;
                 bool digits = false;

@@ -91,6 +91,23 @@ format_duration(int64_t ms, char *out, unsigned outlen)
         snprintf(out, outlen, "%lldd", (long long)(ms / 86400000));
 }
 
+void
+format_duration_exact(int64_t ms, char *out, unsigned outlen)
+{
+    static const struct {
+        int64_t ms;
+        const char *unit;
+    } units[] = {{86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}};
+    if (ms < 0)
+        ms = 0;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (ms >= units[i].ms && ms % units[i].ms == 0) {
+            snprintf(out, outlen, "%lld%s", (long long)(ms / units[i].ms), units[i].unit);
+            return;
+        }
+    snprintf(out, outlen, "%lldms", (long long)ms);
+}
+
 int
 parse_size(const char *s, int64_t *out)
 {
@@ -111,6 +128,8 @@ parse_size(const char *s, int64_t *out)
     else if (strcasecmp(end, "g") == 0 || strcasecmp(end, "gb") == 0)
         mul = 1024LL * 1024 * 1024;
     else
+        return -1;
+    if (v > INT64_MAX / mul)
         return -1;
     *out = v * mul;
     return 0;

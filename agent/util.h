@@ -19,6 +19,9 @@ int64_t mono_ms(void);
 int parse_duration_ms(const char *s, int64_t *out);
 /* Format ms as "2h", "1.5s", "3d" into out. */
 void format_duration(int64_t ms, char *out, unsigned outlen);
+/* The same without rounding, in the largest unit that divides ms exactly
+ * ("90s", "1500ms"), so that parse_duration_ms reads back the same value. */
+void format_duration_exact(int64_t ms, char *out, unsigned outlen);
 /* "10MB", "64k", "512" bytes. */
 int parse_size(const char *s, int64_t *out);
 int parse_int64(const char *s, int64_t *out);

@@ -1,0 +1,18 @@
+/* The Check suites of bullwatch's pure modules; check_main.c runs them all.
+ * One file per module: check_<module>.c exports <module>_suite(). */
+#ifndef TESTS_UNIT_SUITES_H
+#define TESTS_UNIT_SUITES_H
+
+#include <check.h>
+
+Suite *config_suite(void);
+Suite *event_suite(void);
+Suite *bmq_suite(void);
+Suite *signature_suite(void);
+Suite *jobdata_suite(void);
+Suite *buf_suite(void);
+Suite *util_suite(void);
+Suite *dlq_suite(void);
+Suite *strmap_suite(void);
+
+#endif
