@@ -14,3 +14,34 @@ for v in 5 6; do
         node_js flow.js --redis "$REDIS_URL" --bullmq "$v" --parent-queue "fp$v" --child-queue "fc$v" \
         --phase check --out "$T_DIR/f$v.json"
 done
+
+# Purging a dead child removes it from its parent's dependencies: the parent
+# waits for nothing more and its worker completes it (Job.remove semantics).
+for v in 5 6; do
+    node_js flow.js --redis "$REDIS_URL" --bullmq "$v" --parent-queue "pp$v" --child-queue "pc$v" \
+        --phase break --out "$T_DIR/p$v.json" >"$T_DIR/pb$v.out" 2>&1 || die "flow.js break failed: $(tail -3 "$T_DIR/pb$v.out")"
+    child=$(node -e "console.log(require('$T_DIR/p$v.json').child)")
+    "$BW" dlq purge "pc$v" --all --yes -c "$T_DIR/agent.ini" >/dev/null || not_ok "bullmq $v: purge exit $?"
+    check "bullmq $v: the purged child's hash is gone" test "$(rcli EXISTS "bull:pc$v:$child")" = 0
+    check "bullmq $v: the parent, released by the purge, is completed by its worker" \
+        node_js flow.js --redis "$REDIS_URL" --bullmq "$v" --parent-queue "pp$v" --child-queue "pc$v" \
+        --phase check --out "$T_DIR/p$v.json"
+done
+
+# Purging a dead parent removes its children too (removeChildren, BullMQ's
+# default): no key of the completed child remains, and its queue says so.
+for v in 5 6; do
+    node_js flow.js --redis "$REDIS_URL" --bullmq "$v" --parent-queue "xp$v" --child-queue "xc$v" \
+        --phase break-parent --out "$T_DIR/x$v.json" >"$T_DIR/xb$v.out" 2>&1 || die "flow.js break-parent failed: $(tail -3 "$T_DIR/xb$v.out")"
+    check "bullmq $v: the parent died with a completed child" grep -q 'child is completed' "$T_DIR/xb$v.out"
+    parent=$(node -e "console.log(require('$T_DIR/x$v.json').parent)")
+    child=$(node -e "console.log(require('$T_DIR/x$v.json').child)")
+    "$BW" dlq purge "xp$v" "$parent" --yes -c "$T_DIR/agent.ini" >/dev/null || not_ok "bullmq $v: purge exit $?"
+    check "bullmq $v: no key of the purged parent remains" \
+        test "$(rcli EXISTS "bull:xp$v:$parent" "bull:xp$v:$parent:processed" "bull:xp$v:$parent:dependencies")" = 0
+    check "bullmq $v: no key of its child remains" \
+        test "$(rcli EXISTS "bull:xc$v:$child" "bull:xc$v:$child:logs")" = 0
+    check "bullmq $v: the child left the completed set" test -z "$(rcli ZSCORE "bull:xc$v:completed" "$child")"
+    check "bullmq $v: the child's queue got a removed event" \
+        sh -c "redis-cli -p $REDIS_PORT XRANGE bull:xc$v:events - + | grep -A3 '^removed$' | grep -qx '$child'"
+done

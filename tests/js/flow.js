@@ -4,8 +4,11 @@
 // --child-queue whose processor fails while --phase is "break", so the
 // child dies and the parent waits in waiting-children. With --phase check,
 // runs workers that succeed on both queues until the parent completes (or
-// --timeout), for the replayed child to release it.
-//   flow.js --redis URL --bullmq 5|6 --parent-queue P --child-queue C --phase break|check --out FILE
+// --timeout), for the replayed (or purged) child to release it. With --phase
+// break-parent, the child completes and the parent's processor fails, so a
+// dead parent has a completed child.
+//   flow.js --redis URL --bullmq 5|6 --parent-queue P --child-queue C
+//           --phase break|break-parent|check --out FILE
 const L = require('./lib');
 const args = L.parseArgs(Object.assign({}, L.COMMON, {
   'parent-queue': undefined, 'child-queue': undefined, phase: undefined, out: '',
@@ -28,6 +31,19 @@ async function main() {
     const state = await (await B.Job.fromId(pq, tree.job.id)).getState();
     L.writeJson(args.out, { parent: String(tree.job.id), child: String(tree.children[0].job.id), parent_state: state });
     console.log(`flow bullmq ${version}: child died, parent is ${state}`);
+  } else if (args.phase === 'break-parent') {
+    const fp = L.track(new B.FlowProducer({ connection: c(), prefix: args.prefix }));
+    const tree = await fp.add({ name: 'parent', queueName: PQ, data: { p: 1 }, opts: { attempts: 1 },
+      children: [{ name: 'child', queueName: CQ, data: { c: 1 } }] });
+    const wc = L.track(new B.Worker(CQ, async () => 'child ok', { connection: c(), prefix: args.prefix }));
+    const wp = L.track(new B.Worker(PQ, async () => { throw new Error('parent broken'); },
+      { connection: c(), prefix: args.prefix }));
+    await L.waitFor(async () => (await pq.getFailedCount()) === 1, { timeoutMs: 20000, what: 'the parent to die' });
+    await wc.close();
+    await wp.close();
+    const cstate = await (await B.Job.fromId(cq, tree.children[0].job.id)).getState();
+    L.writeJson(args.out, { parent: String(tree.job.id), child: String(tree.children[0].job.id), child_state: cstate });
+    console.log(`flow bullmq ${version}: parent died, child is ${cstate}`);
   } else {
     const rec = require(require('path').resolve(args.out));
     const wc = L.track(new B.Worker(CQ, async () => 'fixed', { connection: c(), prefix: args.prefix }));
@@ -39,7 +55,7 @@ async function main() {
     }, { timeoutMs: 20000, what: 'the parent to complete', describe: () => state });
     await wc.close();
     await wp.close();
-    console.log(`flow bullmq ${version}: parent completed after the child was replayed`);
+    console.log(`flow bullmq ${version}: parent completed after the child was replayed or purged`);
   }
 }
 L.run(main)(args);
