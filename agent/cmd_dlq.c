@@ -3,8 +3,9 @@
  * (the native dead-letter store of BullMQ). Untrusted text (names, reasons,
  * data, stack traces) is escaped before it reaches the terminal. Actions
  * freeze their selection, confirm, write the audit intent before touching
- * Redis, and run one Lua script per batch of at most 100 jobs.
- * Not built yet: DLQ-queue mode (wrapper jobs), --stop-if-refail, lineage.
+ * Redis, and run one Lua script per batch of at most 200 jobs. Queues named
+ * by `[queues] dlq` hold wrapper jobs: replay re-adds each original to its
+ * own queue (lua/readd), purge removes the wrappers (lua/purgewait).
  */
 #include "cmd.h"
 
@@ -569,8 +570,10 @@ static const struct verb verbs[] = {
 };
 
 static const char *
-skip_reason(int status)
+skip_reason(int status, bool wrapper)
 {
+    if (wrapper && status == -3)
+        return "no longer waiting in the dead-letter queue";
     switch (status) {
     case -1:
         return "job hash is gone";
@@ -603,16 +606,10 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
     /* freeze the selection: jobs that die after this instant are left alone */
     int64_t snapshot = a->snapshot ? a->snapshot : now_ms();
     bool wrappers = queue_is_dlq(cfg, a->queue);
-    if (wrappers && vb != &verbs[0]) {
-        fprintf(stderr, "bullwatch dlq %s: '%s' is a dead-letter queue; only replay is built for "
-                        "dead-letter queues yet\n", vb->name, log_esc(a->queue, strlen(a->queue)));
-        return EXIT_USAGE;
-    }
-    if (wrappers && a->refail_pct > 0) {
-        fprintf(stderr, "bullwatch dlq %s: --stop-if-refail is not built for dead-letter queues "
-                        "yet\n", vb->name);
-        return EXIT_USAGE;
-    }
+    /* wrapper jobs wait in the dead-letter queue: a purge removes them
+     * there, a replay re-adds the original to its own queue */
+    const char *script = wrappers && vb == &verbs[1] ? "lua/purgewait" : vb->script;
+    bool readd = wrappers && vb == &verbs[0];
     if (wrappers && a->nids) {
         fprintf(stderr, "bullwatch dlq %s: select wrapper jobs of a dead-letter queue with --all or "
                         "filters\n", vb->name);
@@ -741,13 +738,16 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
     int *status = xcalloc((size_t)batch, sizeof *status);
     /* failed-set actions are pipelined: batch k+1 is on its way to Redis
      * while the audit rows of batch k are written */
-    bool piped = !wrappers && a->rate <= 0 && a->refail_pct <= 0;
-    /* --stop-if-refail: the last REFAIL_RING replayed jobs are watched */
+    bool piped = !readd && a->rate <= 0 && a->refail_pct <= 0;
+    /* --stop-if-refail: the last REFAIL_RING replayed jobs are watched in
+     * the failed set of the queue they were replayed into */
 #define REFAIL_RING 2000
-    const char **ring = a->refail_pct > 0 ? xcalloc(REFAIL_RING, sizeof *ring) : NULL;
+    struct watched {
+        char *failed_key, *id;
+    } *ring = a->refail_pct > 0 ? xcalloc(REFAIL_RING, sizeof *ring) : NULL;
     int64_t ringn = 0, refailed = 0;
     bool breaker = false;
-    if (!wrappers && dlq_script_load(rc, vb->script, err, sizeof err) != 0) {
+    if (!readd && dlq_script_load(rc, script, err, sizeof err) != 0) {
         fprintf(stderr, "bullwatch dlq %s: redis %s: %s\n", vb->name, cfg->endpoint_name, err);
         audit_finish(st, action, "failed", 0, 0, -1);
         free(status);
@@ -755,7 +755,7 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
         goto out;
     }
     if (piped)
-        dlq_script_send(rc, vb->script, cfg->prefix, a->queue, v5, !a->keep_attempts,
+        dlq_script_send(rc, script, cfg->prefix, a->queue, v5, !a->keep_attempts,
                         (const char *const *)s.ids, s.n < batch ? s.n : batch);
     bool progress = isatty(2) && !a->json && s.n > batch;
     int64_t t0 = mono_ms();
@@ -763,7 +763,7 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
     for (int i = 0; i < s.n; i += batch) {
         int n = s.n - i < batch ? s.n - i : batch;
         char (*new_ids)[32] = NULL;
-        if (wrappers) {
+        if (readd) {
             /* one script call per original queue within the batch */
             new_ids = xcalloc((size_t)n, sizeof *new_ids);
             bool failed = false, handled[100] = {false};
@@ -800,8 +800,8 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
                 code = EXIT_PARTIAL;
                 break;
             }
-        } else if (piped ? dlq_script_recv(rc, vb->script, n, status, err, sizeof err) != 0
-                         : dlq_script_batch(rc, vb->script, cfg->prefix, a->queue, v5,
+        } else if (piped ? dlq_script_recv(rc, script, n, status, err, sizeof err) != 0
+                         : dlq_script_batch(rc, script, cfg->prefix, a->queue, v5,
                                             !a->keep_attempts, (const char *const *)s.ids + i, n,
                                             status, err, sizeof err) != 0) {
             fprintf(stderr, "\nbullwatch dlq %s: redis %s: %s; stopped after %lld %s\n", vb->name,
@@ -810,13 +810,13 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
             break;
         }
         if (piped && i + n < s.n)
-            dlq_script_send(rc, vb->script, cfg->prefix, a->queue, v5, !a->keep_attempts,
+            dlq_script_send(rc, script, cfg->prefix, a->queue, v5, !a->keep_attempts,
                             (const char *const *)s.ids + i + n,
                             s.n - i - n < batch ? s.n - i - n : batch);
         (void)store_begin(st);
         for (int k = 0; k < n; k++) {
             char as[320];
-            const char *why = status[k] == 1 ? NULL : skip_reason(status[k]);
+            const char *why = status[k] == 1 ? NULL : skip_reason(status[k], wrappers);
             if (status[k] == 1 && new_ids) {
                 snprintf(as, sizeof as, "re-added to %s as job %s", s.wrappers[i + k].queue,
                          new_ids[k]);
@@ -840,30 +840,36 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
         }
         (void)store_commit(st);
         if (ring) {
-            for (int k = 0; k < n; k++)
-                if (status[k] == 1)
-                    ring[ringn++ % REFAIL_RING] = s.ids[i + k];
+            for (int k = 0; k < n; k++) {
+                if (status[k] != 1)
+                    continue;
+                struct watched *w = &ring[ringn++ % REFAIL_RING];
+                free(w->failed_key);
+                free(w->id);
+                struct buf fk;
+                buf_init(&fk, 0);
+                bmq_key(&fk, cfg->prefix, new_ids ? s.wrappers[i + k].queue : a->queue, "failed");
+                w->failed_key = buf_detach(&fk, NULL);
+                w->id = xstrdup(new_ids ? new_ids[k] : s.ids[i + k]);
+            }
             /* which of the watched jobs died again since the snapshot */
-            struct buf fk;
-            buf_init(&fk, 0);
-            bmq_key(&fk, cfg->prefix, wrappers ? "" : a->queue, "failed");
             int64_t m = ringn < REFAIL_RING ? ringn : REFAIL_RING;
             for (int64_t t = 0; t < m; t++)
-                if (ring[t])
-                    rconn_appendf(rc, "ZSCORE %b %s", fk.data, fk.len, ring[t]);
+                if (ring[t].id)
+                    rconn_appendf(rc, "ZSCORE %s %s", ring[t].failed_key, ring[t].id);
             for (int64_t t = 0; t < m; t++) {
-                if (!ring[t])
+                if (!ring[t].id)
                     continue;
                 redisReply *r = rconn_reply(rc);
                 if (!r)
                     break;
                 if (r->type == REDIS_REPLY_STRING && strtod(r->str, NULL) > (double)snapshot) {
                     refailed++;
-                    ring[t] = NULL; /* counted once */
+                    free(ring[t].id); /* counted once */
+                    ring[t].id = NULL;
                 }
                 freeReplyObject(r);
             }
-            buf_release(&fk);
             if (done >= 20 && (double)refailed * 100.0 >= a->refail_pct * (double)done) {
                 fprintf(stderr, "%sbullwatch dlq %s: stopped: %lld of %lld replayed jobs failed "
                                 "again (--stop-if-refail %g%%)\n",
@@ -884,6 +890,10 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
         }
     }
     free(status);
+    for (int t = 0; ring && t < REFAIL_RING; t++) {
+        free(ring[t].failed_key);
+        free(ring[t].id);
+    }
     free(ring);
     if (progress)
         fputc('\n', stderr);

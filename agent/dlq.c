@@ -192,12 +192,12 @@ out:
 static struct {
     const char *name;
     char sha[48];
-} shas[4];
+} shas[8];
 
 static char *
 sha_slot(const char *name)
 {
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < (int)(sizeof shas / sizeof shas[0]); i++) {
         if (!shas[i].name || strcmp(shas[i].name, name) == 0) {
             shas[i].name = name;
             return shas[i].sha;

@@ -29,3 +29,38 @@ done
 id=$(node -e 'console.log(require(process.argv[1])[0].id)' "$T_DIR/a.json")
 "$BW" query action_jobs --param action="$id" -c "$T_DIR/agent.ini" >"$T_DIR/aj.txt"
 check "the audit says where each original went" grep -q "re-added to orders6 as job" "$T_DIR/aj.txt"
+
+# Purge in DLQ-queue mode removes the wrapper jobs the way Job.remove does:
+# out of the dead-letter queue's wait list, keys deleted, `removed` events.
+for v in 5 6; do
+    q=refunds$v
+    node_js dlqwrap.js --redis "$REDIS_URL" --bullmq "$v" --queue "$q" --dlq dead-letter --jobs 5 \
+        --out "$T_DIR/pw$v.json" >"$T_DIR/pw$v.out" 2>&1 || die "dlqwrap.js failed: $(tail -3 "$T_DIR/pw$v.out")"
+    wid="dlq-$q-$(node -e "console.log(require('$T_DIR/pw$v.json').wrapped[0])")"
+    check "bullmq $v: a wrapper waits in the dead-letter queue" test "$(rcli EXISTS "bull:dead-letter:$wid")" = 1
+    "$BW" dlq purge dead-letter --all --yes --json -c "$T_DIR/agent.ini" >"$T_DIR/pp$v.json" \
+        || not_ok "bullmq $v: purge of the dead-letter queue exit $?"
+    check "bullmq $v: the purge reports 5 wrappers purged" node -e \
+        'process.exit(require(process.argv[1]).purged === 5 ? 0 : 1)' "$T_DIR/pp$v.json"
+    check "bullmq $v: the dead-letter queue is empty" test "$(rcli llen bull:dead-letter:wait)" = 0
+    check "bullmq $v: no key of a purged wrapper remains" test "$(rcli EXISTS "bull:dead-letter:$wid")" = 0
+    check "bullmq $v: the original dead jobs stay in their own failed set" test "$(rcli zcard "bull:$q:failed")" = 5
+done
+check "each purged wrapper got a removed event" \
+    test "$(redis-cli -p "$REDIS_PORT" XRANGE bull:dead-letter:events - + | grep -cx removed)" -ge 10
+
+# The breaker in DLQ-queue mode: originals re-added to their queue and dying
+# there again stop a paced replay.
+node_js dlqwrap.js --redis "$REDIS_URL" --bullmq 6 --queue brk --dlq dead-letter --jobs 100 \
+    --out "$T_DIR/bw.json" >"$T_DIR/bw.out" 2>&1 || die "dlqwrap.js failed: $(tail -3 "$T_DIR/bw.out")"
+node_js worker.js --redis "$REDIS_URL" --bullmq 6 --queue brk --fail true --count 200 --until-idle-ms 4000 \
+    >"$T_DIR/wb.out" 2>&1 &
+WB=$!
+T_PIDS+=($WB)
+"$BW" dlq replay dead-letter --all --yes --rate 40 --stop-if-refail 50 --json -c "$T_DIR/agent.ini" \
+    >"$T_DIR/br.json" 2>"$T_DIR/br.err"
+check "--stop-if-refail stops a replay from a dead-letter queue whose jobs fail again (exit 3)" bash -c \
+    "[ $? = 3 ] && grep -q 'failed again' '$T_DIR/br.err'"
+check "... before every wrapper was replayed" node -e \
+    'const j=require(process.argv[1]);process.exit(j.replayed>=20&&j.replayed<100?0:1)' "$T_DIR/br.json"
+kill "$WB" 2>/dev/null
