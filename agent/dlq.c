@@ -211,61 +211,17 @@ dlq_script_batch(struct rconn *rc, const char *script_name, const char *prefix, 
                  bool v5, bool reset, const char *const *ids, int n, int *status, char *err,
                  size_t errlen)
 {
-    char *replay_sha = sha_slot(script_name);
-    static const char *const suffix[] = {"failed", "wait",   "paused", "meta",  "prioritized",
-                                         "pc",     "marker", "events", "active"};
-    const int nk = 9;
-    struct buf keys[9], p;
-    int rcode = -1;
-    buf_init(&p, 0);
-    buf_addf(&p, "%s:%s:", prefix, queue);
-    for (int k = 0; k < nk; k++) {
-        buf_init(&keys[k], 0);
-        bmq_key(&keys[k], prefix, queue, suffix[k]);
-    }
-    int argc = 3 + nk + 3 + n;
-    const char **argv = xmalloc(sizeof *argv * (size_t)argc);
-    char nkeys[8];
-    snprintf(nkeys, sizeof nkeys, "%d", nk);
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (!replay_sha[0] && dlq_script_load(rc, script_name, err, errlen) != 0)
-            goto out;
-        int a = 0;
-        argv[a++] = "EVALSHA";
-        argv[a++] = replay_sha;
-        argv[a++] = nkeys;
-        for (int k = 0; k < nk; k++)
-            argv[a++] = keys[k].data;
-        argv[a++] = p.data;
-        argv[a++] = v5 ? "5" : "6";
-        argv[a++] = reset ? "1" : "0";
-        for (int i = 0; i < n; i++)
-            argv[a++] = ids[i];
-        redisReply *r = rconn_cmd(rc, a, argv, NULL);
-        if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
-            freeReplyObject(r);
-            replay_sha[0] = '\0';
-            continue;
-        }
-        if (!r || r->type != REDIS_REPLY_ARRAY || (int)r->elements != n) {
-            snprintf(err, errlen, "%s failed: %s", script_name,
-                     r && r->type == REDIS_REPLY_ERROR ? r->str : rconn_errstr(rc));
-            if (r)
-                freeReplyObject(r);
-            goto out;
-        }
-        for (int i = 0; i < n; i++)
-            status[i] = (int)r->element[i]->integer;
-        freeReplyObject(r);
-        rcode = 0;
-        break;
+        if (!sha_slot(script_name)[0] && dlq_script_load(rc, script_name, err, errlen) != 0)
+            return -1;
+        dlq_script_send(rc, script_name, prefix, queue, v5, reset, ids, n);
+        if (dlq_script_recv(rc, script_name, n, status, err, errlen) == 0)
+            return 0;
+        if (!strstr(err, "NOSCRIPT"))
+            return -1;
+        sha_slot(script_name)[0] = '\0'; /* flushed meanwhile: load again */
     }
-out:
-    free(argv);
-    buf_release(&p);
-    for (int k = 0; k < nk; k++)
-        buf_release(&keys[k]);
-    return rcode;
+    return -1;
 }
 
 bool
@@ -557,7 +513,14 @@ int
 dlq_script_load(struct rconn *rc, const char *script_name, char *err, size_t errlen)
 {
     char *sha = sha_slot(script_name);
-    redisReply *r = rconn_cmdf(rc, "SCRIPT LOAD %s", sql_get(script_name));
+    /* the failed-set scripts share a prologue: how a call names its jobs */
+    struct buf text;
+    buf_init(&text, 0);
+    if (strcmp(script_name, "lua/replay") == 0 || strcmp(script_name, "lua/purge") == 0)
+        buf_adds(&text, sql_get("lua/select"));
+    buf_adds(&text, sql_get(script_name));
+    redisReply *r = rconn_cmdf(rc, "SCRIPT LOAD %b", text.data, text.len);
+    buf_release(&text);
     if (!r || r->type != REDIS_REPLY_STRING) {
         snprintf(err, errlen, "SCRIPT LOAD failed: %s",
                  r && r->type == REDIS_REPLY_ERROR ? r->str : rconn_errstr(rc));
@@ -570,9 +533,11 @@ dlq_script_load(struct rconn *rc, const char *script_name, char *err, size_t err
     return 0;
 }
 
-void
-dlq_script_send(struct rconn *rc, const char *script_name, const char *prefix, const char *queue,
-                bool v5, bool reset, const char *const *ids, int n)
+/* EVALSHA of a failed-set script: the nine keys, then prefix, fleet,
+ * reset, and the rest (job ids, or a range) */
+static void
+script_send(struct rconn *rc, const char *script_name, const char *prefix, const char *queue,
+            bool v5, bool reset, const char *const *rest, int n)
 {
     static const char *const suffix[] = {"failed", "wait",   "paused", "meta",  "prioritized",
                                          "pc",     "marker", "events", "active"};
@@ -593,13 +558,51 @@ dlq_script_send(struct rconn *rc, const char *script_name, const char *prefix, c
     argv[a++] = v5 ? "5" : "6";
     argv[a++] = reset ? "1" : "0";
     for (int i = 0; i < n; i++)
-        argv[a++] = ids[i];
+        argv[a++] = rest[i];
     rconn_append(rc, a, argv, NULL);
     rconn_flush(rc);
     free(argv);
     buf_release(&p);
     for (int k = 0; k < 9; k++)
         buf_release(&keys[k]);
+}
+
+void
+dlq_script_send(struct rconn *rc, const char *script_name, const char *prefix, const char *queue,
+                bool v5, bool reset, const char *const *ids, int n)
+{
+    script_send(rc, script_name, prefix, queue, v5, reset, ids, n);
+}
+
+void
+dlq_script_send_range(struct rconn *rc, const char *script_name, const char *prefix,
+                      const char *queue, bool v5, bool reset, const char *min, const char *max,
+                      int64_t offset, int limit)
+{
+    char off[24], lim[24];
+    snprintf(off, sizeof off, "%lld", (long long)offset);
+    snprintf(lim, sizeof lim, "%d", limit);
+    const char *rest[] = {"", min, max, off, lim};
+    script_send(rc, script_name, prefix, queue, v5, reset, rest, 5);
+}
+
+redisReply *
+dlq_script_recv_range(struct rconn *rc, const char *script_name, int *n, int *left, char *err,
+                      size_t errlen)
+{
+    redisReply *r = rconn_reply(rc);
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+        r->element[0]->type != REDIS_REPLY_ARRAY || r->element[1]->type != REDIS_REPLY_ARRAY ||
+        r->element[0]->elements != r->element[1]->elements) {
+        snprintf(err, errlen, "%s failed: %s", script_name,
+                 r && r->type == REDIS_REPLY_ERROR ? r->str : r ? "unexpected reply" : rconn_errstr(rc));
+        if (r)
+            freeReplyObject(r);
+        return NULL;
+    }
+    *n = (int)r->element[0]->elements;
+    *left = (int)r->element[2]->integer;
+    return r;
 }
 
 int

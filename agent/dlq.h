@@ -103,6 +103,17 @@ void dlq_script_send(struct rconn *rc, const char *script_name, const char *pref
 int dlq_script_recv(struct rconn *rc, const char *script_name, int n, int *status, char *err,
                     size_t errlen);
 
+/* Range mode of lua/replay and lua/purge: the script itself takes the
+ * oldest `limit` dead jobs with min <= finishedOn <= max (ZRANGEBYSCORE
+ * bounds), after the first `offset` (jobs earlier calls left in place).
+ * The reply (caller frees) holds element[0] the ids, element[1] their
+ * statuses, and *left how many of them are still in the failed set. */
+void dlq_script_send_range(struct rconn *rc, const char *script_name, const char *prefix,
+                           const char *queue, bool v5, bool reset, const char *min,
+                           const char *max, int64_t offset, int limit);
+redisReply *dlq_script_recv_range(struct rconn *rc, const char *script_name, int *n, int *left,
+                                  char *err, size_t errlen);
+
 /* Is the queue run by a BullMQ 5.x fleet (meta version "bullmq:5...")? */
 bool dlq_fleet_is_v5(struct rconn *rc, const char *prefix, const char *queue);
 

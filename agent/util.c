@@ -280,3 +280,11 @@ sorted_find(const void *base, int n, size_t size, size_t off, const char *name)
     }
     return -1;
 }
+
+int64_t
+mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}

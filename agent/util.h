@@ -13,6 +13,7 @@
 int64_t now_ms(void);
 /* Monotonic clock in ms (timers). */
 int64_t mono_ms(void);
+int64_t mono_us(void);
 
 /* "250ms", "2s", "30m", "2h", "30d", "1w", or a bare number of seconds.
  * 0 on success. */

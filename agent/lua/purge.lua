@@ -5,7 +5,7 @@
 -- KEYS: 1 failed, 2 wait, 3 paused, 4 meta, 5 prioritized, 6 pc, 7 marker,
 --       8 events, 9 active (the same list as replay.lua)
 -- ARGV: 1 key prefix of the queue ("bull:q:"), 2 fleet ("5"/"6"), 3 unused,
---       4.. job ids
+--       4.. job ids or a range (select.lua, prepended when loaded)
 -- Returns one status per id: 1 purged, -1 job hash missing (its id is
 -- taken out of the failed set), -2 locked (the job, or a pending child of
 -- it), -3 not in the failed set, -8 the current job of a job scheduler.
@@ -61,10 +61,14 @@ local function children(jk)
   return out
 end
 
-local function delete_keys(qp, id, deid)
+-- family: the job may have children keys (else only its hash and logs)
+local function delete_keys(qp, id, deid, family)
   local jk = qp .. id
   if deid and redis.call('GET', qp .. 'de:' .. deid) == id then
     redis.call('DEL', qp .. 'de:' .. deid)
+  end
+  if not family then
+    return redis.call('DEL', jk, jk .. ':logs')
   end
   return redis.call('DEL', jk, jk .. ':logs', jk .. ':dependencies', jk .. ':processed',
     jk .. ':failed', jk .. ':unsuccessful')
@@ -95,7 +99,7 @@ local function remove_child(ck, depth)
     end
   end
   local deid = redis.call('HGET', ck, 'deid')
-  if delete_keys(qp, id, deid) > 0 then
+  if delete_keys(qp, id, deid, true) > 0 then
     redis.call('XADD', qp .. 'events', 'MAXLEN', '~', max_events(qp), '*', 'event', 'removed',
       'jobId', id, 'prev', prev or 'unknown')
   end
@@ -138,18 +142,7 @@ local function release_parent(pk, jk)
 end
 
 local out = {}
-local ids = {}
-for i = 4, #ARGV do
-  ids[#ids + 1] = ARGV[i]
-end
--- which ids are still in the failed set: one call for the batch
-local ok, scores = pcall(redis.call, 'ZMSCORE', KEYS[1], unpack(ids))
-if not ok then -- Redis < 6.2
-  scores = {}
-  for i, id in ipairs(ids) do
-    scores[i] = redis.call('ZSCORE', KEYS[1], id)
-  end
-end
+local ids, scores, range = dead_ids(KEYS[1])
 local gone = {}
 for i, id in ipairs(ids) do
   local jk = P .. id
@@ -158,10 +151,16 @@ for i, id in ipairs(ids) do
   else
     -- every BullMQ job hash has opts: none means the hash is gone
     local f = redis.call('HMGET', jk, 'opts', 'rjk', 'parentKey', 'deid')
-    -- a flow parent has children keys; most dead jobs have none
-    local family = base ~= nil and redis.call('EXISTS', jk .. ':dependencies', jk .. ':processed',
-      jk .. ':failed', jk .. ':unsuccessful') > 0
-    if redis.call('EXISTS', jk .. ':lock') == 1 or (family and locked(jk, 0)) then
+    -- one call for the common case: no lock, and no children keys (a flow
+    -- parent has some); only then is each asked about on its own
+    local family, lock = false, false
+    if redis.call('EXISTS', jk .. ':lock', jk .. ':dependencies', jk .. ':processed',
+        jk .. ':failed', jk .. ':unsuccessful') > 0 then
+      lock = redis.call('EXISTS', jk .. ':lock') == 1
+      family = redis.call('EXISTS', jk .. ':dependencies', jk .. ':processed',
+        jk .. ':failed', jk .. ':unsuccessful') > 0
+    end
+    if lock or (family and base and locked(jk, 0)) then
       out[i] = -2 -- never a locked job, nor one whose pending child is locked
     elseif not f[1] and redis.call('EXISTS', jk) == 0 then
       gone[#gone + 1] = id
@@ -178,12 +177,12 @@ for i, id in ipairs(ids) do
         if f[3] and base then
           release_parent(f[3], jk)
         end
-        if family then
+        if family and base then
           for _, ck in ipairs(children(jk)) do
             remove_child(ck, 1)
           end
         end
-        delete_keys(P, id, f[4])
+        delete_keys(P, id, f[4], family)
         redis.call('XADD', KEYS[8], 'MAXLEN', '~', maxEvents, '*', 'event', 'removed', 'jobId', id,
           'prev', 'failed')
         gone[#gone + 1] = id
@@ -195,4 +194,4 @@ end
 if #gone > 0 then
   redis.call('ZREM', KEYS[1], unpack(gone))
 end
-return out
+return dead_reply(ids, out, range, #ids - #gone)

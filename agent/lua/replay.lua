@@ -4,7 +4,8 @@
 -- KEYS: 1 failed, 2 wait, 3 paused, 4 meta, 5 prioritized, 6 pc, 7 marker,
 --       8 events, 9 active
 -- ARGV: 1 key prefix of the queue ("bull:q:"), 2 "5" for a 5.x fleet,
---       3 "1" to reset attempts made/started, 4.. job ids
+--       3 "1" to reset attempts made/started, 4.. job ids or a range
+--       (select.lua, prepended when loaded)
 -- Returns one status per id: 1 replayed, -1 job hash missing, -3 not in the
 -- failed set.
 local P = ARGV[1]
@@ -31,18 +32,7 @@ local function queue_push(cmd, key, id)
 end
 local clear = reset and {'finishedOn', 'processedOn', 'failedReason', 'atm', 'ats', 'attemptsMade'}
   or {'finishedOn', 'processedOn', 'failedReason'}
--- which ids are still in the failed set: one call for the batch
-local ids = {}
-for i = 4, #ARGV do
-  ids[#ids + 1] = ARGV[i]
-end
-local ok, scores = pcall(redis.call, 'ZMSCORE', KEYS[1], unpack(ids))
-if not ok then -- Redis < 6.2
-  scores = {}
-  for i, id in ipairs(ids) do
-    scores[i] = redis.call('ZSCORE', KEYS[1], id)
-  end
-end
+local ids, scores, range = dead_ids(KEYS[1])
 local moved = {}
 for i, id in ipairs(ids) do
   local jk = P .. id
@@ -90,4 +80,4 @@ if #moved > 0 then
     redis.call('ZADD', KEYS[7], 0, '0')
   end
 end
-return out
+return dead_reply(ids, out, range, #ids - #moved)
