@@ -18,7 +18,7 @@ CSTD     := -std=c11 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wwrite-strings -Wformat=2 -Wvla -Wundef -Wno-format-nonliteral
 OPT      ?= -O2 -g
-CFLAGS_ALL := $(CSTD) $(WARN) $(OPT) -MMD -MP -Iagent -I$(BUILD)
+CFLAGS_ALL := $(CSTD) $(WARN) $(OPT) -MMD -MP -Iagent -Ialerts -I$(BUILD)
 LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lhiredis -lcurl -lcjson -lsqlite3) -lm
 # CI (CI=true) builds with -Werror
 ifeq ($(CI),true)

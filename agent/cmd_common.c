@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rule.h"
+
 int
 cmd_config_opt(int argc, char **argv, int *i, const char **path)
 {
@@ -27,6 +29,13 @@ cmd_load_config(struct config *cfg, const char *cli_path)
         fprintf(stderr, "%s\n", err);
         return -1;
     }
+    /* alert rules are checked by every command: a bad expr is a bad config */
+    struct rules rs;
+    if (rules_load(cfg, &rs, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    rules_release(&rs);
     return 0;
 }
 
@@ -64,18 +73,19 @@ cmd_check_config(int argc, char **argv)
     if (cmd_setup(argc, argv, "check-config", NULL, NULL, &cfg) != 0)
         return EXIT_USAGE;
     config_print(&cfg, stdout);
-    int rules = 0, sinks = 0;
-    for (int i = 0; i < cfg.nsections; i++) {
-        if (!strcmp(cfg.sections[i].kind, "rule"))
-            rules++;
-        else
+    int sinks = 0;
+    for (int i = 0; i < cfg.nsections; i++)
+        if (!strcmp(cfg.sections[i].kind, "sink"))
             sinks++;
-    }
     printf("\n; would watch queues matching '%s' (excluding '%s') under prefix '%s' on %s\n",
            cfg.include, cfg.exclude, cfg.prefix, cfg.endpoint_name);
-    printf("; %d alert rule(s), %d sink(s) defined: alert evaluation is not built yet in this "
-           "version\n",
-           rules, sinks);
+    struct rules rs;
+    char err[CONFIG_ERR_LEN];
+    if (rules_load(&cfg, &rs, err, sizeof err) == 0) {
+        printf("\n; %d alert rule(s) as parsed, %d sink(s)\n", rs.n, sinks);
+        rules_print(&rs, stdout);
+        rules_release(&rs);
+    }
     if (cfg.http[0])
         printf("; [agent] http is set but not served by this version\n");
     config_release(&cfg);

@@ -506,6 +506,7 @@ config_parse(struct config *cfg, const char *name, const char *text, char *err, 
             cur->kv[cur->nkv].key = xstrdup(key);
             cur->kv[cur->nkv].value = xstrdup(val);
             cur->kv[cur->nkv].line = lineno;
+            cur->kv[cur->nkv].col = (int)(val - line) + 1;
             cur->nkv++;
             free(line);
             continue;

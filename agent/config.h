@@ -28,6 +28,7 @@ struct config_kv {
     char *key;
     char *value;
     int line;
+    int col; /* 1-based column where the value starts */
 };
 
 struct config_section {

@@ -14,5 +14,6 @@ Suite *buf_suite(void);
 Suite *util_suite(void);
 Suite *dlq_suite(void);
 Suite *strmap_suite(void);
+Suite *alerts_suite(void);
 
 #endif

@@ -1,0 +1,408 @@
+/* Unit tests of alerts/expr.c and alerts/rule.c: the expression language
+ * against a fake source with a fixed clock, every indicator kind and
+ * function, and the state machine, flapping included. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "expr.h"
+#include "rule.h"
+#include "suites.h"
+
+/* ---- a fake source: fixed values, a fixed clock ---- */
+
+struct fake {
+    double gauge[IND_N];
+    double window[IND_N];
+    int64_t last_window_ms;
+    int64_t t[64];
+    double v[64];
+    int n;
+};
+
+static double
+f_gauge(void *ud, enum ind i)
+{
+    return ((struct fake *)ud)->gauge[i];
+}
+
+static double
+f_window(void *ud, enum ind i, int64_t w)
+{
+    struct fake *f = ud;
+    f->last_window_ms = w;
+    return f->window[i];
+}
+
+static int
+f_samples(void *ud, enum ind i, int64_t w, const int64_t **t, const double **v)
+{
+    struct fake *f = ud;
+    (void)i;
+    f->last_window_ms = w;
+    *t = f->t;
+    *v = f->v;
+    return f->n;
+}
+
+static struct fake F;
+static struct expr_src S;
+
+static void
+setup(void)
+{
+    memset(&F, 0, sizeof F);
+    for (int i = 0; i < IND_N; i++) {
+        F.gauge[i] = NAN;
+        F.window[i] = NAN;
+    }
+    S = (struct expr_src){&F, 1000000, f_gauge, f_window, f_samples};
+}
+
+static double
+ev(const char *text, double *value, double *threshold)
+{
+    char err[200];
+    int col;
+    struct expr *e = expr_parse(text, err, sizeof err, &col);
+    ck_assert_msg(e != NULL, "'%s' rejected at %d: %s", text, col, err);
+    double r = expr_eval(e, &S, value, threshold);
+    expr_free(e);
+    return r;
+}
+
+#define EV(text) ev(text, NULL, NULL)
+
+static void
+expect_error(const char *text, int want_col, const char *want)
+{
+    char err[200];
+    int col;
+    struct expr *e = expr_parse(text, err, sizeof err, &col);
+    ck_assert_msg(e == NULL, "'%s' accepted", text);
+    ck_assert_msg(col == want_col, "'%s': error at column %d, wanted %d (%s)", text, col, want_col, err);
+    ck_assert_msg(strstr(err, want) != NULL, "'%s': error '%s' lacks '%s'", text, err, want);
+}
+
+static void
+expect_print(const char *text, const char *canon)
+{
+    char err[200];
+    int col;
+    struct expr *e = expr_parse(text, err, sizeof err, &col);
+    ck_assert_msg(e != NULL, "'%s': %s", text, err);
+    struct buf b;
+    buf_init(&b, 0);
+    expr_print(e, &b);
+    ck_assert_str_eq(b.data, canon);
+    /* the printed form parses to the same print */
+    struct expr *e2 = expr_parse(b.data, err, sizeof err, &col);
+    ck_assert_msg(e2 != NULL, "reprint '%s': %s", b.data, err);
+    struct buf b2;
+    buf_init(&b2, 0);
+    expr_print(e2, &b2);
+    ck_assert_str_eq(b2.data, canon);
+    buf_release(&b);
+    buf_release(&b2);
+    expr_free(e);
+    expr_free(e2);
+}
+
+START_TEST(gauges_and_comparisons)
+{
+    F.gauge[IND_WAITING] = 1500;
+    F.gauge[IND_WORKERS] = 0;
+    F.gauge[IND_OLDEST_WAITING_AGE] = 700; /* s */
+    double v, t;
+    ck_assert(expr_true(ev("waiting > 1000", &v, &t)));
+    ck_assert(v == 1500 && t == 1000);
+    ck_assert(!expr_true(EV("waiting > 1500")));
+    ck_assert(expr_true(EV("waiting >= 1500")));
+    ck_assert(expr_true(EV("waiting > 1000 and workers == 0")));
+    ck_assert(!expr_true(EV("waiting > 1000 and workers >= 1")));
+    ck_assert(expr_true(EV("waiting > 5000 or workers < 1")));
+    ck_assert(expr_true(EV("oldest_waiting_age > 10m")));   /* 600 s */
+    ck_assert(!expr_true(EV("oldest_waiting_age > 1h")));
+    ck_assert(expr_true(EV("not (waiting < 10)")));
+    ck_assert(expr_true(EV("waiting / 3 == 500")));
+    ck_assert(expr_true(EV("-waiting + 2 * 1000 == 500")));
+    /* a missing value is never true, whichever way it is compared */
+    ck_assert(!expr_true(EV("active > 0")));
+    ck_assert(!expr_true(EV("active <= 0")));
+    ck_assert(!expr_true(EV("waiting / workers > 1"))); /* division by zero: no value */
+}
+END_TEST
+
+START_TEST(windows_and_ratio)
+{
+    F.window[IND_FAILURES] = 12;
+    F.window[IND_COMPLETIONS] = 100;
+    F.window[IND_FAILURE_RATIO] = 0.107;
+    F.window[IND_RUNTIME_P95] = 2.5;
+    F.gauge[IND_COMPLETED] = 7; /* the completed set's depth */
+    ck_assert(expr_true(EV("failures[5m] > 10")));
+    ck_assert_int_eq(F.last_window_ms, 300000);
+    ck_assert(expr_true(EV("completed[1h] == 100")));
+    ck_assert_int_eq(F.last_window_ms, 3600000);
+    ck_assert(expr_true(EV("completed == 7")));
+    ck_assert(expr_true(EV("failure_ratio[15m] > 0.1")));
+    ck_assert(expr_true(EV("runtime_p95[10m] > 2s")));
+    /* rate of a counter: per second over the window */
+    double v;
+    ev("rate(failures[2m]) > 0", &v, NULL);
+    ck_assert_double_eq_tol(v, 0.1, 1e-9);
+    ck_assert(expr_true(EV("absent(retries[5m])")));
+    ck_assert(!expr_true(EV("absent(failures[5m])")));
+    ck_assert(expr_true(EV("absent(workers)")));
+}
+END_TEST
+
+START_TEST(slope_predict_rate_of_gauges)
+{
+    /* waiting grows by 10 a minute: samples every 30 s up to now */
+    S.now = 600000;
+    F.n = 0;
+    for (int64_t t = 0; t <= 600000; t += 30000) {
+        F.t[F.n] = t;
+        F.v[F.n++] = 100 + 10.0 * (double)t / 60000.0;
+    }
+    double v;
+    ev("slope(waiting[10m]) > 5", &v, NULL);
+    ck_assert_double_eq_tol(v, 10.0, 1e-9);
+    ck_assert_int_eq(F.last_window_ms, 600000);
+    /* at now: 200; in 30 min: 500 */
+    ev("predict(waiting[10m], 30m) > 400", &v, NULL);
+    ck_assert_double_eq_tol(v, 500.0, 1e-6);
+    ck_assert(!expr_true(EV("predict(waiting[10m], 30m) > 600")));
+    ev("rate(waiting[10m]) > 0", &v, NULL);
+    ck_assert_double_eq_tol(v, 10.0 / 60.0, 1e-9);
+    /* too few samples: no value, so false */
+    F.n = 1;
+    ck_assert(!expr_true(EV("slope(waiting[10m]) > -1000")));
+    F.n = 0;
+    ck_assert(!expr_true(EV("predict(waiting[10m], 30m) >= 0")));
+}
+END_TEST
+
+START_TEST(fit_is_least_squares)
+{
+    /* noisy points around v = 2t + 1 */
+    int64_t t[] = {0, 1, 2, 3};
+    double v[] = {1.1, 2.9, 5.2, 6.8};
+    double slope, at;
+    ck_assert(expr_fit(t, v, 4, 4, &slope, &at));
+    ck_assert_double_eq_tol(slope, 1.94, 1e-9);
+    ck_assert_double_eq_tol(at, 1.09 + 1.94 * 4, 1e-9);
+    int64_t same[] = {5, 5};
+    ck_assert(!expr_fit(same, v, 2, 5, &slope, &at));
+}
+END_TEST
+
+START_TEST(errors_point_at_the_column)
+{
+    expect_error("waiting >", 10, "unexpected end");
+    expect_error("waitin > 5", 1, "unknown indicator or function 'waitin'");
+    expect_error("failures > 0", 1, "needs a window");
+    expect_error("failures[5] > 0", 10, "window");
+    expect_error("failures[5x] > 0", 11, "unknown unit");
+    expect_error("slope(failures[5m]) > 0", 7, "needs a gauge");
+    expect_error("slope(waiting) > 0", 7, "needs an indicator with a window");
+    expect_error("predict(waiting[5m]) > 0", 20, "predict takes");
+    expect_error("(waiting > 1", 13, "expected ')'");
+    expect_error("waiting > 5 andd active > 1", 13, "after the expression");
+    expect_error("waiting $ 5", 9, "unexpected '$'");
+}
+END_TEST
+
+START_TEST(canonical_print)
+{
+    expect_print("waiting>1000  and workers==0", "waiting > 1000 and workers == 0");
+    expect_print("predict( waiting[30m] , 1800s ) > 1e4", "predict(waiting[30m], 30m) > 10000");
+    expect_print("absent( workers )", "absent(workers)");
+}
+END_TEST
+
+START_TEST(canonical_print_precedence)
+{
+    expect_print("(waiting - active) * 2 > 10 or not (failures[90s] > 0)",
+                 "(waiting - active) * 2 > 10 or not failures[90s] > 0");
+    expect_print("waiting - (active - delayed) > 0", "waiting - (active - delayed) > 0");
+    expect_print("completed[1h] > 0", "completed[1h] > 0");
+}
+END_TEST
+
+START_TEST(indicator_sets)
+{
+    char err[200];
+    int col;
+    struct expr *e = expr_parse("failures[5m] > 0 and waiting > 1", err, sizeof err, &col);
+    uint32_t m = expr_inds(e);
+    ck_assert(m & (1u << IND_FAILURES));
+    ck_assert(m & (1u << IND_WAITING));
+    ck_assert(!(m & (1u << IND_ACTIVE)));
+    expr_free(e);
+}
+END_TEST
+
+/* ---- the state machine, with a fixed clock ---- */
+
+START_TEST(no_for_fires_at_once_and_resolves)
+{
+    struct alert a = {0};
+    ck_assert_int_eq(alert_step(&a, false, 0, 0, 0), ALERT_SAME);
+    ck_assert_int_eq(alert_step(&a, true, 1000, 0, 0), ALERT_TO_FIRING);
+    ck_assert_int_eq(a.state, ALERT_FIRING);
+    ck_assert_int_eq(alert_step(&a, true, 2000, 0, 0), ALERT_SAME);
+    ck_assert_int_eq(alert_step(&a, false, 3000, 0, 0), ALERT_TO_RESOLVED);
+    ck_assert_int_eq(a.state, ALERT_INACTIVE);
+}
+END_TEST
+
+START_TEST(for_waits_in_pending)
+{
+    struct alert a = {0};
+    const int64_t FOR = 60000;
+    ck_assert_int_eq(alert_step(&a, true, 0, FOR, 0), ALERT_TO_PENDING);
+    ck_assert_int_eq(alert_step(&a, true, 30000, FOR, 0), ALERT_SAME);
+    ck_assert_int_eq(alert_step(&a, true, 59999, FOR, 0), ALERT_SAME);
+    ck_assert_int_eq(a.state, ALERT_PENDING);
+    ck_assert_int_eq(alert_step(&a, true, 60000, FOR, 0), ALERT_TO_FIRING);
+    /* false while pending: back to inactive without firing */
+    struct alert b = {0};
+    ck_assert_int_eq(alert_step(&b, true, 0, FOR, 0), ALERT_TO_PENDING);
+    ck_assert_int_eq(alert_step(&b, false, 50000, FOR, 0), ALERT_TO_INACTIVE);
+    ck_assert_int_eq(alert_step(&b, true, 55000, FOR, 0), ALERT_TO_PENDING);
+    /* the clock starts again: 60 s after 55 s, not after 0 */
+    ck_assert_int_eq(alert_step(&b, true, 100000, FOR, 0), ALERT_SAME);
+    ck_assert_int_eq(alert_step(&b, true, 115000, FOR, 0), ALERT_TO_FIRING);
+}
+END_TEST
+
+/* A value flapping around the threshold every 10 s: without
+ * keep_firing_for the alert resolves and fires again each flap; with 30 s
+ * of keep_firing_for it fires once and resolves 30 s after the last true. */
+START_TEST(flapping_with_and_without_keep_firing_for)
+{
+    struct alert a = {0}, k = {0};
+    int fired_a = 0, resolved_a = 0, fired_k = 0, resolved_k = 0;
+    for (int64_t t = 0; t <= 120000; t += 10000) {
+        bool cond = (t / 10000) % 2 == 0;
+        enum alert_change ca = alert_step(&a, cond, t, 0, 0);
+        enum alert_change ck = alert_step(&k, cond, t, 0, 30000);
+        fired_a += ca == ALERT_TO_FIRING;
+        resolved_a += ca == ALERT_TO_RESOLVED;
+        fired_k += ck == ALERT_TO_FIRING;
+        resolved_k += ck == ALERT_TO_RESOLVED;
+    }
+    ck_assert_int_eq(fired_a, 7);
+    ck_assert_int_eq(resolved_a, 6);
+    ck_assert_int_eq(fired_k, 1);
+    ck_assert_int_eq(resolved_k, 0);
+    ck_assert_int_eq(k.state, ALERT_FIRING);
+    /* then false for good: resolved once 30 s have passed since the last true (120 s) */
+    ck_assert_int_eq(alert_step(&k, false, 130000, 0, 30000), ALERT_SAME);
+    ck_assert_int_eq(alert_step(&k, false, 149999, 0, 30000), ALERT_SAME);
+    ck_assert_int_eq(alert_step(&k, false, 150000, 0, 30000), ALERT_TO_RESOLVED);
+}
+END_TEST
+
+/* flapping with `for`: a pending alert that drops never fires */
+START_TEST(flapping_with_for)
+{
+    struct alert a = {0};
+    int fired = 0;
+    for (int64_t t = 0; t <= 300000; t += 10000)
+        fired += alert_step(&a, (t / 10000) % 3 != 2, t, 30000, 0) == ALERT_TO_FIRING;
+    ck_assert_int_eq(fired, 0);
+}
+END_TEST
+
+/* ---- rules from config sections ---- */
+
+static int
+load(const char *ini, struct rules *rs, char *err, struct config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    if (config_parse(cfg, "t.ini", ini, err, 300) != 0)
+        return -2;
+    return rules_load(cfg, rs, err, 300);
+}
+
+START_TEST(rules_from_sections)
+{
+    struct config cfg;
+    struct rules rs;
+    char err[300];
+    ck_assert_int_eq(load("[sink hook]\ntype = webhook\nurl = http://127.0.0.1:1/x\n"
+                          "[rule backlog]\nqueues = orders*\nexpr = waiting > 10\nfor = 2m\n"
+                          "keep_firing_for = 30s\nsinks = hook\nsummary = {queue} has {value} waiting (>{threshold})\n"
+                          "[rule dead]\nexpr = failures[1m] > 0\nseverity = critical\nsend_resolved = false\n",
+                          &rs, err, &cfg),
+                     0);
+    ck_assert_int_eq(rs.n, 2);
+    ck_assert_str_eq(rs.v[0].name, "backlog");
+    ck_assert_int_eq(rs.v[0].for_ms, 120000);
+    ck_assert_int_eq(rs.v[0].keep_firing_for_ms, 30000);
+    ck_assert(!rs.v[0].event_driven);
+    ck_assert(rs.v[1].event_driven);
+    ck_assert(!rs.v[1].send_resolved);
+    ck_assert(rule_matches_queue(&rs.v[0], "orders-eu"));
+    ck_assert(!rule_matches_queue(&rs.v[0], "email"));
+    ck_assert(rule_matches_queue(&rs.v[1], "email"));
+    struct buf b;
+    buf_init(&b, 0);
+    rule_summary(&rs.v[0], "orders-eu", 1234, 10, &b);
+    ck_assert_str_eq(b.data, "orders-eu has 1234 waiting (>10)");
+    buf_release(&b);
+    rules_release(&rs);
+    config_release(&cfg);
+}
+END_TEST
+
+START_TEST(rule_errors_name_line_and_column)
+{
+    struct config cfg;
+    struct rules rs;
+    char err[300];
+    ck_assert_int_eq(load("[rule r]\nexpr =  waiting >> 3\n", &rs, err, &cfg), -1);
+    ck_assert_msg(strncmp(err, "t.ini:2:18:", 11) == 0, "%s", err);
+    config_release(&cfg);
+    ck_assert_int_eq(load("[rule r]\nexpr = waiting > 3\nsinks = nowhere\n", &rs, err, &cfg), -1);
+    ck_assert_msg(strstr(err, "t.ini:3:9:") && strstr(err, "no [sink nowhere]"), "%s", err);
+    config_release(&cfg);
+    ck_assert_int_eq(load("[rule r]\nexpr = waiting > 3\nfor = soon\n", &rs, err, &cfg), -1);
+    ck_assert_msg(strstr(err, "t.ini:3:7:") && strstr(err, "duration"), "%s", err);
+    config_release(&cfg);
+    ck_assert_int_eq(load("[rule r]\nqueues = *\n", &rs, err, &cfg), -1);
+    ck_assert_msg(strstr(err, "needs expr"), "%s", err);
+    config_release(&cfg);
+}
+END_TEST
+
+Suite *
+alerts_suite(void)
+{
+    Suite *s = suite_create("alerts");
+    TCase *tc = tcase_create("expr");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, gauges_and_comparisons);
+    tcase_add_test(tc, windows_and_ratio);
+    tcase_add_test(tc, slope_predict_rate_of_gauges);
+    tcase_add_test(tc, fit_is_least_squares);
+    tcase_add_test(tc, errors_point_at_the_column);
+    tcase_add_test(tc, canonical_print);
+    tcase_add_test(tc, canonical_print_precedence);
+    tcase_add_test(tc, indicator_sets);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("state");
+    tcase_add_test(tc, no_for_fires_at_once_and_resolves);
+    tcase_add_test(tc, for_waits_in_pending);
+    tcase_add_test(tc, flapping_with_and_without_keep_firing_for);
+    tcase_add_test(tc, flapping_with_for);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("rules");
+    tcase_add_test(tc, rules_from_sections);
+    tcase_add_test(tc, rule_errors_name_line_and_column);
+    suite_add_tcase(s, tc);
+    return s;
+}
