@@ -13,13 +13,13 @@ V        ?= 0
 WERROR   ?= 0
 SANITIZER ?=
 
-PKGS     := hiredis libcurl libcjson sqlite3
+PKGS     := hiredis libcurl libcjson sqlite3 libcrypto
 CSTD     := -std=c11 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wwrite-strings -Wformat=2 -Wvla -Wundef -Wno-format-nonliteral
 OPT      ?= -O2 -g
 CFLAGS_ALL := $(CSTD) $(WARN) $(OPT) -MMD -MP -Iagent -Ialerts -I$(BUILD)
-LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lhiredis -lcurl -lcjson -lsqlite3) -lm
+LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lhiredis -lcurl -lcjson -lsqlite3 -lcrypto) -lm
 # CI (CI=true) builds with -Werror
 ifeq ($(CI),true)
 WERROR := 1

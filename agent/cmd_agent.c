@@ -17,6 +17,7 @@
 
 #include "arena.h"
 #include "audit.h"
+#include "engine.h"
 #include "ingest.h"
 #include "log.h"
 #include "queues.h"
@@ -140,6 +141,14 @@ cmd_agent(int argc, char **argv)
     struct arena *arena = arena_new(1 << 20);
     rconn_use_arena(srd, arena); /* XREAD replies: no malloc per entry */
     struct ingest *ing = ingest_new(&cfg, st, cmd);
+    struct engine *eng = engine_new(&cfg, st, now_ms(), err, sizeof err);
+    if (!eng) { /* config loading checked the rules and sinks already */
+        fprintf(stderr, "%s\n", err);
+        return EXIT_USAGE;
+    }
+    if (engine_nrules(eng))
+        ingest_set_observer(ing, engine_count, eng);
+    int64_t next_pump = 0, next_outage_eval = 0;
     struct queue_list ql = {0};
     struct queue_depth *depths = NULL;
     int64_t next_discover = 0, next_poll = 0, next_retention = 0, next_stats = 0;
@@ -151,6 +160,15 @@ cmd_agent(int argc, char **argv)
     while (!stop_requested) {
         int64_t now = mono_ms();
         if (rconn_ensure(cmd) != 0 || rconn_ensure(srd) != 0) {
+            /* alerts go on while Redis is away: gauges have no value */
+            if (now >= next_outage_eval) {
+                engine_depths(eng, &ql, depths, false, now_ms());
+                if (ingest_flush(ing) == 0)
+                    engine_eval(eng, now_ms(), true);
+                next_outage_eval = now + cfg.poll_every_ms;
+            }
+            if (ingest_flush(ing) == 0)
+                engine_pump(eng, now_ms());
             int64_t wait = rconn_retry_in(rconn_is_up(cmd) ? srd : cmd);
             sleep_ms(wait < 10 ? 10 : wait > 200 ? 200 : wait);
             continue;
@@ -176,8 +194,13 @@ cmd_agent(int argc, char **argv)
         }
         if (now >= next_poll && have_queues) {
             int64_t wall = now_ms();
-            if (ingest_check_gaps(ing) == 0 && queues_poll(cmd, cfg.prefix, &ql, depths, wall) == 0)
+            bool polled = ingest_check_gaps(ing) == 0 &&
+                          queues_poll(cmd, cfg.prefix, &ql, depths, wall) == 0;
+            if (polled)
                 write_depths(st, &cfg, &ql, depths, wall);
+            engine_depths(eng, &ql, depths, polled, wall);
+            if (ingest_flush(ing) == 0 && engine_eval(eng, now_ms(), true) > 0)
+                next_pump = 0;
             next_poll = now + cfg.poll_every_ms;
         }
         if (now >= next_retention && ingest_flush(ing) == 0) {
@@ -197,7 +220,15 @@ cmd_agent(int argc, char **argv)
         }
         if (stop_requested)
             break;
+        /* deliveries: started and moved along between reads, never waited for */
+        if (engine_delivers(eng) && (mono_ms() >= next_pump || engine_inflight(eng))) {
+            if (ingest_flush(ing) == 0)
+                engine_pump(eng, now_ms());
+            next_pump = mono_ms() + 250;
+        }
         int64_t block = cfg.block_ms;
+        if (engine_inflight(eng) && block > 10)
+            block = 10; /* transfers in flight: come back soon to move them */
         int64_t until = (next_poll < next_discover ? next_poll : next_discover) - mono_ms();
         if (until < block)
             block = until < 10 ? 10 : until;
@@ -212,6 +243,12 @@ cmd_agent(int argc, char **argv)
             if (!first_read)
                 first_read = mono_ms();
             last_read = mono_ms();
+            /* event-driven rules right away; what they queue is committed
+             * before it is sent */
+            if (engine_eval(eng, now_ms(), false) > 0 && ingest_flush(ing) == 0) {
+                engine_pump(eng, now_ms());
+                next_pump = mono_ms() + 250;
+            }
         } else if (drain) {
             /* every stream read to its end: reconcile what is due, then stop */
             if (ingest_check_gaps(ing) == 0)
@@ -224,6 +261,7 @@ cmd_agent(int argc, char **argv)
     const struct ingest_stats *s = ingest_stats(ing);
     log_info("bullwatch agent stopping: %llu entries read, %llu failures recorded",
              (unsigned long long)s->entries, (unsigned long long)s->failures);
+    engine_free(eng);
     ingest_free(ing);
     queue_list_release(&ql);
     free(depths);

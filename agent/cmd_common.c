@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "rule.h"
+#include "sink.h"
 
 int
 cmd_config_opt(int argc, char **argv, int *i, const char **path)
@@ -36,6 +37,12 @@ cmd_load_config(struct config *cfg, const char *cli_path)
         return -1;
     }
     rules_release(&rs);
+    struct sinks sk;
+    if (sinks_load(cfg, &sk, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    sinks_release(&sk);
     return 0;
 }
 

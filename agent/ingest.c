@@ -60,6 +60,8 @@ struct ingest {
     const struct config *cfg;
     struct store *st;
     struct rconn *cmd;
+    ingest_observer obs;
+    void *obs_ud;
     struct iq *q;
     int nq;
     struct ingest_stats stats;
@@ -349,32 +351,43 @@ track(struct ingest *ing, int qi, const struct bmq_event *ev)
     bool same_job = ev->job_id.p && ev->job_id.n == q->prev_job_len &&
                     memcmp(ev->job_id.p, q->prev_job, q->prev_job_len) == 0;
     bool was_retry = false;
+    int seen = -1; /* what the observer is told of */
     switch (ev->type) {
     case BMQ_EV_ADDED:
         c[C_ADDED]++;
+        seen = IC_ADDED;
         break;
     case BMQ_EV_COMPLETED:
         c[C_COMPLETED]++;
+        seen = IC_COMPLETED;
         break;
     case BMQ_EV_FAILED:
         c[C_FAILED]++;
+        seen = IC_FAILED;
         break;
     case BMQ_EV_DELAYED:
         /* an add with a delay writes `added` then `delayed` in one script */
-        if (!(q->prev_type == BMQ_EV_ADDED && same_job))
+        if (!(q->prev_type == BMQ_EV_ADDED && same_job)) {
             c[C_RETRIES]++;
+            seen = IC_RETRIES;
+        }
         break;
     case BMQ_EV_WAITING:
         if (bstr_eq(ev->prev, "active")) {
             c[C_RETRIES]++;
+            seen = IC_RETRIES;
             was_retry = true;
         }
         break;
     case BMQ_EV_STALLED:
         c[C_STALLED]++;
+        seen = IC_STALLED;
         /* the stalled checker writes `waiting(prev active)` then `stalled` */
-        if (q->prev_type == BMQ_EV_WAITING && q->prev_was_retry && same_job)
+        if (q->prev_type == BMQ_EV_WAITING && q->prev_was_retry && same_job) {
             cnt_slot(ing, qi, q->prev_minute)[C_RETRIES]--;
+            if (ing->obs)
+                ing->obs(ing->obs_ud, q->name, IC_RETRIES, q->prev_minute, -1);
+        }
         break;
     case BMQ_EV_CUSTOM:
         c[C_UNKNOWN]++;
@@ -383,6 +396,8 @@ track(struct ingest *ing, int qi, const struct bmq_event *ev)
     default:
         break;
     }
+    if (seen >= 0 && ing->obs)
+        ing->obs(ing->obs_ud, q->name, seen, minute, 1);
     if (ev->type == BMQ_EV_WAITING && bstr_eq(ev->prev, "failed"))
         lineage_seen(ing, q, ev);
     else if ((ev->type == BMQ_EV_COMPLETED || ev->type == BMQ_EV_FAILED) &&
@@ -733,6 +748,13 @@ fail:
     ing->txn_open = true;
     txn_abort(ing);
     return -1;
+}
+
+void
+ingest_set_observer(struct ingest *ing, ingest_observer fn, void *ud)
+{
+    ing->obs = fn;
+    ing->obs_ud = ud;
 }
 
 int
@@ -1246,6 +1268,8 @@ ingest_check_gaps(struct ingest *ing)
                 continue;
             }
             ing->stats.gaps++;
+            if (ing->obs)
+                ing->obs(ing->obs_ud, q->name, IC_GAPS, now_ms() / 60000, 1);
             log_warn("queue '%s': events after %s were trimmed before they were read (the "
                      "stream now starts at %s); gap recorded, the failed set will be reconciled",
                      log_esc(q->name, strlen(q->name)), q->cursor, first);

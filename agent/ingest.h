@@ -54,6 +54,13 @@ int ingest_flush(struct ingest *ing);
  * reconcile. 0, or -1 when Redis or SQLite failed. */
 int ingest_check_gaps(struct ingest *ing);
 
+/* Told of every counted event as it is read (before its commit): what is
+ * an enum ingest_count, minute the event's minute (epoch ms / 60000). The
+ * alert engine keeps its windows with it. */
+enum ingest_count { IC_ADDED, IC_COMPLETED, IC_FAILED, IC_RETRIES, IC_STALLED, IC_GAPS, IC__N };
+typedef void (*ingest_observer)(void *ud, const char *queue, int what, int64_t minute, int delta);
+void ingest_set_observer(struct ingest *ing, ingest_observer fn, void *ud);
+
 const struct ingest_stats *ingest_stats(const struct ingest *ing);
 int ingest_nqueues(const struct ingest *ing);
 

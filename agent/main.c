@@ -23,7 +23,8 @@ usage(FILE *out)
           "           [--limit N] [--json]    dead jobs of a queue's failed set, newest first\n"
           "  dlq show QUEUE JOB_ID [--json]   one job: fields, data, opts, stack traces\n"
           "  dlq replay|purge QUEUE (JOB_ID... | --all | filters) [--dry-run] [--yes] ...\n"
-          "  tui, silence                     not built yet in this version\n"
+          "  silence add|list|expire [...]    hold back matching alert notifications\n"
+          "  tui                              not built yet in this version\n"
           "\n"
           "Config: -c FILE, else $BULLWATCH_CONFIG, else ./agent.ini\n"
           "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 3 partly done\n",
@@ -53,7 +54,9 @@ main(int argc, char **argv)
     }
     if (!strcmp(c, "dlq"))
         return cmd_dlq(argc - 1, argv + 1);
-    if (!strcmp(c, "tui") || !strcmp(c, "silence")) {
+    if (!strcmp(c, "silence"))
+        return cmd_silence(argc - 1, argv + 1);
+    if (!strcmp(c, "tui")) {
         fprintf(stderr, "bullwatch: '%s' is not built yet in this version\n", c);
         return EXIT_USAGE;
     }

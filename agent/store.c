@@ -289,6 +289,18 @@ store_bind_int(sqlite3_stmt *s, const char *name, int64_t v)
 }
 
 void
+store_bind_real(sqlite3_stmt *s, const char *name, double v)
+{
+    int i = param_index(s, name);
+    if (i > 0) {
+        if (v != v) /* NAN: no value */
+            sqlite3_bind_null(s, i);
+        else
+            sqlite3_bind_double(s, i, v);
+    }
+}
+
+void
 store_bind_null(sqlite3_stmt *s, const char *name)
 {
     int i = param_index(s, name);

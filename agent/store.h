@@ -36,6 +36,7 @@ void store_bind_text(sqlite3_stmt *s, const char *name, const char *p, size_t n)
 void store_bind_str(sqlite3_stmt *s, const char *name, const char *p); /* NULL -> NULL */
 void store_bind_int(sqlite3_stmt *s, const char *name, int64_t v);
 void store_bind_null(sqlite3_stmt *s, const char *name);
+void store_bind_real(sqlite3_stmt *s, const char *name, double v); /* NAN -> NULL */
 
 /* Step a statement that returns no rows. 0 / -1 (logged with the name). */
 int store_exec(struct store *st, sqlite3_stmt *s, const char *what);

@@ -1,0 +1,592 @@
+/* engine: see engine.h */
+#include "engine.h"
+
+#include <fnmatch.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "expr.h"
+#include "log.h"
+#include "outbox.h"
+#include "rule.h"
+#include "sink.h"
+#include "strmap.h"
+#include "util.h"
+#include "xmem.h"
+
+#define MAX_MINUTES 1442 /* windows up to a day */
+
+struct slot { /* one rule on one queue */
+    struct alert a;
+    int64_t starts_at, last_sent;
+    bool notified; /* its firing went out (not held back by a silence) */
+};
+
+struct eq {
+    char *name;
+    bool dlq;
+    int64_t *bm;                /* minute of each counter bucket */
+    int32_t (*bc)[IC__N];       /* counts */
+    int64_t *sm, *st;           /* minute and time (ms) of each gauge sample */
+    double (*sv)[IND_NGAUGES];  /* samples */
+    double g[IND_NGAUGES];      /* latest poll */
+    bool gok;
+    bool dirty;
+    struct slot *slots;         /* one per rule */
+};
+
+struct silence {
+    int64_t id;
+    char *rule, *queue, *severity; /* globs, NULL = any */
+};
+
+struct engine {
+    const struct config *cfg;
+    struct store *st;
+    struct rules rules;
+    struct sinks sinks;
+    struct outbox *outbox;
+    struct eq *q;
+    int nq;
+    struct strmap *index; /* queue name -> index in q */
+    int nb;               /* minutes kept */
+    bool any_event_rule;
+    struct silence *sil;
+    int nsil;
+    /* scratch for samples() */
+    int64_t *tt;
+    double *tv;
+    int64_t now;
+};
+
+static struct eq *
+queue_get(struct engine *e, const char *name)
+{
+    int64_t i;
+    if (strmap_get(e->index, name, strlen(name), &i, NULL))
+        return &e->q[i];
+    e->q = xrealloc(e->q, sizeof *e->q * (size_t)(e->nq + 1));
+    struct eq *q = &e->q[e->nq];
+    memset(q, 0, sizeof *q);
+    q->name = xstrdup(name);
+    q->dlq = queue_is_dlq(e->cfg, name);
+    q->bm = xmalloc(sizeof *q->bm * (size_t)e->nb);
+    q->bc = xcalloc((size_t)e->nb, sizeof *q->bc);
+    q->sm = xmalloc(sizeof *q->sm * (size_t)e->nb);
+    q->st = xcalloc((size_t)e->nb, sizeof *q->st);
+    q->sv = xcalloc((size_t)e->nb, sizeof *q->sv);
+    for (int k = 0; k < e->nb; k++)
+        q->bm[k] = q->sm[k] = -1;
+    for (int k = 0; k < IND_NGAUGES; k++)
+        q->g[k] = NAN;
+    q->slots = xcalloc((size_t)(e->rules.n ? e->rules.n : 1), sizeof *q->slots);
+    strmap_put(e->index, name, strlen(name), e->nq, NULL);
+    return &e->q[e->nq++];
+}
+
+static int32_t *
+bucket(struct engine *e, struct eq *q, int64_t minute)
+{
+    int k = (int)(minute % e->nb);
+    if (q->bm[k] != minute) {
+        if (q->bm[k] > minute)
+            return NULL; /* older than the window kept */
+        q->bm[k] = minute;
+        memset(q->bc[k], 0, sizeof q->bc[k]);
+    }
+    return q->bc[k];
+}
+
+void
+engine_count(void *engine, const char *queue, int what, int64_t minute, int delta)
+{
+    struct engine *e = engine;
+    if (!e || e->rules.n == 0 || what < 0 || what >= IC__N)
+        return;
+    struct eq *q = queue_get(e, queue);
+    int32_t *b = bucket(e, q, minute);
+    if (b)
+        b[what] += delta;
+    q->dirty = true;
+}
+
+static void
+sample(struct engine *e, struct eq *q, int64_t minute, int64_t t, const double *v)
+{
+    int k = (int)(minute % e->nb);
+    if (q->sm[k] > minute)
+        return;
+    q->sm[k] = minute;
+    q->st[k] = t;
+    memcpy(q->sv[k], v, sizeof q->sv[k]);
+}
+
+void
+engine_depths(struct engine *e, const struct queue_list *l, const struct queue_depth *d, bool ok,
+              int64_t now)
+{
+    if (!e || e->rules.n == 0)
+        return;
+    if (!ok) { /* Redis unreachable: no gauge has a value */
+        for (int i = 0; i < e->nq; i++) {
+            e->q[i].gok = false;
+            for (int k = 0; k < IND_NGAUGES; k++)
+                e->q[i].g[k] = NAN;
+        }
+        return;
+    }
+    for (int i = 0; i < l->n; i++) {
+        struct eq *q = queue_get(e, l->names[i]);
+        if (!d[i].ok) {
+            q->gok = false;
+            continue;
+        }
+        double *g = q->g;
+        g[IND_WAITING] = (double)d[i].waiting;
+        g[IND_ACTIVE] = (double)d[i].active;
+        g[IND_DELAYED] = (double)d[i].delayed;
+        g[IND_PRIORITIZED] = (double)d[i].prioritized;
+        g[IND_FAILED] = (double)d[i].failed;
+        g[IND_COMPLETED] = (double)d[i].completed;
+        g[IND_PAUSED] = d[i].paused ? (double)d[i].waiting : 0.0;
+        g[IND_WAITING_CHILDREN] = (double)d[i].waiting_children;
+        /* a dead-letter queue's wrappers wait in it; elsewhere the dead are the failed set */
+        g[IND_DLQ_SIZE] = q->dlq ? (double)d[i].waiting : (double)d[i].failed;
+        g[IND_OLDEST_WAITING_AGE] =
+            d[i].oldest_waiting_ms >= 0 ? (double)d[i].oldest_waiting_ms / 1000.0 : 0.0;
+        g[IND_WORKERS] = d[i].workers >= 0 ? (double)d[i].workers : NAN;
+        g[IND_AGENT_LAG] = NAN; /* not measured yet */
+        q->gok = true;
+        sample(e, q, now / 60000, now, g);
+    }
+}
+
+/* ---- the source of values for one queue ---- */
+
+static double
+src_gauge(void *ud, enum ind i)
+{
+    struct eq *q = ud;
+    return q->gok ? q->g[i] : NAN;
+}
+
+static struct engine *cur_engine; /* the engine evaluating (single-threaded) */
+
+static int64_t
+window_sum(struct engine *e, struct eq *q, int what, int64_t window_ms)
+{
+    int64_t last = e->now / 60000, first = (e->now - window_ms) / 60000, sum = 0;
+    if (last - first >= e->nb)
+        first = last - e->nb + 1;
+    for (int64_t m = first; m <= last; m++) {
+        int k = (int)(m % e->nb);
+        if (q->bm[k] == m)
+            sum += q->bc[k][what];
+    }
+    return sum;
+}
+
+static double
+src_window(void *ud, enum ind i, int64_t w)
+{
+    struct eq *q = ud;
+    struct engine *e = cur_engine;
+    switch (i) {
+    case IND_FAILURES:
+        return (double)window_sum(e, q, IC_FAILED, w);
+    case IND_RETRIES:
+        return (double)window_sum(e, q, IC_RETRIES, w);
+    case IND_COMPLETIONS:
+        return (double)window_sum(e, q, IC_COMPLETED, w);
+    case IND_STALLED:
+        return (double)window_sum(e, q, IC_STALLED, w);
+    case IND_ADDED:
+        return (double)window_sum(e, q, IC_ADDED, w);
+    case IND_EVENTS_LOST:
+        return (double)window_sum(e, q, IC_GAPS, w);
+    case IND_FAILURE_RATIO: {
+        double f = (double)window_sum(e, q, IC_FAILED, w);
+        double c = (double)window_sum(e, q, IC_COMPLETED, w);
+        return f + c > 0 ? f / (f + c) : NAN;
+    }
+    default:
+        return NAN; /* runtime_p95: not measured yet */
+    }
+}
+
+static int
+src_samples(void *ud, enum ind i, int64_t w, const int64_t **t, const double **v)
+{
+    struct eq *q = ud;
+    struct engine *e = cur_engine;
+    int64_t last = e->now / 60000, first = (e->now - w) / 60000;
+    if (last - first >= e->nb)
+        first = last - e->nb + 1;
+    int n = 0;
+    for (int64_t m = first; m <= last; m++) {
+        int k = (int)(m % e->nb);
+        if (q->sm[k] != m || isnan(q->sv[k][i]))
+            continue;
+        e->tt[n] = q->st[k];
+        e->tv[n++] = q->sv[k][i];
+    }
+    *t = e->tt;
+    *v = e->tv;
+    return n;
+}
+
+/* ---- silences ---- */
+
+static void
+silences_release(struct engine *e)
+{
+    for (int i = 0; i < e->nsil; i++) {
+        free(e->sil[i].rule);
+        free(e->sil[i].queue);
+        free(e->sil[i].severity);
+    }
+    free(e->sil);
+    e->sil = NULL;
+    e->nsil = 0;
+}
+
+static void
+silences_load(struct engine *e, int64_t now)
+{
+    silences_release(e);
+    sqlite3_stmt *s = store_stmt(e->st, "stmt/silences_active");
+    store_bind_int(s, ":now", now);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        e->sil = xrealloc(e->sil, sizeof *e->sil * (size_t)(e->nsil + 1));
+        struct silence *x = &e->sil[e->nsil++];
+        memset(x, 0, sizeof *x);
+        x->id = sqlite3_column_int64(s, 0);
+        char *m = xstrdup((const char *)sqlite3_column_text(s, 1));
+        for (char *save = NULL, *tok = strtok_r(m, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            char *eq = strchr(tok, '=');
+            if (!eq)
+                continue;
+            *eq = '\0';
+            char **dst = !strcmp(tok, "rule") ? &x->rule : !strcmp(tok, "queue") ? &x->queue
+                         : !strcmp(tok, "severity") ? &x->severity : NULL;
+            if (dst) {
+                free(*dst);
+                *dst = xstrdup(eq + 1);
+            }
+        }
+        free(m);
+    }
+    sqlite3_reset(s);
+}
+
+static int64_t
+silenced_by(const struct engine *e, const struct rule *r, const char *queue)
+{
+    for (int i = 0; i < e->nsil; i++) {
+        const struct silence *x = &e->sil[i];
+        if ((!x->rule || fnmatch(x->rule, r->name, 0) == 0) &&
+            (!x->queue || fnmatch(x->queue, queue, 0) == 0) &&
+            (!x->severity || fnmatch(x->severity, r->severity, 0) == 0))
+            return x->id;
+    }
+    return 0;
+}
+
+/* ---- evaluation ---- */
+
+static void
+save_state(struct engine *e, const struct rule *r, const struct eq *q, const struct slot *s)
+{
+    sqlite3_stmt *st = store_stmt(e->st, "stmt/alert_state_upsert");
+    store_bind_str(st, ":rule", r->name);
+    store_bind_str(st, ":queue", q->name);
+    store_bind_str(st, ":state", alert_state_name(s->a.state));
+    store_bind_int(st, ":since", s->a.since);
+    store_bind_int(st, ":last_true", s->a.last_true);
+    store_bind_int(st, ":last_sent", s->notified ? s->last_sent : 0);
+    store_bind_real(st, ":value", s->a.value);
+    store_bind_real(st, ":threshold", s->a.threshold);
+    (void)store_exec(e->st, st, "alert state");
+}
+
+static int
+notify(struct engine *e, const struct rule *r, const struct eq *q, const struct slot *s,
+       bool resolved, int64_t now, struct buf *summary)
+{
+    struct notice n = {0};
+    n.rule = r->name;
+    n.queue = q->name;
+    n.endpoint = e->cfg->endpoint_name;
+    n.severity = r->severity;
+    n.summary = summary->data;
+    n.runbook = r->runbook;
+    n.expr = r->expr_text;
+    n.resolved = resolved;
+    n.value = s->a.value;
+    n.threshold = s->a.threshold;
+    n.starts_at = s->starts_at;
+    n.ends_at = resolved ? now : 0;
+    n.at = now;
+    notice_fingerprint(r->name, e->cfg->endpoint_name, q->name, n.fingerprint);
+    return outbox_add(e->outbox, r->sinks, &n, now) == 0 ? 1 : 0;
+}
+
+static int
+eval_one(struct engine *e, int ri, struct eq *q, int64_t now)
+{
+    const struct rule *r = &e->rules.v[ri];
+    struct slot *s = &q->slots[ri];
+    struct expr_src src = {q, now, src_gauge, src_window, src_samples};
+    double value, threshold;
+    double v = expr_eval(r->expr, &src, &value, &threshold);
+    enum alert_state from = s->a.state;
+    enum alert_change c = alert_step(&s->a, expr_true(v), now, r->for_ms, r->keep_firing_for_ms);
+    if (expr_true(v) || c != ALERT_SAME) {
+        s->a.value = value;
+        s->a.threshold = threshold;
+    }
+    int64_t sil = silenced_by(e, r, q->name);
+    bool send_firing = false, send_resolved = false;
+    if (c == ALERT_TO_FIRING) {
+        s->starts_at = now;
+        s->notified = false;
+        send_firing = !sil;
+    } else if (c == ALERT_TO_RESOLVED) {
+        send_resolved = r->send_resolved && s->notified && !sil;
+    } else if (s->a.state == ALERT_FIRING && !sil &&
+               (!s->notified || now - s->last_sent >= r->repeat_interval_ms)) {
+        send_firing = true; /* held back by a silence that expired, or a repeat */
+    }
+    if (c == ALERT_SAME && !send_firing)
+        return 0;
+    struct buf summary;
+    buf_init(&summary, 0);
+    rule_summary(r, q->name, s->a.value, s->a.threshold, &summary);
+    if (c != ALERT_SAME) {
+        char fp[17];
+        notice_fingerprint(r->name, e->cfg->endpoint_name, q->name, fp);
+        sqlite3_stmt *st = store_stmt(e->st, "stmt/transition_insert");
+        store_bind_str(st, ":rule", r->name);
+        store_bind_str(st, ":queue", q->name);
+        store_bind_str(st, ":fingerprint", fp);
+        store_bind_str(st, ":from_state", alert_state_name(from));
+        store_bind_str(st, ":to_state", alert_change_name(c));
+        store_bind_real(st, ":value", s->a.value);
+        store_bind_real(st, ":threshold", s->a.threshold);
+        store_bind_str(st, ":severity", r->severity);
+        store_bind_str(st, ":summary", summary.data);
+        store_bind_int(st, ":now", now);
+        if (sil)
+            store_bind_int(st, ":silenced_by", sil);
+        (void)store_exec(e->st, st, "alert transition");
+        if (c == ALERT_TO_FIRING || c == ALERT_TO_RESOLVED)
+            log_info("alert %s on '%s': %s (value %g, threshold %g)%s", r->name,
+                     log_esc(q->name, strlen(q->name)), alert_change_name(c), s->a.value,
+                     s->a.threshold, sil ? ", silenced" : "");
+    }
+    int queued = 0;
+    if (send_firing) {
+        queued += notify(e, r, q, s, false, now, &summary);
+        s->notified = true;
+        s->last_sent = now;
+    } else if (send_resolved) {
+        queued += notify(e, r, q, s, true, now, &summary);
+    }
+    if (c == ALERT_TO_RESOLVED)
+        s->notified = false;
+    save_state(e, r, q, s);
+    buf_release(&summary);
+    return queued;
+}
+
+int
+engine_eval(struct engine *e, int64_t now, bool timer)
+{
+    if (!e || e->rules.n == 0 || (!timer && !e->any_event_rule))
+        return 0;
+    cur_engine = e;
+    e->now = now;
+    if (timer)
+        silences_load(e, now);
+    int queued = 0;
+    for (int i = 0; i < e->nq; i++) {
+        struct eq *q = &e->q[i];
+        if (!timer && !q->dirty)
+            continue;
+        for (int r = 0; r < e->rules.n; r++)
+            if ((timer || e->rules.v[r].event_driven) && rule_matches_queue(&e->rules.v[r], q->name))
+                queued += eval_one(e, r, q, now);
+        q->dirty = false;
+    }
+    return queued;
+}
+
+void
+engine_pump(struct engine *e, int64_t now)
+{
+    if (e && e->sinks.n)
+        outbox_pump(e->outbox, now);
+}
+
+bool
+engine_delivers(const struct engine *e)
+{
+    return e && e->sinks.n > 0;
+}
+
+int
+engine_inflight(const struct engine *e)
+{
+    return e ? outbox_inflight(e->outbox) : 0;
+}
+
+int
+engine_nrules(const struct engine *e)
+{
+    return e ? e->rules.n : 0;
+}
+
+/* ---- start-up: windows and states from the store ---- */
+
+static int
+rule_index(const struct engine *e, const char *name)
+{
+    for (int i = 0; i < e->rules.n; i++)
+        if (!strcmp(e->rules.v[i].name, name))
+            return i;
+    return -1;
+}
+
+static void
+load_history(struct engine *e, int64_t now)
+{
+    int64_t from = now / 60000 - e->nb + 1;
+    sqlite3_stmt *s = store_stmt(e->st, "stmt/counts_since");
+    store_bind_str(s, ":endpoint", e->cfg->endpoint_name);
+    store_bind_int(s, ":minute", from);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        struct eq *q = queue_get(e, (const char *)sqlite3_column_text(s, 0));
+        int32_t *b = bucket(e, q, sqlite3_column_int64(s, 1));
+        if (!b)
+            continue;
+        b[IC_ADDED] += sqlite3_column_int(s, 2);
+        b[IC_COMPLETED] += sqlite3_column_int(s, 3);
+        b[IC_FAILED] += sqlite3_column_int(s, 4);
+        b[IC_RETRIES] += sqlite3_column_int(s, 5);
+        b[IC_STALLED] += sqlite3_column_int(s, 6);
+    }
+    sqlite3_reset(s);
+    s = store_stmt(e->st, "stmt/samples_since");
+    store_bind_str(s, ":endpoint", e->cfg->endpoint_name);
+    store_bind_int(s, ":minute", from);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        struct eq *q = queue_get(e, (const char *)sqlite3_column_text(s, 0));
+        int64_t m = sqlite3_column_int64(s, 1);
+        double v[IND_NGAUGES];
+        for (int k = 0; k < IND_NGAUGES; k++)
+            v[k] = NAN;
+        static const int cols[] = {IND_WAITING, IND_ACTIVE, IND_PRIORITIZED, IND_DELAYED,
+                                   IND_FAILED,  IND_WORKERS};
+        for (int k = 0; k < 6; k++)
+            if (sqlite3_column_type(s, 2 + k) != SQLITE_NULL)
+                v[cols[k]] = sqlite3_column_double(s, 2 + k);
+        if (sqlite3_column_type(s, 8) != SQLITE_NULL)
+            v[IND_OLDEST_WAITING_AGE] = sqlite3_column_double(s, 8) / 1000.0;
+        v[IND_DLQ_SIZE] = q->dlq ? v[IND_WAITING] : v[IND_FAILED];
+        sample(e, q, m, m * 60000 + 30000, v);
+    }
+    sqlite3_reset(s);
+    s = store_stmt(e->st, "stmt/alert_state_load");
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        int ri = rule_index(e, (const char *)sqlite3_column_text(s, 0));
+        if (ri < 0)
+            continue; /* a rule no longer in the config */
+        struct eq *q = queue_get(e, (const char *)sqlite3_column_text(s, 1));
+        struct slot *sl = &q->slots[ri];
+        const char *state = (const char *)sqlite3_column_text(s, 2);
+        sl->a.state = !strcmp(state, "firing") ? ALERT_FIRING
+                      : !strcmp(state, "pending") ? ALERT_PENDING : ALERT_INACTIVE;
+        sl->a.since = sqlite3_column_int64(s, 3);
+        sl->a.last_true = sqlite3_column_int64(s, 4);
+        sl->last_sent = sqlite3_column_int64(s, 5);
+        sl->notified = sl->last_sent > 0;
+        sl->starts_at = sl->a.since;
+        sl->a.value = sqlite3_column_type(s, 6) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 6);
+        sl->a.threshold =
+            sqlite3_column_type(s, 7) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 7);
+    }
+    sqlite3_reset(s);
+}
+
+/* the longest window any rule reads, in minutes */
+static int
+longest_window(const struct rules *rs)
+{
+    int64_t w = 0;
+    for (int i = 0; i < rs->n; i++) {
+        /* windows are not exposed by expr: scan the text for [DURATION] */
+        for (const char *p = strchr(rs->v[i].expr_text, '['); p; p = strchr(p + 1, '[')) {
+            char d[32];
+            size_t n = strcspn(p + 1, "]");
+            int64_t ms;
+            if (n < sizeof d) {
+                memcpy(d, p + 1, n);
+                d[n] = '\0';
+                if (parse_duration_ms(d, &ms) == 0 && ms > w)
+                    w = ms;
+            }
+        }
+    }
+    int m = (int)(w / 60000) + 2;
+    return m < 2 ? 2 : m > MAX_MINUTES ? MAX_MINUTES : m;
+}
+
+struct engine *
+engine_new(const struct config *cfg, struct store *st, int64_t now, char *err, size_t errlen)
+{
+    struct engine *e = xcalloc(1, sizeof *e);
+    e->cfg = cfg;
+    e->st = st;
+    if (rules_load(cfg, &e->rules, err, errlen) != 0 || sinks_load(cfg, &e->sinks, err, errlen) != 0) {
+        rules_release(&e->rules);
+        free(e);
+        return NULL;
+    }
+    e->index = strmap_new();
+    e->nb = longest_window(&e->rules);
+    e->tt = xmalloc(sizeof *e->tt * (size_t)e->nb);
+    e->tv = xmalloc(sizeof *e->tv * (size_t)e->nb);
+    for (int i = 0; i < e->rules.n; i++)
+        e->any_event_rule |= e->rules.v[i].event_driven;
+    e->outbox = outbox_new(st, &e->sinks);
+    if (e->rules.n)
+        load_history(e, now);
+    return e;
+}
+
+void
+engine_free(struct engine *e)
+{
+    if (!e)
+        return;
+    outbox_free(e->outbox);
+    for (int i = 0; i < e->nq; i++) {
+        struct eq *q = &e->q[i];
+        free(q->name);
+        free(q->bm);
+        free(q->bc);
+        free(q->sm);
+        free(q->st);
+        free(q->sv);
+        free(q->slots);
+    }
+    free(e->q);
+    strmap_free(e->index);
+    silences_release(e);
+    rules_release(&e->rules);
+    sinks_release(&e->sinks);
+    free(e->tt);
+    free(e->tv);
+    free(e);
+}

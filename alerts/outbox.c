@@ -1,0 +1,335 @@
+/* outbox: see outbox.h */
+#include "outbox.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "log.h"
+#include "util.h"
+#include "xmem.h"
+
+#define MAX_INFLIGHT 16
+#define BACKOFF_BASE_MS 1000
+#define BACKOFF_MAX_MS (5 * 60 * 1000)
+
+struct xfer {
+    CURL *easy;
+    struct curl_slist *headers;
+    int64_t id;
+    char *body;
+    int64_t started;     /* mono ms */
+    int64_t retry_after; /* s, -1 none */
+    char answer[256];    /* the start of the response body, for errors */
+    size_t answer_len;
+};
+
+struct outbox {
+    struct store *st;
+    const struct sinks *sinks;
+    CURLM *multi;
+    struct xfer x[MAX_INFLIGHT];
+    int n;
+    int64_t next_check; /* wall ms: no due row before this */
+};
+
+struct outbox *
+outbox_new(struct store *st, const struct sinks *sinks)
+{
+    static bool global;
+    if (!global) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        global = true;
+    }
+    struct outbox *o = xcalloc(1, sizeof *o);
+    o->st = st;
+    o->sinks = sinks;
+    o->multi = curl_multi_init();
+    srand((unsigned)now_ms() ^ (unsigned)getpid()); /* backoff jitter */
+    return o;
+}
+
+static void
+xfer_release(struct outbox *o, struct xfer *x)
+{
+    curl_multi_remove_handle(o->multi, x->easy);
+    curl_easy_cleanup(x->easy);
+    curl_slist_free_all(x->headers);
+    free(x->body);
+    memset(x, 0, sizeof *x);
+}
+
+void
+outbox_free(struct outbox *o)
+{
+    if (!o)
+        return;
+    for (int i = 0; i < o->n; i++)
+        xfer_release(o, &o->x[i]);
+    curl_multi_cleanup(o->multi);
+    free(o);
+}
+
+int
+outbox_inflight(const struct outbox *o)
+{
+    return o ? o->n : 0;
+}
+
+int64_t
+outbox_backoff_ms(int attempts)
+{
+    int64_t d = BACKOFF_BASE_MS;
+    for (int i = 1; i < attempts && d < BACKOFF_MAX_MS; i++)
+        d *= 2;
+    return d < BACKOFF_MAX_MS ? d : BACKOFF_MAX_MS;
+}
+
+static bool
+in_list(const char *list, const char *name)
+{
+    if (!list || !*list)
+        return true;
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        size_t k = strcspn(p, ", ");
+        if (k == n && !strncmp(p, name, n))
+            return true;
+        p += k;
+    }
+    return false;
+}
+
+int
+outbox_add(struct outbox *o, const char *sink_list, const struct notice *n, int64_t now)
+{
+    struct buf body;
+    buf_init(&body, 0);
+    int rc = 0;
+    for (int i = 0; i < o->sinks->n; i++) {
+        const struct sink *k = &o->sinks->v[i];
+        if (!in_list(sink_list, k->name))
+            continue;
+        buf_reset(&body);
+        sink_body(k, n, &body);
+        sqlite3_stmt *s = store_stmt(o->st, "stmt/outbox_insert");
+        store_bind_str(s, ":sink", k->name);
+        store_bind_str(s, ":fingerprint", n->fingerprint);
+        store_bind_str(s, ":rule", n->rule);
+        store_bind_str(s, ":queue", n->queue);
+        store_bind_str(s, ":kind", n->resolved ? "resolved" : "firing");
+        store_bind_text(s, ":body", body.data, body.len);
+        store_bind_int(s, ":now", now);
+        if (store_exec(o->st, s, "outbox") != 0)
+            rc = -1;
+    }
+    buf_release(&body);
+    o->next_check = 0; /* look for due rows at the next pump */
+    return rc;
+}
+
+static size_t
+on_body(char *p, size_t size, size_t nmemb, void *ud)
+{
+    struct xfer *x = ud;
+    size_t n = size * nmemb, room = sizeof x->answer - 1 - x->answer_len;
+    memcpy(x->answer + x->answer_len, p, n < room ? n : room);
+    x->answer_len += n < room ? n : room;
+    return n;
+}
+
+static size_t
+on_header(char *p, size_t size, size_t nmemb, void *ud)
+{
+    struct xfer *x = ud;
+    size_t n = size * nmemb;
+    if (n > 12 && !strncasecmp(p, "retry-after:", 12)) {
+        char v[64];
+        size_t k = n - 12 < sizeof v - 1 ? n - 12 : sizeof v - 1;
+        memcpy(v, p + 12, k);
+        v[k] = '\0';
+        char *end;
+        long s = strtol(v, &end, 10);
+        if (end != v && s >= 0)
+            x->retry_after = s;
+        else { /* an HTTP date */
+            time_t t = curl_getdate(v, NULL);
+            if (t > 0)
+                x->retry_after = (int64_t)t - now_ms() / 1000 > 0 ? (int64_t)t - now_ms() / 1000 : 0;
+        }
+    }
+    return n;
+}
+
+static void
+start(struct outbox *o, const struct sink *k, int64_t id, const char *body, int64_t now)
+{
+    struct xfer *x = &o->x[o->n];
+    memset(x, 0, sizeof *x);
+    x->id = id;
+    x->body = xstrdup(body);
+    x->retry_after = -1;
+    x->started = mono_ms();
+    x->easy = curl_easy_init();
+    x->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    x->headers = curl_slist_append(x->headers, "User-Agent: bullwatch");
+    x->headers = curl_slist_append(x->headers, "Expect:");
+    if (k->type == SINK_WEBHOOK) {
+        char h[256], msg_id[40];
+        struct buf sig;
+        snprintf(msg_id, sizeof msg_id, "msg_%lld", (long long)id);
+        snprintf(h, sizeof h, "webhook-id: %s", msg_id);
+        x->headers = curl_slist_append(x->headers, h);
+        snprintf(h, sizeof h, "webhook-timestamp: %lld", (long long)(now / 1000));
+        x->headers = curl_slist_append(x->headers, h);
+        buf_init(&sig, 0);
+        webhook_sign(k->key, k->keylen, msg_id, now / 1000, body, strlen(body), &sig);
+        snprintf(h, sizeof h, "webhook-signature: %s", sig.data);
+        buf_release(&sig);
+        x->headers = curl_slist_append(x->headers, h);
+    }
+    struct buf url;
+    buf_init(&url, 0);
+    buf_adds(&url, k->url);
+    if (k->type == SINK_ALERTMANAGER && k->am_api) {
+        while (url.len && url.data[url.len - 1] == '/')
+            url.data[--url.len] = '\0';
+        if (url.len < 14 || strcmp(url.data + url.len - 14, "/api/v2/alerts") != 0)
+            buf_adds(&url, "/api/v2/alerts");
+    }
+    curl_easy_setopt(x->easy, CURLOPT_URL, url.data);
+    buf_release(&url);
+    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
+    curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->body);
+    curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(x->body));
+    curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long)(k->timeout_ms < 5000 ? k->timeout_ms : 5000));
+    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long)k->timeout_ms);
+    curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_multi_add_handle(o->multi, x->easy);
+    o->n++;
+}
+
+static void
+record(struct outbox *o, struct xfer *x, CURLcode res, int64_t now)
+{
+    long status = 0;
+    if (res == CURLE_OK)
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    int64_t ms = mono_ms() - x->started;
+    char err[400];
+    const char *state;
+    int64_t next = now;
+    if (res != CURLE_OK) {
+        snprintf(err, sizeof err, "%s", curl_easy_strerror(res));
+    } else if (status < 200 || status >= 300) {
+        x->answer[x->answer_len] = '\0';
+        snprintf(err, sizeof err, "HTTP %ld: %s", status, log_esc(x->answer, x->answer_len));
+    } else {
+        err[0] = '\0';
+    }
+    int attempts = 0;
+    sqlite3_stmt *q = store_stmt(o->st, "stmt/outbox_attempts");
+    store_bind_int(q, ":id", x->id);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        attempts = sqlite3_column_int(q, 0) + 1;
+    sqlite3_reset(q);
+    if (res == CURLE_OK && status >= 200 && status < 300) {
+        state = "delivered";
+    } else if (res != CURLE_OK || status == 429 || status >= 500) {
+        state = "pending";
+        int64_t d = outbox_backoff_ms(attempts);
+        d = d / 2 + (int64_t)(rand() % (int)(d + 1)); /* jitter: 0.5x to 1.5x */
+        if (x->retry_after >= 0 && x->retry_after * 1000 > d)
+            d = x->retry_after * 1000;
+        next = now + d;
+    } else {
+        state = "gave_up";
+    }
+    sqlite3_stmt *s = store_stmt(o->st, "stmt/outbox_result");
+    store_bind_int(s, ":id", x->id);
+    store_bind_str(s, ":state", state);
+    store_bind_int(s, ":next_at", next);
+    store_bind_int(s, ":status", status);
+    store_bind_str(s, ":error", err[0] ? err : NULL);
+    store_bind_int(s, ":now", now);
+    (void)store_exec(o->st, s, "outbox result");
+    s = store_stmt(o->st, "stmt/delivery_insert");
+    store_bind_int(s, ":id", x->id);
+    store_bind_int(s, ":now", now);
+    store_bind_int(s, ":status", status);
+    store_bind_str(s, ":error", err[0] ? err : NULL);
+    store_bind_int(s, ":ms", ms);
+    (void)store_exec(o->st, s, "delivery");
+    if (strcmp(state, "delivered") != 0)
+        log_warn("alert notification %lld: %s (attempt %d)%s", (long long)x->id, err, attempts,
+                 !strcmp(state, "gave_up") ? ": gave up" : "");
+    o->next_check = 0; /* look for due rows again */
+}
+
+void
+outbox_pump(struct outbox *o, int64_t now)
+{
+    if (!o)
+        return;
+    int running = 0;
+    curl_multi_perform(o->multi, &running);
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(o->multi, &left)) != NULL) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        for (int i = 0; i < o->n; i++) {
+            if (o->x[i].easy != m->easy_handle)
+                continue;
+            record(o, &o->x[i], m->data.result, now);
+            xfer_release(o, &o->x[i]);
+            o->x[i] = o->x[o->n - 1];
+            memset(&o->x[o->n - 1], 0, sizeof o->x[0]);
+            o->n--;
+            break;
+        }
+    }
+    if (o->n >= MAX_INFLIGHT || (o->next_check && now < o->next_check))
+        return;
+    sqlite3_stmt *s = store_stmt(o->st, "stmt/outbox_due");
+    int64_t soonest = 0;
+    bool started = false;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(s, 0), next_at = sqlite3_column_int64(s, 4);
+        bool busy = false;
+        for (int i = 0; i < o->n; i++)
+            busy |= o->x[i].id == id;
+        if (busy)
+            continue;
+        if (next_at > now) {
+            if (!soonest || next_at < soonest)
+                soonest = next_at;
+            continue;
+        }
+        if (o->n >= MAX_INFLIGHT)
+            continue;
+        const struct sink *k = sinks_find(o->sinks, (const char *)sqlite3_column_text(s, 1));
+        if (!k)
+            continue; /* a sink removed from the config: left pending */
+        start(o, k, id, (const char *)sqlite3_column_text(s, 2), now);
+        started = true;
+    }
+    sqlite3_reset(s);
+    /* with transfers in flight, look again when one ends */
+    o->next_check = o->n ? INT64_MAX : soonest ? soonest : now + 60000;
+    if (started)
+        curl_multi_perform(o->multi, &running);
+}

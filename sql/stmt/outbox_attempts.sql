@@ -1,0 +1,1 @@
+SELECT attempts FROM outbox WHERE id = :id;
