@@ -1214,6 +1214,29 @@ lineage_load(struct ingest *ing)
         (void)txn_commit(ing);
 }
 
+/* Has the stream kept every entry ever added (Redis 7: XINFO STREAM's
+ * entries-added equals its length)? False when unknown. */
+static bool
+never_trimmed(struct ingest *ing, const struct iq *q)
+{
+    redisReply *r = rconn_cmdf(ing->cmd, "XINFO STREAM %s", q->stream_key);
+    long long len = -1, added = -2;
+    if (r && r->type == REDIS_REPLY_ARRAY) {
+        for (size_t i = 0; i + 1 < r->elements; i += 2) {
+            const redisReply *k = r->element[i], *v = r->element[i + 1];
+            if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_INTEGER)
+                continue;
+            if (!strcmp(k->str, "length"))
+                len = v->integer;
+            else if (!strcmp(k->str, "entries-added"))
+                added = v->integer;
+        }
+    }
+    if (r)
+        freeReplyObject(r);
+    return len == added;
+}
+
 int
 ingest_check_gaps(struct ingest *ing)
 {
@@ -1261,8 +1284,11 @@ ingest_check_gaps(struct ingest *ing)
                 continue;
             }
             q->is_new = false;
-        } else if (has_first && stream_id_cmp(first, q->cursor) > 0) {
-            /* the entry at the cursor was trimmed: entries may have been lost */
+        } else if (has_first && stream_id_cmp(first, q->cursor) > 0 &&
+                   !(strcmp(q->cursor, "0-0") == 0 && never_trimmed(ing, q))) {
+            /* the entry at the cursor was trimmed: entries may have been lost
+             * (a stream created after its queue was first seen, and not
+             * read yet, starts after 0-0 without any loss) */
             if (record_gap(ing, q, "trim", q->cursor, first, (int64_t)cms, (int64_t)fms) != 0) {
                 rc = -1;
                 continue;
