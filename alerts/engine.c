@@ -329,6 +329,8 @@ notify(struct engine *e, const struct rule *r, const struct eq *q, const struct 
     n.ends_at = resolved ? now : 0;
     n.at = now;
     notice_fingerprint(r->name, e->cfg->endpoint_name, q->name, n.fingerprint);
+    if (!e->outbox)
+        return 0; /* no sinks: the transition is recorded, nothing is sent */
     return outbox_add(e->outbox, r->sinks, &n, now) == 0 ? 1 : 0;
 }
 
@@ -559,7 +561,8 @@ engine_new(const struct config *cfg, struct store *st, int64_t now, char *err, s
     e->tv = xmalloc(sizeof *e->tv * (size_t)e->nb);
     for (int i = 0; i < e->rules.n; i++)
         e->any_event_rule |= e->rules.v[i].event_driven;
-    e->outbox = outbox_new(st, &e->sinks);
+    /* libcurl (and its TLS library) only when there is somewhere to send */
+    e->outbox = e->sinks.n ? outbox_new(st, &e->sinks) : NULL;
     if (e->rules.n)
         load_history(e, now);
     return e;

@@ -177,7 +177,29 @@ rules_print(const struct rules *rs, FILE *out)
 bool
 rule_matches_queue(const struct rule *r, const char *queue)
 {
-    return glob_list_match(r->queues, queue, false);
+    /* "*, !*-dlq": any glob matches and no !glob does */
+    bool any = false, positive = false;
+    char pat[256];
+    for (const char *p = r->queues; *p;) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        size_t n = strcspn(p, ",");
+        while (n > 0 && p[n - 1] == ' ')
+            n--;
+        if (n > 0 && n < sizeof pat) {
+            bool neg = p[0] == '!';
+            memcpy(pat, p + neg, n - neg);
+            pat[n - neg] = '\0';
+            if (neg && glob_list_match(pat, queue, false))
+                return false;
+            if (!neg) {
+                positive = true;
+                any |= glob_list_match(pat, queue, false);
+            }
+        }
+        p += strcspn(p, ",");
+    }
+    return any || !positive;
 }
 
 const char *

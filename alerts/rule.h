@@ -17,7 +17,7 @@
 
 struct rule {
     char *name;
-    char *queues;  /* globs, comma-separated ("*" by default) */
+    char *queues;  /* globs, comma-separated ("*" by default); !glob excludes */
     char *expr_text;
     struct expr *expr;
     int64_t for_ms, keep_firing_for_ms, repeat_interval_ms;

@@ -47,6 +47,10 @@ routing_key_env = BW_T_PD_KEY
 [sink am]
 type = alertmanager
 url = http://127.0.0.1:$1/alertmanager
+[sink amapi]
+type = alertmanager
+mode = api
+url = http://127.0.0.1:$1/
 INI
 }
 
@@ -68,6 +72,7 @@ check "a burst of dead jobs fires: all four sinks get a firing body" \
     wait_for 20 ca --log "$T_DIR/a.log" --check formats --kind firing --queue qa1
 ca --log "$T_DIR/a.log" --check formats --kind firing --queue qa1 || true
 check "the webhook signature verifies with Node's crypto" ca --log "$T_DIR/a.log" --check signature --secret "$SECRET"
+check "alertmanager api mode pushes to /api/v2/alerts" ca --log "$T_DIR/a.log" --check amapi --queue qa1
 "$BW" dlq purge qa1 --all --yes -c "$T_DIR/a.ini" >/dev/null || not_ok "purge exit $?"
 check "recovery (the dead jobs purged) sends resolved to all four" \
     wait_for 20 ca --log "$T_DIR/a.log" --check formats --kind resolved --queue qa1
@@ -104,6 +109,22 @@ check "... delivered once, three attempts recorded (500, 500, 200)" node -e '
         d.every(x => x.outbox_state === "delivered") ? 0 : 1)' "$T_DIR/d.json"
 stop_agent || not_ok "agent exit $?"
 
+# ---- B2: any other 4xx stops and says why ----
+receiver b2 --script 400
+write_ini "$T_DIR/b2.ini" "[sink hook]
+type = webhook
+url = http://127.0.0.1:$RPORT/webhook
+secret = $SECRET
+[rule dead_letters]
+queues = qg*
+expr = dlq_size > 0"
+sed -i "s|^path = .*|path = $T_DIR/b2.db|" "$T_DIR/b2.ini"
+start_agent "$T_DIR/b2.ini" "$T_DIR/b2.agent.log"
+dead qg1 1
+check "a 400 answer: given up after one attempt, with the reason" wait_for 20 sh -c \
+    "sqlite3 '$T_DIR/b2.db' \"SELECT state, attempts, last_status, last_error LIKE 'HTTP 400%' FROM outbox\" | grep -qx 'gave_up|1|400|1'"
+stop_agent || not_ok "agent exit $?"
+
 # ---- C: 429 with Retry-After: 2 ----
 receiver c --script 429,200 --retry-after 2
 write_ini "$T_DIR/c.ini" "[sink hook]
@@ -134,11 +155,16 @@ start_agent "$T_DIR/d.ini" "$T_DIR/d.agent.log"
 dead qd1 2
 check "with the receiver down, the firing waits in the outbox after failed attempts" wait_for 20 sh -c \
     "sqlite3 '$T_DIR/d.db' \"SELECT state, attempts > 0 FROM outbox WHERE queue = 'qd1'\" | grep -qx 'pending|1'"
+"$BW" dlq purge qd1 --all --yes -c "$T_DIR/d.ini" >/dev/null || not_ok "purge exit $?"
+check "the recovery queues a resolved behind it" wait_for 20 sh -c \
+    "sqlite3 '$T_DIR/d.db' \"SELECT count(*) FROM outbox WHERE queue = 'qd1' AND kind = 'resolved'\" | grep -qx 1"
 stop_agent || not_ok "agent exit $?"
 receiver d --port "$dport"
 start_agent "$T_DIR/d.ini" "$T_DIR/d.agent.log"
 check "after the restart, with the receiver up, it is delivered" \
     wait_for 30 ca --log "$T_DIR/d.log" --check count --path /webhook --kind firing --n 1
+check "... and the resolved after it, never before" \
+    wait_for 30 ca --log "$T_DIR/d.log" --check order --path /webhook
 stop_agent || not_ok "agent exit $?"
 
 # ---- E: a receiver that never answers does not slow ingest ----

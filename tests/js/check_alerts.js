@@ -10,7 +10,9 @@
 // signature: every /webhook request verifies under --secret (Standard
 //   Webhooks, with Node's crypto: an implementation independent of ours);
 // count: exactly --n requests to --path (of --kind, for --queue when given);
-// spacing: the requests to --path are at least --min-gap-ms apart.
+// spacing: the requests to --path are at least --min-gap-ms apart;
+// amapi: an alertmanager /api/v2/alerts push for --queue;
+// order: per alert, the firing arrived before the resolved.
 const fs = require('fs');
 const crypto = require('crypto');
 const L = require('./lib');
@@ -82,6 +84,26 @@ if (args.check === 'signature') {
     if (!given.some((g) => g.length === mac.length && crypto.timingSafeEqual(Buffer.from(g), Buffer.from(mac))))
       fail(`signature ${sig} does not verify (expected v1,${mac})`);
   }
+  process.exit(0);
+}
+if (args.check === 'amapi') {
+  const r = reqs.find((x) => x.path === '/api/v2/alerts');
+  if (!r) fail('no request to /api/v2/alerts');
+  const b = body(r);
+  if (!Array.isArray(b) || b.length !== 1 || b[0].labels.queue !== args.queue || !b[0].labels.alertname ||
+      !b[0].startsAt || !b[0].annotations.summary)
+    fail(`/api/v2/alerts body: ${r.body}`);
+  process.exit(0);
+}
+if (args.check === 'order') {
+  // per alert (fingerprint): the firing reaches the receiver before its resolved
+  const seen = new Map();
+  for (const r of reqs.filter((x) => x.path === args.path && x.status >= 200 && x.status < 300)) {
+    const b = body(r), fp = b.data.fingerprint, k = kindOf(r);
+    if (k === 'resolved' && !seen.has(fp)) fail(`resolved of ${fp} arrived before its firing`);
+    seen.set(fp, k);
+  }
+  if (![...seen.values()].includes('resolved')) fail('no resolved arrived');
   process.exit(0);
 }
 if (args.check === 'count') {

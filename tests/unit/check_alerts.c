@@ -5,8 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+#include <unistd.h>
+
+#include "engine.h"
 #include "expr.h"
+#include "ingest.h"
 #include "rule.h"
+#include "store.h"
 #include "suites.h"
 
 /* ---- a fake source: fixed values, a fixed clock ---- */
@@ -349,6 +355,11 @@ START_TEST(rules_from_sections)
     ck_assert(rule_matches_queue(&rs.v[0], "orders-eu"));
     ck_assert(!rule_matches_queue(&rs.v[0], "email"));
     ck_assert(rule_matches_queue(&rs.v[1], "email"));
+    free(rs.v[1].queues);
+    rs.v[1].queues = strdup("*, !*-dlq, !dead-letter");
+    ck_assert(rule_matches_queue(&rs.v[1], "email"));
+    ck_assert(!rule_matches_queue(&rs.v[1], "email-dlq"));
+    ck_assert(!rule_matches_queue(&rs.v[1], "dead-letter"));
     struct buf b;
     buf_init(&b, 0);
     rule_summary(&rs.v[0], "orders-eu", 1234, 10, &b);
@@ -379,6 +390,91 @@ START_TEST(rule_errors_name_line_and_column)
 }
 END_TEST
 
+/* ---- the engine on a real SQLite store (a temporary file) ---- */
+
+static int
+count_rows(struct store *st, const char *sql)
+{
+    sqlite3_stmt *s;
+    int n = -1;
+    ck_assert_int_eq(sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL), SQLITE_OK);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return n;
+}
+
+/* A window reads what an earlier run counted (reloaded from the store) plus
+ * what the ingest reports now; it slides with the clock. */
+START_TEST(engine_window_survives_restart_and_slides)
+{
+    char dir[] = "/tmp/bw-ut-engine-XXXXXX", path[256], ini[512], err[300];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/t.db", dir);
+    snprintf(ini, sizeof ini,
+             "[store]\npath = %s\n[rule dead]\nexpr = failures[10m] >= 3\n"
+             "[rule big]\nexpr = waiting > 100\n", path);
+    struct config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    ck_assert_int_eq(config_parse(&cfg, "t.ini", ini, err, sizeof err), 0);
+    struct store *st = store_open(path, false, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
+    const int64_t now = 1800000000000LL, minute = now / 60000;
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO minute_counts (endpoint, queue, minute, failed) VALUES ('%s', 'q', %lld, 2)",
+             cfg.endpoint_name, (long long)(minute - 3));
+    ck_assert_int_eq(sqlite3_exec(store_db(st), sql, NULL, NULL, NULL), SQLITE_OK);
+    struct engine *e = engine_new(&cfg, st, now, err, sizeof err);
+    ck_assert_msg(e != NULL, "%s", err);
+    ck_assert_int_eq(engine_nrules(e), 2);
+    /* one more failure, read now: 2 + 1 reaches the threshold */
+    engine_count(e, "q", IC_FAILED, minute, 1);
+    (void)engine_eval(e, now, false);
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM alert_transitions WHERE rule = 'dead' "
+                                    "AND queue = 'q' AND to_state = 'firing' AND value = 3 "
+                                    "AND threshold = 3"), 1);
+    /* an event-driven evaluation leaves the timer rules alone */
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM alert_transitions WHERE rule = 'big'"), 0);
+    /* gauges: a poll with 150 waiting fires `big` on the timer */
+    struct queue_list l = {0};
+    char *names[] = {(char *)"q"};
+    l.names = names;
+    l.n = 1;
+    struct queue_depth d = {0};
+    d.ok = true;
+    d.waiting = 150;
+    d.workers = 1;
+    d.oldest_waiting_ms = -1;
+    engine_depths(e, &l, &d, true, now);
+    (void)engine_eval(e, now, true);
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM alert_transitions WHERE rule = 'big' "
+                                    "AND to_state = 'firing' AND value = 150"), 1);
+    /* Redis unreachable: no gauge value, so `big` resolves */
+    engine_depths(e, &l, &d, false, now + 1000);
+    (void)engine_eval(e, now + 1000, true);
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM alert_transitions WHERE rule = 'big' "
+                                    "AND to_state = 'resolved'"), 1);
+    /* eleven minutes on, the failures left the window: resolved */
+    (void)engine_eval(e, now + 11 * 60000, true);
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM alert_transitions WHERE rule = 'dead' "
+                                    "AND to_state = 'resolved'"), 1);
+    /* the state is kept for the next start */
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM alert_state WHERE rule = 'dead' AND "
+                                    "queue = 'q' AND state = 'inactive'"), 1);
+    engine_free(e);
+    store_close(st);
+    config_release(&cfg);
+    char f[300];
+    static const char *const sfx[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(f, sizeof f, "%s%s", path, sfx[i]);
+        unlink(f);
+    }
+    rmdir(dir);
+}
+END_TEST
+
 Suite *
 alerts_suite(void)
 {
@@ -399,6 +495,9 @@ alerts_suite(void)
     tcase_add_test(tc, for_waits_in_pending);
     tcase_add_test(tc, flapping_with_and_without_keep_firing_for);
     tcase_add_test(tc, flapping_with_for);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("engine");
+    tcase_add_test(tc, engine_window_survives_restart_and_slides);
     suite_add_tcase(s, tc);
     tc = tcase_create("rules");
     tcase_add_test(tc, rules_from_sections);
