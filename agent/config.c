@@ -728,3 +728,27 @@ config_print(const struct config *cfg, FILE *out)
         }
     }
 }
+
+const struct config_kv *
+config_section_get(const struct config_section *s, const char *key)
+{
+    for (int i = 0; i < s->nkv; i++)
+        if (!strcmp(s->kv[i].key, key))
+            return &s->kv[i];
+    return NULL;
+}
+
+int
+config_each_section(const struct config *cfg, const char *kind,
+                    int (*fn)(const struct config *cfg, const struct config_section *s, void *ud),
+                    void *ud)
+{
+    for (int i = 0; i < cfg->nsections; i++) {
+        if (strcmp(cfg->sections[i].kind, kind) != 0)
+            continue;
+        int rc = fn(cfg, &cfg->sections[i], ud);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}

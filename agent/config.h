@@ -103,4 +103,12 @@ void config_each_option(void (*fn)(const char *section, const char *key, const c
 int redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t errlen);
 void redis_endpoint_release(struct redis_endpoint *ep);
 
+/* The value of key in a [rule]/[sink] section, or NULL. */
+const struct config_kv *config_section_get(const struct config_section *s, const char *key);
+/* Call fn for each section of this kind ("rule", "sink") in file order;
+ * stops at the first that returns nonzero and returns that. */
+int config_each_section(const struct config *cfg, const char *kind,
+                        int (*fn)(const struct config *cfg, const struct config_section *s, void *ud),
+                        void *ud);
+
 #endif

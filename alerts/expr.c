@@ -317,48 +317,47 @@ unary(struct parser *ps)
     return primary(ps);
 }
 
+/* a left-associative level: next (op next)* */
+struct binop {
+    const char *t;
+    enum op op;
+    bool is_word; /* and / or: not a prefix of a longer name */
+};
+static const struct binop mul_ops[] = {{"*", OP_MUL, false}, {"/", OP_DIV, false}, {NULL, OP_NUM, false}};
+static const struct binop add_ops[] = {{"+", OP_ADD, false}, {"-", OP_SUB, false}, {NULL, OP_NUM, false}};
+static const struct binop and_ops[] = {{"and", OP_AND, true}, {NULL, OP_NUM, false}};
+static const struct binop or_ops[] = {{"or", OP_OR, true}, {NULL, OP_NUM, false}};
+
 static struct expr *
-term(struct parser *ps)
+left_assoc(struct parser *ps, struct expr *(*next)(struct parser *), const struct binop *ops)
 {
-    struct expr *l = unary(ps);
+    struct expr *l = next(ps);
     while (l) {
-        enum op op;
-        if (punct(ps, "*"))
-            op = OP_MUL;
-        else if (punct(ps, "/"))
-            op = OP_DIV;
-        else
+        const struct binop *o = ops;
+        while (o->t && !(o->is_word ? word(ps, o->t) : punct(ps, o->t)))
+            o++;
+        if (!o->t)
             break;
-        struct expr *r = unary(ps);
+        struct expr *r = next(ps);
         if (!r) {
             expr_free(l);
             return NULL;
         }
-        l = node(op, l, r);
+        l = node(o->op, l, r);
     }
     return l;
 }
 
 static struct expr *
+term(struct parser *ps)
+{
+    return left_assoc(ps, unary, mul_ops);
+}
+
+static struct expr *
 sum(struct parser *ps)
 {
-    struct expr *l = term(ps);
-    while (l) {
-        enum op op;
-        if (punct(ps, "+"))
-            op = OP_ADD;
-        else if (punct(ps, "-"))
-            op = OP_SUB;
-        else
-            break;
-        struct expr *r = term(ps);
-        if (!r) {
-            expr_free(l);
-            return NULL;
-        }
-        l = node(op, l, r);
-    }
-    return l;
+    return left_assoc(ps, term, add_ops);
 }
 
 static struct expr *
@@ -396,31 +395,13 @@ not_(struct parser *ps)
 static struct expr *
 parse_and(struct parser *ps)
 {
-    struct expr *l = not_(ps);
-    while (l && word(ps, "and")) {
-        struct expr *r = not_(ps);
-        if (!r) {
-            expr_free(l);
-            return NULL;
-        }
-        l = node(OP_AND, l, r);
-    }
-    return l;
+    return left_assoc(ps, not_, and_ops);
 }
 
 static struct expr *
 parse_or(struct parser *ps)
 {
-    struct expr *l = parse_and(ps);
-    while (l && word(ps, "or")) {
-        struct expr *r = parse_and(ps);
-        if (!r) {
-            expr_free(l);
-            return NULL;
-        }
-        l = node(OP_OR, l, r);
-    }
-    return l;
+    return left_assoc(ps, parse_and, or_ops);
 }
 
 struct expr *

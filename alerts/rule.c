@@ -9,15 +9,6 @@
 #include "util.h"
 #include "xmem.h"
 
-static const struct config_kv *
-kv_get(const struct config_section *s, const char *key)
-{
-    for (int i = 0; i < s->nkv; i++)
-        if (!strcmp(s->kv[i].key, key))
-            return &s->kv[i];
-    return NULL;
-}
-
 static bool
 sink_exists(const struct config *cfg, const char *name, size_t n)
 {
@@ -38,9 +29,9 @@ load_one(const struct config *cfg, const struct config_section *s, struct rule *
     r->name = xstrdup(s->name);
     r->line = s->line;
     r->send_resolved = true;
-    kv = kv_get(s, "queues");
+    kv = config_section_get(s, "queues");
     r->queues = xstrdup(kv && *kv->value ? kv->value : "*");
-    kv = kv_get(s, "expr");
+    kv = config_section_get(s, "expr");
     if (!kv || !*kv->value) {
         snprintf(err, errlen, "%s:%d: [rule %s] needs expr = ...", file, s->line, s->name);
         return -1;
@@ -64,7 +55,7 @@ load_one(const struct config *cfg, const struct config_section *s, struct rule *
                 {"repeat_interval", offsetof(struct rule, repeat_interval_ms)}};
     r->repeat_interval_ms = 4 * 3600000; /* Alertmanager's default */
     for (size_t i = 0; i < sizeof durs / sizeof durs[0]; i++) {
-        kv = kv_get(s, durs[i].key);
+        kv = config_section_get(s, durs[i].key);
         if (!kv)
             continue;
         int64_t *dst = (int64_t *)(void *)((char *)r + durs[i].off);
@@ -74,7 +65,7 @@ load_one(const struct config *cfg, const struct config_section *s, struct rule *
             return -1;
         }
     }
-    kv = kv_get(s, "severity");
+    kv = config_section_get(s, "severity");
     r->severity = xstrdup(kv ? kv->value : "warning");
     if (strcmp(r->severity, "critical") && strcmp(r->severity, "warning") &&
         strcmp(r->severity, "info")) {
@@ -82,17 +73,17 @@ load_one(const struct config *cfg, const struct config_section *s, struct rule *
                  file, kv->line, kv->col, s->name);
         return -1;
     }
-    kv = kv_get(s, "summary");
+    kv = config_section_get(s, "summary");
     r->summary = xstrdup(kv ? kv->value : "{rule} on {queue}: {value} (threshold {threshold})");
-    kv = kv_get(s, "runbook");
+    kv = config_section_get(s, "runbook");
     r->runbook = xstrdup(kv ? kv->value : "");
-    kv = kv_get(s, "send_resolved");
+    kv = config_section_get(s, "send_resolved");
     if (kv && parse_bool(kv->value, &r->send_resolved) != 0) {
         snprintf(err, errlen, "%s:%d:%d: [rule %s] send_resolved: expected true or false", file,
                  kv->line, kv->col, s->name);
         return -1;
     }
-    kv = kv_get(s, "sinks");
+    kv = config_section_get(s, "sinks");
     r->sinks = xstrdup(kv ? kv->value : "");
     if (kv) {
         const char *p = kv->value;
@@ -124,20 +115,33 @@ rule_release(struct rule *r)
     free(r->sinks);
 }
 
+struct rules_loading {
+    struct rules *out;
+    char *err;
+    size_t errlen;
+};
+
+static int
+load_each_rule(const struct config *cfg, const struct config_section *s, void *ud)
+{
+    struct rules_loading *l = ud;
+    l->out->v = xrealloc(l->out->v, sizeof *l->out->v * (size_t)(l->out->n + 1));
+    if (load_one(cfg, s, &l->out->v[l->out->n], l->err, l->errlen) != 0) {
+        rule_release(&l->out->v[l->out->n]);
+        return -1;
+    }
+    l->out->n++;
+    return 0;
+}
+
 int
 rules_load(const struct config *cfg, struct rules *out, char *err, size_t errlen)
 {
+    struct rules_loading l = {out, err, errlen};
     memset(out, 0, sizeof *out);
-    for (int i = 0; i < cfg->nsections; i++) {
-        if (strcmp(cfg->sections[i].kind, "rule") != 0)
-            continue;
-        out->v = xrealloc(out->v, sizeof *out->v * (size_t)(out->n + 1));
-        if (load_one(cfg, &cfg->sections[i], &out->v[out->n], err, errlen) != 0) {
-            rule_release(&out->v[out->n]);
-            rules_release(out);
-            return -1;
-        }
-        out->n++;
+    if (config_each_section(cfg, "rule", load_each_rule, &l) != 0) {
+        rules_release(out);
+        return -1;
     }
     return 0;
 }

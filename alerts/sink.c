@@ -15,27 +15,18 @@
 #include "util.h"
 #include "xmem.h"
 
-static const struct config_kv *
-kv_get(const struct config_section *s, const char *key)
-{
-    for (int i = 0; i < s->nkv; i++)
-        if (!strcmp(s->kv[i].key, key))
-            return &s->kv[i];
-    return NULL;
-}
-
 /* a value given directly, through an environment variable, or a file */
 static char *
 secret_value(const struct config_section *s, const char *key, const char *file, char *err,
              size_t errlen, const struct config_kv **where)
 {
     char k[64];
-    const struct config_kv *kv = kv_get(s, key);
+    const struct config_kv *kv = config_section_get(s, key);
     *where = kv;
     if (kv)
         return xstrdup(kv->value);
     snprintf(k, sizeof k, "%s_env", key);
-    if ((kv = kv_get(s, k)) != NULL) {
+    if ((kv = config_section_get(s, k)) != NULL) {
         *where = kv;
         const char *v = getenv(kv->value);
         if (!v || !*v) {
@@ -46,7 +37,7 @@ secret_value(const struct config_section *s, const char *key, const char *file, 
         return xstrdup(v);
     }
     snprintf(k, sizeof k, "%s_file", key);
-    if ((kv = kv_get(s, k)) != NULL) {
+    if ((kv = config_section_get(s, k)) != NULL) {
         *where = kv;
         FILE *f = fopen(kv->value, "r");
         char line[1024];
@@ -69,7 +60,7 @@ load_one(const struct config *cfg, const struct config_section *s, struct sink *
          size_t errlen)
 {
     const char *file = cfg->path ? cfg->path : "agent.ini";
-    const struct config_kv *kv = kv_get(s, "type"), *where;
+    const struct config_kv *kv = config_section_get(s, "type"), *where;
     memset(k, 0, sizeof *k);
     k->name = xstrdup(s->name);
     k->timeout_ms = 10000;
@@ -104,7 +95,7 @@ load_one(const struct config *cfg, const struct config_section *s, struct sink *
                  where ? where->line : s->line, where ? where->col : 1, s->name);
         return -1;
     }
-    if ((kv = kv_get(s, "timeout")) != NULL &&
+    if ((kv = config_section_get(s, "timeout")) != NULL &&
         (parse_duration_ms(kv->value, &k->timeout_ms) != 0 || k->timeout_ms < 100)) {
         snprintf(err, errlen, "%s:%d:%d: [sink %s] timeout: expected a duration of at least 100ms",
                  file, kv->line, kv->col, s->name);
@@ -149,7 +140,7 @@ load_one(const struct config *cfg, const struct config_section *s, struct sink *
             return -1;
         }
     }
-    if ((kv = kv_get(s, "mode")) != NULL) {
+    if ((kv = config_section_get(s, "mode")) != NULL) {
         if (k->type != SINK_ALERTMANAGER || (strcmp(kv->value, "webhook") && strcmp(kv->value, "api"))) {
             snprintf(err, errlen, "%s:%d:%d: [sink %s] mode: only for alertmanager, webhook or api",
                      file, kv->line, kv->col, s->name);
@@ -169,20 +160,33 @@ sink_release(struct sink *k)
     memset(k->key, 0, sizeof k->key);
 }
 
+struct sinks_loading {
+    struct sinks *out;
+    char *err;
+    size_t errlen;
+};
+
+static int
+load_each_sink(const struct config *cfg, const struct config_section *s, void *ud)
+{
+    struct sinks_loading *l = ud;
+    l->out->v = xrealloc(l->out->v, sizeof *l->out->v * (size_t)(l->out->n + 1));
+    if (load_one(cfg, s, &l->out->v[l->out->n], l->err, l->errlen) != 0) {
+        sink_release(&l->out->v[l->out->n]);
+        return -1;
+    }
+    l->out->n++;
+    return 0;
+}
+
 int
 sinks_load(const struct config *cfg, struct sinks *out, char *err, size_t errlen)
 {
+    struct sinks_loading l = {out, err, errlen};
     memset(out, 0, sizeof *out);
-    for (int i = 0; i < cfg->nsections; i++) {
-        if (strcmp(cfg->sections[i].kind, "sink") != 0)
-            continue;
-        out->v = xrealloc(out->v, sizeof *out->v * (size_t)(out->n + 1));
-        if (load_one(cfg, &cfg->sections[i], &out->v[out->n], err, errlen) != 0) {
-            sink_release(&out->v[out->n]);
-            sinks_release(out);
-            return -1;
-        }
-        out->n++;
+    if (config_each_section(cfg, "sink", load_each_sink, &l) != 0) {
+        sinks_release(out);
+        return -1;
     }
     return 0;
 }

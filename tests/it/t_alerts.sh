@@ -30,6 +30,17 @@ dead() { # queue n
     node_js deadjobs.js --redis "$REDIS_URL" --bullmq 6 --queue "$1" --jobs "$2" --out "$T_DIR/$1.json" \
         >"$T_DIR/$1.out" 2>&1 || die "deadjobs.js failed: $(tail -3 "$T_DIR/$1.out")"
 }
+hook_ini() { # name port queues [expr [sink line [rule name]]]: one webhook sink, one rule
+    write_ini "$T_DIR/$1.ini" "[sink hook]
+type = webhook
+url = http://127.0.0.1:$2/webhook
+secret = $SECRET
+${5:-}
+[rule ${6:-dead_letters}]
+queues = $3
+expr = ${4:-dlq_size > 0}"
+    sed -i "s|^path = .*|path = $T_DIR/$1.db|" "$T_DIR/$1.ini"
+}
 sinks() { # port: the four formats on one receiver
     cat <<INI
 [sink hook]
@@ -90,35 +101,23 @@ stop_agent || not_ok "agent exit $?"
 
 # ---- B: 500, 500, 200 ----
 receiver b --script 500,500,200
-write_ini "$T_DIR/b.ini" "[sink hook]
-type = webhook
-url = http://127.0.0.1:$RPORT/webhook
-secret = $SECRET
-[rule dead_letters]
-queues = qb*
-expr = dlq_size > 0"
-sed -i "s|^path = .*|path = $T_DIR/b.db|" "$T_DIR/b.ini"
+hook_ini b "$RPORT" "qb*"
 start_agent "$T_DIR/b.ini" "$T_DIR/b.agent.log"
 dead qb1 3
 check "500, 500, then 200: three attempts reach the receiver" \
     wait_for 30 ca --log "$T_DIR/b.log" --check count --path /webhook --n 3
-"$BW" query deliveries -c "$T_DIR/b.ini" --json >"$T_DIR/d.json"
-check "... delivered once, three attempts recorded (500, 500, 200)" node -e '
+delivered_after_three() { # the agent records the third answer a moment after the receiver logs it
+    "$BW" query deliveries -c "$T_DIR/b.ini" --json >"$T_DIR/d.json" && node -e '
     const d = require(process.argv[1]);
     process.exit(d.length === 3 && d.map(x => x.http_status).join() === "500,500,200" &&
         d.every(x => x.outbox_state === "delivered") ? 0 : 1)' "$T_DIR/d.json"
+}
+check "... delivered once, three attempts recorded (500, 500, 200)" wait_for 10 delivered_after_three
 stop_agent || not_ok "agent exit $?"
 
 # ---- B2: any other 4xx stops and says why ----
 receiver b2 --script 400
-write_ini "$T_DIR/b2.ini" "[sink hook]
-type = webhook
-url = http://127.0.0.1:$RPORT/webhook
-secret = $SECRET
-[rule dead_letters]
-queues = qg*
-expr = dlq_size > 0"
-sed -i "s|^path = .*|path = $T_DIR/b2.db|" "$T_DIR/b2.ini"
+hook_ini b2 "$RPORT" "qg*"
 start_agent "$T_DIR/b2.ini" "$T_DIR/b2.agent.log"
 dead qg1 1
 check "a 400 answer: given up after one attempt, with the reason" wait_for 20 sh -c \
@@ -127,14 +126,7 @@ stop_agent || not_ok "agent exit $?"
 
 # ---- C: 429 with Retry-After: 2 ----
 receiver c --script 429,200 --retry-after 2
-write_ini "$T_DIR/c.ini" "[sink hook]
-type = webhook
-url = http://127.0.0.1:$RPORT/webhook
-secret = $SECRET
-[rule dead_letters]
-queues = qc*
-expr = dlq_size > 0"
-sed -i "s|^path = .*|path = $T_DIR/c.db|" "$T_DIR/c.ini"
+hook_ini c "$RPORT" "qc*"
 start_agent "$T_DIR/c.ini" "$T_DIR/c.agent.log"
 dead qc1 2
 check "429 then 200: two attempts" wait_for 30 ca --log "$T_DIR/c.log" --check count --path /webhook --n 2
@@ -143,14 +135,7 @@ stop_agent || not_ok "agent exit $?"
 
 # ---- D: receiver down across an agent restart ----
 dport=$(free_port)
-write_ini "$T_DIR/d.ini" "[sink hook]
-type = webhook
-url = http://127.0.0.1:$dport/webhook
-secret = $SECRET
-[rule dead_letters]
-queues = qd*
-expr = dlq_size > 0"
-sed -i "s|^path = .*|path = $T_DIR/d.db|" "$T_DIR/d.ini"
+hook_ini d "$dport" "qd*"
 start_agent "$T_DIR/d.ini" "$T_DIR/d.agent.log"
 dead qd1 2
 check "with the receiver down, the firing waits in the outbox after failed attempts" wait_for 20 sh -c \
@@ -169,15 +154,7 @@ stop_agent || not_ok "agent exit $?"
 
 # ---- E: a receiver that never answers does not slow ingest ----
 receiver e --hang
-write_ini "$T_DIR/e.ini" "[sink hook]
-type = webhook
-url = http://127.0.0.1:$RPORT/webhook
-secret = $SECRET
-timeout = 30s
-[rule any_failure]
-queues = qe*
-expr = failures[5m] > 0"
-sed -i "s|^path = .*|path = $T_DIR/e.db|" "$T_DIR/e.ini"
+hook_ini e "$RPORT" "qe*" "failures[5m] > 0" "timeout = 30s" any_failure
 start_agent "$T_DIR/e.ini" "$T_DIR/e.agent.log"
 dead qe1 5
 check "the hanging receiver got the firing" wait_for 20 test -s "$T_DIR/e.log"
@@ -188,14 +165,7 @@ stop_agent || not_ok "agent exit $?"
 
 # ---- F: silences ----
 receiver f
-write_ini "$T_DIR/f.ini" "[sink hook]
-type = webhook
-url = http://127.0.0.1:$RPORT/webhook
-secret = $SECRET
-[rule dead_letters]
-queues = qf*
-expr = dlq_size > 0"
-sed -i "s|^path = .*|path = $T_DIR/f.db|" "$T_DIR/f.ini"
+hook_ini f "$RPORT" "qf*"
 "$BW" silence add queue=qf1 --author it --comment "known incident" --for 1h -c "$T_DIR/f.ini" \
     >"$T_DIR/sil.out" || not_ok "silence add exit $?"
 sid=$(grep -o 'silence [0-9]*' "$T_DIR/sil.out" | awk '{print $2}')

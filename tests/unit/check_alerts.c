@@ -475,6 +475,81 @@ START_TEST(engine_window_survives_restart_and_slides)
 }
 END_TEST
 
+/* Every indicator reaches the engine's rules from its source: counters from
+ * the ingest's observer, gauges from a poll (a rule per indicator, each
+ * written to hold exactly for the values fed in). */
+START_TEST(engine_every_indicator)
+{
+    static const char *const exprs[] = {
+        "failures[5m] == 3", "retries[5m] == 4", "completed[5m] == 5", "stalled[5m] == 1",
+        "added[5m] == 9", "events_lost[5m] == 1", "failure_ratio[5m] == 0.375",
+        "waiting == 10", "active == 2", "delayed == 3", "prioritized == 4", "failed == 5",
+        "completed == 6", "paused == 0", "waiting_children == 7", "dlq_size == 5",
+        "oldest_waiting_age == 12.5", "workers == 1", "absent(agent_lag)", "absent(runtime_p95[5m])",
+        "rate(failures[1m]) == 0.05",
+    };
+    const int n = (int)(sizeof exprs / sizeof exprs[0]);
+    char dir[] = "/tmp/bw-ut-ind-XXXXXX", path[256], err[300];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/t.db", dir);
+    struct buf ini;
+    buf_init(&ini, 0);
+    buf_addf(&ini, "[store]\npath = %s\n", path);
+    for (int i = 0; i < n; i++)
+        buf_addf(&ini, "[rule r%d]\nexpr = %s\n", i, exprs[i]);
+    struct config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    ck_assert_msg(config_parse(&cfg, "t.ini", ini.data, err, sizeof err) == 0, "%s", err);
+    struct store *st = store_open(path, false, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
+    const int64_t now = 1800000000000LL, minute = now / 60000;
+    struct engine *e = engine_new(&cfg, st, now, err, sizeof err);
+    ck_assert_msg(e != NULL, "%s", err);
+    static const struct {
+        int what, n;
+    } counts[] = {{IC_FAILED, 3}, {IC_RETRIES, 5}, {IC_COMPLETED, 5}, {IC_STALLED, 1},
+                  {IC_ADDED, 9}, {IC_GAPS, 1}};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        for (int k = 0; k < counts[i].n; k++)
+            engine_count(e, "q", counts[i].what, minute, 1);
+    engine_count(e, "q", IC_RETRIES, minute, -1); /* a stall's waiting was no retry */
+    struct queue_list l = {0};
+    char *names[] = {(char *)"q"};
+    l.names = names;
+    l.n = 1;
+    struct queue_depth d = {0};
+    d.ok = true;
+    d.waiting = 10;
+    d.active = 2;
+    d.delayed = 3;
+    d.prioritized = 4;
+    d.failed = 5;
+    d.completed = 6;
+    d.waiting_children = 7;
+    d.workers = 1;
+    d.oldest_waiting_ms = 12500;
+    engine_depths(e, &l, &d, true, now);
+    (void)engine_eval(e, now, true);
+    for (int i = 0; i < n; i++) {
+        char q[160];
+        snprintf(q, sizeof q,
+                 "SELECT count(*) FROM alert_transitions WHERE rule = 'r%d' AND to_state = 'firing'", i);
+        ck_assert_msg(count_rows(st, q) == 1, "rule '%s' did not fire", exprs[i]);
+    }
+    engine_free(e);
+    store_close(st);
+    config_release(&cfg);
+    buf_release(&ini);
+    char f[300];
+    static const char *const sfx[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(f, sizeof f, "%s%s", path, sfx[i]);
+        unlink(f);
+    }
+    rmdir(dir);
+}
+END_TEST
+
 Suite *
 alerts_suite(void)
 {
@@ -498,6 +573,7 @@ alerts_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("engine");
     tcase_add_test(tc, engine_window_survives_restart_and_slides);
+    tcase_add_test(tc, engine_every_indicator);
     suite_add_tcase(s, tc);
     tc = tcase_create("rules");
     tcase_add_test(tc, rules_from_sections);

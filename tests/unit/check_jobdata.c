@@ -35,43 +35,7 @@ prepare(const char *in, const char *redact, size_t max)
     jobdata_prepare(in, strlen(in), redact, max, &b, &r);
 }
 
-/* Is s (n bytes) valid UTF-8 (no truncated or overlong sequence)? */
-static bool
-utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t len;
-        unsigned cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xe0) == 0xc0) {
-            len = 2;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            len = 3;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + len > n)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000))
-            return false;
-        i += len;
-    }
-    return true;
-}
+#define utf8_valid(s, n) ut_utf8_valid((s), (n), false)
 
 /* ---- redaction ---- */
 

@@ -4,6 +4,12 @@
 #define TESTS_UNIT_SUITES_H
 
 #include <check.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Is s valid UTF-8 (no truncated or overlong sequence)? terminal: also no
+ * C0/C1 control, DEL, surrogate or code point past U+10FFFF. */
+bool ut_utf8_valid(const unsigned char *s, size_t n, bool terminal);
 
 Suite *config_suite(void);
 Suite *event_suite(void);
