@@ -404,6 +404,19 @@ count_rows(struct store *st, const char *sql)
     return n;
 }
 
+/* the temporary store's files and directory */
+static void
+remove_store(const char *dir, const char *path)
+{
+    char f[300];
+    static const char *const sfx[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(f, sizeof f, "%s%s", path, sfx[i]);
+        unlink(f);
+    }
+    rmdir(dir);
+}
+
 /* A window reads what an earlier run counted (reloaded from the store) plus
  * what the ingest reports now; it slides with the clock. */
 START_TEST(engine_window_survives_restart_and_slides)
@@ -465,13 +478,7 @@ START_TEST(engine_window_survives_restart_and_slides)
     engine_free(e);
     store_close(st);
     config_release(&cfg);
-    char f[300];
-    static const char *const sfx[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(f, sizeof f, "%s%s", path, sfx[i]);
-        unlink(f);
-    }
-    rmdir(dir);
+    remove_store(dir, path);
 }
 END_TEST
 
@@ -540,13 +547,7 @@ START_TEST(engine_every_indicator)
     store_close(st);
     config_release(&cfg);
     buf_release(&ini);
-    char f[300];
-    static const char *const sfx[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(f, sizeof f, "%s%s", path, sfx[i]);
-        unlink(f);
-    }
-    rmdir(dir);
+    remove_store(dir, path);
 }
 END_TEST
 
