@@ -13,13 +13,13 @@ V        ?= 0
 WERROR   ?= 0
 SANITIZER ?=
 
-PKGS     := hiredis libcurl libcjson sqlite3 libcrypto
+PKGS     := hiredis libcurl libcjson sqlite3 libcrypto ncursesw
 CSTD     := -std=c11 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wwrite-strings -Wformat=2 -Wvla -Wundef -Wno-format-nonliteral
 OPT      ?= -O2 -g
-CFLAGS_ALL := $(CSTD) $(WARN) $(OPT) -MMD -MP -Iagent -Ialerts -I$(BUILD)
-LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lhiredis -lcurl -lcjson -lsqlite3 -lcrypto) -lm
+CFLAGS_ALL := $(CSTD) $(WARN) $(OPT) -MMD -MP -Iagent -Ialerts -Itui -I$(BUILD)
+LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lhiredis -lcurl -lcjson -lsqlite3 -lcrypto -lncursesw) -lm
 # CI (CI=true) builds with -Werror
 ifeq ($(CI),true)
 WERROR := 1
@@ -39,7 +39,7 @@ else
 Q := @
 endif
 
-CORE_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c)) $(wildcard alerts/*.c)
+CORE_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c)) $(wildcard alerts/*.c) $(wildcard tui/*.c)
 CORE_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC)) $(BUILD)/sql_embed.o
 MAIN_OBJ := $(BUILD)/agent/main.o
 UNIT_SRC := $(wildcard tests/unit/*.c)

@@ -24,7 +24,9 @@ usage(FILE *out)
           "  dlq show QUEUE JOB_ID [--json]   one job: fields, data, opts, stack traces\n"
           "  dlq replay|purge QUEUE (JOB_ID... | --all | filters) [--dry-run] [--yes] ...\n"
           "  silence add|list|expire [...]    hold back matching alert notifications\n"
-          "  tui                              not built yet in this version\n"
+          "  tui [-c FILE] [--read-only] [--queue NAME]\n"
+          "                                   terminal UI: queues, dead jobs, job detail,\n"
+          "                                   alerts, audit, deliveries (? for keys)\n"
           "\n"
           "Config: -c FILE, else $BULLWATCH_CONFIG, else ./agent.ini\n"
           "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 3 partly done\n",
@@ -56,10 +58,8 @@ main(int argc, char **argv)
         return cmd_dlq(argc - 1, argv + 1);
     if (!strcmp(c, "silence"))
         return cmd_silence(argc - 1, argv + 1);
-    if (!strcmp(c, "tui")) {
-        fprintf(stderr, "bullwatch: '%s' is not built yet in this version\n", c);
-        return EXIT_USAGE;
-    }
+    if (!strcmp(c, "tui"))
+        return cmd_tui(argc - 1, argv + 1);
     fprintf(stderr, "bullwatch: unknown command '%s'\n", c);
     usage(stderr);
     return EXIT_USAGE;

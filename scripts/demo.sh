@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The demo: a throwaway redis-server on a free loopback port, a real BullMQ
 # workload (tests/js/demo.js: queues emails, payments, thumbnails; a trickle
-# of jobs, some retried, some dying), the agent, and a live view refreshing
-# `bullwatch status` and the newest failures. Ctrl-C stops everything it
+# of jobs, some retried, some dying), the agent, and the TUI on a terminal
+# (else a live view refreshing `bullwatch status` and the newest failures). Ctrl-C stops everything it
 # started. DEMO_SECONDS=N stops by itself after N seconds; DEMO_BULLMQ=5
 # runs the workload on BullMQ 5.71 instead of 6.7.
 set -u
@@ -68,6 +68,13 @@ PIDS+=($!)
 "$BW" agent -c "$DIR/agent.ini" >"$DIR/agent.log" 2>&1 &
 PIDS+=($!)
 
+# On a terminal the demo opens the TUI (q or Ctrl-C leaves it and stops the
+# demo); otherwise (or with DEMO_VIEW=status) it prints a refreshing status.
+if [ -t 0 ] && [ -t 1 ] && [ "${DEMO_VIEW:-tui}" = tui ] && [ "${DEMO_SECONDS:-0}" = 0 ]; then
+    sleep 1 # let the agent and the workload start before the first frame
+    "$BW" tui -c "$DIR/agent.ini"
+    exit 0
+fi
 end=$((SECONDS + ${DEMO_SECONDS:-0}))
 while :; do
     out=$(

@@ -45,4 +45,4 @@ check "password_env naming an unset variable -> exit 2" \
     expect2 "c.ini:2: password_env names 'BW_TEST_SECRET', which is not set" "$BW" check-config -c "$T_DIR/c.ini"
 check "the shipped agent.ini is valid" "$BW" check-config -c agent.ini
 check "an unknown command exits 2" bash -c "'$BW' frobnicate 2>/dev/null; [ \$? = 2 ]"
-check "a command not built yet says so and exits 2" expect2 "not built yet" "$BW" tui
+check "the TUI without a terminal says so and exits 2" expect2 "needs a terminal" "$BW" tui

@@ -21,5 +21,6 @@ Suite *util_suite(void);
 Suite *dlq_suite(void);
 Suite *strmap_suite(void);
 Suite *alerts_suite(void);
+Suite *tui_suite(void);
 
 #endif

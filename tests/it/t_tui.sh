@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The TUI driven in tmux (send-keys, capture-pane) against a real
+# redis-server and real BullMQ 6.7 dead jobs: the queues screen shows the
+# counts getJobCounts() reports; a queue's dead jobs and a filter show
+# exactly the matching jobs; a job whose failure reason holds terminal
+# escape sequences leaves the title and the screen alone; resizing to 60x15
+# and back keeps it usable; --read-only refuses actions; q and SIGTERM
+# exit 0 with the terminal restored.
+. "$(dirname "$0")/lib.sh"
+command -v tmux >/dev/null || die "tmux is needed (scripts/deps.sh installs it)"
+start_redis
+write_ini "$T_DIR/t.ini"
+S="bwtui$$"
+T_SOCK="$T_DIR/tmux.sock"
+tm() { tmux -S "$T_SOCK" "$@"; }
+cleanup_tmux() { tm kill-server 2>/dev/null; }
+trap 'cleanup_tmux; cleanup' EXIT
+screen_has() { tm capture-pane -p -t "$S" | grep -q -- "$1"; }
+screen() { tm capture-pane -p -t "$S"; }
+
+node_js deadjobs.js --redis "$REDIS_URL" --bullmq 6 --queue tq1 --jobs 7 --out "$T_DIR/tq1.json" \
+    >"$T_DIR/d1.out" 2>&1 || die "deadjobs.js failed: $(tail -3 "$T_DIR/d1.out")"
+node_js deadjobs.js --redis "$REDIS_URL" --bullmq 6 --queue tq2 --jobs 1 --out "$T_DIR/tq2.json" \
+    --reason $'\e]0;pwned\a\e[2J\e[31mred' >"$T_DIR/d2.out" 2>&1 || die "deadjobs.js failed"
+
+start_tui() { # extra args
+    tm new-session -d -s "$S" -x 140 -y 30 \
+        "TERM=xterm-256color '$BW' tui -c '$T_DIR/t.ini' $*; echo \"EXITED \$?\" >'$T_DIR/exit'; sleep 30"
+    tm select-pane -t "$S" -T original-title
+    wait_for 10 screen_has "QUEUE" || die "the TUI did not draw: $(screen | head -5)"
+}
+rm -f "$T_DIR/exit"
+start_tui
+wait_for 10 screen_has "^tq1 " || not_ok "tq1 not listed: $(screen | head -5)"
+c=$(node_js counts.js --redis "$REDIS_URL" --bullmq 6 --queues tq1,tq2)
+failed=$(node -e 'console.log(JSON.parse(process.argv[1]).tq1.failed)' "$c")
+shown=$(screen | awk '$1 == "tq1" {print $6}')
+check "the queues screen shows getJobCounts().failed ($failed) for tq1" test "$shown" = "$failed"
+waiting=$(node -e 'console.log(JSON.parse(process.argv[1]).tq1.waiting)' "$c")
+check "... and its waiting count ($waiting)" test "$(screen | awk '$1 == "tq1" {print $2}')" = "$waiting"
+
+tm send-keys -t "$S" ':' 'dlq tq1' Enter
+check "a queue's dead jobs: all 7 listed" wait_for 10 screen_has "7 shown of 7 dead"
+tm send-keys -t "$S" '/' 'boom 3' Enter
+check "a reason filter shows exactly the matching job" wait_for 10 screen_has "1 shown of 7 dead"
+check "... which is the job that died with 'boom 3'" bash -c "[ \"\$(tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -c ' boom [0-9]\$')\" = 1 ] && tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q ' boom 3$'"
+tm send-keys -t "$S" Enter
+check "Enter opens the job: fields, data and per-attempt stack traces" wait_for 10 sh -c \
+    "tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q 'failedReason *boom 3' && tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q 'errors of each attempt (2 stack traces'"
+
+tm send-keys -t "$S" ':' 'dlq tq2' Enter
+wait_for 10 screen_has "1 shown of 1 dead" || not_ok "tq2 not opened"
+tm send-keys -t "$S" Enter
+check "escape sequences in a failure reason are shown escaped" wait_for 10 screen_has 'failedReason *\\x1b]0;pwned\\x07\\x1b\[2J'
+check "... the terminal title is untouched" test "$(tm display -p -t "$S" '#{pane_title}')" = original-title
+check "... and the screen was not cleared (the hint bar is still there)" screen_has "y raw JSON"
+
+tm resize-window -t "$S" -x 60 -y 15
+check "resized to 60x15: still drawn, with its hint bar" wait_for 10 sh -c \
+    "tmux -S '$T_SOCK' capture-pane -p -t '$S' | tail -1 | grep -q 'j/k scroll'"
+tm resize-window -t "$S" -x 140 -y 30
+tm send-keys -t "$S" Escape
+check "resized back: the dead jobs list is whole again" wait_for 10 sh -c \
+    "tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q 'JOB  *NAME  *FINISHED'"
+tm send-keys -t "$S" '?'
+check "? shows the keys" wait_for 10 screen_has "filter dead jobs by name"
+tm send-keys -t "$S" Escape Escape q
+check "q quits with exit 0" wait_for 10 grep -qx "EXITED 0" "$T_DIR/exit"
+tm kill-session -t "$S" 2>/dev/null
+
+rm -f "$T_DIR/exit"
+start_tui --read-only
+tm send-keys -t "$S" ':' 'dlq tq1' Enter
+wait_for 10 screen_has "7 shown of 7 dead" || not_ok "tq1 not opened read-only"
+tm send-keys -t "$S" r
+check "--read-only refuses a replay" wait_for 10 screen_has "read-only: no replay"
+tm send-keys -t "$S" C-d
+check "... and a purge" wait_for 10 screen_has "read-only: no replay, purge"
+check "... and nothing was changed in Redis" test "$(rcli zcard bull:tq1:failed)" = 7
+pid=$(pgrep -f "^[^ ]*bullwatch tui -c $T_DIR/t.ini" | head -1)
+kill -TERM "$pid"
+check "SIGTERM exits 0 (terminal restored by endwin)" wait_for 10 grep -qx "EXITED 0" "$T_DIR/exit"
+
+# The README's demo opens the TUI on a terminal; q leaves it and stops the demo.
+tm kill-session -t "$S" 2>/dev/null
+rm -f "$T_DIR/demo.exit"
+tm new-session -d -s demo -x 140 -y 30 \
+    "cd '$PWD' && BUILD='${BUILD:-build}' bash scripts/demo.sh 2>'$T_DIR/demo.err'; echo \"DEMO-EXIT \$?\" >'$T_DIR/demo.exit'; sleep 30"
+demo_shows() { tm capture-pane -p -t demo | grep -q '^payments '; }
+check "make demo opens the TUI with the demo's queues" wait_for 60 demo_shows
+tm send-keys -t demo q
+check "q in the demo's TUI stops the demo (exit 0)" wait_for 30 grep -qx "DEMO-EXIT 0" "$T_DIR/demo.exit"

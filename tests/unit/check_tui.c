@@ -1,0 +1,170 @@
+/* Unit tests of tui/grid.c and tui/view.c: screens drawn into a character
+ * grid and read back; untrusted text never reaches the grid raw. */
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grid.h"
+#include "suites.h"
+#include "view.h"
+#include "xmem.h"
+
+static struct grid g;
+static struct buf row;
+
+static void
+setup(void)
+{
+    setlocale(LC_ALL, "C.UTF-8"); /* wcwidth of wide characters */
+    grid_init(&g, 120, 20);
+    buf_init(&row, 0);
+}
+
+static void
+teardown(void)
+{
+    grid_free(&g);
+    buf_release(&row);
+}
+
+static const char *
+row_text(int y)
+{
+    buf_reset(&row);
+    grid_row(&g, y, &row);
+    return row.data ? row.data : "";
+}
+
+START_TEST(controls_are_escaped)
+{
+    /* C0, DEL and a C1 control (U+009B, CSI, written as UTF-8) */
+    const char evil[] = "a\x1b]0;pwned\x07\x1b[2Jb\xc2\x9b" "c\x7f";
+    grid_put(&g, 0, 0, -1, GA_NORMAL, evil, sizeof evil - 1);
+    ck_assert_str_eq(row_text(0), "a\\x1b]0;pwned\\x07\\x1b[2Jb\\x9bc\\x7f");
+    for (int x = 0; x < g.w; x++)
+        ck_assert_msg(g.c[x].ch >= 0x20 && g.c[x].ch != 0x7f && !(g.c[x].ch >= 0x80 && g.c[x].ch <= 0x9f),
+                      "raw control %#x at column %d", (unsigned)g.c[x].ch, x);
+}
+END_TEST
+
+START_TEST(invalid_utf8_and_widths)
+{
+    grid_put(&g, 0, 0, -1, GA_NORMAL, "x\xff\xc3(y", 5);
+    ck_assert_str_eq(row_text(0), "x\xef\xbf\xbd\xef\xbf\xbd(y");
+    /* wide characters take two columns; a cut never splits one */
+    int used = grid_puts(&g, 0, 1, 5, GA_NORMAL, "日本語");
+    ck_assert_int_eq(used, 4);
+    ck_assert_str_eq(row_text(1), "日本");
+    ck_assert_int_eq(grid_width("日本語", strlen("日本語")), 6);
+    ck_assert_int_eq(grid_width("\x1b", 1), 4); /* shown as \x1b */
+    /* nothing is written past the right edge */
+    ck_assert_int_eq(grid_puts(&g, 118, 2, -1, GA_NORMAL, "abcdef"), 2);
+}
+END_TEST
+
+static void
+add_queue(struct view *v, const char *name, int64_t waiting, int64_t failed, int workers)
+{
+    v->q = xrealloc(v->q, sizeof *v->q * (size_t)(v->nq + 1));
+    struct qrow *q = &v->q[v->nq++];
+    memset(q, 0, sizeof *q);
+    q->name = xstrdup(name);
+    q->ok = true;
+    q->waiting = waiting;
+    q->failed = failed;
+    q->workers = workers;
+    for (int i = 0; i < 5; i++)
+        q->spark[q->nspark++] = i * waiting / 4;
+}
+
+START_TEST(queues_screen)
+{
+    struct view v;
+    view_init(&v);
+    add_queue(&v, "orders", 1200, 7, 0);
+    add_queue(&v, "emails", 0, 0, 3);
+    view_draw(&v, &g);
+    ck_assert_ptr_nonnull(strstr(row_text(0), "bullwatch queues"));
+    ck_assert_ptr_nonnull(strstr(row_text(1), "WAITING"));
+    const char *r = row_text(2);
+    ck_assert_msg(strncmp(r, "orders ", 7) == 0 && strstr(r, " 1200 ") && strstr(r, " 7 "), "%s", r);
+    ck_assert_msg(strstr(r, "NO WORKERS") != NULL, "no-workers badge missing: %s", r);
+    ck_assert_msg(strstr(r, "▁") && strstr(r, "█"), "sparkline missing: %s", r);
+    ck_assert_msg(strstr(row_text(3), "NO WORKERS") == NULL, "%s", row_text(3));
+    /* the selected row is highlighted, the hint bar is always there */
+    ck_assert_int_eq(g.c[2 * g.w].attr, GA_SELECTED);
+    ck_assert_ptr_nonnull(strstr(row_text(g.h - 1), "? help"));
+    view_release(&v);
+}
+END_TEST
+
+START_TEST(dead_screen_and_filter)
+{
+    struct view v;
+    view_init(&v);
+    v.scr = SCR_DEAD;
+    v.queue = xstrdup("orders");
+    v.dtotal = 7;
+    snprintf(v.filter, sizeof v.filter, "boom 3");
+    v.d = xcalloc(1, sizeof *v.d);
+    v.nd = 1;
+    v.d[0].id = xstrdup("42");
+    v.d[0].name = xstrdup("charge");
+    v.d[0].reason = xstrdup("boom 3\x1b[2J");
+    v.d[0].finished_on = 1795451984753LL;
+    v.d[0].attempts_made = 2;
+    v.d[0].attempts_allowed = 2;
+    snprintf(v.d[0].signature, sizeof v.d[0].signature, "eed42159003a");
+    view_draw(&v, &g);
+    ck_assert_ptr_nonnull(strstr(row_text(0), "dead jobs of orders  (1 shown of 7 dead, filter: boom 3)"));
+    const char *r = row_text(2);
+    ck_assert_msg(strncmp(r, "42 ", 3) == 0 && strstr(r, "charge") && strstr(r, "2/2") &&
+                      strstr(r, "eed42159003a") && strstr(r, "boom 3\\x1b[2J"),
+                  "%s", r);
+    /* read-only: the hint bar offers no action */
+    v.read_only = true;
+    view_draw(&v, &g);
+    ck_assert_ptr_null(strstr(row_text(g.h - 1), "replay"));
+    ck_assert_ptr_nonnull(strstr(row_text(0), "[read-only]"));
+    view_release(&v);
+}
+END_TEST
+
+START_TEST(small_terminal_and_help)
+{
+    struct view v;
+    view_init(&v);
+    for (int i = 0; i < 30; i++) {
+        char n[16];
+        snprintf(n, sizeof n, "q%02d", i);
+        add_queue(&v, n, i, 0, 1);
+    }
+    grid_free(&g);
+    grid_init(&g, 60, 15);
+    view_draw(&v, &g);
+    ck_assert_int_eq(view_list_rows(15), 11);
+    ck_assert_ptr_nonnull(strstr(row_text(12), "q10")); /* the last row that fits */
+    ck_assert_ptr_null(strstr(row_text(13), "q11"));
+    ck_assert_ptr_nonnull(strstr(row_text(14), "Enter dead jobs"));
+    v.help = true;
+    view_draw(&v, &g);
+    ck_assert_ptr_nonnull(strstr(row_text(2), "keys"));
+    view_release(&v);
+}
+END_TEST
+
+Suite *
+tui_suite(void)
+{
+    Suite *s = suite_create("tui");
+    TCase *tc = tcase_create("grid");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, controls_are_escaped);
+    tcase_add_test(tc, invalid_utf8_and_widths);
+    tcase_add_test(tc, queues_screen);
+    tcase_add_test(tc, dead_screen_and_filter);
+    tcase_add_test(tc, small_terminal_and_help);
+    suite_add_tcase(s, tc);
+    return s;
+}

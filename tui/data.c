@@ -1,0 +1,388 @@
+/* data: see data.h */
+#include "data.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "bmq.h"
+#include "dlq.h"
+#include "queues.h"
+#include "util.h"
+#include "xmem.h"
+
+/* ---- queues ---- */
+
+static int64_t
+old_spark(const struct view *v, const char *name, int64_t *spark, int *n)
+{
+    for (int i = 0; i < v->nq; i++)
+        if (!strcmp(v->q[i].name, name)) {
+            memcpy(spark, v->q[i].spark, sizeof v->q[i].spark);
+            *n = v->q[i].nspark;
+            return 1;
+        }
+    *n = 0;
+    return 0;
+}
+
+void
+data_queues(struct tui_src *s, struct view *v, int64_t now)
+{
+    struct queue_list l;
+    if (rconn_ensure(s->rc) != 0) {
+        snprintf(v->status, sizeof v->status, "Redis %s unreachable: %s (showing the last known values)",
+                 s->cfg->endpoint_name, rconn_errstr(s->rc));
+        for (int i = 0; i < v->nq; i++)
+            v->q[i].ok = false;
+        return;
+    }
+    if (queues_discover(s->rc, s->cfg, &l) != 0) {
+        snprintf(v->status, sizeof v->status, "Redis %s: discovery failed: %s", s->cfg->endpoint_name,
+                 rconn_errstr(s->rc));
+        return;
+    }
+    struct queue_depth *d = xcalloc((size_t)(l.n ? l.n : 1), sizeof *d);
+    bool polled = queues_poll(s->rc, s->cfg->prefix, &l, d, now) == 0;
+    struct qrow *q = xcalloc((size_t)(l.n ? l.n : 1), sizeof *q);
+    for (int i = 0; i < l.n; i++) {
+        q[i].name = xstrdup(l.names[i]);
+        q[i].ok = polled && d[i].ok;
+        q[i].waiting = d[i].waiting;
+        q[i].active = d[i].active;
+        q[i].delayed = d[i].delayed;
+        q[i].prioritized = d[i].prioritized;
+        q[i].failed = d[i].failed;
+        q[i].completed = d[i].completed;
+        q[i].waiting_children = d[i].waiting_children;
+        q[i].paused = d[i].paused;
+        q[i].workers = d[i].workers;
+        old_spark(v, l.names[i], q[i].spark, &q[i].nspark);
+        if (q[i].ok) {
+            if (q[i].nspark == SPARK_N) {
+                memmove(q[i].spark, q[i].spark + 1, sizeof q[i].spark[0] * (SPARK_N - 1));
+                q[i].nspark--;
+            }
+            q[i].spark[q[i].nspark++] = d[i].waiting;
+        }
+    }
+    /* rates of the last full minute and firing alerts, from the store */
+    if (s->st) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(store_db(s->st),
+                               "SELECT queue, completed, failed FROM minute_counts WHERE endpoint = ? "
+                               "AND minute = ?", -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, s->cfg->endpoint_name, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, now / 60000 - 1);
+            while (sqlite3_step(st) == SQLITE_ROW) {
+                int i = queue_list_find(&l, (const char *)sqlite3_column_text(st, 0));
+                if (i >= 0) {
+                    q[i].done_per_min = sqlite3_column_int64(st, 1);
+                    q[i].failed_per_min = sqlite3_column_int64(st, 2);
+                }
+            }
+            sqlite3_finalize(st);
+        }
+        if (sqlite3_prepare_v2(store_db(s->st),
+                               "SELECT DISTINCT queue FROM alert_state WHERE state = 'firing'", -1, &st,
+                               NULL) == SQLITE_OK) {
+            while (sqlite3_step(st) == SQLITE_ROW) {
+                int i = queue_list_find(&l, (const char *)sqlite3_column_text(st, 0));
+                if (i >= 0)
+                    q[i].firing = true;
+            }
+            sqlite3_finalize(st);
+        }
+    }
+    char *selected = v->nq && v->qsel < v->nq ? xstrdup(v->q[v->qsel].name) : NULL;
+    view_clear_queues(v);
+    v->q = q;
+    v->nq = l.n;
+    v->qsel = 0;
+    for (int i = 0; selected && i < l.n; i++)
+        if (!strcmp(q[i].name, selected))
+            v->qsel = i; /* the selection stays on its queue */
+    free(selected);
+    if (v->qsel >= v->nq)
+        v->qsel = v->nq ? v->nq - 1 : 0;
+    if (!polled)
+        snprintf(v->status, sizeof v->status, "Redis %s: depth poll failed: %s", s->cfg->endpoint_name,
+                 rconn_errstr(s->rc));
+    else if (!strncmp(v->status, "Redis", 5))
+        v->status[0] = '\0'; /* recovered */
+    free(d);
+    queue_list_release(&l);
+}
+
+/* ---- dead jobs ---- */
+
+static bool
+is_signature(const char *s)
+{
+    if (strlen(s) != SIGNATURE_ID_LEN)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!isxdigit((unsigned char)*p))
+            return false;
+    return true;
+}
+
+static bool
+add_dead(const struct dlq_job *j, void *ud)
+{
+    struct view *v = ud;
+    v->d = xrealloc(v->d, sizeof *v->d * (size_t)(v->nd + 1));
+    struct drow *r = &v->d[v->nd++];
+    memset(r, 0, sizeof *r);
+    r->id = xstrndup(j->id, j->id_len);
+    r->name = xstrdup(j->wrapper ? j->wrapper->name : j->name ? j->name : "");
+    r->reason = j->reason ? xstrndup(j->reason, j->reason_len > 300 ? 300 : j->reason_len)
+                          : xstrdup(j->hash_missing ? "(job hash is gone)" : "");
+    r->finished_on = j->finished_on;
+    r->attempts_made = j->attempts_made;
+    r->attempts_allowed = j->attempts_allowed;
+    snprintf(r->signature, sizeof r->signature, "%s", j->signature);
+    return true;
+}
+
+void
+data_dead(struct tui_src *s, struct view *v, int page_rows)
+{
+    struct dlq_filter f;
+    char err[256];
+    memset(&f, 0, sizeof f);
+    /* "/text": a reason substring; "/name:X" a job name; 12 hex digits a signature */
+    if (!strncmp(v->filter, "name:", 5))
+        f.name = v->filter + 5;
+    else if (is_signature(v->filter))
+        f.signature = v->filter;
+    else if (v->filter[0])
+        f.reason = v->filter;
+    /* one page more than the screen, newest first: never the whole set */
+    f.limit = page_rows * 4 > 200 ? page_rows * 4 : 200;
+    view_clear_dead(v);
+    v->dsel = v->dtop = 0;
+    if (rconn_ensure(s->rc) != 0) {
+        snprintf(v->status, sizeof v->status, "Redis %s unreachable: %s", s->cfg->endpoint_name,
+                 rconn_errstr(s->rc));
+        return;
+    }
+    int64_t n = queue_is_dlq(s->cfg, v->queue)
+                    ? dlq_select_wrappers(s->rc, s->cfg->prefix, v->queue, &f, add_dead, v, &v->dtotal,
+                                          err, sizeof err)
+                    : dlq_select(s->rc, s->cfg->prefix, v->queue, &f, add_dead, v, &v->dtotal, err,
+                                 sizeof err);
+    if (n < 0)
+        snprintf(v->status, sizeof v->status, "Redis %.40s: %.200s", s->cfg->endpoint_name, err);
+}
+
+/* ---- one job ---- */
+
+static void
+add_line(struct view *v, const char *s, size_t n)
+{
+    v->lines = xrealloc(v->lines, sizeof *v->lines * (size_t)(v->nlines + 1));
+    v->lines[v->nlines++] = xstrndup(s, n);
+}
+
+/* text split at newlines (kept escaped otherwise by the grid) */
+static void
+add_text(struct view *v, const char *indent, const char *s, size_t n)
+{
+    size_t il = strlen(indent);
+    for (size_t i = 0; i <= n;) {
+        size_t e = i;
+        while (e < n && s[e] != '\n')
+            e++;
+        struct buf b;
+        buf_init(&b, 0);
+        buf_add(&b, indent, il);
+        buf_add(&b, s + i, e - i);
+        add_line(v, b.data, b.len);
+        buf_release(&b);
+        i = e + 1;
+    }
+}
+
+/* JSON pretty-printed when it parses, else the text as it is */
+static void
+add_json(struct view *v, const char *s, size_t n)
+{
+    cJSON *j = n < 64 * 1024 * 1024 ? cJSON_ParseWithLength(s, n) : NULL;
+    if (j) {
+        char *p = cJSON_Print(j);
+        struct buf b; /* cJSON indents with tabs: two spaces read better */
+        buf_init(&b, 0);
+        for (const char *c = p; *c; c++) {
+            if (*c == '\t')
+                buf_adds(&b, "  ");
+            else
+                buf_addc(&b, *c);
+        }
+        add_text(v, "  ", b.data, b.len);
+        buf_release(&b);
+        free(p);
+        cJSON_Delete(j);
+    } else {
+        add_text(v, "  ", s, n);
+    }
+}
+
+void
+data_job(struct tui_src *s, struct view *v)
+{
+    view_clear_job(v);
+    v->jtop = 0;
+    if (rconn_ensure(s->rc) != 0) {
+        snprintf(v->status, sizeof v->status, "Redis %s unreachable: %s", s->cfg->endpoint_name,
+                 rconn_errstr(s->rc));
+        return;
+    }
+    struct buf k;
+    buf_init(&k, 0);
+    bmq_job_key(&k, s->cfg->prefix, v->queue, v->job_id, strlen(v->job_id));
+    redisReply *r = rconn_cmdf(s->rc, "HGETALL %b", k.data, k.len);
+    buf_release(&k);
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
+        snprintf(v->status, sizeof v->status, "Redis %s: reading job %s failed: %s",
+                 s->cfg->endpoint_name, v->job_id, r && r->type == REDIS_REPLY_ERROR ? r->str : rconn_errstr(s->rc));
+        if (r)
+            freeReplyObject(r);
+        return;
+    }
+    if (r->elements == 0) {
+        add_line(v, "#the job hash is gone (removed, or evicted by removeOnFail)", 60);
+        freeReplyObject(r);
+        return;
+    }
+    if (v->raw) {
+        cJSON *o = cJSON_CreateObject();
+        for (size_t i = 0; i + 1 < r->elements; i += 2)
+            cJSON_AddItemToObject(o, r->element[i]->str,
+                                  cJSON_CreateString(r->element[i + 1]->str ? r->element[i + 1]->str : ""));
+        char *p = cJSON_Print(o);
+        add_text(v, "", p, strlen(p));
+        free(p);
+        cJSON_Delete(o);
+        freeReplyObject(r);
+        return;
+    }
+    static const char *const order[] = {"name",        "timestamp", "processedOn", "finishedOn",
+                                        "atm",         "ats",       "attemptsMade", "failedReason",
+                                        "processedBy", "parentKey", NULL};
+    add_line(v, "#fields", 7);
+    for (int o = 0; order[o]; o++)
+        for (size_t i = 0; i + 1 < r->elements; i += 2)
+            if (!strcmp(r->element[i]->str, order[o])) {
+                struct buf b;
+                buf_init(&b, 0);
+                buf_addf(&b, "  %-14s ", order[o]);
+                const char *val = r->element[i + 1]->str;
+                size_t vl = r->element[i + 1]->len;
+                int64_t ms;
+                if ((!strcmp(order[o], "timestamp") || !strcmp(order[o], "processedOn") ||
+                     !strcmp(order[o], "finishedOn")) && parse_int64(val, &ms) == 0) {
+                    char iso[40];
+                    time_t t = (time_t)(ms / 1000);
+                    struct tm tm;
+                    gmtime_r(&t, &tm);
+                    strftime(iso, sizeof iso, "%Y-%m-%d %H:%M:%S UTC", &tm);
+                    buf_addf(&b, "%s (%s)", val, iso);
+                } else {
+                    buf_add(&b, val, vl > 2000 ? 2000 : vl);
+                }
+                add_line(v, b.data, b.len);
+                buf_release(&b);
+            }
+    static const char *const blocks[] = {"data", "opts", "returnvalue", NULL};
+    for (int o = 0; blocks[o]; o++)
+        for (size_t i = 0; i + 1 < r->elements; i += 2)
+            if (!strcmp(r->element[i]->str, blocks[o])) {
+                char h[32];
+                snprintf(h, sizeof h, "#%s", blocks[o]);
+                add_line(v, h, strlen(h));
+                add_json(v, r->element[i + 1]->str, r->element[i + 1]->len);
+            }
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        if (strcmp(r->element[i]->str, "stacktrace") != 0)
+            continue;
+        cJSON *st = cJSON_ParseWithLength(r->element[i + 1]->str, r->element[i + 1]->len);
+        int n = cJSON_IsArray(st) ? cJSON_GetArraySize(st) : 0;
+        char h[64];
+        snprintf(h, sizeof h, "#errors of each attempt (%d stack trace%s, oldest first)", n, n == 1 ? "" : "s");
+        add_line(v, h, strlen(h));
+        for (int a = 0; a < n; a++) {
+            cJSON *e = cJSON_GetArrayItem(st, a);
+            char t[32];
+            snprintf(t, sizeof t, "  attempt %d:", a + 1);
+            add_line(v, t, strlen(t));
+            if (cJSON_IsString(e))
+                add_text(v, "    ", e->valuestring, strlen(e->valuestring));
+        }
+        if (!st)
+            add_text(v, "  ", r->element[i + 1]->str, r->element[i + 1]->len);
+        cJSON_Delete(st);
+    }
+    freeReplyObject(r);
+}
+
+/* ---- tables from the store ---- */
+
+void
+data_table(struct tui_src *s, struct view *v)
+{
+    view_clear_table(v);
+    static const char *const alert_cols[] = {"STATE", "RULE", "QUEUE", "SINCE (UTC)", "VALUE", "THRESHOLD"};
+    static const char *const audit_cols[] = {"ACTION", "QUEUE", "VERB", "USER", "STATE", "DONE",
+                                             "SKIPPED", "REASON"};
+    static const char *const deliv_cols[] = {"ROW", "SINK", "QUEUE", "KIND", "STATE", "ATTEMPTS",
+                                             "STATUS", "ERROR"};
+    const char *sql;
+    const char *const *cols;
+    if (v->scr == SCR_ALERTS) {
+        cols = alert_cols;
+        v->ntcols = 6;
+        sql = "SELECT a.state || CASE WHEN EXISTS (SELECT 1 FROM silences s WHERE s.expires_at > "
+              "strftime('%s','now') * 1000 AND (s.matchers LIKE '%queue=' || a.queue || '%' OR "
+              "s.matchers LIKE '%rule=' || a.rule || '%')) THEN ' (silenced)' ELSE '' END, "
+              "a.rule, a.queue, strftime('%m-%d %H:%M:%S', a.since / 1000, 'unixepoch'), "
+              "a.value, a.threshold FROM alert_state a WHERE a.state != 'inactive' "
+              "ORDER BY a.state = 'firing' DESC, a.since DESC";
+    } else if (v->scr == SCR_AUDIT) {
+        cols = audit_cols;
+        v->ntcols = 8;
+        sql = "SELECT id, queue, verb, os_user, state, done, skipped, reason FROM actions "
+              "ORDER BY id DESC LIMIT 500";
+    } else {
+        cols = deliv_cols;
+        v->ntcols = 8;
+        sql = "SELECT id, sink, queue, kind, state, attempts, last_status, last_error FROM outbox "
+              "ORDER BY id DESC LIMIT 500";
+    }
+    for (int k = 0; k < v->ntcols; k++)
+        v->tcols[k] = cols[k];
+    if (!s->st) {
+        snprintf(v->status, sizeof v->status, "no audit store at %s (has the agent run?)",
+                 s->cfg->store_path);
+        return;
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store_db(s->st), sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(v->status, sizeof v->status, "audit store: %s", sqlite3_errmsg(store_db(s->st)));
+        return;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        v->t = xrealloc(v->t, sizeof *v->t * (size_t)(v->nt + 1));
+        struct trow *r = &v->t[v->nt++];
+        memset(r, 0, sizeof *r);
+        for (int k = 0; k < v->ntcols; k++) {
+            const unsigned char *c = sqlite3_column_text(st, k);
+            r->col[k] = xstrdup(c ? (const char *)c : "");
+        }
+    }
+    sqlite3_finalize(st);
+}

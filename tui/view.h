@@ -1,0 +1,80 @@
+/*
+ * view: what the TUI shows (the model of each screen) and how it is drawn
+ * into a grid. Drawing is pure: tests render screens into a grid and read
+ * it back. Loading the model from Redis and the store is in data.c.
+ */
+#ifndef BW_VIEW_H
+#define BW_VIEW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "grid.h"
+
+enum tui_screen { SCR_QUEUES, SCR_DEAD, SCR_JOB, SCR_ALERTS, SCR_AUDIT, SCR_DELIVERIES, SCR__N };
+
+#define SPARK_N 40
+
+struct qrow {
+    char *name;
+    int64_t waiting, active, delayed, prioritized, failed, completed, waiting_children;
+    bool paused, ok;
+    int workers;                        /* -1 unknown */
+    int64_t done_per_min, failed_per_min; /* the last full minute */
+    int64_t spark[SPARK_N];             /* waiting, oldest first */
+    int nspark;
+    bool firing;                        /* an alert fires on it */
+};
+
+struct drow { /* a dead job */
+    char *id, *name, *reason;
+    int64_t finished_on, attempts_made, attempts_allowed;
+    char signature[16];
+};
+
+struct trow { /* a row of a table screen: up to 8 columns */
+    char *col[8];
+};
+
+struct view {
+    enum tui_screen scr;
+    bool read_only, help;
+    char status[256];  /* Redis/SQLite trouble, results of actions */
+    char input[160];   /* the / or : line being typed */
+    char input_kind;   /* 0, '/' or ':' */
+    /* queues */
+    struct qrow *q;
+    int nq, qsel, qtop;
+    /* dead jobs of one queue */
+    char *queue;
+    struct drow *d;
+    int nd, dsel, dtop;
+    int64_t dtotal;  /* the failed set's size */
+    char filter[160];
+    /* job detail (or raw JSON with y) */
+    char *job_id;
+    char **lines;
+    int nlines, jtop;
+    bool raw;
+    /* alerts, audit, deliveries */
+    const char *tcols[8];
+    int ntcols;
+    struct trow *t;
+    int nt, tsel, ttop;
+};
+
+void view_init(struct view *v);
+void view_release(struct view *v);
+void view_clear_queues(struct view *v);
+void view_clear_dead(struct view *v);
+void view_clear_job(struct view *v);
+void view_clear_table(struct view *v);
+
+/* Draw the current screen (and help, input line, status and hint bar). */
+void view_draw(const struct view *v, struct grid *g);
+/* Rows a list gets on a grid of height h (for paging). */
+int view_list_rows(int h);
+/* The hint bar's text for a screen. */
+const char *view_hints(const struct view *v);
+
+#endif
