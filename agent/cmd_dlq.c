@@ -23,6 +23,7 @@
 #include "bmq.h"
 #include "buf.h"
 #include "dlq.h"
+#include "dlq_act.h"
 #include "jobdata.h"
 #include "log.h"
 #include "queues.h"
@@ -442,99 +443,7 @@ out:
     return rcode;
 }
 
-/* ---- replay ---- */
-
-struct sel {
-    char **ids;
-    struct dlq_wrapper *wrappers; /* DLQ-queue mode: owned copies, parallel to ids */
-    int n, cap;
-    struct sigc {
-        char sig[SIGNATURE_ID_LEN + 1];
-        char *sample; /* one reason of this signature */
-        int64_t n;
-    } *sigs;
-    int nsigs;
-};
-
-static bool
-sel_add(const struct dlq_job *j, void *ud)
-{
-    struct sel *s = ud;
-    if (s->n == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 256;
-        s->ids = xrealloc(s->ids, sizeof *s->ids * (size_t)s->cap);
-        s->wrappers = xrealloc(s->wrappers, sizeof *s->wrappers * (size_t)s->cap);
-    }
-    struct dlq_wrapper *w = &s->wrappers[s->n];
-    memset(w, 0, sizeof *w);
-    if (j->wrapper) {
-        w->queue = xstrdup(j->wrapper->queue);
-        w->id = j->wrapper->id ? xstrdup(j->wrapper->id) : NULL;
-        w->name = xstrdup(j->wrapper->name);
-        w->data = xstrdup(j->wrapper->data);
-        w->opts = xstrdup(j->wrapper->opts);
-    }
-    s->ids[s->n++] = xmemdup(j->id, j->id_len);
-    int k = 0;
-    while (k < s->nsigs && strcmp(s->sigs[k].sig, j->signature) != 0)
-        k++;
-    if (k == s->nsigs) {
-        s->sigs = xrealloc(s->sigs, sizeof *s->sigs * (size_t)(s->nsigs + 1));
-        memcpy(s->sigs[k].sig, j->signature, sizeof s->sigs[k].sig);
-        s->sigs[k].sample = j->reason ? xmemdup(j->reason, j->reason_len > 120 ? 120 : j->reason_len)
-                                      : xstrdup("");
-        s->sigs[k].n = 0;
-        s->nsigs++;
-    }
-    s->sigs[k].n++;
-    return true;
-}
-
-static void
-sel_release(struct sel *s)
-{
-    /* range mode counts the selection without listing it */
-    for (int i = 0; s->ids && i < s->n; i++) {
-        free(s->ids[i]);
-        dlq_wrapper_release(&s->wrappers[i]);
-    }
-    free(s->wrappers);
-    for (int i = 0; i < s->nsigs; i++)
-        free(s->sigs[i].sample);
-    free(s->ids);
-    free(s->sigs);
-}
-
-static void
-selection_json(const struct dlq_args *a, struct buf *b)
-{
-    buf_adds(b, "{");
-    if (a->nids) {
-        buf_adds(b, "\"ids\":[");
-        for (int i = 0; i < a->nids; i++) {
-            if (i)
-                buf_addc(b, ',');
-            buf_add_json_str(b, a->ids[i], strlen(a->ids[i]));
-        }
-        buf_adds(b, "]");
-    } else {
-        buf_addf(b, "\"all\":%s", a->all ? "true" : "false");
-        const char *k[] = {"name", "failed_reason", "signature"};
-        const char *v[] = {a->f.name, a->f.reason, a->f.signature};
-        for (int i = 0; i < 3; i++)
-            if (v[i]) {
-                buf_addf(b, ",\"%s\":", k[i]);
-                buf_add_json_str(b, v[i], strlen(v[i]));
-            }
-        if (a->f.since)
-            buf_addf(b, ",\"since\":%lld", (long long)a->f.since);
-        if (a->f.until)
-            buf_addf(b, ",\"until\":%lld", (long long)a->f.until);
-        if (a->f.limit)
-            buf_addf(b, ",\"limit\":%lld", (long long)a->f.limit);
-    }
-    buf_adds(b, "}");
-}
+/* ---- replay and purge (agent/dlq_act.c does the work) ---- */
 
 static int
 confirm_typed(const char *verb, const char *queue, int64_t n, int64_t snapshot)
@@ -552,131 +461,69 @@ confirm_typed(const char *verb, const char *queue, int64_t n, int64_t snapshot)
     return parse_int64(line, &typed) == 0 && typed == n ? 0 : -1;
 }
 
+struct cli_out {
+    const char *verb;
+    bool json, progress, mid_line;
+};
+
 static void
-sleep_s(double s)
+cli_skipped(void *ud, const char *id, const char *why)
 {
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    nanosleep(&ts, NULL);
+    struct cli_out *o = ud;
+    if (!o->json)
+        fprintf(stderr, "%sskipped %s: %s\n", o->mid_line ? "\n" : "", log_esc(id, strlen(id)), why);
+    o->mid_line = false;
 }
 
-struct verb {
-    const char *name;   /* replay */
-    const char *title;  /* Replay */
-    const char *past;   /* replayed */
-    const char *script; /* lua/replay */
-};
-static const struct verb verbs[] = {
-    {"replay", "Replay", "replayed", "lua/replay"},
-    {"purge", "Purge", "purged", "lua/purge"},
-};
-
-static const char *
-skip_reason(int status, bool wrapper)
+static void
+cli_progress(void *ud, int64_t handled, int frozen)
 {
-    if (wrapper && status == -3)
-        return "no longer waiting in the dead-letter queue";
-    switch (status) {
-    case -1:
-        return "job hash is gone";
-    case -2:
-        return "locked by a worker";
-    case -3:
-        return "no longer in the failed set";
-    case -8:
-        return "current job of a job scheduler";
-    default:
-        return "refused";
+    struct cli_out *o = ud;
+    if (o->progress) {
+        fprintf(stderr, "\r%s %lld/%d", o->verb, (long long)handled, frozen);
+        o->mid_line = true;
     }
 }
 
-static int
-dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct verb *vb)
+static void
+cli_note(void *ud, const char *msg)
 {
+    struct cli_out *o = ud;
+    fprintf(stderr, "%sbullwatch dlq %s: %s\n", o->mid_line ? "\n" : "", o->verb, msg);
+    o->mid_line = false;
+}
+
+static int
+dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, enum dlq_verb verb)
+{
+    const struct dlq_verb_info *vb = dlq_verb_info(verb);
     char err[512];
-    struct sel s = {0};
+    struct dlq_selection s;
     struct buf b;
     int code = EXIT_OK;
-    struct store *st = NULL;
-    int64_t action = -1;
-    buf_init(&b, 0);
     if (a->read_only || cfg->read_only) {
         fprintf(stderr, "bullwatch dlq %s: refused: read-only (%s)\n", vb->name,
                 a->read_only ? "--read-only" : "read_only = true in the config");
         return EXIT_USAGE;
     }
-    /* freeze the selection: jobs that die after this instant are left alone */
-    int64_t snapshot = a->snapshot ? a->snapshot : now_ms();
-    bool wrappers = queue_is_dlq(cfg, a->queue);
-    /* wrapper jobs wait in the dead-letter queue: a purge removes them
-     * there, a replay re-adds the original to its own queue */
-    const char *script = wrappers && vb == &verbs[1] ? "lua/purgewait" : vb->script;
-    bool readd = wrappers && vb == &verbs[0];
-    /* --all or a time window over the failed set, unpaced: the script takes
-     * the oldest jobs of the window itself, so no id list is read first */
-    bool range = !wrappers && !a->nids && !a->dry_run && !a->f.name && !a->f.reason &&
-                 !a->f.signature && !a->f.limit && a->rate <= 0 && a->refail_pct <= 0;
-    char rmin[24] = "-inf", rmax[24];
-    if (a->f.since)
-        snprintf(rmin, sizeof rmin, "%lld", (long long)a->f.since);
-    snprintf(rmax, sizeof rmax, "(%lld",
-             (long long)(a->f.until && a->f.until < snapshot + 1 ? a->f.until : snapshot + 1));
-    if (wrappers && a->nids) {
-        fprintf(stderr, "bullwatch dlq %s: select wrapper jobs of a dead-letter queue with --all or "
-                        "filters\n", vb->name);
-        return EXIT_USAGE;
-    }
-    if (wrappers) {
-        struct dlq_filter f = a->f;
-        if (dlq_select_wrappers(rc, cfg->prefix, a->queue, &f, sel_add, &s, NULL, err,
-                                sizeof err) < 0) {
+    struct dlq_request r = {verb,          a->queue,        (const char *const *)a->ids, a->nids,
+                            a->all,        a->f,            a->keep_attempts,           a->rate,
+                            a->refail_pct, a->snapshot,     a->why,                     NULL};
+    int fr = dlq_freeze(cfg, rc, &r, a->dry_run, &s, err, sizeof err);
+    if (fr != 0) {
+        if (fr == -2)
+            fprintf(stderr, "bullwatch dlq %s: %s\n", vb->name, err);
+        else
             fprintf(stderr, "bullwatch dlq %s: redis %s: %s\n", vb->name, cfg->endpoint_name, err);
-            code = EXIT_RUNTIME;
-            goto out;
-        }
-    } else if (a->nids) {
-        for (int i = 0; i < a->nids; i++) {
-            struct dlq_job j;
-            memset(&j, 0, sizeof j);
-            j.id = a->ids[i];
-            j.id_len = strlen(a->ids[i]);
-            snprintf(j.signature, sizeof j.signature, "-");
-            sel_add(&j, &s);
-        }
-    } else if (range) {
-        /* the frozen selection is the window itself: count it now, and let
-         * the script take the jobs from the failed set batch by batch */
-        struct buf fk;
-        buf_init(&fk, 0);
-        bmq_key(&fk, cfg->prefix, a->queue, "failed");
-        redisReply *r = rconn_cmdf(rc, "ZCOUNT %b %s %s", fk.data, fk.len, rmin, rmax);
-        buf_release(&fk);
-        if (!r || r->type != REDIS_REPLY_INTEGER) {
-            fprintf(stderr, "bullwatch dlq %s: redis %s: counting the failed set failed: %s\n",
-                    vb->name, cfg->endpoint_name,
-                    r && r->type == REDIS_REPLY_ERROR ? r->str : rconn_errstr(rc));
-            if (r)
-                freeReplyObject(r);
-            code = EXIT_RUNTIME;
-            goto out;
-        }
-        s.n = (int)r->integer;
-        freeReplyObject(r);
-    } else {
-        struct dlq_filter f = a->f;
-        if (!f.until || f.until > snapshot + 1)
-            f.until = snapshot + 1;
-        f.ids_only = !a->dry_run; /* the dry run shows reasons and signatures */
-        if (dlq_select(rc, cfg->prefix, a->queue, &f, sel_add, &s, NULL, err, sizeof err) < 0) {
-            fprintf(stderr, "bullwatch dlq %s: redis %s: %s\n", vb->name, cfg->endpoint_name, err);
-            code = EXIT_RUNTIME;
-            goto out;
-        }
+        dlq_selection_release(&s);
+        return fr == -2 ? EXIT_USAGE : EXIT_RUNTIME;
     }
+    buf_init(&b, 0);
     if (a->dry_run) {
         if (a->json) {
             buf_adds(&b, "{\"dry_run\":true,\"queue\":");
             buf_add_json_str(&b, a->queue, strlen(a->queue));
-            buf_addf(&b, ",\"snapshot_at\":%lld,\"count\":%d,\"sample\":[", (long long)snapshot, s.n);
+            buf_addf(&b, ",\"snapshot_at\":%lld,\"count\":%d,\"sample\":[", (long long)s.snapshot, s.n);
             for (int i = 0; i < s.n && i < 10; i++) {
                 if (i)
                     buf_addc(&b, ',');
@@ -702,7 +549,7 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
                          log_esc(s.sigs[i].sample, strlen(s.sigs[i].sample)));
             buf_addf(&b, "to act on exactly this selection, run the same command without "
                          "--dry-run and with --snapshot %lld\n",
-                     (long long)snapshot);
+                     (long long)s.snapshot);
         }
         fwrite(b.data, 1, b.len, stdout);
         goto out;
@@ -712,7 +559,7 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
         goto out;
     }
     /* bulk actions, and every purge, are confirmed */
-    bool confirm = s.n > 1 || a->all || a->filtered || vb == &verbs[1];
+    bool confirm = s.n > 1 || a->all || a->filtered || verb == DLQ_PURGE;
     if (confirm && !a->yes) {
         if (!isatty(0)) {
             fprintf(stderr, "bullwatch dlq %s: %s %d job%s needs --yes when not run from a "
@@ -721,290 +568,40 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, const struct v
             code = EXIT_USAGE;
             goto out;
         }
-        if (confirm_typed(vb->title, a->queue, s.n, snapshot) != 0) {
+        if (confirm_typed(vb->title, a->queue, s.n, s.snapshot) != 0) {
             fprintf(stderr, "cancelled; nothing was changed\n");
             code = EXIT_USAGE;
             goto out;
         }
     }
-    /* the intent row comes before any change in Redis */
-    st = store_open(cfg->store_path, false, err, sizeof err);
-    if (!st) {
-        fprintf(stderr, "bullwatch dlq %s: %s; refusing to act without an audit record\n",
-                vb->name, err);
-        code = EXIT_RUNTIME;
-        goto out;
-    }
-    audit_mark_interrupted(st);
-    {
-        struct buf sel, opt;
-        buf_init(&sel, 0);
-        buf_init(&opt, 0);
-        selection_json(a, &sel);
-        buf_addf(&opt, "{\"keep_attempts\":%s,\"rate\":%g}", a->keep_attempts ? "true" : "false",
-                 a->rate);
-        struct audit_intent in = {cfg->endpoint_name, a->queue, vb->name, a->why, sel.data,
-                                  opt.data, snapshot, s.n};
-        action = audit_begin(st, &in);
-        buf_release(&sel);
-        buf_release(&opt);
-    }
-    if (action >= 0 && getenv("BULLWATCH_TEST_DIE_AFTER_INTENT"))
-        raise(SIGKILL); /* tests: the intent row must survive a crash right here */
-    if (action < 0) {
-        fprintf(stderr, "bullwatch dlq %s: cannot write the audit record; nothing was changed\n",
-                vb->name);
-        code = EXIT_RUNTIME;
-        goto out;
-    }
-    bool v5 = dlq_fleet_is_v5(rc, cfg->prefix, a->queue);
-    /* about 1.2-1.5 ms of Redis time a call (measured on 100k jobs), within
-     * the 5 ms budget: a purge deletes a job's keys, a replay moves it */
-    int batch = vb == &verbs[1] || readd ? 100 : 200;
-    if (a->rate > 0 && a->rate < batch)
-        batch = a->rate < 1 ? 1 : (int)a->rate;
-    int64_t done = 0, skipped = 0;
-    int *status = xcalloc((size_t)batch, sizeof *status);
-    /* failed-set actions are pipelined: batch k+1 is on its way to Redis
-     * while the audit rows of batch k are written */
-    bool piped = !readd && a->rate <= 0 && a->refail_pct <= 0;
-    /* --stop-if-refail: the last REFAIL_RING replayed jobs are watched in
-     * the failed set of the queue they were replayed into */
-#define REFAIL_RING 2000
-    struct watched {
-        char *failed_key, *id;
-    } *ring = a->refail_pct > 0 ? xcalloc(REFAIL_RING, sizeof *ring) : NULL;
-    int64_t ringn = 0, refailed = 0;
-    bool breaker = false;
-    if (!readd && dlq_script_load(rc, script, err, sizeof err) != 0) {
-        fprintf(stderr, "bullwatch dlq %s: redis %s: %s\n", vb->name, cfg->endpoint_name, err);
-        audit_finish(st, action, "failed", 0, 0, -1);
-        free(status);
-        code = EXIT_RUNTIME;
-        goto out;
-    }
-    if (range)
-        dlq_script_send_range(rc, script, cfg->prefix, a->queue, v5, !a->keep_attempts, rmin, rmax,
-                              0, batch);
-    else if (piped)
-        dlq_script_send(rc, script, cfg->prefix, a->queue, v5, !a->keep_attempts,
-                        (const char *const *)s.ids, s.n < batch ? s.n : batch);
-    bool progress = isatty(2) && !a->json && s.n > batch;
-    int64_t t0 = mono_ms();
-    int64_t offset = 0; /* range mode: jobs of the window left in the set */
-    const char **ids = xcalloc((size_t)batch, sizeof *ids);
-    redisReply *rr = NULL;
-    bool last = false; /* range mode: no further call was sent */
-    buf_adds(&b, "");
-    for (int i = 0, n = 0; i < s.n; i += n) {
-        n = s.n - i < batch ? s.n - i : batch;
-        char (*new_ids)[32] = NULL;
-        if (range) {
-            int left;
-            rr = dlq_script_recv_range(rc, script, &n, &left, err, sizeof err);
-            if (!rr) {
-                fprintf(stderr, "\nbullwatch dlq %s: redis %s: %s; stopped after %lld %s\n",
-                        vb->name, cfg->endpoint_name, err, (long long)done, vb->past);
-                code = EXIT_PARTIAL;
-                break;
-            }
-            if (n == 0)
-                break; /* the window is empty: jobs removed meanwhile */
-            offset += left;
-            for (int k = 0; k < n; k++) {
-                ids[k] = rr->element[0]->element[k]->str;
-                status[k] = (int)rr->element[1]->element[k]->integer;
-            }
-            last = !(n == batch && i + n < s.n);
-            if (!last)
-                dlq_script_send_range(rc, script, cfg->prefix, a->queue, v5, !a->keep_attempts,
-                                      rmin, rmax, offset, s.n - i - n < batch ? s.n - i - n : batch);
-        } else {
-            for (int k = 0; k < n; k++)
-                ids[k] = s.ids[i + k];
-        }
-        if (readd) {
-            /* one script call per original queue within the batch */
-            new_ids = xcalloc((size_t)n, sizeof *new_ids);
-            bool failed = false, handled[100] = {false};
-            for (int k = 0; k < n && !failed; k++) {
-                if (handled[k])
-                    continue;
-                const char *oq = s.wrappers[i + k].queue;
-                struct dlq_wrapper *ws[100];
-                const char *wid[100];
-                int idx[100], m = 0, st2[100];
-                char nid[100][32];
-                for (int t = k; t < n; t++)
-                    if (!handled[t] && strcmp(s.wrappers[i + t].queue, oq) == 0) {
-                        ws[m] = &s.wrappers[i + t];
-                        wid[m] = ids[t];
-                        idx[m++] = t;
-                        handled[t] = true;
-                    }
-                bool ov5 = dlq_fleet_is_v5(rc, cfg->prefix, oq);
-                if (dlq_readd_batch(rc, cfg->prefix, a->queue, oq, ov5, ws, wid, m, st2, nid, err,
-                                    sizeof err) != 0) {
-                    failed = true;
-                    break;
-                }
-                for (int t = 0; t < m; t++) {
-                    status[idx[t]] = st2[t];
-                    snprintf(new_ids[idx[t]], 32, "%s", nid[t]);
-                }
-            }
-            if (failed) {
-                fprintf(stderr, "\nbullwatch dlq %s: redis %s: %s; stopped after %lld %s\n",
-                        vb->name, cfg->endpoint_name, err, (long long)done, vb->past);
-                free(new_ids);
-                code = EXIT_PARTIAL;
-                break;
-            }
-        } else if (range) {
-            /* statuses came with the ids */
-        } else if (piped ? dlq_script_recv(rc, script, n, status, err, sizeof err) != 0
-                         : dlq_script_batch(rc, script, cfg->prefix, a->queue, v5,
-                                            !a->keep_attempts, (const char *const *)s.ids + i, n,
-                                            status, err, sizeof err) != 0) {
-            fprintf(stderr, "\nbullwatch dlq %s: redis %s: %s; stopped after %lld %s\n", vb->name,
-                    cfg->endpoint_name, err, (long long)done, vb->past);
-            code = EXIT_PARTIAL;
-            break;
-        }
-        if (piped && !range && i + n < s.n)
-            dlq_script_send(rc, script, cfg->prefix, a->queue, v5, !a->keep_attempts,
-                            (const char *const *)s.ids + i + n,
-                            s.n - i - n < batch ? s.n - i - n : batch);
-        (void)store_begin(st);
-        for (int k = 0; k < n; k++) {
-            char as[320];
-            const char *why = status[k] == 1 ? NULL : skip_reason(status[k], wrappers);
-            if (status[k] == 1 && new_ids) {
-                snprintf(as, sizeof as, "re-added to %s as job %s", s.wrappers[i + k].queue,
-                         new_ids[k]);
-                why = as;
-            }
-            const char *tq = NULL, *tid = NULL;
-            if (status[k] == 1 && vb == &verbs[0]) {
-                tq = new_ids ? s.wrappers[i + k].queue : a->queue;
-                tid = new_ids ? new_ids[k] : ids[k];
-            }
-            audit_job(st, action, ids[k], status[k] == 1 ? vb->past : "skipped", why, tq,
-                      tid);
-            if (status[k] == 1) {
-                done++;
-            } else {
-                skipped++;
-                if (!a->json)
-                    fprintf(stderr, "%sskipped %s: %s\n", progress ? "\n" : "",
-                            log_esc(ids[k], strlen(ids[k])), why);
-            }
-        }
-        (void)store_commit(st);
-        if (ring) {
-            for (int k = 0; k < n; k++) {
-                if (status[k] != 1)
-                    continue;
-                struct watched *w = &ring[ringn++ % REFAIL_RING];
-                free(w->failed_key);
-                free(w->id);
-                struct buf fk;
-                buf_init(&fk, 0);
-                bmq_key(&fk, cfg->prefix, new_ids ? s.wrappers[i + k].queue : a->queue, "failed");
-                w->failed_key = buf_detach(&fk, NULL);
-                w->id = xstrdup(new_ids ? new_ids[k] : ids[k]);
-            }
-            /* which of the watched jobs died again since the snapshot */
-            int64_t m = ringn < REFAIL_RING ? ringn : REFAIL_RING;
-            for (int64_t t = 0; t < m; t++)
-                if (ring[t].id)
-                    rconn_appendf(rc, "ZSCORE %s %s", ring[t].failed_key, ring[t].id);
-            for (int64_t t = 0; t < m; t++) {
-                if (!ring[t].id)
-                    continue;
-                redisReply *r = rconn_reply(rc);
-                if (!r)
-                    break;
-                if (r->type == REDIS_REPLY_STRING && strtod(r->str, NULL) > (double)snapshot) {
-                    refailed++;
-                    free(ring[t].id); /* counted once */
-                    ring[t].id = NULL;
-                }
-                freeReplyObject(r);
-            }
-            if (done >= 20 && (double)refailed * 100.0 >= a->refail_pct * (double)done) {
-                fprintf(stderr, "%sbullwatch dlq %s: stopped: %lld of %lld replayed jobs failed "
-                                "again (--stop-if-refail %g%%)\n",
-                        progress ? "\n" : "", vb->name, (long long)refailed, (long long)done,
-                        a->refail_pct);
-                breaker = true;
-                free(new_ids);
-                break;
-            }
-        }
-        free(new_ids);
-        if (rr) {
-            freeReplyObject(rr);
-            rr = NULL;
-        }
-        if (progress)
-            fprintf(stderr, "\r%s %lld/%d", vb->past, (long long)done, s.n);
-        if (last)
-            break;
-        if (a->rate > 0 && i + n < s.n) {
-            double due = (double)(i + n) / a->rate, spent = (double)(mono_ms() - t0) / 1000.0;
-            if (due > spent)
-                sleep_s(due - spent);
-        }
-    }
-    if (rr)
-        freeReplyObject(rr);
-    free(ids);
-    free(status);
-    for (int t = 0; ring && t < REFAIL_RING; t++) {
-        free(ring[t].failed_key);
-        free(ring[t].id);
-    }
-    free(ring);
-    if (progress)
+    struct cli_out o = {vb->name, a->json, isatty(2) && !a->json && s.n > 200, false};
+    struct dlq_callbacks cb = {cli_skipped, cli_progress, cli_note, &o};
+    struct dlq_result res;
+    code = dlq_execute(cfg, rc, &r, &s, &cb, &res);
+    if (o.mid_line)
         fputc('\n', stderr);
-    int64_t left = -1;
-    {
-        struct buf k;
-        buf_init(&k, 0);
-        bmq_key(&k, cfg->prefix, a->queue, "failed");
-        redisReply *r = rconn_cmdf(rc, "ZCOUNT %b %lld +inf", k.data, k.len, (long long)(snapshot + 1));
-        if (r && r->type == REDIS_REPLY_INTEGER)
-            left = r->integer;
-        if (r)
-            freeReplyObject(r);
-        buf_release(&k);
-    }
-    if (code == EXIT_OK && (skipped || breaker))
-        code = EXIT_PARTIAL;
-    audit_finish(st, action, breaker ? "stopped" : code == EXIT_OK ? "done" : "partial", done,
-                 skipped, left);
+    if (res.action < 0)
+        goto out;
     if (a->json) {
-        buf_addf(&b, "{\"action\":%lld,\"queue\":", (long long)action);
+        buf_addf(&b, "{\"action\":%lld,\"queue\":", (long long)res.action);
         buf_add_json_str(&b, a->queue, strlen(a->queue));
         buf_addf(&b, ",\"verb\":\"%s\",\"frozen\":%d,\"%s\":%lld,\"skipped\":%lld,"
                      "\"left_alone\":%lld,\"fleet\":\"%s\"}\n",
-                 vb->name, s.n, vb->past, (long long)done, (long long)skipped, (long long)left,
-                 v5 ? "5.x" : "6.x");
+                 vb->name, s.n, vb->past, (long long)res.done, (long long)res.skipped,
+                 (long long)res.left, res.v5 ? "5.x" : "6.x");
     } else {
-        buf_addf(&b, "%s %lld of %d dead job%s of '%s' (action %lld)", vb->past, (long long)done,
-                 s.n, s.n == 1 ? "" : "s", log_esc(a->queue, strlen(a->queue)), (long long)action);
-        if (skipped)
-            buf_addf(&b, ", %lld skipped", (long long)skipped);
-        if (left > 0)
+        buf_addf(&b, "%s %lld of %d dead job%s of '%s' (action %lld)", vb->past, (long long)res.done,
+                 s.n, s.n == 1 ? "" : "s", log_esc(a->queue, strlen(a->queue)), (long long)res.action);
+        if (res.skipped)
+            buf_addf(&b, ", %lld skipped", (long long)res.skipped);
+        if (res.left > 0)
             buf_addf(&b, "; %lld newer dead job%s arrived after the snapshot and were left alone",
-                     (long long)left, left == 1 ? "" : "s");
+                     (long long)res.left, res.left == 1 ? "" : "s");
         buf_adds(&b, "\n");
     }
     fwrite(b.data, 1, b.len, stdout);
 out:
-    store_close(st);
-    sel_release(&s);
+    dlq_selection_release(&s);
     buf_release(&b);
     return code;
 }
@@ -1020,10 +617,8 @@ cmd_dlq(int argc, char **argv)
     }
     const char *verb = argv[1];
     bool show = !strcmp(verb, "show");
-    const struct verb *act = !strcmp(verb, "replay") ? &verbs[0]
-                             : !strcmp(verb, "purge") ? &verbs[1]
-                                                      : NULL;
-    bool replay = act != NULL;
+    bool is_replay = !strcmp(verb, "replay"), is_purge = !strcmp(verb, "purge");
+    bool replay = is_replay || is_purge;
     if (!show && !replay && strcmp(verb, "list") != 0) {
         fprintf(stderr, "bullwatch dlq: unknown action '%s'\n", verb);
         dlq_usage();
@@ -1044,7 +639,9 @@ cmd_dlq(int argc, char **argv)
         fprintf(stderr, "bullwatch dlq: redis %s: %s\n", cfg.endpoint_name, rconn_errstr(rc));
         code = EXIT_RUNTIME;
     } else {
-        code = show ? dlq_show(&a, &cfg, rc) : act ? dlq_act(&a, &cfg, rc, act) : dlq_list(&a, &cfg, rc);
+        code = show     ? dlq_show(&a, &cfg, rc)
+               : replay ? dlq_act(&a, &cfg, rc, is_purge ? DLQ_PURGE : DLQ_REPLAY)
+                        : dlq_list(&a, &cfg, rc);
     }
     rconn_free(rc);
     config_release(&cfg);

@@ -1,0 +1,485 @@
+/* dlq_act: see dlq_act.h */
+#include "dlq_act.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "cmd.h"
+#include "bmq.h"
+#include "log.h"
+#include "queues.h"
+#include "store.h"
+#include "util.h"
+#include "xmem.h"
+
+static const struct dlq_verb_info verbs[] = {
+    {"replay", "Replay", "replayed", "lua/replay"},
+    {"purge", "Purge", "purged", "lua/purge"},
+};
+
+const struct dlq_verb_info *
+dlq_verb_info(enum dlq_verb v)
+{
+    return &verbs[v == DLQ_PURGE];
+}
+
+static void
+note(const struct dlq_callbacks *cb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void
+note(const struct dlq_callbacks *cb, const char *fmt, ...)
+{
+    char msg[700];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (cb && cb->note)
+        cb->note(cb->ud, msg);
+}
+
+static void
+sleep_s(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+const char *
+dlq_skip_reason(int status, bool wrapper)
+{
+    if (wrapper && status == -3)
+        return "no longer waiting in the dead-letter queue";
+    switch (status) {
+    case -1:
+        return "job hash is gone";
+    case -2:
+        return "locked by a worker";
+    case -3:
+        return "no longer in the failed set";
+    case -8:
+        return "current job of a job scheduler";
+    default:
+        return "refused";
+    }
+}
+
+static bool
+sel_add(const struct dlq_job *j, void *ud)
+{
+    struct dlq_selection *s = ud;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 256;
+        s->ids = xrealloc(s->ids, sizeof *s->ids * (size_t)s->cap);
+        s->wrappers = xrealloc(s->wrappers, sizeof *s->wrappers * (size_t)s->cap);
+    }
+    struct dlq_wrapper *w = &s->wrappers[s->n];
+    memset(w, 0, sizeof *w);
+    if (j->wrapper) {
+        w->queue = xstrdup(j->wrapper->queue);
+        w->id = j->wrapper->id ? xstrdup(j->wrapper->id) : NULL;
+        w->name = xstrdup(j->wrapper->name);
+        w->data = xstrdup(j->wrapper->data);
+        w->opts = xstrdup(j->wrapper->opts);
+    }
+    s->ids[s->n++] = xmemdup(j->id, j->id_len);
+    int k = 0;
+    while (k < s->nsigs && strcmp(s->sigs[k].sig, j->signature) != 0)
+        k++;
+    if (k == s->nsigs) {
+        s->sigs = xrealloc(s->sigs, sizeof *s->sigs * (size_t)(s->nsigs + 1));
+        memcpy(s->sigs[k].sig, j->signature, sizeof s->sigs[k].sig);
+        s->sigs[k].sample = j->reason ? xmemdup(j->reason, j->reason_len > 120 ? 120 : j->reason_len)
+                                      : xstrdup("");
+        s->sigs[k].n = 0;
+        s->nsigs++;
+    }
+    s->sigs[k].n++;
+    return true;
+}
+
+void
+dlq_selection_release(struct dlq_selection *s)
+{
+    /* range mode counts the selection without listing it */
+    for (int i = 0; s->ids && i < s->n; i++) {
+        free(s->ids[i]);
+        dlq_wrapper_release(&s->wrappers[i]);
+    }
+    free(s->wrappers);
+    for (int i = 0; i < s->nsigs; i++)
+        free(s->sigs[i].sample);
+    free(s->ids);
+    free(s->sigs);
+    memset(s, 0, sizeof *s);
+}
+
+void
+dlq_request_json(const struct dlq_request *r, struct buf *b)
+{
+    buf_adds(b, "{");
+    if (r->nids) {
+        buf_adds(b, "\"ids\":[");
+        for (int i = 0; i < r->nids; i++) {
+            if (i)
+                buf_addc(b, ',');
+            buf_add_json_str(b, r->ids[i], strlen(r->ids[i]));
+        }
+        buf_adds(b, "]");
+    } else {
+        buf_addf(b, "\"all\":%s", r->all ? "true" : "false");
+        const char *k[] = {"name", "failed_reason", "signature"};
+        const char *v[] = {r->f.name, r->f.reason, r->f.signature};
+        for (int i = 0; i < 3; i++)
+            if (v[i]) {
+                buf_addf(b, ",\"%s\":", k[i]);
+                buf_add_json_str(b, v[i], strlen(v[i]));
+            }
+        if (r->f.since)
+            buf_addf(b, ",\"since\":%lld", (long long)r->f.since);
+        if (r->f.until)
+            buf_addf(b, ",\"until\":%lld", (long long)r->f.until);
+        if (r->f.limit)
+            buf_addf(b, ",\"limit\":%lld", (long long)r->f.limit);
+    }
+    if (r->origin)
+        buf_addf(b, ",\"from\":\"%s\"", r->origin);
+    buf_adds(b, "}");
+}
+
+int
+dlq_freeze(const struct config *cfg, struct rconn *rc, const struct dlq_request *r, bool detail,
+           struct dlq_selection *s, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    /* freeze the selection: jobs that die after this instant are left alone */
+    s->snapshot = r->snapshot ? r->snapshot : now_ms();
+    s->wrappers_mode = queue_is_dlq(cfg, r->queue);
+    /* wrapper jobs wait in the dead-letter queue: a purge removes them
+     * there, a replay re-adds the original to its own queue */
+    s->script = s->wrappers_mode && r->verb == DLQ_PURGE ? "lua/purgewait" : dlq_verb_info(r->verb)->script;
+    s->readd = s->wrappers_mode && r->verb == DLQ_REPLAY;
+    /* --all or a time window over the failed set, unpaced: the script takes
+     * the oldest jobs of the window itself, so no id list is read first */
+    s->range = !s->wrappers_mode && !r->nids && !detail && !r->f.name && !r->f.reason &&
+               !r->f.signature && !r->f.limit && r->rate <= 0 && r->refail_pct <= 0;
+    snprintf(s->rmin, sizeof s->rmin, "-inf");
+    if (r->f.since)
+        snprintf(s->rmin, sizeof s->rmin, "%lld", (long long)r->f.since);
+    snprintf(s->rmax, sizeof s->rmax, "(%lld",
+             (long long)(r->f.until && r->f.until < s->snapshot + 1 ? r->f.until : s->snapshot + 1));
+    if (s->wrappers_mode && r->nids) {
+        snprintf(err, errlen, "select wrapper jobs of a dead-letter queue with --all or filters");
+        return -2;
+    }
+    if (s->wrappers_mode) {
+        struct dlq_filter f = r->f;
+        if (dlq_select_wrappers(rc, cfg->prefix, r->queue, &f, sel_add, s, NULL, err, errlen) < 0)
+            return -1;
+    } else if (r->nids) {
+        for (int i = 0; i < r->nids; i++) {
+            struct dlq_job j;
+            memset(&j, 0, sizeof j);
+            j.id = r->ids[i];
+            j.id_len = strlen(r->ids[i]);
+            snprintf(j.signature, sizeof j.signature, "-");
+            sel_add(&j, s);
+        }
+    } else if (s->range) {
+        /* the frozen selection is the window itself: count it now, and let
+         * the script take the jobs from the failed set batch by batch */
+        struct buf fk;
+        buf_init(&fk, 0);
+        bmq_key(&fk, cfg->prefix, r->queue, "failed");
+        redisReply *x = rconn_cmdf(rc, "ZCOUNT %b %s %s", fk.data, fk.len, s->rmin, s->rmax);
+        buf_release(&fk);
+        if (!x || x->type != REDIS_REPLY_INTEGER) {
+            snprintf(err, errlen, "counting the failed set failed: %s",
+                     x && x->type == REDIS_REPLY_ERROR ? x->str : rconn_errstr(rc));
+            if (x)
+                freeReplyObject(x);
+            return -1;
+        }
+        s->n = (int)x->integer;
+        freeReplyObject(x);
+    } else {
+        struct dlq_filter f = r->f;
+        if (!f.until || f.until > s->snapshot + 1)
+            f.until = s->snapshot + 1;
+        f.ids_only = !detail; /* a preview shows reasons and signatures */
+        if (dlq_select(rc, cfg->prefix, r->queue, &f, sel_add, s, NULL, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int
+dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request *r,
+            struct dlq_selection *s, const struct dlq_callbacks *cb, struct dlq_result *res)
+{
+    const struct dlq_verb_info *vb = dlq_verb_info(r->verb);
+    char err[512];
+    int code = EXIT_OK;
+    struct store *st = NULL;
+    int64_t action = -1;
+    memset(res, 0, sizeof *res);
+    res->action = -1;
+    res->left = -1;
+    /* the intent row comes before any change in Redis */
+    st = store_open(cfg->store_path, false, err, sizeof err);
+    if (!st) {
+        note(cb, "%s; refusing to act without an audit record", err);
+        return EXIT_RUNTIME;
+    }
+    audit_mark_interrupted(st);
+    {
+        struct buf sel, opt;
+        buf_init(&sel, 0);
+        buf_init(&opt, 0);
+        dlq_request_json(r, &sel);
+        buf_addf(&opt, "{\"keep_attempts\":%s,\"rate\":%g}", r->keep_attempts ? "true" : "false",
+                 r->rate);
+        struct audit_intent in = {cfg->endpoint_name, r->queue, vb->name, r->why, sel.data,
+                                  opt.data, s->snapshot, s->n};
+        action = audit_begin(st, &in);
+        buf_release(&sel);
+        buf_release(&opt);
+    }
+    if (action >= 0 && getenv("BULLWATCH_TEST_DIE_AFTER_INTENT"))
+        raise(SIGKILL); /* tests: the intent row must survive a crash right here */
+    if (action < 0) {
+        note(cb, "cannot write the audit record; nothing was changed");
+        store_close(st);
+        return EXIT_RUNTIME;
+    }
+    res->action = action;
+    bool v5 = dlq_fleet_is_v5(rc, cfg->prefix, r->queue);
+    /* about 1.2-1.5 ms of Redis time a call (measured on 100k jobs), within
+     * the 5 ms budget: a purge deletes a job's keys, a replay moves it */
+    int batch = r->verb == DLQ_PURGE || s->readd ? 100 : 200;
+    if (r->rate > 0 && r->rate < batch)
+        batch = r->rate < 1 ? 1 : (int)r->rate;
+    int64_t done = 0, skipped = 0;
+    int *status = xcalloc((size_t)batch, sizeof *status);
+    /* failed-set actions are pipelined: batch k+1 is on its way to Redis
+     * while the audit rows of batch k are written */
+    bool piped = !s->readd && r->rate <= 0 && r->refail_pct <= 0;
+    /* --stop-if-refail: the last REFAIL_RING replayed jobs are watched in
+     * the failed set of the queue they were replayed into */
+#define REFAIL_RING 2000
+    struct watched {
+        char *failed_key, *id;
+    } *ring = r->refail_pct > 0 ? xcalloc(REFAIL_RING, sizeof *ring) : NULL;
+    int64_t ringn = 0, refailed = 0;
+    bool breaker = false;
+    if (!s->readd && dlq_script_load(rc, s->script, err, sizeof err) != 0) {
+        note(cb, "redis %s: %s", cfg->endpoint_name, err);
+        audit_finish(st, action, "failed", 0, 0, -1);
+        free(status);
+        code = EXIT_RUNTIME;
+        goto out;
+    }
+    if (s->range)
+        dlq_script_send_range(rc, s->script, cfg->prefix, r->queue, v5, !r->keep_attempts, s->rmin, s->rmax,
+                              0, batch);
+    else if (piped)
+        dlq_script_send(rc, s->script, cfg->prefix, r->queue, v5, !r->keep_attempts,
+                        (const char *const *)s->ids, s->n < batch ? s->n : batch);
+    int64_t t0 = mono_ms();
+    int64_t offset = 0; /* s->range mode: jobs of the window left in the set */
+    const char **ids = xcalloc((size_t)batch, sizeof *ids);
+    redisReply *rr = NULL;
+    bool last = false; /* s->range mode: no further call was sent */
+    for (int i = 0, n = 0; i < s->n; i += n) {
+        n = s->n - i < batch ? s->n - i : batch;
+        char (*new_ids)[32] = NULL;
+        if (s->range) {
+            int left;
+            rr = dlq_script_recv_range(rc, s->script, &n, &left, err, sizeof err);
+            if (!rr) {
+note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err, (long long)done, vb->past);
+                code = EXIT_PARTIAL;
+                break;
+            }
+            if (n == 0)
+                break; /* the window is empty: jobs removed meanwhile */
+            offset += left;
+            for (int k = 0; k < n; k++) {
+                ids[k] = rr->element[0]->element[k]->str;
+                status[k] = (int)rr->element[1]->element[k]->integer;
+            }
+            last = !(n == batch && i + n < s->n);
+            if (!last)
+                dlq_script_send_range(rc, s->script, cfg->prefix, r->queue, v5, !r->keep_attempts,
+                                      s->rmin, s->rmax, offset, s->n - i - n < batch ? s->n - i - n : batch);
+        } else {
+            for (int k = 0; k < n; k++)
+                ids[k] = s->ids[i + k];
+        }
+        if (s->readd) {
+            /* one script call per original queue within the batch */
+            new_ids = xcalloc((size_t)n, sizeof *new_ids);
+            bool failed = false, handled[100] = {false};
+            for (int k = 0; k < n && !failed; k++) {
+                if (handled[k])
+                    continue;
+                const char *oq = s->wrappers[i + k].queue;
+                struct dlq_wrapper *ws[100];
+                const char *wid[100];
+                int idx[100], m = 0, st2[100];
+                char nid[100][32];
+                for (int t = k; t < n; t++)
+                    if (!handled[t] && strcmp(s->wrappers[i + t].queue, oq) == 0) {
+                        ws[m] = &s->wrappers[i + t];
+                        wid[m] = ids[t];
+                        idx[m++] = t;
+                        handled[t] = true;
+                    }
+                bool ov5 = dlq_fleet_is_v5(rc, cfg->prefix, oq);
+                if (dlq_readd_batch(rc, cfg->prefix, r->queue, oq, ov5, ws, wid, m, st2, nid, err,
+                                    sizeof err) != 0) {
+                    failed = true;
+                    break;
+                }
+                for (int t = 0; t < m; t++) {
+                    status[idx[t]] = st2[t];
+                    snprintf(new_ids[idx[t]], 32, "%s", nid[t]);
+                }
+            }
+            if (failed) {
+note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err, (long long)done, vb->past);
+                free(new_ids);
+                code = EXIT_PARTIAL;
+                break;
+            }
+        } else if (s->range) {
+            /* statuses came with the ids */
+        } else if (piped ? dlq_script_recv(rc, s->script, n, status, err, sizeof err) != 0
+                         : dlq_script_batch(rc, s->script, cfg->prefix, r->queue, v5,
+                                            !r->keep_attempts, (const char *const *)s->ids + i, n,
+                                            status, err, sizeof err) != 0) {
+note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err, (long long)done, vb->past);
+            code = EXIT_PARTIAL;
+            break;
+        }
+        if (piped && !s->range && i + n < s->n)
+            dlq_script_send(rc, s->script, cfg->prefix, r->queue, v5, !r->keep_attempts,
+                            (const char *const *)s->ids + i + n,
+                            s->n - i - n < batch ? s->n - i - n : batch);
+        (void)store_begin(st);
+        for (int k = 0; k < n; k++) {
+            char as[320];
+            const char *why = status[k] == 1 ? NULL : dlq_skip_reason(status[k], s->wrappers_mode);
+            if (status[k] == 1 && new_ids) {
+                snprintf(as, sizeof as, "re-added to %s as job %s", s->wrappers[i + k].queue,
+                         new_ids[k]);
+                why = as;
+            }
+            const char *tq = NULL, *tid = NULL;
+            if (status[k] == 1 && r->verb == DLQ_REPLAY) {
+                tq = new_ids ? s->wrappers[i + k].queue : r->queue;
+                tid = new_ids ? new_ids[k] : ids[k];
+            }
+            audit_job(st, action, ids[k], status[k] == 1 ? vb->past : "skipped", why, tq,
+                      tid);
+            if (status[k] == 1) {
+                done++;
+            } else {
+                skipped++;
+                if (cb && cb->skipped)
+                    cb->skipped(cb->ud, ids[k], why);
+            }
+        }
+        (void)store_commit(st);
+        if (ring) {
+            for (int k = 0; k < n; k++) {
+                if (status[k] != 1)
+                    continue;
+                struct watched *w = &ring[ringn++ % REFAIL_RING];
+                free(w->failed_key);
+                free(w->id);
+                struct buf fk;
+                buf_init(&fk, 0);
+                bmq_key(&fk, cfg->prefix, new_ids ? s->wrappers[i + k].queue : r->queue, "failed");
+                w->failed_key = buf_detach(&fk, NULL);
+                w->id = xstrdup(new_ids ? new_ids[k] : ids[k]);
+            }
+            /* which of the watched jobs died again since the s->snapshot */
+            int64_t m = ringn < REFAIL_RING ? ringn : REFAIL_RING;
+            for (int64_t t = 0; t < m; t++)
+                if (ring[t].id)
+                    rconn_appendf(rc, "ZSCORE %s %s", ring[t].failed_key, ring[t].id);
+            for (int64_t t = 0; t < m; t++) {
+                if (!ring[t].id)
+                    continue;
+                redisReply *x = rconn_reply(rc);
+                if (!x)
+                    break;
+                if (x->type == REDIS_REPLY_STRING && strtod(x->str, NULL) > (double)s->snapshot) {
+                    refailed++;
+                    free(ring[t].id); /* counted once */
+                    ring[t].id = NULL;
+                }
+                freeReplyObject(x);
+            }
+            if (done >= 20 && (double)refailed * 100.0 >= r->refail_pct * (double)done) {
+                note(cb, "stopped: %lld of %lld replayed jobs failed again (--stop-if-refail %g%%)",
+                     (long long)refailed, (long long)done, r->refail_pct);
+                breaker = true;
+                free(new_ids);
+                break;
+            }
+        }
+        free(new_ids);
+        if (rr) {
+            freeReplyObject(rr);
+            rr = NULL;
+        }
+        if (cb && cb->progress)
+            cb->progress(cb->ud, done + skipped, s->n);
+        if (last)
+            break;
+        if (r->rate > 0 && i + n < s->n) {
+            double due = (double)(i + n) / r->rate, spent = (double)(mono_ms() - t0) / 1000.0;
+            if (due > spent)
+                sleep_s(due - spent);
+        }
+    }
+    if (rr)
+        freeReplyObject(rr);
+    free(ids);
+    free(status);
+    for (int t = 0; ring && t < REFAIL_RING; t++) {
+        free(ring[t].failed_key);
+        free(ring[t].id);
+    }
+    free(ring);
+    int64_t left = -1;
+    {
+        struct buf k;
+        buf_init(&k, 0);
+        bmq_key(&k, cfg->prefix, r->queue, "failed");
+        redisReply *x = rconn_cmdf(rc, "ZCOUNT %b %lld +inf", k.data, k.len, (long long)(s->snapshot + 1));
+        if (x && x->type == REDIS_REPLY_INTEGER)
+            left = x->integer;
+        if (x)
+            freeReplyObject(x);
+        buf_release(&k);
+    }
+    if (code == EXIT_OK && (skipped || breaker))
+        code = EXIT_PARTIAL;
+    audit_finish(st, action, breaker ? "stopped" : code == EXIT_OK ? "done" : "partial", done,
+                 skipped, left);
+    res->done = done;
+    res->skipped = skipped;
+    res->left = left;
+    res->breaker = breaker;
+    res->v5 = v5;
+out:
+    store_close(st);
+    return code;
+}
