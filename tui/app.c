@@ -11,6 +11,8 @@
 #include <curses.h>
 #include <locale.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "data.h"
+#include "dlq_act.h"
 #include "grid.h"
 #include "log.h"
 #include "util.h"
@@ -108,7 +111,196 @@ struct app {
     struct tui_src src;
     int h, w;
     int64_t next_refresh;
+    /* the action waiting for its confirmation */
+    struct dlq_request req;
+    struct dlq_selection sel;
+    char **req_ids;
+    int req_nids;
+    bool pending;
 };
+
+static void
+action_clear(struct app *a)
+{
+    if (a->pending)
+        dlq_selection_release(&a->sel);
+    for (int i = 0; i < a->req_nids; i++)
+        free(a->req_ids[i]);
+    free(a->req_ids);
+    a->req_ids = NULL;
+    a->req_nids = 0;
+    a->pending = false;
+    a->v.dialog.on = false;
+}
+
+static void
+dialog_line(struct view *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void
+dialog_line(struct view *v, const char *fmt, ...)
+{
+    if (v->dialog.nlines >= 8)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->dialog.lines[v->dialog.nlines++], sizeof v->dialog.lines[0], fmt, ap);
+    va_end(ap);
+}
+
+/* r, R, Ctrl-D: freeze the selection (the CLI's code) and ask */
+static void
+action_start(struct app *a, enum dlq_verb verb, bool all_matching)
+{
+    struct view *v = &a->v;
+    if (v->read_only) {
+        snprintf(v->status, sizeof v->status, "read-only: no replay, purge or silence from here");
+        return;
+    }
+    if (v->scr != SCR_DEAD && v->scr != SCR_JOB) {
+        snprintf(v->status, sizeof v->status, "open a queue's dead jobs first (Enter on a queue)");
+        return;
+    }
+    action_clear(a);
+    memset(&a->req, 0, sizeof a->req);
+    a->req.verb = verb;
+    a->req.queue = v->queue;
+    a->req.why = "from the TUI";
+    a->req.origin = "tui";
+    if (all_matching) {
+        data_filter(v->filter, &a->req.f);
+        a->req.all = !v->filter[0];
+    } else {
+        if (v->scr == SCR_JOB && v->job_id) {
+            a->req_ids = xcalloc(1, sizeof *a->req_ids);
+            a->req_ids[a->req_nids++] = xstrdup(v->job_id);
+        } else {
+            a->req_ids = xcalloc((size_t)(v->nd ? v->nd : 1), sizeof *a->req_ids);
+            for (int i = 0; i < v->nd; i++)
+                if (v->marked && v->marked[i])
+                    a->req_ids[a->req_nids++] = xstrdup(v->d[i].id);
+            if (a->req_nids == 0 && v->nd)
+                a->req_ids[a->req_nids++] = xstrdup(v->d[v->dsel].id);
+        }
+        if (a->req_nids == 0) {
+            action_clear(a);
+            snprintf(v->status, sizeof v->status, "no dead job to act on");
+            return;
+        }
+        a->req.ids = (const char *const *)a->req_ids;
+        a->req.nids = a->req_nids;
+    }
+    char err[300];
+    int rc = dlq_freeze(a->src.cfg, a->src.rc, &a->req, all_matching, &a->sel, err, sizeof err);
+    if (rc != 0) {
+        dlq_selection_release(&a->sel);
+        action_clear(a);
+        snprintf(v->status, sizeof v->status, "%s: %.200s", dlq_verb_info(verb)->name, err);
+        return;
+    }
+    a->pending = true;
+    if (a->sel.n == 0) {
+        action_clear(a);
+        snprintf(v->status, sizeof v->status, "nothing to %s", dlq_verb_info(verb)->name);
+        return;
+    }
+    const struct dlq_verb_info *vb = dlq_verb_info(verb);
+    char when[32];
+    time_t t = (time_t)(a->sel.snapshot / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%H:%M:%S UTC", &tm);
+    v->dialog.nlines = 0;
+    v->dialog.typed[0] = '\0';
+    dialog_line(v, "%s %d dead job%s of queue %s", vb->title, a->sel.n, a->sel.n == 1 ? "" : "s",
+                v->queue);
+    if (all_matching)
+        dialog_line(v, "selection: %s%s", v->filter[0] ? "filter " : "every dead job",
+                    v->filter[0] ? v->filter : "");
+    else
+        dialog_line(v, "selection: %s%s", a->req_nids == 1 ? "job " : "the marked jobs",
+                    a->req_nids == 1 ? a->req_ids[0] : "");
+    dialog_line(v, "frozen at %s: jobs dying later are left alone", when);
+    for (int i = 0; i < a->sel.nsigs && i < 3; i++)
+        dialog_line(v, "  %lld x %s: %s", (long long)a->sel.sigs[i].n, a->sel.sigs[i].sig,
+                    a->sel.sigs[i].sample);
+    v->dialog.need_count = a->sel.n > 1 || all_matching || verb == DLQ_PURGE;
+    v->dialog.on = true;
+}
+
+struct tui_outcome {
+    char first_skip[160];
+    char note[200];
+};
+
+static void
+tui_skipped(void *ud, const char *id, const char *why)
+{
+    struct tui_outcome *o = ud;
+    if (!o->first_skip[0])
+        snprintf(o->first_skip, sizeof o->first_skip, "%s: %s", id, why);
+}
+
+static void
+tui_note(void *ud, const char *msg)
+{
+    struct tui_outcome *o = ud;
+    snprintf(o->note, sizeof o->note, "%s", msg);
+}
+
+static void
+action_run(struct app *a)
+{
+    struct view *v = &a->v;
+    const struct dlq_verb_info *vb = dlq_verb_info(a->req.verb);
+    struct tui_outcome o = {{0}, {0}};
+    struct dlq_callbacks cb = {tui_skipped, NULL, tui_note, &o};
+    struct dlq_result res;
+    (void)dlq_execute(a->src.cfg, a->src.rc, &a->req, &a->sel, &cb, &res);
+    int frozen = a->sel.n;
+    action_clear(a);
+    if (res.action < 0)
+        snprintf(v->status, sizeof v->status, "%s refused: %s", vb->name, o.note);
+    else
+        snprintf(v->status, sizeof v->status, "%s %lld of %d (action %lld)%s%lld skipped%s%s%s%s",
+                 vb->past, (long long)res.done, frozen, (long long)res.action, ", ",
+                 (long long)res.skipped, o.first_skip[0] ? " (" : "", o.first_skip,
+                 o.first_skip[0] ? ")" : "", o.note[0] ? "; stopped" : "");
+    if (v->scr == SCR_JOB)
+        v->scr = SCR_DEAD;
+    data_dead(&a->src, v, view_list_rows(a->h));
+}
+
+static void
+dialog_key(struct app *a, int ch)
+{
+    struct view *v = &a->v;
+    if (!v->dialog.need_count) {
+        if (ch == 'y' || ch == 'Y')
+            action_run(a);
+        else {
+            action_clear(a);
+            snprintf(v->status, sizeof v->status, "cancelled; nothing was changed");
+        }
+        return;
+    }
+    size_t n = strlen(v->dialog.typed);
+    if (ch >= '0' && ch <= '9' && n + 1 < sizeof v->dialog.typed) {
+        v->dialog.typed[n] = (char)ch;
+        v->dialog.typed[n + 1] = '\0';
+    } else if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && n) {
+        v->dialog.typed[n - 1] = '\0';
+    } else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+        int64_t typed;
+        if (n && parse_int64(v->dialog.typed, &typed) == 0 && typed == a->sel.n) {
+            action_run(a);
+        } else {
+            action_clear(a);
+            snprintf(v->status, sizeof v->status, "cancelled (the count was not typed); nothing was changed");
+        }
+    } else if (ch == 27) {
+        action_clear(a);
+        snprintf(v->status, sizeof v->status, "cancelled; nothing was changed");
+    }
+}
 
 static void
 open_dead(struct app *a, const char *queue)
@@ -175,6 +367,10 @@ key(struct app *a, int ch)
         v->help = false;
         return;
     }
+    if (v->dialog.on) {
+        dialog_key(a, ch);
+        return;
+    }
     if (v->input_kind) { /* typing a / filter or a : command */
         size_t n = strlen(v->input);
         if (ch == 27) {
@@ -231,8 +427,18 @@ key(struct app *a, int ch)
     case KEY_UP:
         delta = -1;
         break;
-    case KEY_NPAGE:
     case ' ':
+        if (v->scr == SCR_DEAD && v->nd) {
+            if (!v->marked)
+                v->marked = xcalloc((size_t)v->nd, sizeof *v->marked);
+            v->marked[v->dsel] = !v->marked[v->dsel];
+            v->nmarked += v->marked[v->dsel] ? 1 : -1;
+            delta = 1;
+            break;
+        }
+        delta = rows;
+        break;
+    case KEY_NPAGE:
         delta = rows;
         break;
     case KEY_PPAGE:
@@ -267,15 +473,18 @@ key(struct app *a, int ch)
         }
         return;
     case 'r':
+        action_start(a, DLQ_REPLAY, false);
+        return;
     case 'R':
+        action_start(a, DLQ_REPLAY, true);
+        return;
     case 4: /* Ctrl-D */
+        action_start(a, DLQ_PURGE, false);
+        return;
     case 's':
-        if (v->read_only)
-            snprintf(v->status, sizeof v->status, "read-only: no replay, purge or silence from here");
-        else
-            snprintf(v->status, sizeof v->status,
-                     "not in the TUI yet: use bullwatch dlq replay|purge %s (same code, audited) or "
-                     "bullwatch silence add", v->queue ? v->queue : "QUEUE");
+        snprintf(v->status, sizeof v->status, v->read_only ? "read-only: no replay, purge or silence from here"
+                                                           : "silences from the TUI are not built yet: "
+                                                             "bullwatch silence add");
         return;
     case KEY_RESIZE:
         return;
@@ -418,6 +627,7 @@ cmd_tui(int argc, char **argv)
         key(&a, ch);
     }
     restore_terminal();
+    action_clear(&a);
     grid_free(&g);
     view_release(&a.v);
     rconn_free(a.src.rc);

@@ -131,6 +131,19 @@ is_signature(const char *s)
     return true;
 }
 
+void
+data_filter(const char *text, struct dlq_filter *f)
+{
+    memset(f, 0, sizeof *f);
+    /* "/text": a reason substring; "/name:X" a job name; 12 hex digits a signature */
+    if (!strncmp(text, "name:", 5))
+        f->name = text + 5;
+    else if (is_signature(text))
+        f->signature = text;
+    else if (text[0])
+        f->reason = text;
+}
+
 static bool
 add_dead(const struct dlq_job *j, void *ud)
 {
@@ -154,14 +167,7 @@ data_dead(struct tui_src *s, struct view *v, int page_rows)
 {
     struct dlq_filter f;
     char err[256];
-    memset(&f, 0, sizeof f);
-    /* "/text": a reason substring; "/name:X" a job name; 12 hex digits a signature */
-    if (!strncmp(v->filter, "name:", 5))
-        f.name = v->filter + 5;
-    else if (is_signature(v->filter))
-        f.signature = v->filter;
-    else if (v->filter[0])
-        f.reason = v->filter;
+    data_filter(v->filter, &f);
     /* one page more than the screen, newest first: never the whole set */
     f.limit = page_rows * 4 > 200 ? page_rows * 4 : 200;
     view_clear_dead(v);

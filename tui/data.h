@@ -9,6 +9,7 @@
 #define BW_DATA_H
 
 #include "config.h"
+#include "dlq.h"
 #include "rconn.h"
 #include "store.h"
 #include "view.h"
@@ -21,6 +22,8 @@ struct tui_src {
 
 /* queues: discovery, depths, per-minute rates, alert badges, sparkline */
 void data_queues(struct tui_src *s, struct view *v, int64_t now);
+/* the / filter text as a selection filter (borrows from text) */
+void data_filter(const char *text, struct dlq_filter *f);
 /* one page (newest first) of v->queue's dead jobs matching v->filter */
 void data_dead(struct tui_src *s, struct view *v, int page_rows);
 /* the fields of job v->job_id of v->queue as lines (raw: one JSON object) */

@@ -27,6 +27,9 @@ view_clear_queues(struct view *v)
 void
 view_clear_dead(struct view *v)
 {
+    free(v->marked);
+    v->marked = NULL;
+    v->nmarked = 0;
     for (int i = 0; i < v->nd; i++) {
         free(v->d[i].id);
         free(v->d[i].name);
@@ -87,7 +90,8 @@ view_hints(const struct view *v)
         return "Enter dead jobs  j/k move  :alerts :audit :deliveries  ? help  q quit";
     case SCR_DEAD:
         return v->read_only ? "Enter detail  / filter  j/k PgUp/PgDn g/G  Esc back  ? help  (read-only)"
-                            : "Enter detail  / filter  r replay  Ctrl-D purge  Esc back  ? help";
+                            : "Enter detail  / filter  Space mark  r replay  R replay all matching  "
+                              "Ctrl-D purge  Esc back  ? help";
     case SCR_JOB:
         return "j/k scroll  PgUp/PgDn  y raw JSON  Esc back  ? help";
     default:
@@ -187,7 +191,10 @@ draw_dead(const struct view *v, struct grid *g)
                      (long long)d->attempts_allowed);
         else
             snprintf(at, sizeof at, "?/%lld", (long long)d->attempts_allowed);
-        grid_puts(g, 0, y, 14, a, d->id);
+        bool m = v->marked && v->marked[v->dtop + i];
+        if (m)
+            grid_puts(g, 0, y, 1, sel ? a : GA_WARN, "*");
+        grid_puts(g, m ? 1 : 0, y, m ? 13 : 14, a, d->id);
         grid_puts(g, 15, y, 16, a, d->name ? d->name : "");
         grid_puts(g, 32, y, 18, a, t);
         grid_puts(g, 51, y, 8, a, at);
@@ -244,8 +251,11 @@ static const char *const help_text[] = {
     "  /                filter dead jobs by name, reason or signature",
     "  :queues  :dlq NAME  :alerts  :audit  :deliveries    go to a screen",
     "  y                raw JSON of a job",
-    "  r, R, Ctrl-D     replay, replay all matching, purge: not in the TUI yet;",
-    "                   use bullwatch dlq replay|purge (same code, audited)",
+    "  Space            mark a dead job (r and Ctrl-D act on the marked ones)",
+    "  r                replay the marked jobs, or the current one",
+    "  R                replay every dead job matching the filter (preview first)",
+    "  Ctrl-D           purge the marked jobs, or the current one",
+    "                   bulk and purge need the frozen count typed; all audited",
     "  ?                this help (any key closes it)",
 };
 
@@ -255,11 +265,13 @@ view_draw(const struct view *v, struct grid *g)
     grid_clear(g);
     grid_fill_row(g, 0, GA_HINT);
     char where[480];
-    if (v->scr == SCR_DEAD)
-        snprintf(where, sizeof where, " %s of %s  (%d shown of %lld dead%s%s)", titles[v->scr],
+    if (v->scr == SCR_DEAD) {
+        snprintf(where, sizeof where, " %s of %s  (%d shown of %lld dead%s%s)%s", titles[v->scr],
                  v->queue ? v->queue : "?", v->nd, (long long)v->dtotal,
-                 v->filter[0] ? ", filter: " : "", v->filter);
-    else if (v->scr == SCR_JOB)
+                 v->filter[0] ? ", filter: " : "", v->filter, v->nmarked ? "  marked: " : "");
+        if (v->nmarked)
+            snprintf(where + strlen(where), sizeof where - strlen(where), "%d", v->nmarked);
+    } else if (v->scr == SCR_JOB)
         snprintf(where, sizeof where, " job %s of %s%s", v->job_id ? v->job_id : "?",
                  v->queue ? v->queue : "?", v->raw ? "  (raw JSON)" : "");
     else
@@ -289,6 +301,26 @@ view_draw(const struct view *v, struct grid *g)
             grid_puts(g, 2, 2 + i, -1, help_text[i][0] == '#' ? GA_HEADER : GA_NORMAL,
                       help_text[i][0] == '#' ? help_text[i] + 1 : help_text[i]);
         }
+    }
+    if (v->dialog.on) {
+        int w = g->w > 84 ? 80 : g->w - 4, h = v->dialog.nlines + 4;
+        int x0 = (g->w - w) / 2, y0 = (g->h - h) / 2 > 1 ? (g->h - h) / 2 : 1;
+        for (int y = y0; y < y0 + h && y < g->h - 2; y++) {
+            for (int x = x0; x < x0 + w; x++) {
+                g->c[y * g->w + x].ch = L' ';
+                g->c[y * g->w + x].attr = GA_HINT;
+            }
+        }
+        for (int i = 0; i < v->dialog.nlines && y0 + 1 + i < g->h - 2; i++)
+            grid_puts(g, x0 + 2, y0 + 1 + i, w - 4, GA_HINT, v->dialog.lines[i]);
+        char prompt[120];
+        if (v->dialog.need_count)
+            snprintf(prompt, sizeof prompt, "Type the count to confirm: %s_   (Esc or Enter cancels)",
+                     v->dialog.typed);
+        else
+            snprintf(prompt, sizeof prompt, "y confirms; any other key cancels [Cancel]");
+        if (y0 + h - 2 < g->h - 2)
+            grid_puts(g, x0 + 2, y0 + h - 2, w - 4, GA_HINT, prompt);
     }
     /* status line, then the hint bar (or the input being typed) */
     grid_fill_row(g, g->h - 2, GA_NORMAL);

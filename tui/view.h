@@ -56,6 +56,15 @@ struct view {
     char **lines;
     int nlines, jtop;
     bool raw;
+    bool *marked;    /* parallel to d: Space marks */
+    int nmarked;
+    /* a confirmation dialog (replay, purge): default Cancel */
+    struct {
+        bool on, need_count; /* need_count: the frozen count must be typed */
+        char lines[8][200];
+        int nlines;
+        char typed[24];
+    } dialog;
     /* alerts, audit, deliveries */
     const char *tcols[8];
     int ntcols;

@@ -64,6 +64,44 @@ check "resized back: the dead jobs list is whole again" wait_for 10 sh -c \
     "tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q 'JOB  *NAME  *FINISHED'"
 tm send-keys -t "$S" '?'
 check "? shows the keys" wait_for 10 screen_has "filter dead jobs by name"
+
+# Actions go through the CLI's code (agent/dlq_act.c) and are audited.
+node_js deadjobs.js --redis "$REDIS_URL" --bullmq 6 --queue tr1 --jobs 3 --out "$T_DIR/tr1.json" \
+    >"$T_DIR/d3.out" 2>&1 || die "deadjobs.js failed"
+node_js deadjobs.js --redis "$REDIS_URL" --bullmq 6 --queue tp1 --jobs 5 --out "$T_DIR/tp1.json" \
+    >"$T_DIR/d4.out" 2>&1 || die "deadjobs.js failed"
+node_js worker.js --redis "$REDIS_URL" --bullmq 6 --queue tr1 --count 1 --until-idle-ms 30000 \
+    >"$T_DIR/wr.out" 2>&1 &
+T_PIDS+=($!)
+tm send-keys -t "$S" Escape ':' 'dlq tr1' Enter
+wait_for 10 screen_has "3 shown of 3 dead" || not_ok "tr1 not opened"
+top=$(screen | awk '$2 == "doomed" {print $1; exit}')
+tm send-keys -t "$S" r
+check "r asks first: verb, queue, count, frozen time, default Cancel" wait_for 10 sh -c \
+    "tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q 'Replay 1 dead job of queue tr1' && tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q 'frozen at' && tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q 'any other key cancels \[Cancel\]'"
+tm send-keys -t "$S" y
+check "y replays it: the TUI reports the result" wait_for 10 screen_has "replayed 1 of 1 (action"
+check "... and a real worker, blocked waiting, completes exactly that job" \
+    wait_for 20 grep -qx "completed $top" "$T_DIR/wr.out"
+tm send-keys -t "$S" ':' 'dlq tp1' Enter
+wait_for 10 screen_has "5 shown of 5 dead" || not_ok "tp1 not opened"
+tm send-keys -t "$S" Space Space Space Space Space
+check "Space marks jobs" wait_for 10 screen_has "marked: 5"
+tm send-keys -t "$S" C-d
+check "a bulk purge asks for the count" wait_for 10 screen_has "Type the count to confirm"
+tm send-keys -t "$S" 4 Enter
+check "... a wrong count cancels and changes nothing" bash -c \
+    "sleep 0.5; tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q 'cancelled (the count was not typed)' && [ \$(redis-cli -p $REDIS_PORT zcard bull:tp1:failed) = 5 ]"
+tm send-keys -t "$S" C-d
+wait_for 10 screen_has "Type the count to confirm" || not_ok "no purge dialog"
+tm send-keys -t "$S" 5 Enter
+check "the typed count purges them all" wait_for 10 screen_has "purged 5 of 5 (action"
+check "... and no key of a purged job remains" bash -c \
+    "[ \$(redis-cli -p $REDIS_PORT zcard bull:tp1:failed) = 0 ] && [ -z \"\$(redis-cli -p $REDIS_PORT --scan --pattern 'bull:tp1:[0-9]*')\" ]"
+"$BW" query actions -c "$T_DIR/t.ini" --json >"$T_DIR/actions.json"
+check "both actions are audited as from the TUI" node -e '
+    const a = require(process.argv[1]);
+    process.exit(a.filter(x => /"from":"tui"/.test(x.selection) && x.state === "done").length === 2 ? 0 : 1)' "$T_DIR/actions.json"
 tm send-keys -t "$S" Escape Escape q
 check "q quits with exit 0" wait_for 10 grep -qx "EXITED 0" "$T_DIR/exit"
 tm kill-session -t "$S" 2>/dev/null
