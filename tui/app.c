@@ -413,7 +413,7 @@ key(struct app *a, int ch)
         if (v->scr == SCR_QUEUES) {
             if (ch == 'q')
                 quit_requested = 1;
-        } else if (v->scr == SCR_JOB) {
+        } else if (v->scr == SCR_JOB || v->scr == SCR_SIGS) {
             v->scr = SCR_DEAD;
         } else {
             v->scr = SCR_QUEUES;
@@ -458,12 +458,23 @@ key(struct app *a, int ch)
     case KEY_RIGHT:
         if (v->scr == SCR_QUEUES && v->nq)
             open_dead(a, v->q[v->qsel].name);
-        else if (v->scr == SCR_DEAD && v->nd) {
+        else if (v->scr == SCR_SIGS && v->nt) {
+            snprintf(v->filter, sizeof v->filter, "%s", v->t[v->tsel].col[1] ? v->t[v->tsel].col[1] : "");
+            v->scr = SCR_DEAD;
+            data_dead(&a->src, v, rows);
+        } else if (v->scr == SCR_DEAD && v->nd) {
             free(v->job_id);
             v->job_id = xstrdup(v->d[v->dsel].id);
             v->raw = false;
             v->scr = SCR_JOB;
             data_job(&a->src, v);
+        }
+        return;
+    case 'v':
+        if (v->scr == SCR_DEAD) {
+            v->scr = SCR_SIGS;
+            v->tsel = v->ttop = 0;
+            data_table(&a->src, v);
         }
         return;
     case 'y':
@@ -498,11 +509,10 @@ key(struct app *a, int ch)
     case SCR_DEAD:
         sel_move(&v->dsel, &v->dtop, v->nd, delta, rows);
         break;
-    case SCR_JOB: {
-        int sel = v->jtop;
-        int top = v->jtop;
-        sel_move(&sel, &top, v->nlines, delta, 1);
-        v->jtop = sel;
+    case SCR_JOB: { /* scroll: the last page shows the last lines whole */
+        int page = rows + 1, maxtop = v->nlines > page ? v->nlines - page : 0;
+        int64_t t = (int64_t)v->jtop + delta;
+        v->jtop = t < 0 ? 0 : t > maxtop ? maxtop : (int)t;
         break;
     }
     default:

@@ -238,6 +238,49 @@ add_json(struct view *v, const char *s, size_t n)
     }
 }
 
+/* the job's story in the audit store: each recorded death, each action */
+static void
+timeline(struct tui_src *s, struct view *v)
+{
+    if (!s->st)
+        return;
+    sqlite3_stmt *st;
+    const char *sql =
+        "SELECT event_time, 'died (attempt ' || COALESCE(attempts_made, '?') || '/' || "
+        "COALESCE(attempts_allowed, '?') || '): ' || COALESCE(failed_reason, '') FROM failures "
+        "WHERE endpoint = ?1 AND queue = ?2 AND job_id = ?3 "
+        "UNION ALL SELECT j.at, j.outcome || ' by action ' || a.id || ' (' || a.os_user || "
+        "COALESCE(', ' || a.reason, '') || ')' || COALESCE(': ' || j.detail, '') || "
+        "COALESCE(', then ' || j.result || COALESCE(': ' || j.result_reason, ''), '') "
+        "FROM action_jobs j JOIN actions a ON a.id = j.action_id "
+        "WHERE a.endpoint = ?1 AND a.queue = ?2 AND j.job_id = ?3 ORDER BY 1 LIMIT 200";
+    if (sqlite3_prepare_v2(store_db(s->st), sql, -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_text(st, 1, s->cfg->endpoint_name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, v->queue, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, v->job_id, -1, SQLITE_STATIC);
+    bool any = false;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (!any) {
+            add_line(v, "#timeline (audit store)", 23);
+            any = true;
+        }
+        int64_t ms = sqlite3_column_int64(st, 0);
+        char t[40];
+        time_t sec = (time_t)(ms / 1000);
+        struct tm tm;
+        gmtime_r(&sec, &tm);
+        strftime(t, sizeof t, "%Y-%m-%d %H:%M:%S", &tm);
+        struct buf b;
+        buf_init(&b, 0);
+        const unsigned char *what = sqlite3_column_text(st, 1);
+        buf_addf(&b, "  %s  %s", t, what ? (const char *)what : "");
+        add_line(v, b.data, b.len);
+        buf_release(&b);
+    }
+    sqlite3_finalize(st);
+}
+
 void
 data_job(struct tui_src *s, struct view *v)
 {
@@ -334,6 +377,7 @@ data_job(struct tui_src *s, struct view *v)
         cJSON_Delete(st);
     }
     freeReplyObject(r);
+    timeline(s, v);
 }
 
 /* ---- tables from the store ---- */
@@ -347,6 +391,11 @@ data_table(struct tui_src *s, struct view *v)
                                              "SKIPPED", "REASON"};
     static const char *const deliv_cols[] = {"ROW", "SINK", "QUEUE", "KIND", "STATE", "ATTEMPTS",
                                              "STATUS", "ERROR"};
+    static const char *const sig_cols[] = {"FAILURES", "SIGNATURE", "FIRST SEEN (UTC)", "LAST SEEN (UTC)",
+                                           "SAMPLE REASON"};
+    static const int table_w[8] = {8, 22, 22, 12, 14, 14, 14, 40};
+    static const int sig_w[8] = {8, 13, 16, 16, 60, 0, 0, 0};
+    memcpy(v->tcolw, v->scr == SCR_SIGS ? sig_w : table_w, sizeof v->tcolw);
     const char *sql;
     const char *const *cols;
     if (v->scr == SCR_ALERTS) {
@@ -363,6 +412,13 @@ data_table(struct tui_src *s, struct view *v)
         v->ntcols = 8;
         sql = "SELECT id, queue, verb, os_user, state, done, skipped, reason FROM actions "
               "ORDER BY id DESC LIMIT 500";
+    } else if (v->scr == SCR_SIGS) {
+        cols = sig_cols;
+        v->ntcols = 5;
+        sql = "SELECT COUNT(*), signature, strftime('%m-%d %H:%M:%S', MIN(event_time) / 1000, 'unixepoch'), "
+              "strftime('%m-%d %H:%M:%S', MAX(event_time) / 1000, 'unixepoch'), MAX(failed_reason) "
+              "FROM failures WHERE endpoint = ?1 AND queue = ?2 GROUP BY signature "
+              "ORDER BY COUNT(*) DESC, MAX(event_time) DESC LIMIT 200";
     } else {
         cols = deliv_cols;
         v->ntcols = 8;
@@ -380,6 +436,10 @@ data_table(struct tui_src *s, struct view *v)
     if (sqlite3_prepare_v2(store_db(s->st), sql, -1, &st, NULL) != SQLITE_OK) {
         snprintf(v->status, sizeof v->status, "audit store: %s", sqlite3_errmsg(store_db(s->st)));
         return;
+    }
+    if (v->scr == SCR_SIGS) {
+        sqlite3_bind_text(st, 1, s->cfg->endpoint_name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, v->queue ? v->queue : "", -1, SQLITE_STATIC);
     }
     while (sqlite3_step(st) == SQLITE_ROW) {
         v->t = xrealloc(v->t, sizeof *v->t * (size_t)(v->nt + 1));

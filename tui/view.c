@@ -80,7 +80,7 @@ view_list_rows(int h)
 }
 
 static const char *const titles[SCR__N] = {"queues", "dead jobs", "job", "alerts", "audit",
-                                           "deliveries"};
+                                           "deliveries", "dead jobs by signature"};
 
 const char *
 view_hints(const struct view *v)
@@ -89,9 +89,11 @@ view_hints(const struct view *v)
     case SCR_QUEUES:
         return "Enter dead jobs  j/k move  :alerts :audit :deliveries  ? help  q quit";
     case SCR_DEAD:
-        return v->read_only ? "Enter detail  / filter  j/k PgUp/PgDn g/G  Esc back  ? help  (read-only)"
-                            : "Enter detail  / filter  Space mark  r replay  R replay all matching  "
-                              "Ctrl-D purge  Esc back  ? help";
+        return v->read_only ? "Enter detail  / filter  v by signature  j/k g/G  Esc back  ? help  (read-only)"
+                            : "Enter detail  / filter  v by signature  Space mark  r replay  "
+                              "R replay matching  Ctrl-D purge  Esc back  ? help";
+    case SCR_SIGS:
+        return "Enter list this signature's dead jobs  j/k move  Esc back  ? help";
     case SCR_JOB:
         return "j/k scroll  PgUp/PgDn  y raw JSON  Esc back  ? help";
     default:
@@ -219,7 +221,7 @@ draw_job(const struct view *v, struct grid *g)
 static void
 draw_table(const struct view *v, struct grid *g)
 {
-    static const int widths[8] = {8, 22, 22, 12, 14, 14, 14, 40};
+    const int *widths = v->tcolw;
     grid_fill_row(g, 1, GA_HEADER);
     int x = 0;
     for (int k = 0; k < v->ntcols; k++) {
@@ -250,6 +252,7 @@ static const char *const help_text[] = {
     "  Enter            open          Esc, q           back (q on queues: quit)",
     "  /                filter dead jobs by name, reason or signature",
     "  :queues  :dlq NAME  :alerts  :audit  :deliveries    go to a screen",
+    "  v                dead jobs grouped by error signature (Enter filters by one)",
     "  y                raw JSON of a job",
     "  Space            mark a dead job (r and Ctrl-D act on the marked ones)",
     "  r                replay the marked jobs, or the current one",

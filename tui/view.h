@@ -11,7 +11,7 @@
 
 #include "grid.h"
 
-enum tui_screen { SCR_QUEUES, SCR_DEAD, SCR_JOB, SCR_ALERTS, SCR_AUDIT, SCR_DELIVERIES, SCR__N };
+enum tui_screen { SCR_QUEUES, SCR_DEAD, SCR_JOB, SCR_ALERTS, SCR_AUDIT, SCR_DELIVERIES, SCR_SIGS, SCR__N };
 
 #define SPARK_N 40
 
@@ -67,6 +67,7 @@ struct view {
     } dialog;
     /* alerts, audit, deliveries */
     const char *tcols[8];
+    int tcolw[8]; /* widths; the last column takes the rest */
     int ntcols;
     struct trow *t;
     int nt, tsel, ttop;

@@ -23,6 +23,9 @@ node_js deadjobs.js --redis "$REDIS_URL" --bullmq 6 --queue tq1 --jobs 7 --out "
 node_js deadjobs.js --redis "$REDIS_URL" --bullmq 6 --queue tq2 --jobs 1 --out "$T_DIR/tq2.json" \
     --reason $'\e]0;pwned\a\e[2J\e[31mred' >"$T_DIR/d2.out" 2>&1 || die "deadjobs.js failed"
 
+# the agent records them in the audit store (signatures, timeline)
+"$BW" agent -c "$T_DIR/t.ini" --drain >"$T_DIR/drain.out" 2>&1 || die "agent --drain failed"
+
 start_tui() { # extra args
     tm new-session -d -s "$S" -x 140 -y 30 \
         "TERM=xterm-256color '$BW' tui -c '$T_DIR/t.ini' $*; echo \"EXITED \$?\" >'$T_DIR/exit'; sleep 30"
@@ -48,6 +51,14 @@ tm send-keys -t "$S" Enter
 check "Enter opens the job: fields, data and per-attempt stack traces" wait_for 10 sh -c \
     "tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q 'failedReason *boom 3' && tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q 'errors of each attempt (2 stack traces'"
 
+tm send-keys -t "$S" G
+check "... with its timeline from the audit store (G: the end)" wait_for 10 screen_has "died (attempt 2/2): boom 3"
+tm send-keys -t "$S" Escape v
+check "v groups the queue's dead jobs by signature, with counts" wait_for 10 sh -c \
+    "tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -Eq '^7 +[0-9a-f]{12} '"
+sig=$(screen | awk '$1 == 7 && $2 ~ /^[0-9a-f]+$/ {print $2; exit}')
+tm send-keys -t "$S" Enter
+check "Enter on a signature lists exactly its dead jobs" wait_for 10 screen_has "7 shown of 7 dead, filter: $sig"
 tm send-keys -t "$S" ':' 'dlq tq2' Enter
 wait_for 10 screen_has "1 shown of 1 dead" || not_ok "tq2 not opened"
 tm send-keys -t "$S" Enter
