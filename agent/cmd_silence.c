@@ -7,7 +7,6 @@
  */
 #include "cmd.h"
 
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "silence.h"
 #include "store.h"
 #include "util.h"
 
@@ -29,21 +29,11 @@ silence_usage(void)
             "MATCHER: rule=GLOB, queue=GLOB or severity=GLOB (all must match)\n");
 }
 
-static const char *
-os_user(void)
-{
-    const char *u = getenv("USER");
-    if (u && *u)
-        return u;
-    struct passwd *pw = getpwuid(getuid());
-    return pw ? pw->pw_name : "unknown";
-}
-
 static int
 add(struct store *st, int argc, char **argv, int64_t now)
 {
     struct buf m;
-    const char *author = os_user(), *comment = NULL;
+    const char *author = silence_author(), *comment = NULL;
     int64_t until = now + 3600000;
     buf_init(&m, 0);
     for (int i = 0; i < argc; i++) {
@@ -84,31 +74,16 @@ add(struct store *st, int argc, char **argv, int64_t now)
         fprintf(stderr, "bullwatch silence add: needs at least one matcher and --comment\n");
         goto bad;
     }
-    sqlite3 *db = store_db(st);
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO silences (matchers, author, comment, created_at, expires_at) "
-                           "VALUES (?, ?, ?, ?, ?)",
-                           -1, &s, NULL) != SQLITE_OK) {
-        fprintf(stderr, "bullwatch silence add: %s\n", sqlite3_errmsg(db));
-        buf_release(&m);
-        return EXIT_RUNTIME;
-    }
-    sqlite3_bind_text(s, 1, m.data, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, author, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, comment, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 4, now);
-    sqlite3_bind_int64(s, 5, until);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE) {
-        fprintf(stderr, "bullwatch silence add: %s\n", sqlite3_errmsg(db));
+    int64_t id;
+    char err[300];
+    if (silence_add(st, m.data, author, comment, now, until, &id, err, sizeof err) != 0) {
+        fprintf(stderr, "bullwatch silence add: %s\n", err);
         buf_release(&m);
         return EXIT_RUNTIME;
     }
     char d[32];
     format_duration(until - now, d, sizeof d);
-    printf("silence %lld: %s, by %s, for %s: %s\n", (long long)sqlite3_last_insert_rowid(db),
+    printf("silence %lld: %s, by %s, for %s: %s\n", (long long)id,
            m.data, log_esc(author, strlen(author)), d, log_esc(comment, strlen(comment)));
     buf_release(&m);
     return EXIT_OK;
@@ -186,18 +161,10 @@ expire(struct store *st, int argc, char **argv, int64_t now)
         silence_usage();
         return EXIT_USAGE;
     }
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(store_db(st), "UPDATE silences SET expires_at = ? WHERE id = ? AND expires_at > ?",
-                           -1, &s, NULL) != SQLITE_OK)
+    int rc = silence_expire(st, id, now);
+    if (rc < 0)
         return EXIT_RUNTIME;
-    sqlite3_bind_int64(s, 1, now);
-    sqlite3_bind_int64(s, 2, id);
-    sqlite3_bind_int64(s, 3, now);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE)
-        return EXIT_RUNTIME;
-    if (sqlite3_changes(store_db(st)) == 0) {
+    if (rc == 0) {
         fprintf(stderr, "bullwatch silence expire: no active silence %lld\n", (long long)id);
         return EXIT_USAGE;
     }

@@ -1,7 +1,6 @@
 /* engine: see engine.h */
 #include "engine.h"
 
-#include <fnmatch.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "rule.h"
+#include "silence.h"
 #include "sink.h"
 #include "strmap.h"
 #include "util.h"
@@ -38,7 +38,7 @@ struct eq {
 
 struct silence {
     int64_t id;
-    char *rule, *queue, *severity; /* globs, NULL = any */
+    char *matchers;
 };
 
 struct engine {
@@ -241,11 +241,8 @@ src_samples(void *ud, enum ind i, int64_t w, const int64_t **t, const double **v
 static void
 silences_release(struct engine *e)
 {
-    for (int i = 0; i < e->nsil; i++) {
-        free(e->sil[i].rule);
-        free(e->sil[i].queue);
-        free(e->sil[i].severity);
-    }
+    for (int i = 0; i < e->nsil; i++)
+        free(e->sil[i].matchers);
     free(e->sil);
     e->sil = NULL;
     e->nsil = 0;
@@ -260,22 +257,8 @@ silences_load(struct engine *e, int64_t now)
     while (sqlite3_step(s) == SQLITE_ROW) {
         e->sil = xrealloc(e->sil, sizeof *e->sil * (size_t)(e->nsil + 1));
         struct silence *x = &e->sil[e->nsil++];
-        memset(x, 0, sizeof *x);
         x->id = sqlite3_column_int64(s, 0);
-        char *m = xstrdup((const char *)sqlite3_column_text(s, 1));
-        for (char *save = NULL, *tok = strtok_r(m, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-            char *eq = strchr(tok, '=');
-            if (!eq)
-                continue;
-            *eq = '\0';
-            char **dst = !strcmp(tok, "rule") ? &x->rule : !strcmp(tok, "queue") ? &x->queue
-                         : !strcmp(tok, "severity") ? &x->severity : NULL;
-            if (dst) {
-                free(*dst);
-                *dst = xstrdup(eq + 1);
-            }
-        }
-        free(m);
+        x->matchers = xstrdup((const char *)sqlite3_column_text(s, 1));
     }
     sqlite3_reset(s);
 }
@@ -283,13 +266,9 @@ silences_load(struct engine *e, int64_t now)
 static int64_t
 silenced_by(const struct engine *e, const struct rule *r, const char *queue)
 {
-    for (int i = 0; i < e->nsil; i++) {
-        const struct silence *x = &e->sil[i];
-        if ((!x->rule || fnmatch(x->rule, r->name, 0) == 0) &&
-            (!x->queue || fnmatch(x->queue, queue, 0) == 0) &&
-            (!x->severity || fnmatch(x->severity, r->severity, 0) == 0))
-            return x->id;
-    }
+    for (int i = 0; i < e->nsil; i++)
+        if (silence_matches(e->sil[i].matchers, r->name, queue, r->severity))
+            return e->sil[i].id;
     return 0;
 }
 

@@ -21,6 +21,7 @@
 
 #include "data.h"
 #include "dlq_act.h"
+#include "silence.h"
 #include "grid.h"
 #include "log.h"
 #include "util.h"
@@ -342,6 +343,42 @@ command(struct app *a, const char *c)
                                                   ":audit :deliveries)", c);
 }
 
+/* s on an alert: a silence of exactly that rule on that queue */
+static void
+silence_selected(struct app *a, const char *text)
+{
+    struct view *v = &a->v;
+    if (v->scr != SCR_ALERTS || v->nt == 0)
+        return;
+    char comment[160];
+    snprintf(comment, sizeof comment, "%s", text);
+    int64_t dur = 2 * 3600000, d;
+    char *f = strstr(comment, " for ");
+    if (f && parse_duration_ms(f + 5, &d) == 0 && d > 0) {
+        dur = d;
+        *f = '\0';
+    }
+    if (!comment[0]) {
+        snprintf(v->status, sizeof v->status, "a silence needs a comment; nothing was added");
+        return;
+    }
+    char matchers[300], err[300];
+    snprintf(matchers, sizeof matchers, "rule=%s,queue=%s", v->t[v->tsel].col[1], v->t[v->tsel].col[2]);
+    struct store *st = store_open(a->src.cfg->store_path, false, err, sizeof err);
+    int64_t id, now = now_ms();
+    if (!st || silence_add(st, matchers, silence_author(), comment, now, now + dur, &id, err,
+                           sizeof err) != 0) {
+        snprintf(v->status, sizeof v->status, "silence not added: %.200s", err);
+    } else {
+        char dd[32];
+        format_duration(dur, dd, sizeof dd);
+        snprintf(v->status, sizeof v->status, "silence %lld: %.120s for %s (bullwatch silence expire %lld ends it)",
+                 (long long)id, matchers, dd, (long long)id);
+    }
+    store_close(st);
+    data_table(&a->src, v);
+}
+
 /* move a selection within n rows, keeping it on screen */
 static void
 sel_move(int *sel, int *top, int n, int delta, int rows)
@@ -375,11 +412,15 @@ key(struct app *a, int ch)
         size_t n = strlen(v->input);
         if (ch == 27) {
             v->input_kind = 0;
+            v->input_label[0] = '\0';
         } else if (ch == '\n' || ch == KEY_ENTER || ch == '\r') {
             char kind = v->input_kind;
             v->input_kind = 0;
+            v->input_label[0] = '\0';
             if (kind == ':') {
                 command(a, v->input);
+            } else if (kind == 's') {
+                silence_selected(a, v->input);
             } else if (v->scr == SCR_DEAD) {
                 snprintf(v->filter, sizeof v->filter, "%s", v->input);
                 data_dead(&a->src, v, rows);
@@ -493,9 +534,17 @@ key(struct app *a, int ch)
         action_start(a, DLQ_PURGE, false);
         return;
     case 's':
-        snprintf(v->status, sizeof v->status, v->read_only ? "read-only: no replay, purge or silence from here"
-                                                           : "silences from the TUI are not built yet: "
-                                                             "bullwatch silence add");
+        if (v->read_only) {
+            snprintf(v->status, sizeof v->status, "read-only: no replay, purge or silence from here");
+        } else if (v->scr != SCR_ALERTS || v->nt == 0) {
+            snprintf(v->status, sizeof v->status, "s silences an alert: select one on :alerts");
+        } else {
+            v->input_kind = 's';
+            v->input[0] = '\0';
+            snprintf(v->input_label, sizeof v->input_label,
+                     "silence rule=%.40s,queue=%.40s; comment (add 'for 30m'; default 2h): ",
+                     v->t[v->tsel].col[1], v->t[v->tsel].col[2]);
+        }
         return;
     case KEY_RESIZE:
         return;

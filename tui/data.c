@@ -12,6 +12,7 @@
 #include "bmq.h"
 #include "dlq.h"
 #include "queues.h"
+#include "silence.h"
 #include "util.h"
 #include "xmem.h"
 
@@ -382,6 +383,21 @@ data_job(struct tui_src *s, struct view *v)
 
 /* ---- tables from the store ---- */
 
+static bool
+silenced(struct tui_src *s, const char *rule, const char *queue, const char *severity)
+{
+    sqlite3_stmt *st;
+    bool yes = false;
+    if (sqlite3_prepare_v2(store_db(s->st), "SELECT matchers FROM silences WHERE expires_at > ?", -1,
+                           &st, NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_int64(st, 1, now_ms());
+    while (!yes && sqlite3_step(st) == SQLITE_ROW)
+        yes = silence_matches((const char *)sqlite3_column_text(st, 0), rule, queue, severity);
+    sqlite3_finalize(st);
+    return yes;
+}
+
 void
 data_table(struct tui_src *s, struct view *v)
 {
@@ -395,18 +411,18 @@ data_table(struct tui_src *s, struct view *v)
                                            "SAMPLE REASON"};
     static const int table_w[8] = {8, 22, 22, 12, 14, 14, 14, 40};
     static const int sig_w[8] = {8, 13, 16, 16, 60, 0, 0, 0};
-    memcpy(v->tcolw, v->scr == SCR_SIGS ? sig_w : table_w, sizeof v->tcolw);
+    static const int alert_w[8] = {18, 24, 24, 16, 12, 12, 0, 0};
+    memcpy(v->tcolw, v->scr == SCR_SIGS ? sig_w : v->scr == SCR_ALERTS ? alert_w : table_w,
+           sizeof v->tcolw);
     const char *sql;
     const char *const *cols;
     if (v->scr == SCR_ALERTS) {
         cols = alert_cols;
         v->ntcols = 6;
-        sql = "SELECT a.state || CASE WHEN EXISTS (SELECT 1 FROM silences s WHERE s.expires_at > "
-              "strftime('%s','now') * 1000 AND (s.matchers LIKE '%queue=' || a.queue || '%' OR "
-              "s.matchers LIKE '%rule=' || a.rule || '%')) THEN ' (silenced)' ELSE '' END, "
-              "a.rule, a.queue, strftime('%m-%d %H:%M:%S', a.since / 1000, 'unixepoch'), "
-              "a.value, a.threshold FROM alert_state a WHERE a.state != 'inactive' "
-              "ORDER BY a.state = 'firing' DESC, a.since DESC";
+        sql = "SELECT a.state, a.rule, a.queue, strftime('%m-%d %H:%M:%S', a.since / 1000, 'unixepoch'), "
+              "a.value, a.threshold, (SELECT severity FROM alert_transitions t WHERE t.rule = a.rule "
+              "AND t.queue = a.queue ORDER BY t.id DESC LIMIT 1) FROM alert_state a "
+              "WHERE a.state != 'inactive' ORDER BY a.state = 'firing' DESC, a.since DESC";
     } else if (v->scr == SCR_AUDIT) {
         cols = audit_cols;
         v->ntcols = 8;
@@ -448,6 +464,15 @@ data_table(struct tui_src *s, struct view *v)
         for (int k = 0; k < v->ntcols; k++) {
             const unsigned char *c = sqlite3_column_text(st, k);
             r->col[k] = xstrdup(c ? (const char *)c : "");
+        }
+        if (v->scr == SCR_ALERTS) { /* the agent's own matching decides "silenced" */
+            const unsigned char *sev = sqlite3_column_text(st, 6);
+            if (silenced(s, r->col[1], r->col[2], sev ? (const char *)sev : "")) {
+                char *x = xmalloc(strlen(r->col[0]) + 12);
+                sprintf(x, "%s (silenced)", r->col[0]);
+                free(r->col[0]);
+                r->col[0] = x;
+            }
         }
     }
     sqlite3_finalize(st);

@@ -96,6 +96,9 @@ view_hints(const struct view *v)
         return "Enter list this signature's dead jobs  j/k move  Esc back  ? help";
     case SCR_JOB:
         return "j/k scroll  PgUp/PgDn  y raw JSON  Esc back  ? help";
+    case SCR_ALERTS:
+        return v->read_only ? "j/k move  :queues  Esc back  ? help  (read-only)"
+                            : "s silence the selected alert  j/k move  :queues  Esc back  ? help";
     default:
         return "j/k move  :queues  Esc back  ? help  q quit";
     }
@@ -254,6 +257,7 @@ static const char *const help_text[] = {
     "  :queues  :dlq NAME  :alerts  :audit  :deliveries    go to a screen",
     "  v                dead jobs grouped by error signature (Enter filters by one)",
     "  y                raw JSON of a job",
+    "  s                on alerts: silence the selected one (a comment, 'for 30m')",
     "  Space            mark a dead job (r and Ctrl-D act on the marked ones)",
     "  r                replay the marked jobs, or the current one",
     "  R                replay every dead job matching the filter (preview first)",
@@ -332,8 +336,9 @@ view_draw(const struct view *v, struct grid *g)
     grid_fill_row(g, g->h - 1, GA_HINT);
     if (v->input_kind) {
         char c[2] = {v->input_kind, 0};
-        grid_puts(g, 0, g->h - 1, -1, GA_HINT, c);
-        grid_puts(g, 1, g->h - 1, -1, GA_HINT, v->input);
+        const char *label = v->input_label[0] ? v->input_label : c;
+        int x = grid_puts(g, 0, g->h - 1, -1, GA_HINT, label);
+        grid_puts(g, x, g->h - 1, -1, GA_HINT, v->input);
     } else {
         grid_puts(g, 0, g->h - 1, -1, GA_HINT, view_hints(v));
     }

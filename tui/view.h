@@ -41,7 +41,8 @@ struct view {
     bool read_only, help;
     char status[256];  /* Redis/SQLite trouble, results of actions */
     char input[160];   /* the / or : line being typed */
-    char input_kind;   /* 0, '/' or ':' */
+    char input_kind;   /* 0, '/', ':' or 's' (a silence's comment) */
+    char input_label[160]; /* shown before the input instead of the kind */
     /* queues */
     struct qrow *q;
     int nq, qsel, qtop;

@@ -9,7 +9,9 @@
 . "$(dirname "$0")/lib.sh"
 command -v tmux >/dev/null || die "tmux is needed (scripts/deps.sh installs it)"
 start_redis
-write_ini "$T_DIR/t.ini"
+write_ini "$T_DIR/t.ini" "[rule dead_letters]
+queues = tq*
+expr = dlq_size > 0"
 S="bwtui$$"
 T_SOCK="$T_DIR/tmux.sock"
 tm() { tmux -S "$T_SOCK" "$@"; }
@@ -73,6 +75,18 @@ tm resize-window -t "$S" -x 140 -y 30
 tm send-keys -t "$S" Escape
 check "resized back: the dead jobs list is whole again" wait_for 10 sh -c \
     "tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q 'JOB  *NAME  *FINISHED'"
+tm send-keys -t "$S" Escape ':' 'alerts' Enter
+check ":alerts lists the firing alert the agent recorded" wait_for 10 sh -c \
+    "tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -Eq '^firing +dead_letters +tq1 '"
+tm send-keys -t "$S" s
+wait_for 10 screen_has "comment (add 'for 30m'" || not_ok "s did not ask for a comment"
+tm send-keys -t "$S" 'known incident for 30m' Enter
+check "s silences it with a comment and an expiry" wait_for 10 screen_has "rule=dead_letters,queue=tq1 for 30m"
+check "... shown as silenced" wait_for 10 sh -c \
+    "tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -Eq '^firing \(silenced\) +dead_letters +tq1 '"
+check "... and only that one" sh -c \
+    "tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -Eq '^firing +dead_letters +tq2 '"
+check "... and stored as the CLI lists it" sh -c "'$BW' silence list -c '$T_DIR/t.ini' | grep -q 'known incident'"
 tm send-keys -t "$S" '?'
 check "? shows the keys" wait_for 10 screen_has "filter dead jobs by name"
 

@@ -12,6 +12,7 @@
 #include "expr.h"
 #include "ingest.h"
 #include "rule.h"
+#include "silence.h"
 #include "store.h"
 #include "suites.h"
 
@@ -390,6 +391,19 @@ START_TEST(rule_errors_name_line_and_column)
 }
 END_TEST
 
+START_TEST(silence_matchers)
+{
+    ck_assert(silence_matches("queue=orders*", "dead", "orders-eu", "critical"));
+    ck_assert(!silence_matches("queue=orders*", "dead", "emails", "critical"));
+    ck_assert(silence_matches("rule=dead,queue=q1", "dead", "q1", "warning"));
+    ck_assert(!silence_matches("rule=dead,queue=q1", "dead", "q2", "warning")); /* all must hold */
+    ck_assert(!silence_matches("rule=dead,queue=q1", "backlog", "q1", "warning"));
+    ck_assert(silence_matches("severity=warn*", "x", "y", "warning"));
+    ck_assert(!silence_matches("colour=red", "x", "y", "warning")); /* unknown key: no match */
+    ck_assert(!silence_matches("queue", "x", "y", "warning"));
+}
+END_TEST
+
 /* ---- the engine on a real SQLite store (a temporary file) ---- */
 
 static int
@@ -575,6 +589,7 @@ alerts_suite(void)
     tc = tcase_create("engine");
     tcase_add_test(tc, engine_window_survives_restart_and_slides);
     tcase_add_test(tc, engine_every_indicator);
+    tcase_add_test(tc, silence_matchers);
     suite_add_tcase(s, tc);
     tc = tcase_create("rules");
     tcase_add_test(tc, rules_from_sections);
