@@ -140,6 +140,13 @@ check "--read-only refuses a replay" wait_for 10 screen_has "read-only: no repla
 tm send-keys -t "$S" C-d
 check "... and a purge" wait_for 10 screen_has "read-only: no replay, purge"
 check "... and nothing was changed in Redis" test "$(rcli zcard bull:tq1:failed)" = 7
+# Redis going away is a status line, not a freeze: keys still work
+tm send-keys -t "$S" Escape Escape
+rcli shutdown nosave >/dev/null 2>&1
+check "Redis down: the queues screen says so on its status line" wait_for 15 screen_has "unreachable"
+tm send-keys -t "$S" '?'
+check "... and keys still work (? opens the help)" wait_for 10 screen_has "filter dead jobs by name"
+tm send-keys -t "$S" Escape
 pid=$(pgrep -f "^[^ ]*bullwatch tui -c $T_DIR/t.ini" | head -1)
 kill -TERM "$pid"
 check "SIGTERM exits 0 (terminal restored by endwin)" wait_for 10 grep -qx "EXITED 0" "$T_DIR/exit"
