@@ -94,15 +94,16 @@ buf_addf(struct buf *b, const char *fmt, ...)
     free(big);
 }
 
-/* Length of a valid UTF-8 sequence at s (max n bytes), or 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
+size_t
+utf8_decode(const unsigned char *s, size_t n, uint32_t *out)
 {
     unsigned char c = s[0];
     size_t len;
-    unsigned int cp;
-    if (c < 0x80)
+    uint32_t cp;
+    if (c < 0x80) {
+        *out = c;
         return 1;
+    }
     if ((c & 0xe0) == 0xc0) {
         len = 2;
         cp = c & 0x1f;
@@ -124,6 +125,18 @@ utf8_seq(const unsigned char *s, size_t n)
     }
     if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
         cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    *out = cp;
+    return len;
+}
+
+/* Length of a valid UTF-8 sequence at s (max n bytes), or 0 if invalid. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+    uint32_t cp;
+    size_t len = utf8_decode(s, n, &cp);
+    if (len == 0)
         return 0;
     /* C1 controls (U+0080..U+009F) can act as terminal escapes: reject */
     if (cp >= 0x80 && cp <= 0x9f)

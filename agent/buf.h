@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf {
     char *data;
@@ -28,6 +29,9 @@ void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf,
  * escaped as \xNN / \n / \t / \\, so the result is safe for a terminal or
  * log line. Quotes are printable and kept as they are. */
 void buf_add_escaped(struct buf *b, const char *s, size_t n);
+/* One code point of UTF-8 at s (at most n bytes): its length, or 0 when
+ * the bytes there are not valid UTF-8 (truncated, overlong, surrogate). */
+size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 /* Append s as a JSON string literal, quotes included. Invalid UTF-8 bytes
  * become U+FFFD. */
 void buf_add_json_str(struct buf *b, const char *s, size_t n);

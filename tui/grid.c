@@ -43,47 +43,15 @@ grid_fill_row(struct grid *g, int y, uint8_t attr)
     }
 }
 
-/* Decode one code point; 0 bytes consumed never happens: invalid input
- * yields U+FFFD for one byte. */
+/* Decode one code point; invalid input yields U+FFFD for one byte. */
 static size_t
 decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t v;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if ((c & 0xe0) == 0xc0) {
-        len = 2;
-        v = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-        len = 3;
-        v = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-        len = 4;
-        v = c & 0x07;
-    } else {
+    size_t len = utf8_decode(s, n, cp);
+    if (len == 0) {
         *cp = 0xfffd;
         return 1;
     }
-    if (len > n) {
-        *cp = 0xfffd;
-        return 1;
-    }
-    for (size_t k = 1; k < len; k++) {
-        if ((s[k] & 0xc0) != 0x80) {
-            *cp = 0xfffd;
-            return 1;
-        }
-        v = (v << 6) | (s[k] & 0x3f);
-    }
-    if ((len == 2 && v < 0x80) || (len == 3 && v < 0x800) || (len == 4 && v < 0x10000) ||
-        v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) {
-        *cp = 0xfffd;
-        return 1;
-    }
-    *cp = v;
     return len;
 }
 
