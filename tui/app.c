@@ -117,6 +117,7 @@ struct app {
     struct dlq_selection sel;
     char **req_ids;
     int req_nids;
+    char req_store[320]; /* the filter's strings */
     bool pending;
 };
 
@@ -167,7 +168,10 @@ action_start(struct app *a, enum dlq_verb verb, bool all_matching)
     a->req.why = "from the TUI";
     a->req.origin = "tui";
     if (all_matching) {
-        data_filter(v->filter, &a->req.f);
+        if (data_filter(v->filter, &a->req.f, a->req_store, sizeof a->req_store, now_ms()) != 0) {
+            snprintf(v->status, sizeof v->status, "bad filter; nothing was changed");
+            return;
+        }
         a->req.all = !v->filter[0];
     } else {
         if (v->scr == SCR_JOB && v->job_id) {
@@ -267,7 +271,7 @@ action_run(struct app *a)
                  o.first_skip[0] ? ")" : "", o.note[0] ? "; stopped" : "");
     if (v->scr == SCR_JOB)
         v->scr = SCR_DEAD;
-    data_dead(&a->src, v, view_list_rows(a->h));
+    data_dead(&a->src, v, view_list_rows(a->h), false);
 }
 
 static void
@@ -310,7 +314,7 @@ open_dead(struct app *a, const char *queue)
     a->v.queue = xstrdup(queue);
     a->v.filter[0] = '\0';
     a->v.scr = SCR_DEAD;
-    data_dead(&a->src, &a->v, view_list_rows(a->h));
+    data_dead(&a->src, &a->v, view_list_rows(a->h), false);
 }
 
 static void
@@ -423,7 +427,7 @@ key(struct app *a, int ch)
                 silence_selected(a, v->input);
             } else if (v->scr == SCR_DEAD) {
                 snprintf(v->filter, sizeof v->filter, "%s", v->input);
-                data_dead(&a->src, v, rows);
+                data_dead(&a->src, v, rows, false);
             }
         } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
             if (n)
@@ -502,13 +506,25 @@ key(struct app *a, int ch)
         else if (v->scr == SCR_SIGS && v->nt) {
             snprintf(v->filter, sizeof v->filter, "%s", v->t[v->tsel].col[1] ? v->t[v->tsel].col[1] : "");
             v->scr = SCR_DEAD;
-            data_dead(&a->src, v, rows);
+            data_dead(&a->src, v, rows, false);
         } else if (v->scr == SCR_DEAD && v->nd) {
             free(v->job_id);
             v->job_id = xstrdup(v->d[v->dsel].id);
             v->raw = false;
             v->scr = SCR_JOB;
             data_job(&a->src, v);
+        }
+        return;
+    case 'o':
+        if (v->scr == SCR_QUEUES) {
+            v->qsort = (v->qsort + 1) % 5;
+            char *name = v->nq ? xstrdup(v->q[v->qsel].name) : NULL;
+            view_sort_queues(v->q, v->nq, v->qsort);
+            for (int i = 0; name && i < v->nq; i++)
+                if (!strcmp(v->q[i].name, name))
+                    v->qsel = i;
+            free(name);
+            v->qtop = v->qsel >= rows ? v->qsel - rows + 1 : 0;
         }
         return;
     case 'v':
@@ -556,6 +572,9 @@ key(struct app *a, int ch)
         sel_move(&v->qsel, &v->qtop, v->nq, delta, rows);
         break;
     case SCR_DEAD:
+        /* past the last loaded row of a full page: load the next page */
+        if (v->dmore && v->dsel + delta >= v->nd)
+            data_dead(&a->src, v, rows, true);
         sel_move(&v->dsel, &v->dtop, v->nd, delta, rows);
         break;
     case SCR_JOB: { /* scroll: the last page shows the last lines whole */

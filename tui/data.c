@@ -99,6 +99,7 @@ data_queues(struct tui_src *s, struct view *v, int64_t now)
             sqlite3_finalize(st);
         }
     }
+    view_sort_queues(q, l.n, v->qsort);
     char *selected = v->nq && v->qsel < v->nq ? xstrdup(v->q[v->qsel].name) : NULL;
     view_clear_queues(v);
     v->q = q;
@@ -132,23 +133,59 @@ is_signature(const char *s)
     return true;
 }
 
-void
-data_filter(const char *text, struct dlq_filter *f)
+int
+data_filter(const char *text, struct dlq_filter *f, char *store, size_t storelen, int64_t now)
 {
+    /* words: name:X, since:T, until:T (2h, epoch, ISO time), a 12-hex signature;
+     * the other words together are a reason substring */
     memset(f, 0, sizeof *f);
-    /* "/text": a reason substring; "/name:X" a job name; 12 hex digits a signature */
-    if (!strncmp(text, "name:", 5))
-        f->name = text + 5;
-    else if (is_signature(text))
-        f->signature = text;
-    else if (text[0])
-        f->reason = text;
+    char words[160];
+    snprintf(words, sizeof words, "%s", text);
+    size_t used = 0;
+    char rtext[160] = "";
+    for (char *save = NULL, *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        int64_t t;
+        if (!strncmp(w, "since:", 6) || !strncmp(w, "until:", 6)) {
+            if (parse_time_ms(w + 6, now, &t) != 0)
+                return -1;
+            if (w[0] == 's')
+                f->since = t;
+            else
+                f->until = t;
+        } else if (!strncmp(w, "name:", 5) || is_signature(w)) {
+            size_t l = strlen(w) + 1;
+            if (used + l > storelen)
+                return -1;
+            bool name = !strncmp(w, "name:", 5);
+            memcpy(store + used, name ? w + 5 : w, l - (name ? 5 : 0));
+            if (name)
+                f->name = store + used;
+            else
+                f->signature = store + used;
+            used += l;
+        } else {
+            size_t rl = strlen(rtext);
+            snprintf(rtext + rl, sizeof rtext - rl, "%s%s", rl ? " " : "", w);
+        }
+    }
+    if (rtext[0]) { /* the other words joined back: "payment down" */
+        size_t l = strlen(rtext) + 1;
+        if (used + l > storelen)
+            return -1;
+        memcpy(store + used, rtext, l);
+        f->reason = store + used;
+    }
+    return 0;
 }
 
 static bool
 add_dead(const struct dlq_job *j, void *ud)
 {
     struct view *v = ud;
+    /* a next page starts at the last listed millisecond: skip those listed */
+    for (int i = v->dskip_from >= 0 ? v->dskip_from : v->nd; i < v->nd; i++)
+        if (strlen(v->d[i].id) == j->id_len && !memcmp(v->d[i].id, j->id, j->id_len))
+            return true;
     v->d = xrealloc(v->d, sizeof *v->d * (size_t)(v->nd + 1));
     struct drow *r = &v->d[v->nd++];
     memset(r, 0, sizeof *r);
@@ -164,15 +201,34 @@ add_dead(const struct dlq_job *j, void *ud)
 }
 
 void
-data_dead(struct tui_src *s, struct view *v, int page_rows)
+data_dead(struct tui_src *s, struct view *v, int page_rows, bool append)
 {
     struct dlq_filter f;
-    char err[256];
-    data_filter(v->filter, &f);
+    char err[256], store[320];
+    if (data_filter(v->filter, &f, store, sizeof store, now_ms()) != 0) {
+        snprintf(v->status, sizeof v->status, "bad filter: words are name:X, since:T, until:T (2h, "
+                                              "an epoch, an ISO time), a signature, or reason text");
+        return;
+    }
     /* one page more than the screen, newest first: never the whole set */
     f.limit = page_rows * 4 > 200 ? page_rows * 4 : 200;
-    view_clear_dead(v);
-    v->dsel = v->dtop = 0;
+    bool more = v->nd > 0 && append;
+    if (more) {
+        /* the next page: from the last job's finish time (inclusive; the
+         * ones already listed at that millisecond are skipped) */
+        int64_t last = v->d[v->nd - 1].finished_on;
+        if (!f.until || last + 1 < f.until)
+            f.until = last + 1;
+        v->dskip_from = v->nd;
+        while (v->dskip_from > 0 && v->d[v->dskip_from - 1].finished_on == last)
+            v->dskip_from--;
+        f.limit += v->nd - v->dskip_from;
+    } else {
+        view_clear_dead(v);
+        v->dsel = v->dtop = 0;
+        v->dskip_from = -1;
+    }
+    int before = v->nd;
     if (rconn_ensure(s->rc) != 0) {
         snprintf(v->status, sizeof v->status, "Redis %s unreachable: %s", s->cfg->endpoint_name,
                  rconn_errstr(s->rc));
@@ -185,6 +241,12 @@ data_dead(struct tui_src *s, struct view *v, int page_rows)
                                  sizeof err);
     if (n < 0)
         snprintf(v->status, sizeof v->status, "Redis %.40s: %.200s", s->cfg->endpoint_name, err);
+    v->dmore = n >= f.limit; /* a full page: there may be more */
+    if (more && v->marked) {
+        v->marked = xrealloc(v->marked, sizeof *v->marked * (size_t)(v->nd ? v->nd : 1));
+        for (int i = before; i < v->nd; i++)
+            v->marked[i] = false;
+    }
 }
 
 /* ---- one job ---- */

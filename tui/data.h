@@ -22,10 +22,13 @@ struct tui_src {
 
 /* queues: discovery, depths, per-minute rates, alert badges, sparkline */
 void data_queues(struct tui_src *s, struct view *v, int64_t now);
-/* the / filter text as a selection filter (borrows from text) */
-void data_filter(const char *text, struct dlq_filter *f);
-/* one page (newest first) of v->queue's dead jobs matching v->filter */
-void data_dead(struct tui_src *s, struct view *v, int page_rows);
+/* the / filter text as a selection filter: words name:X, since:T, until:T,
+ * a 12-hex signature, the rest a reason substring (strings kept in store).
+ * -1 on a bad time or a too long text. */
+int data_filter(const char *text, struct dlq_filter *f, char *store, size_t storelen, int64_t now);
+/* one page (newest first) of v->queue's dead jobs matching v->filter;
+ * append: the next page after the rows already listed */
+void data_dead(struct tui_src *s, struct view *v, int page_rows, bool append);
 /* the fields of job v->job_id of v->queue as lines (raw: one JSON object) */
 void data_job(struct tui_src *s, struct view *v);
 /* alerts, audit, deliveries from the store */

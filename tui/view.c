@@ -72,6 +72,44 @@ view_release(struct view *v)
     free(v->job_id);
 }
 
+const char *const view_sort_names[5] = {"name", "waiting", "failed", "active", "failures/min"};
+
+static int sort_by;
+
+static int64_t
+sort_key(const struct qrow *q)
+{
+    switch (sort_by) {
+    case 1:
+        return q->waiting;
+    case 2:
+        return q->failed;
+    case 3:
+        return q->active;
+    default:
+        return q->failed_per_min;
+    }
+}
+
+static int
+cmp_queue(const void *a, const void *b)
+{
+    const struct qrow *x = a, *y = b;
+    if (sort_by) {
+        int64_t kx = sort_key(x), ky = sort_key(y);
+        if (kx != ky)
+            return kx > ky ? -1 : 1;
+    }
+    return strcmp(x->name, y->name);
+}
+
+void
+view_sort_queues(struct qrow *q, int n, int by)
+{
+    sort_by = by;
+    qsort(q, (size_t)n, sizeof *q, cmp_queue);
+}
+
 int
 view_list_rows(int h)
 {
@@ -87,7 +125,7 @@ view_hints(const struct view *v)
 {
     switch (v->scr) {
     case SCR_QUEUES:
-        return "Enter dead jobs  j/k move  :alerts :audit :deliveries  ? help  q quit";
+        return "Enter dead jobs  o sort  j/k move  :alerts :audit :deliveries  ? help  q quit";
     case SCR_DEAD:
         return v->read_only ? "Enter detail  / filter  v by signature  j/k g/G  Esc back  ? help  (read-only)"
                             : "Enter detail  / filter  v by signature  Space mark  r replay  "
@@ -249,21 +287,29 @@ draw_table(const struct view *v, struct grid *g)
         grid_puts(g, 0, 2, -1, GA_DIM, "nothing to show");
 }
 
-static const char *const help_text[] = {
-    "#keys",
-    "  j/k, arrows      move          PgUp/PgDn, g/G   page, top, bottom",
-    "  Enter            open          Esc, q           back (q on queues: quit)",
-    "  /                filter dead jobs by name, reason or signature",
-    "  :queues  :dlq NAME  :alerts  :audit  :deliveries    go to a screen",
-    "  v                dead jobs grouped by error signature (Enter filters by one)",
-    "  y                raw JSON of a job",
-    "  s                on alerts: silence the selected one (a comment, 'for 30m')",
-    "  Space            mark a dead job (r and Ctrl-D act on the marked ones)",
-    "  r                replay the marked jobs, or the current one",
-    "  R                replay every dead job matching the filter (preview first)",
-    "  Ctrl-D           purge the marked jobs, or the current one",
-    "                   bulk and purge need the frozen count typed; all audited",
-    "  ?                this help (any key closes it)",
+/* the keys, each with the screens it applies to (bits of 1 << screen) */
+#define ALL 0xff
+#define DEAD (1 << SCR_DEAD)
+static const struct {
+    int screens;
+    const char *text;
+} help_text[] = {
+    {ALL, "#keys on this screen"},
+    {ALL, "  j/k, arrows      move          PgUp/PgDn, g/G   page, top, bottom"},
+    {ALL, "  Enter            open          Esc, q           back (q on queues: quit)"},
+    {ALL, "  :queues  :dlq NAME  :alerts  :audit  :deliveries    go to a screen"},
+    {1 << SCR_QUEUES, "  o                sort by name, waiting, failed, active, failures/min"},
+    {DEAD, "  /                filter: words name:X, since:2h, until:T, a signature,"},
+    {DEAD, "                   the other words a reason substring"},
+    {DEAD, "  v                group by error signature (Enter filters by one)"},
+    {DEAD, "  Space            mark a dead job (r and Ctrl-D act on the marked ones)"},
+    {DEAD | (1 << SCR_JOB), "  r                replay the marked jobs, or the current one"},
+    {DEAD, "  R                replay every dead job matching the filter (preview first)"},
+    {DEAD | (1 << SCR_JOB), "  Ctrl-D           purge the marked jobs, or the current one"},
+    {DEAD | (1 << SCR_JOB), "                   bulk and purge need the frozen count typed; audited"},
+    {1 << SCR_JOB, "  y                raw JSON of the job"},
+    {1 << SCR_ALERTS, "  s                silence the selected alert (a comment, 'for 30m')"},
+    {ALL, "  ?                this help (any key closes it)"},
 };
 
 void
@@ -281,6 +327,9 @@ view_draw(const struct view *v, struct grid *g)
     } else if (v->scr == SCR_JOB)
         snprintf(where, sizeof where, " job %s of %s%s", v->job_id ? v->job_id : "?",
                  v->queue ? v->queue : "?", v->raw ? "  (raw JSON)" : "");
+    else if (v->scr == SCR_QUEUES)
+        snprintf(where, sizeof where, " %s  (sorted by %s: o changes)", titles[v->scr],
+                 view_sort_names[v->qsort]);
     else
         snprintf(where, sizeof where, " %s", titles[v->scr]);
     grid_put(g, 0, 0, -1, GA_HINT, "bullwatch", 9);
@@ -302,11 +351,15 @@ view_draw(const struct view *v, struct grid *g)
         break;
     }
     if (v->help) {
-        int n = (int)(sizeof help_text / sizeof help_text[0]);
-        for (int i = 0; i < n && 2 + i < g->h - 2; i++) {
-            grid_fill_row(g, 2 + i, GA_NORMAL);
-            grid_puts(g, 2, 2 + i, -1, help_text[i][0] == '#' ? GA_HEADER : GA_NORMAL,
-                      help_text[i][0] == '#' ? help_text[i] + 1 : help_text[i]);
+        int n = (int)(sizeof help_text / sizeof help_text[0]), y = 2;
+        for (int i = 0; i < n && y < g->h - 2; i++) {
+            if (!(help_text[i].screens & (1 << v->scr)))
+                continue;
+            if (v->read_only && strstr(help_text[i].text, "  r  ") != NULL)
+                continue;
+            const char *t = help_text[i].text;
+            grid_fill_row(g, y, GA_NORMAL);
+            grid_puts(g, 2, y++, -1, t[0] == '#' ? GA_HEADER : GA_NORMAL, t[0] == '#' ? t + 1 : t);
         }
     }
     if (v->dialog.on) {

@@ -46,11 +46,14 @@ struct view {
     /* queues */
     struct qrow *q;
     int nq, qsel, qtop;
+    int qsort; /* 0 name, 1 waiting, 2 failed, 3 active, 4 failures a minute */
     /* dead jobs of one queue */
     char *queue;
     struct drow *d;
     int nd, dsel, dtop;
     int64_t dtotal;  /* the failed set's size */
+    bool dmore;      /* the last page was full: scrolling past it loads the next */
+    int dskip_from;  /* while loading a next page: rows that may repeat */
     char filter[160];
     /* job detail (or raw JSON with y) */
     char *job_id;
@@ -83,6 +86,9 @@ void view_clear_table(struct view *v);
 
 /* Draw the current screen (and help, input line, status and hint bar). */
 void view_draw(const struct view *v, struct grid *g);
+/* Order queue rows: 0 by name, else by a count, largest first. */
+void view_sort_queues(struct qrow *q, int n, int by);
+extern const char *const view_sort_names[5];
 /* Rows a list gets on a grid of height h (for paging). */
 int view_list_rows(int h);
 /* The hint bar's text for a screen. */

@@ -25,6 +25,8 @@ node_js deadjobs.js --redis "$REDIS_URL" --bullmq 6 --queue tq1 --jobs 7 --out "
 node_js deadjobs.js --redis "$REDIS_URL" --bullmq 6 --queue tq2 --jobs 1 --out "$T_DIR/tq2.json" \
     --reason $'\e]0;pwned\a\e[2J\e[31mred' >"$T_DIR/d2.out" 2>&1 || die "deadjobs.js failed"
 
+node_js deadjobs.js --redis "$REDIS_URL" --bullmq 6 --queue tbig --jobs 250 --out "$T_DIR/tbig.json" \
+    >"$T_DIR/d5.out" 2>&1 || die "deadjobs.js failed"
 # the agent records them in the audit store (signatures, timeline)
 "$BW" agent -c "$T_DIR/t.ini" --drain >"$T_DIR/drain.out" 2>&1 || die "agent --drain failed"
 
@@ -44,6 +46,15 @@ check "the queues screen shows getJobCounts().failed ($failed) for tq1" test "$s
 waiting=$(node -e 'console.log(JSON.parse(process.argv[1]).tq1.waiting)' "$c")
 check "... and its waiting count ($waiting)" test "$(screen | awk '$1 == "tq1" {print $2}')" = "$waiting"
 
+tm send-keys -t "$S" o o
+check "o sorts the queues (by failed: the most first)" wait_for 10 sh -c \
+    "tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q 'sorted by failed' && tmux -S '$T_SOCK' capture-pane -p -t '$S' | sed -n 3p | grep -q '^tbig '"
+tm send-keys -t "$S" ':' 'dlq tbig' Enter
+check "a large failed set is read one page at a time" wait_for 10 screen_has "200 shown of 250 dead"
+tm send-keys -t "$S" G
+check "... and scrolling past the page loads the next (each job once)" wait_for 10 screen_has "250 shown of 250 dead"
+tm send-keys -t "$S" '/' 'name:doomed since:1h boom 24' Enter
+check "filter words: name, since and reason text together" wait_for 10 screen_has "11 shown of 250 dead"
 tm send-keys -t "$S" ':' 'dlq tq1' Enter
 check "a queue's dead jobs: all 7 listed" wait_for 10 screen_has "7 shown of 7 dead"
 tm send-keys -t "$S" '/' 'boom 3' Enter
@@ -88,7 +99,7 @@ check "... and only that one" sh -c \
     "tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -Eq '^firing +dead_letters +tq2 '"
 check "... and stored as the CLI lists it" sh -c "'$BW' silence list -c '$T_DIR/t.ini' | grep -q 'known incident'"
 tm send-keys -t "$S" '?'
-check "? shows the keys" wait_for 10 screen_has "filter dead jobs by name"
+check "? shows the keys of the current screen" wait_for 10 sh -c "tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q 'keys on this screen' && tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q 'silence the selected alert'"
 
 # Actions go through the CLI's code (agent/dlq_act.c) and are audited.
 node_js deadjobs.js --redis "$REDIS_URL" --bullmq 6 --queue tr1 --jobs 3 --out "$T_DIR/tr1.json" \
@@ -145,7 +156,7 @@ tm send-keys -t "$S" Escape Escape
 rcli shutdown nosave >/dev/null 2>&1
 check "Redis down: the queues screen says so on its status line" wait_for 15 screen_has "unreachable"
 tm send-keys -t "$S" '?'
-check "... and keys still work (? opens the help)" wait_for 10 screen_has "filter dead jobs by name"
+check "... and keys still work (? opens the help)" wait_for 10 screen_has "keys on this screen"
 tm send-keys -t "$S" Escape
 pid=$(pgrep -f "^[^ ]*bullwatch tui -c $T_DIR/t.ini" | head -1)
 kill -TERM "$pid"

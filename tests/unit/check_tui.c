@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data.h"
 #include "grid.h"
 #include "suites.h"
 #include "view.h"
@@ -154,6 +155,54 @@ START_TEST(small_terminal_and_help)
 }
 END_TEST
 
+START_TEST(filter_words)
+{
+    struct dlq_filter f;
+    char store[320];
+    const int64_t now = 1800000000000LL;
+    ck_assert_int_eq(data_filter("payment name:charge down since:2h", &f, store, sizeof store, now), 0);
+    ck_assert_str_eq(f.name, "charge");
+    ck_assert_str_eq(f.reason, "payment down");
+    ck_assert_int_eq(f.since, now - 7200000);
+    ck_assert_ptr_null(f.signature);
+    ck_assert_int_eq(data_filter("eed42159003a until:1799999999000", &f, store, sizeof store, now), 0);
+    ck_assert_str_eq(f.signature, "eed42159003a");
+    ck_assert_int_eq(f.until, 1799999999000LL);
+    ck_assert_ptr_null(f.reason);
+    ck_assert_int_eq(data_filter("", &f, store, sizeof store, now), 0);
+    ck_assert(!f.name && !f.reason && !f.signature && !f.since && !f.until);
+    ck_assert_int_eq(data_filter("since:yesterdayish", &f, store, sizeof store, now), -1);
+}
+END_TEST
+
+START_TEST(queues_sorted_and_help_per_screen)
+{
+    struct view v;
+    view_init(&v);
+    add_queue(&v, "a", 5, 1, 1);
+    add_queue(&v, "b", 50, 0, 1);
+    add_queue(&v, "c", 0, 9, 1);
+    view_sort_queues(v.q, v.nq, 1); /* waiting */
+    ck_assert_str_eq(v.q[0].name, "b");
+    view_sort_queues(v.q, v.nq, 2); /* failed */
+    ck_assert_str_eq(v.q[0].name, "c");
+    view_sort_queues(v.q, v.nq, 0);
+    ck_assert_str_eq(v.q[0].name, "a");
+    v.help = true;
+    view_draw(&v, &g);
+    struct buf all;
+    buf_init(&all, 0);
+    for (int y = 0; y < g.h; y++) {
+        buf_adds(&all, row_text(y));
+        buf_addc(&all, '\n');
+    }
+    ck_assert_ptr_nonnull(strstr(all.data, "o                sort"));
+    ck_assert_ptr_null(strstr(all.data, "raw JSON")); /* a job's key, not the queues' */
+    buf_release(&all);
+    view_release(&v);
+}
+END_TEST
+
 Suite *
 tui_suite(void)
 {
@@ -165,6 +214,8 @@ tui_suite(void)
     tcase_add_test(tc, queues_screen);
     tcase_add_test(tc, dead_screen_and_filter);
     tcase_add_test(tc, small_terminal_and_help);
+    tcase_add_test(tc, filter_words);
+    tcase_add_test(tc, queues_sorted_and_help_per_screen);
     suite_add_tcase(s, tc);
     return s;
 }
