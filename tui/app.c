@@ -639,7 +639,9 @@ cmd_tui(int argc, char **argv)
     view_init(&a.v);
     a.v.read_only = read_only || cfg.read_only;
     a.src.cfg = &cfg;
-    a.src.rc = rconn_new(&cfg.ep, cfg.endpoint_name, "tui", cfg.connect_timeout_ms);
+    /* a short timeout: a stalled Redis costs the screen at most half a second */
+    a.src.rc = rconn_new(&cfg.ep, cfg.endpoint_name, "tui",
+                         cfg.connect_timeout_ms < 500 ? cfg.connect_timeout_ms : 500);
     char err[512];
     a.src.st = store_open(cfg.store_path, true, err, sizeof err);
     setlocale(LC_ALL, "");

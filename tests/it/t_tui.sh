@@ -151,8 +151,16 @@ check "--read-only refuses a replay" wait_for 10 screen_has "read-only: no repla
 tm send-keys -t "$S" C-d
 check "... and a purge" wait_for 10 screen_has "read-only: no replay, purge"
 check "... and nothing was changed in Redis" test "$(rcli zcard bull:tq1:failed)" = 7
-# Redis going away is a status line, not a freeze: keys still work
+# A stalled Redis (SIGSTOP) costs at most the TUI's short timeout a call:
+# keys are still answered
 tm send-keys -t "$S" Escape Escape
+rpid=$(pgrep -f "redis-server.*:$REDIS_PORT" | head -1)
+kill -STOP "$rpid"
+tm send-keys -t "$S" '?'
+check "Redis stalled: keys are still answered (? opens the help)" wait_for 5 screen_has "keys on this screen"
+tm send-keys -t "$S" Escape
+kill -CONT "$rpid"
+# Redis going away is a status line, not a freeze: keys still work
 rcli shutdown nosave >/dev/null 2>&1
 check "Redis down: the queues screen says so on its status line" wait_for 15 screen_has "unreachable"
 tm send-keys -t "$S" '?'
