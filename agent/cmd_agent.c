@@ -196,8 +196,11 @@ cmd_agent(int argc, char **argv)
             int64_t wall = now_ms();
             bool polled = ingest_check_gaps(ing) == 0 &&
                           queues_poll(cmd, cfg.prefix, &ql, depths, wall) == 0;
-            if (polled)
+            if (polled) {
                 write_depths(st, &cfg, &ql, depths, wall);
+                for (int i = 0; i < ql.n; i++)
+                    depths[i].agent_lag_ms = ingest_lag_ms(ing, i);
+            }
             engine_depths(eng, &ql, depths, polled, wall);
             if (ingest_flush(ing) == 0 && engine_eval(eng, now_ms(), true) > 0)
                 next_pump = 0;

@@ -36,6 +36,7 @@ struct iq {
     bool is_new;                    /* no stored cursor: initial reconciliation due */
     bool skip;                      /* events key is not a stream */
     bool has_pending;               /* gaps waiting for reconciliation */
+    int64_t lag_ms;                 /* newest entry - last entry read, at the last gap check */
     /* previous entry, to tell retries from delayed adds and stalls */
     enum bmq_ev prev_type;
     bool prev_was_retry;
@@ -144,6 +145,12 @@ ingest_free(struct ingest *ing)
     buf_release(&ing->b2);
     buf_release(&ing->b3);
     free(ing);
+}
+
+int64_t
+ingest_lag_ms(const struct ingest *ing, int i)
+{
+    return i >= 0 && i < ing->nq && !ing->q[i].skip ? ing->q[i].lag_ms : -1;
 }
 
 const struct ingest_stats *
@@ -1276,6 +1283,15 @@ ingest_check_gaps(struct ingest *ing)
             continue;
         bool has_first = first[0] && stream_id_parse(first, &fms, &fseq) == 0;
         (void)stream_id_parse(q->cursor, &cms, &cseq);
+        /* the agent's lag on this queue: how far behind its newest entry the
+         * last entry read is (from the first entry while none was read) */
+        uint64_t lms = 0, lseq = 0;
+        if (last[0] && stream_id_parse(last, &lms, &lseq) == 0 && stream_id_cmp(last, q->cursor) > 0) {
+            uint64_t from = cms ? cms : has_first ? fms : lms;
+            q->lag_ms = lms > from ? (int64_t)(lms - from) : 0;
+        } else {
+            q->lag_ms = 0;
+        }
         if (q->is_new) {
             /* first sight: the failed set may hold jobs older than the stream */
             if (record_gap(ing, q, "initial", "0-0", has_first ? first : "", 0,

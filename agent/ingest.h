@@ -61,6 +61,10 @@ enum ingest_count { IC_ADDED, IC_COMPLETED, IC_FAILED, IC_RETRIES, IC_STALLED, I
 typedef void (*ingest_observer)(void *ud, const char *queue, int what, int64_t minute, int delta);
 void ingest_set_observer(struct ingest *ing, ingest_observer fn, void *ud);
 
+/* The lag on queue i (in the order of ingest_set_queues' list) at the last
+ * gap check, in ms; -1 unknown. */
+int64_t ingest_lag_ms(const struct ingest *ing, int i);
+
 const struct ingest_stats *ingest_stats(const struct ingest *ing);
 int ingest_nqueues(const struct ingest *ing);
 

@@ -174,6 +174,8 @@ queues_poll(struct rconn *rc, const char *prefix, const struct queue_list *l,
     struct buf k;
     buf_init(&k, 0);
     memset(out, 0, sizeof *out * (size_t)l->n);
+    for (int i = 0; i < l->n; i++)
+        out[i].agent_lag_ms = -1; /* the agent fills it in */
     for (int i = 0; i < l->n; i++) {
         for (int j = 0; j < 3; j++) {
             buf_reset(&k);

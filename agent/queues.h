@@ -25,6 +25,7 @@ struct queue_depth {
     int workers; /* -1 when CLIENT LIST is refused */
     int64_t oldest_waiting_ms; /* age of the next job in wait/paused; -1 none */
     char version[40];          /* meta version ("bullmq:5.71.0") */
+    int64_t agent_lag_ms;      /* filled by the agent from its ingest; -1 unknown */
 };
 
 /* SCAN for queues. 0 with the sorted list in out (free with

@@ -156,7 +156,7 @@ engine_depths(struct engine *e, const struct queue_list *l, const struct queue_d
         g[IND_OLDEST_WAITING_AGE] =
             d[i].oldest_waiting_ms >= 0 ? (double)d[i].oldest_waiting_ms / 1000.0 : 0.0;
         g[IND_WORKERS] = d[i].workers >= 0 ? (double)d[i].workers : NAN;
-        g[IND_AGENT_LAG] = NAN; /* not measured yet */
+        g[IND_AGENT_LAG] = d[i].agent_lag_ms >= 0 ? (double)d[i].agent_lag_ms / 1000.0 : NAN;
         q->gok = true;
         sample(e, q, now / 60000, now, g);
     }

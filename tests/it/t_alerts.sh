@@ -8,7 +8,8 @@
 #  C. 429 with Retry-After: 2: the next attempt no sooner than 2 s later;
 #  D. receiver down across an agent restart: delivered after the restart;
 #  E. a receiver that never answers does not slow ingest;
-#  F. a silence holds back matching alerts only; expiring it sends them.
+#  F. a silence holds back matching alerts only; expiring it sends them;
+#  G. agent_lag as the agent measures it.
 . "$(dirname "$0")/lib.sh"
 start_redis
 SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
@@ -182,4 +183,17 @@ check "its transition is still recorded, marked silenced" sh -c \
 "$BW" silence expire "$sid" -c "$T_DIR/f.ini" >/dev/null || not_ok "silence expire exit $?"
 check "expiring the silence sends the held-back alert" \
     wait_for 20 ca --log "$T_DIR/f.log" --check count --path /webhook --queue qf1 --n 1
+stop_agent || not_ok "agent exit $?"
+
+# ---- G: agent_lag, measured by the agent itself ----
+receiver g
+hook_ini g "$RPORT" "qh*" "agent_lag < 5" "" caught_up
+start_agent "$T_DIR/g.ini" "$T_DIR/g.agent.log"
+dead qh1 2
+check "agent_lag: a caught-up agent reports a lag under 5 s" \
+    wait_for 20 ca --log "$T_DIR/g.log" --check count --path /webhook --queue qh1 --kind firing --n 1
+check "... with its value in the notification" node -e '
+    const r = require("fs").readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean).map(JSON.parse);
+    const b = JSON.parse(r[0].body);
+    process.exit(b.data.rule === "caught_up" && b.data.value >= 0 && b.data.value < 5 ? 0 : 1)' "$T_DIR/g.log"
 stop_agent || not_ok "agent exit $?"

@@ -506,7 +506,7 @@ START_TEST(engine_every_indicator)
         "added[5m] == 9", "events_lost[5m] == 1", "failure_ratio[5m] == 0.375",
         "waiting == 10", "active == 2", "delayed == 3", "prioritized == 4", "failed == 5",
         "completed == 6", "paused == 0", "waiting_children == 7", "dlq_size == 5",
-        "oldest_waiting_age == 12.5", "workers == 1", "absent(agent_lag)", "absent(runtime_p95[5m])",
+        "oldest_waiting_age == 12.5", "workers == 1", "agent_lag == 1.5", "absent(runtime_p95[5m])",
         "rate(failures[1m]) == 0.05",
     };
     const int n = (int)(sizeof exprs / sizeof exprs[0]);
@@ -549,6 +549,7 @@ START_TEST(engine_every_indicator)
     d.waiting_children = 7;
     d.workers = 1;
     d.oldest_waiting_ms = 12500;
+    d.agent_lag_ms = 1500;
     engine_depths(e, &l, &d, true, now);
     (void)engine_eval(e, now, true);
     for (int i = 0; i < n; i++) {
