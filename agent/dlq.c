@@ -35,20 +35,17 @@ contains(const char *hay, size_t n, const char *needle)
     return false;
 }
 
-/* After a page of [member, score] pairs: the next page starts at the last
- * score (inclusive) and skips the members of that score already seen. */
+/* The walk passed a member of this score: the next read starts at that
+ * score (inclusive) and skips the members of it already passed. */
 static void
-next_page(const redisReply *ids, size_t n, char *max, size_t maxlen, int64_t *skip)
+advance(char *max, size_t maxlen, int64_t *skip, const char *score)
 {
-    const char *last = ids->element[2 * n - 1]->str;
-    int64_t same = 0;
-    for (size_t i = n; i > 0 && strcmp(ids->element[2 * i - 1]->str, last) == 0; i--)
-        same++;
-    if (strcmp(max, last) == 0)
-        *skip += same; /* the page was one run of the same score */
-    else
-        *skip = same;
-    snprintf(max, maxlen, "%s", last);
+    if (strcmp(max, score) == 0) {
+        (*skip)++;
+    } else {
+        snprintf(max, maxlen, "%s", score);
+        *skip = 1;
+    }
 }
 
 int64_t
@@ -83,7 +80,11 @@ dlq_select(struct rconn *rc, const char *prefix, const char *queue, const struct
         snprintf(min, sizeof min, "%lld", (long long)f->since);
     else
         snprintf(min, sizeof min, "-inf");
-    /* bounded: 10M dead jobs is 50k pages */
+    if (f->pos && f->pos->max[0]) { /* resume where an earlier walk stopped */
+        snprintf(max, sizeof max, "%s", f->pos->max);
+        offset = f->pos->skip;
+    }
+    bool end = false;
     /*
      * Keyset paging, newest first: each page starts at the last score seen
      * (inclusive) and skips the members of that score already returned, so
@@ -115,13 +116,13 @@ dlq_select(struct rconn *rc, const char *prefix, const char *queue, const struct
                 j.finished_on = (int64_t)strtod(ids->element[2 * i + 1]->str, NULL);
                 j.attempts_made = -1;
                 snprintf(j.signature, sizeof j.signature, "-");
+                advance(max, sizeof max, &offset, ids->element[2 * i + 1]->str);
                 matched++;
                 if (!fn(&j, ud) || (f->limit > 0 && matched >= f->limit))
                     stop_ids = true;
             }
-            if (n > 0)
-                next_page(ids, n, max, sizeof max, &offset);
             freeReplyObject(ids);
+            end = !stop_ids && n < DLQ_PAGE;
             if (stop_ids || n < DLQ_PAGE)
                 break;
             continue;
@@ -141,7 +142,12 @@ dlq_select(struct rconn *rc, const char *prefix, const char *queue, const struct
                 matched = -1;
                 goto out;
             }
-            if (stop || h->type != REDIS_REPLY_ARRAY || h->elements != 5) {
+            if (stop) { /* the rest of the page is read and dropped */
+                freeReplyObject(h);
+                continue;
+            }
+            advance(max, sizeof max, &offset, ids->element[2 * i + 1]->str);
+            if (h->type != REDIS_REPLY_ARRAY || h->elements != 5) {
                 freeReplyObject(h);
                 continue;
             }
@@ -175,11 +181,15 @@ dlq_select(struct rconn *rc, const char *prefix, const char *queue, const struct
             }
             freeReplyObject(h);
         }
-        if (n > 0)
-            next_page(ids, n, max, sizeof max, &offset);
         freeReplyObject(ids);
+        end = !stop && n < DLQ_PAGE;
         if (stop || n < DLQ_PAGE)
             break;
+    }
+    if (f->pos && matched >= 0) {
+        snprintf(f->pos->max, sizeof f->pos->max, "%s", max);
+        f->pos->skip = offset;
+        f->pos->end = end;
     }
 out:
     buf_release(&key);

@@ -14,6 +14,15 @@
 #include "rconn.h"
 #include "signature.h"
 
+/* Where a walk of the failed set stands (keyset: a score and how many
+ * members of that score were passed), so a caller can read page after
+ * page (the TUI). Zeroed: from the newest. */
+struct dlq_pos {
+    char max[32]; /* the score to resume at, inclusive ("" = the start) */
+    int64_t skip; /* members of that score already passed */
+    bool end;     /* the walk reached the oldest match */
+};
+
 struct dlq_filter {
     const char *name;      /* exact job name, or NULL */
     const char *reason;    /* substring of failedReason, or NULL */
@@ -21,6 +30,7 @@ struct dlq_filter {
     int64_t since, until;  /* finishedOn bounds in ms; 0 = open */
     int64_t limit;         /* stop after this many matches; 0 = no limit */
     bool ids_only;         /* no field filter and no fields wanted: skip reading jobs */
+    struct dlq_pos *pos;   /* failed set only: resume from here, and where it stopped */
 };
 
 /* A wrapper job of a dead-letter queue, unpacked (fields seen in the wild:

@@ -182,10 +182,6 @@ static bool
 add_dead(const struct dlq_job *j, void *ud)
 {
     struct view *v = ud;
-    /* a next page starts at the last listed millisecond: skip those listed */
-    for (int i = v->dskip_from >= 0 ? v->dskip_from : v->nd; i < v->nd; i++)
-        if (strlen(v->d[i].id) == j->id_len && !memcmp(v->d[i].id, j->id, j->id_len))
-            return true;
     v->d = xrealloc(v->d, sizeof *v->d * (size_t)(v->nd + 1));
     struct drow *r = &v->d[v->nd++];
     memset(r, 0, sizeof *r);
@@ -213,35 +209,28 @@ data_dead(struct tui_src *s, struct view *v, int page_rows, bool append)
     /* one page more than the screen, newest first: never the whole set */
     f.limit = page_rows * 4 > 200 ? page_rows * 4 : 200;
     bool more = v->nd > 0 && append;
-    if (more) {
-        /* the next page: from the last job's finish time (inclusive; the
-         * ones already listed at that millisecond are skipped) */
-        int64_t last = v->d[v->nd - 1].finished_on;
-        if (!f.until || last + 1 < f.until)
-            f.until = last + 1;
-        v->dskip_from = v->nd;
-        while (v->dskip_from > 0 && v->d[v->dskip_from - 1].finished_on == last)
-            v->dskip_from--;
-        f.limit += v->nd - v->dskip_from;
-    } else {
+    if (!more) {
         view_clear_dead(v);
         v->dsel = v->dtop = 0;
-        v->dskip_from = -1;
+        memset(&v->dpos, 0, sizeof v->dpos);
     }
+    bool wrappers = queue_is_dlq(s->cfg, v->queue);
+    if (!wrappers)
+        f.pos = &v->dpos; /* the next page continues where this one stops */
     int before = v->nd;
     if (rconn_ensure(s->rc) != 0) {
         snprintf(v->status, sizeof v->status, "Redis %s unreachable: %s", s->cfg->endpoint_name,
                  rconn_errstr(s->rc));
         return;
     }
-    int64_t n = queue_is_dlq(s->cfg, v->queue)
+    int64_t n = wrappers
                     ? dlq_select_wrappers(s->rc, s->cfg->prefix, v->queue, &f, add_dead, v, &v->dtotal,
                                           err, sizeof err)
                     : dlq_select(s->rc, s->cfg->prefix, v->queue, &f, add_dead, v, &v->dtotal, err,
                                  sizeof err);
     if (n < 0)
         snprintf(v->status, sizeof v->status, "Redis %.40s: %.200s", s->cfg->endpoint_name, err);
-    v->dmore = n >= f.limit; /* a full page: there may be more */
+    v->dmore = n >= 0 && !wrappers && !v->dpos.end;
     if (more && v->marked) {
         v->marked = xrealloc(v->marked, sizeof *v->marked * (size_t)(v->nd ? v->nd : 1));
         for (int i = before; i < v->nd; i++)

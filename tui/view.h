@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dlq.h"
 #include "grid.h"
 
 enum tui_screen { SCR_QUEUES, SCR_DEAD, SCR_JOB, SCR_ALERTS, SCR_AUDIT, SCR_DELIVERIES, SCR_SIGS, SCR__N };
@@ -52,8 +53,8 @@ struct view {
     struct drow *d;
     int nd, dsel, dtop;
     int64_t dtotal;  /* the failed set's size */
-    bool dmore;      /* the last page was full: scrolling past it loads the next */
-    int dskip_from;  /* while loading a next page: rows that may repeat */
+    bool dmore;      /* more may follow: scrolling past the last row reads the next page */
+    struct dlq_pos dpos; /* where the walk of the failed set stopped */
     char filter[160];
     /* job detail (or raw JSON with y) */
     char *job_id;
