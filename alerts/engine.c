@@ -291,7 +291,7 @@ save_state(struct engine *e, const struct rule *r, const struct eq *q, const str
 
 static int
 notify(struct engine *e, const struct rule *r, const struct eq *q, const struct slot *s,
-       bool resolved, int64_t now, struct buf *summary)
+       bool resolved, int64_t now, struct buf *summary, const char *fingerprint)
 {
     struct notice n = {0};
     n.rule = r->name;
@@ -307,7 +307,7 @@ notify(struct engine *e, const struct rule *r, const struct eq *q, const struct 
     n.starts_at = s->starts_at;
     n.ends_at = resolved ? now : 0;
     n.at = now;
-    notice_fingerprint(r->name, e->cfg->endpoint_name, q->name, n.fingerprint);
+    memcpy(n.fingerprint, fingerprint, sizeof n.fingerprint);
     if (!e->outbox)
         return 0; /* no sinks: the transition is recorded, nothing is sent */
     return outbox_add(e->outbox, r->sinks, &n, now) == 0 ? 1 : 0;
@@ -327,6 +327,11 @@ eval_one(struct engine *e, int ri, struct eq *q, int64_t now)
         s->a.value = value;
         s->a.threshold = threshold;
     }
+    /* nothing changed and nothing due (a firing already sent, its repeat
+     * not due): no silence lookup, the common case on every evaluation */
+    if (c == ALERT_SAME && (s->a.state != ALERT_FIRING ||
+                            (s->notified && now - s->last_sent < r->repeat_interval_ms)))
+        return 0;
     int64_t sil = silenced_by(e, r, q->name);
     bool send_firing = false, send_resolved = false;
     if (c == ALERT_TO_FIRING) {
@@ -344,9 +349,9 @@ eval_one(struct engine *e, int ri, struct eq *q, int64_t now)
     struct buf summary;
     buf_init(&summary, 0);
     rule_summary(r, q->name, s->a.value, s->a.threshold, &summary);
+    char fp[17];
+    notice_fingerprint(r->name, e->cfg->endpoint_name, q->name, fp);
     if (c != ALERT_SAME) {
-        char fp[17];
-        notice_fingerprint(r->name, e->cfg->endpoint_name, q->name, fp);
         sqlite3_stmt *st = store_stmt(e->st, "stmt/transition_insert");
         store_bind_str(st, ":rule", r->name);
         store_bind_str(st, ":queue", q->name);
@@ -368,11 +373,11 @@ eval_one(struct engine *e, int ri, struct eq *q, int64_t now)
     }
     int queued = 0;
     if (send_firing) {
-        queued += notify(e, r, q, s, false, now, &summary);
+        queued += notify(e, r, q, s, false, now, &summary, fp);
         s->notified = true;
         s->last_sent = now;
     } else if (send_resolved) {
-        queued += notify(e, r, q, s, true, now, &summary);
+        queued += notify(e, r, q, s, true, now, &summary, fp);
     }
     if (c == ALERT_TO_RESOLVED)
         s->notified = false;
@@ -506,18 +511,9 @@ longest_window(const struct rules *rs)
 {
     int64_t w = 0;
     for (int i = 0; i < rs->n; i++) {
-        /* windows are not exposed by expr: scan the text for [DURATION] */
-        for (const char *p = strchr(rs->v[i].expr_text, '['); p; p = strchr(p + 1, '[')) {
-            char d[32];
-            size_t n = strcspn(p + 1, "]");
-            int64_t ms;
-            if (n < sizeof d) {
-                memcpy(d, p + 1, n);
-                d[n] = '\0';
-                if (parse_duration_ms(d, &ms) == 0 && ms > w)
-                    w = ms;
-            }
-        }
+        int64_t rw = expr_max_window(rs->v[i].expr);
+        if (rw > w)
+            w = rw;
     }
     int m = (int)(w / 60000) + 2;
     return m < 2 ? 2 : m > MAX_MINUTES ? MAX_MINUTES : m;

@@ -673,3 +673,13 @@ expr_inds(const struct expr *e)
         m |= 1u << e->ind;
     return m;
 }
+
+int64_t
+expr_max_window(const struct expr *e)
+{
+    if (!e)
+        return 0;
+    int64_t a = expr_max_window(e->a), b = expr_max_window(e->b);
+    int64_t m = a > b ? a : b;
+    return e->op == OP_IND && e->window_ms > m ? e->window_ms : m;
+}

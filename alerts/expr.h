@@ -103,6 +103,8 @@ void expr_print(const struct expr *e, struct buf *out);
 /* Which indicators it reads, as a bit set (1 << ind): lets the agent
  * evaluate event-driven rules right away. */
 uint32_t expr_inds(const struct expr *e);
+/* The longest window it reads, in ms (0: none). */
+int64_t expr_max_window(const struct expr *e);
 
 /* Least squares over (t ms, v): slope per ms and the value at t0. False
  * with fewer than two distinct times. */

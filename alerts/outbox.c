@@ -25,6 +25,7 @@ struct xfer {
     char *body;
     int64_t started;     /* mono ms */
     int64_t retry_after; /* s, -1 none */
+    int attempts;        /* before this one (from the due row) */
     char answer[256];    /* the start of the response body, for errors */
     size_t answer_len;
 };
@@ -169,11 +170,12 @@ on_header(char *p, size_t size, size_t nmemb, void *ud)
 }
 
 static void
-start(struct outbox *o, const struct sink *k, int64_t id, const char *body, int64_t now)
+start(struct outbox *o, const struct sink *k, int64_t id, int attempts, const char *body, int64_t now)
 {
     struct xfer *x = &o->x[o->n];
     memset(x, 0, sizeof *x);
     x->id = id;
+    x->attempts = attempts;
     x->body = xstrdup(body);
     x->retry_after = -1;
     x->started = mono_ms();
@@ -240,12 +242,7 @@ record(struct outbox *o, struct xfer *x, CURLcode res, int64_t now)
     } else {
         err[0] = '\0';
     }
-    int attempts = 0;
-    sqlite3_stmt *q = store_stmt(o->st, "stmt/outbox_attempts");
-    store_bind_int(q, ":id", x->id);
-    if (sqlite3_step(q) == SQLITE_ROW)
-        attempts = sqlite3_column_int(q, 0) + 1;
-    sqlite3_reset(q);
+    int attempts = x->attempts + 1;
     if (res == CURLE_OK && status >= 200 && status < 300) {
         state = "delivered";
     } else if (res != CURLE_OK || status == 429 || status >= 500) {
@@ -324,7 +321,7 @@ outbox_pump(struct outbox *o, int64_t now)
         const struct sink *k = sinks_find(o->sinks, (const char *)sqlite3_column_text(s, 1));
         if (!k)
             continue; /* a sink removed from the config: left pending */
-        start(o, k, id, (const char *)sqlite3_column_text(s, 2), now);
+        start(o, k, id, sqlite3_column_int(s, 3), (const char *)sqlite3_column_text(s, 2), now);
         started = true;
     }
     sqlite3_reset(s);

@@ -434,19 +434,23 @@ data_job(struct tui_src *s, struct view *v)
 
 /* ---- tables from the store ---- */
 
-static bool
-silenced(struct tui_src *s, const char *rule, const char *queue, const char *severity)
+/* the matchers of the active silences (caller frees each and the array) */
+static char **
+active_silences(struct tui_src *s, int *n)
 {
     sqlite3_stmt *st;
-    bool yes = false;
+    char **m = NULL;
+    *n = 0;
     if (sqlite3_prepare_v2(store_db(s->st), "SELECT matchers FROM silences WHERE expires_at > ?", -1,
                            &st, NULL) != SQLITE_OK)
-        return false;
+        return NULL;
     sqlite3_bind_int64(st, 1, now_ms());
-    while (!yes && sqlite3_step(st) == SQLITE_ROW)
-        yes = silence_matches((const char *)sqlite3_column_text(st, 0), rule, queue, severity);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        m = xrealloc(m, sizeof *m * (size_t)(*n + 1));
+        m[(*n)++] = xstrdup((const char *)sqlite3_column_text(st, 0));
+    }
     sqlite3_finalize(st);
-    return yes;
+    return m;
 }
 
 void
@@ -508,6 +512,8 @@ data_table(struct tui_src *s, struct view *v)
         sqlite3_bind_text(st, 1, s->cfg->endpoint_name, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, v->queue ? v->queue : "", -1, SQLITE_STATIC);
     }
+    int nsil = 0;
+    char **sil = v->scr == SCR_ALERTS ? active_silences(s, &nsil) : NULL;
     while (sqlite3_step(st) == SQLITE_ROW) {
         v->t = xrealloc(v->t, sizeof *v->t * (size_t)(v->nt + 1));
         struct trow *r = &v->t[v->nt++];
@@ -518,7 +524,10 @@ data_table(struct tui_src *s, struct view *v)
         }
         if (v->scr == SCR_ALERTS) { /* the agent's own matching decides "silenced" */
             const unsigned char *sev = sqlite3_column_text(st, 6);
-            if (silenced(s, r->col[1], r->col[2], sev ? (const char *)sev : "")) {
+            bool silenced = false;
+            for (int k = 0; k < nsil && !silenced; k++)
+                silenced = silence_matches(sil[k], r->col[1], r->col[2], sev ? (const char *)sev : "");
+            if (silenced) {
                 char *x = xmalloc(strlen(r->col[0]) + 12);
                 sprintf(x, "%s (silenced)", r->col[0]);
                 free(r->col[0]);
@@ -527,4 +536,7 @@ data_table(struct tui_src *s, struct view *v)
         }
     }
     sqlite3_finalize(st);
+    for (int k = 0; k < nsil; k++)
+        free(sil[k]);
+    free(sil);
 }

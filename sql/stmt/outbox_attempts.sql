@@ -1,1 +1,0 @@
-SELECT attempts FROM outbox WHERE id = :id;
