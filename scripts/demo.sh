@@ -36,21 +36,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port=
-for i in $(seq 1 200); do
-    p=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
-done
-[ -n "$port" ] || { echo "demo: no free port" >&2; exit 1; }
-
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$DIR" \
-    --logfile "$DIR/redis.log" &
-REDIS_PID=$!
-for i in $(seq 1 100); do
-    redis-cli -p "$port" ping >/dev/null 2>&1 && break
-    sleep 0.05
-done
-redis-cli -p "$port" ping >/dev/null 2>&1 || { echo "demo: redis-server did not start" >&2; exit 1; }
+. scripts/redis.sh
+redis_start "$DIR" || { echo "demo: redis-server did not start (see $DIR/redis-*.log)" >&2; DEMO_KEEP=1; exit 1; }
+port=$REDIS_PORT
 
 cat >"$DIR/agent.ini" <<INI
 [redis]

@@ -42,17 +42,7 @@ die() {
     exit 1
 }
 
-free_port() {
-    local p i
-    for i in $(seq 1 200); do
-        p=$((20000 + RANDOM % 20000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return 0
-        fi
-    done
-    return 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/redis.sh" # free_port, redis_start
 
 # wait_for SECONDS command... : poll every 100 ms until the command succeeds.
 wait_for() {
@@ -66,22 +56,12 @@ wait_for() {
     "$@" >/dev/null 2>&1
 }
 
-start_redis() { # [port]  (a random free port is retried if another process takes it first)
-    local fixed=${1:-} try pid
-    for try in 1 2 3; do
-        REDIS_PORT=${fixed:-$(free_port)}
-        redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
-            --dir "$T_DIR" --logfile "$T_DIR/redis-$REDIS_PORT.log" &
-        pid=$!
-        T_PIDS+=($pid)
-        REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
-        if wait_for 10 redis-cli -p "$REDIS_PORT" ping && kill -0 "$pid" 2>/dev/null; then
-            return 0
-        fi
-        kill -9 "$pid" 2>/dev/null
-        [ -n "$fixed" ] && break
-    done
-    die "redis-server did not start on $REDIS_PORT"
+start_redis() { # [port]  (another free port is tried if the chosen one was taken meanwhile)
+    local ok=0
+    redis_start "$T_DIR" "${1:-}" && ok=1
+    T_PIDS+=($REDIS_PID)
+    REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+    [ "$ok" = 1 ] || die "redis-server did not start on $REDIS_PORT"
 }
 
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
