@@ -597,13 +597,17 @@ dlq_script_send_range(struct rconn *rc, const char *script_name, const char *pre
 }
 
 redisReply *
-dlq_script_recv_range(struct rconn *rc, const char *script_name, int *n, int *left, char *err,
-                      size_t errlen)
+dlq_script_recv_range(struct rconn *rc, const char *script_name, int *n, char *err, size_t errlen)
 {
     redisReply *r = rconn_reply(rc);
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
-        r->element[0]->type != REDIS_REPLY_ARRAY || r->element[1]->type != REDIS_REPLY_ARRAY ||
-        r->element[0]->elements != r->element[1]->elements) {
+    bool ok = r && r->type == REDIS_REPLY_ARRAY && r->elements == 3;
+    for (size_t k = 0; ok && k < 3; k++)
+        ok = r->element[k]->type == REDIS_REPLY_ARRAY && r->element[k]->elements == r->element[0]->elements;
+    for (size_t k = 0; ok && k < r->element[0]->elements; k++)
+        ok = r->element[0]->element[k]->type == REDIS_REPLY_STRING &&
+             r->element[1]->element[k]->type == REDIS_REPLY_INTEGER &&
+             r->element[2]->element[k]->type == REDIS_REPLY_INTEGER;
+    if (!ok) {
         snprintf(err, errlen, "%s failed: %s", script_name,
                  r && r->type == REDIS_REPLY_ERROR ? r->str : r ? "unexpected reply" : rconn_errstr(rc));
         if (r)
@@ -611,7 +615,6 @@ dlq_script_recv_range(struct rconn *rc, const char *script_name, int *n, int *le
         return NULL;
     }
     *n = (int)r->element[0]->elements;
-    *left = (int)r->element[2]->integer;
     return r;
 }
 

@@ -117,12 +117,13 @@ int dlq_script_recv(struct rconn *rc, const char *script_name, int n, int *statu
  * oldest `limit` dead jobs with min <= finishedOn <= max (ZRANGEBYSCORE
  * bounds), after the first `offset` (jobs earlier calls left in place).
  * The reply (caller frees) holds element[0] the ids, element[1] their
- * statuses, and *left how many of them are still in the failed set. */
+ * statuses, element[2] for each 1 if it is still in the failed set (left in
+ * place), else 0; *n the number of ids. */
 void dlq_script_send_range(struct rconn *rc, const char *script_name, const char *prefix,
                            const char *queue, bool v5, bool reset, const char *min,
                            const char *max, int64_t offset, int limit);
-redisReply *dlq_script_recv_range(struct rconn *rc, const char *script_name, int *n, int *left,
-                                  char *err, size_t errlen);
+redisReply *dlq_script_recv_range(struct rconn *rc, const char *script_name, int *n, char *err,
+                                  size_t errlen);
 
 /* Is the queue run by a BullMQ 5.x fleet (meta version "bullmq:5...")? */
 bool dlq_fleet_is_v5(struct rconn *rc, const char *prefix, const char *queue);

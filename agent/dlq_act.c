@@ -258,15 +258,14 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
     }
     res->action = action;
     bool v5 = dlq_fleet_is_v5(rc, cfg->prefix, r->queue);
-    /* about 1.2-1.5 ms of Redis time a call (measured on 100k jobs), within
-     * the 5 ms budget: a purge deletes a job's keys, a replay moves it */
+    /* about 1 ms of Redis time a call (measured on 100k jobs: a purge of
+     * 100 jobs, a replay of 200), well within the 5 ms budget */
     int batch = r->verb == DLQ_PURGE || s->readd ? 100 : 200;
     if (r->rate > 0 && r->rate < batch)
         batch = r->rate < 1 ? 1 : (int)r->rate;
     int64_t done = 0, skipped = 0;
     int *status = xcalloc((size_t)batch, sizeof *status);
-    /* failed-set actions are pipelined: batch k+1 is on its way to Redis
-     * while the audit rows of batch k are written */
+    /* failed-set actions, unpaced, are pipelined (below) */
     bool piped = !s->readd && r->rate <= 0 && r->refail_pct <= 0;
     /* --stop-if-refail: the last REFAIL_RING replayed jobs are watched in
      * the failed set of the queue they were replayed into */
@@ -283,43 +282,119 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
         code = EXIT_RUNTIME;
         goto out;
     }
-    if (s->range)
-        dlq_script_send_range(rc, s->script, cfg->prefix, r->queue, v5, !r->keep_attempts, s->rmin, s->rmax,
-                              0, batch);
-    else if (piped)
-        dlq_script_send(rc, s->script, cfg->prefix, r->queue, v5, !r->keep_attempts,
-                        (const char *const *)s->ids, s->n < batch ? s->n : batch);
-    int64_t t0 = mono_ms();
-    int64_t offset = 0; /* s->range mode: jobs of the window left in the set */
+    /* Piped (failed-set actions, unpaced): up to two script calls in
+     * flight, so Redis starts on the next batch while this one's reply
+     * travels and its audit rows are written. In range mode a call takes the
+     * oldest jobs of the window after `offset` jobs left in place; a call
+     * sent before the reply ahead of it is read cannot know what that one
+     * left, so it may list those jobs again: they are recognised (the
+     * previous reply's leftovers) and not counted twice, and once any job
+     * has been left in place, calls go one at a time (offsets exact). */
+    struct call {
+        int start, limit; /* ids mode: the first id; jobs asked for */
+        bool ahead;       /* sent while another call was in flight */
+    } fl[2];
+    int nfl = 0, sent = 0, pos = 0; /* sent: ids mode; pos: unpiped */
+    int64_t offset = 0, asked = 0;  /* range mode: left in place; asked in flight */
+    bool exhausted = false, careful = false;
+    char **prev_left = NULL, **cur_left = NULL; /* range mode: ids the last reply left */
+    int nprev_left = 0, ncur_left = 0;
     const char **ids = xcalloc((size_t)batch, sizeof *ids);
+    bool *revised = xcalloc((size_t)batch, sizeof *revised);
     redisReply *rr = NULL;
-    bool last = false; /* s->range mode: no further call was sent */
-    for (int i = 0, n = 0; i < s->n; i += n) {
-        n = s->n - i < batch ? s->n - i : batch;
+    int64_t t0 = mono_ms();
+    for (;;) {
+        int n = 0;
         char (*new_ids)[32] = NULL;
-        if (s->range) {
-            int left;
-            rr = dlq_script_recv_range(rc, s->script, &n, &left, err, sizeof err);
-            if (!rr) {
-note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err, (long long)done, vb->past);
-                code = EXIT_PARTIAL;
-                break;
-            }
-            if (n == 0)
-                break; /* the window is empty: jobs removed meanwhile */
-            offset += left;
-            for (int k = 0; k < n; k++) {
-                ids[k] = rr->element[0]->element[k]->str;
-                status[k] = (int)rr->element[1]->element[k]->integer;
-            }
-            last = !(n == batch && i + n < s->n);
-            if (!last)
+        while (piped && nfl < (careful ? 1 : 2)) {
+            int lim;
+            if (s->range) {
+                int64_t room = s->n - (done + skipped) - asked;
+                if (exhausted || room <= 0)
+                    break;
+                lim = room < batch ? (int)room : batch;
                 dlq_script_send_range(rc, s->script, cfg->prefix, r->queue, v5, !r->keep_attempts,
-                                      s->rmin, s->rmax, offset, s->n - i - n < batch ? s->n - i - n : batch);
-        } else {
-            for (int k = 0; k < n; k++)
-                ids[k] = s->ids[i + k];
+                                      s->rmin, s->rmax, offset, lim);
+                asked += lim;
+            } else {
+                if (sent >= s->n)
+                    break;
+                lim = s->n - sent < batch ? s->n - sent : batch;
+                dlq_script_send(rc, s->script, cfg->prefix, r->queue, v5, !r->keep_attempts,
+                                (const char *const *)s->ids + sent, lim);
+            }
+            fl[nfl] = (struct call){sent, lim, nfl > 0};
+            nfl++;
+            if (!s->range)
+                sent += lim;
         }
+        if (piped ? nfl == 0 : pos >= s->n)
+            break;
+        memset(revised, 0, sizeof *revised * (size_t)batch);
+        if (piped) {
+            struct call c = fl[0];
+            fl[0] = fl[1];
+            nfl--;
+            if (s->range) {
+                asked -= c.limit;
+                int rn;
+                rr = dlq_script_recv_range(rc, s->script, &rn, err, sizeof err);
+                if (!rr) {
+                    note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err,
+                         (long long)done, vb->past);
+                    code = EXIT_PARTIAL;
+                    break;
+                }
+                if (rn < c.limit)
+                    exhausted = true; /* the window holds no more (jobs removed meanwhile) */
+                for (int k = 0; k < ncur_left; k++)
+                    free(cur_left[k]);
+                ncur_left = 0;
+                for (int k = 0; k < rn; k++) {
+                    const char *id = rr->element[0]->element[k]->str;
+                    bool kept = rr->element[2]->element[k]->integer == 1, again = false;
+                    for (int t = 0; c.ahead && t < nprev_left && !again; t++)
+                        again = strcmp(prev_left[t], id) == 0;
+                    if (again && kept)
+                        continue; /* still in place: counted when first seen */
+                    if (again) {
+                        offset--; /* no longer in place: its new outcome replaces the old */
+                        revised[n] = true;
+                    } else if (kept) {
+                        offset++;
+                        careful = true;
+                        if (!cur_left)
+                            cur_left = xcalloc((size_t)batch, sizeof *cur_left);
+                        cur_left[ncur_left++] = xstrdup(id);
+                    }
+                    ids[n] = id;
+                    status[n++] = (int)rr->element[1]->element[k]->integer;
+                }
+                char **t = prev_left;
+                prev_left = cur_left;
+                cur_left = t;
+                int tn = nprev_left;
+                nprev_left = ncur_left;
+                ncur_left = tn;
+            } else {
+                n = c.limit;
+                for (int k = 0; k < n; k++)
+                    ids[k] = s->ids[c.start + k];
+                if (dlq_script_recv(rc, s->script, n, status, err, sizeof err) != 0) {
+                    note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err,
+                         (long long)done, vb->past);
+                    code = EXIT_PARTIAL;
+                    break;
+                }
+            }
+        } else {
+            n = s->n - pos < batch ? s->n - pos : batch;
+            for (int k = 0; k < n; k++)
+                ids[k] = s->ids[pos + k];
+        }
+        int i = pos;
+        if (!piped)
+            pos += n;
         if (s->readd) {
             /* one script call per original queue within the batch */
             new_ids = xcalloc((size_t)n, sizeof *new_ids);
@@ -351,25 +426,20 @@ note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err, (long l
                 }
             }
             if (failed) {
-note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err, (long long)done, vb->past);
+                note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err,
+                     (long long)done, vb->past);
                 free(new_ids);
                 code = EXIT_PARTIAL;
                 break;
             }
-        } else if (s->range) {
-            /* statuses came with the ids */
-        } else if (piped ? dlq_script_recv(rc, s->script, n, status, err, sizeof err) != 0
-                         : dlq_script_batch(rc, s->script, cfg->prefix, r->queue, v5,
-                                            !r->keep_attempts, (const char *const *)s->ids + i, n,
-                                            status, err, sizeof err) != 0) {
-note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err, (long long)done, vb->past);
+        } else if (!piped && dlq_script_batch(rc, s->script, cfg->prefix, r->queue, v5,
+                                              !r->keep_attempts, (const char *const *)s->ids + i, n,
+                                              status, err, sizeof err) != 0) {
+            note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err, (long long)done,
+                 vb->past);
             code = EXIT_PARTIAL;
             break;
         }
-        if (piped && !s->range && i + n < s->n)
-            dlq_script_send(rc, s->script, cfg->prefix, r->queue, v5, !r->keep_attempts,
-                            (const char *const *)s->ids + i + n,
-                            s->n - i - n < batch ? s->n - i - n : batch);
         (void)store_begin(st);
         for (int k = 0; k < n; k++) {
             char as[320];
@@ -384,8 +454,11 @@ note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err, (long l
                 tq = new_ids ? s->wrappers[i + k].queue : r->queue;
                 tid = new_ids ? new_ids[k] : ids[k];
             }
+            /* a revised outcome replaces the skip recorded before */
             audit_job(st, action, ids[k], status[k] == 1 ? vb->past : "skipped", why, tq,
                       tid);
+            if (revised[k])
+                skipped--;
             if (status[k] == 1) {
                 done++;
             } else {
@@ -441,8 +514,6 @@ note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err, (long l
         }
         if (cb && cb->progress)
             cb->progress(cb->ud, done + skipped, s->n);
-        if (last)
-            break;
         if (r->rate > 0 && i + n < s->n) {
             double due = (double)(i + n) / r->rate, spent = (double)(mono_ms() - t0) / 1000.0;
             if (due > spent)
@@ -451,6 +522,13 @@ note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err, (long l
     }
     if (rr)
         freeReplyObject(rr);
+    for (int k = 0; k < nprev_left; k++)
+        free(prev_left[k]);
+    for (int k = 0; k < ncur_left; k++)
+        free(cur_left[k]);
+    free(prev_left);
+    free(cur_left);
+    free(revised);
     free(ids);
     free(status);
     for (int t = 0; ring && t < REFAIL_RING; t++) {

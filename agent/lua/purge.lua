@@ -143,7 +143,21 @@ end
 
 local out = {}
 local ids, scores, range = dead_ids(KEYS[1])
-local gone = {}
+-- one probe for the whole batch: in the common case no job is locked and
+-- none has children keys, and then no job is asked about on its own
+local probe = {}
+for i, id in ipairs(ids) do
+  if scores[i] then
+    local jk = P .. id
+    probe[#probe + 1] = jk .. ':lock'
+    probe[#probe + 1] = jk .. ':dependencies'
+    probe[#probe + 1] = jk .. ':processed'
+    probe[#probe + 1] = jk .. ':failed'
+    probe[#probe + 1] = jk .. ':unsuccessful'
+  end
+end
+local some = #probe > 0 and redis.call('EXISTS', unpack(probe)) > 0
+local gone, dels = {}, {}
 for i, id in ipairs(ids) do
   local jk = P .. id
   if not scores[i] then
@@ -151,11 +165,8 @@ for i, id in ipairs(ids) do
   else
     -- every BullMQ job hash has opts: none means the hash is gone
     local f = redis.call('HMGET', jk, 'opts', 'rjk', 'parentKey', 'deid')
-    -- one call for the common case: no lock, and no children keys (a flow
-    -- parent has some); only then is each asked about on its own
     local family, lock = false, false
-    if redis.call('EXISTS', jk .. ':lock', jk .. ':dependencies', jk .. ':processed',
-        jk .. ':failed', jk .. ':unsuccessful') > 0 then
+    if some then
       lock = redis.call('EXISTS', jk .. ':lock') == 1
       family = redis.call('EXISTS', jk .. ':dependencies', jk .. ':processed',
         jk .. ':failed', jk .. ':unsuccessful') > 0
@@ -182,16 +193,26 @@ for i, id in ipairs(ids) do
             remove_child(ck, 1)
           end
         end
-        delete_keys(P, id, f[4], family)
-        redis.call('XADD', KEYS[8], 'MAXLEN', '~', maxEvents, '*', 'event', 'removed', 'jobId', id,
-          'prev', 'failed')
+        if family or f[4] then
+          delete_keys(P, id, f[4], family)
+        else -- the common case: deleted with the rest of the batch
+          dels[#dels + 1] = jk
+          dels[#dels + 1] = jk .. ':logs'
+        end
+        -- trimmed once for the batch, below: the script is atomic, so
+        -- readers see the same stream as with MAXLEN on every entry
+        redis.call('XADD', KEYS[8], '*', 'event', 'removed', 'jobId', id, 'prev', 'failed')
         gone[#gone + 1] = id
         out[i] = 1
       end
     end
   end
 end
+if #dels > 0 then
+  redis.call('DEL', unpack(dels))
+end
 if #gone > 0 then
   redis.call('ZREM', KEYS[1], unpack(gone))
+  redis.call('XTRIM', KEYS[8], 'MAXLEN', '~', maxEvents)
 end
-return dead_reply(ids, out, range, #ids - #gone)
+return dead_reply(ids, out, range, gone)

@@ -80,4 +80,4 @@ if #moved > 0 then
     redis.call('ZADD', KEYS[7], 0, '0')
   end
 end
-return dead_reply(ids, out, range, #ids - #moved)
+return dead_reply(ids, out, range, moved)

@@ -27,11 +27,19 @@ local function dead_ids(failed)
   return ids, scores, false
 end
 
--- The reply: one status per id; in range mode {ids, statuses, how many of
--- them are still in the failed set}.
-local function dead_reply(ids, out, range, left)
-  if range then
-    return {ids, out, left}
+-- The reply: one status per id; in range mode {ids, statuses, for each 1
+-- if it is still in the failed set (left in place), else 0}. removed: the
+-- ids the call took out of the failed set.
+local function dead_reply(ids, out, range, removed)
+  if not range then
+    return out
   end
-  return out
+  local rm, kept = {}, {}
+  for _, id in ipairs(removed) do
+    rm[id] = true
+  end
+  for i, id in ipairs(ids) do
+    kept[i] = rm[id] and 0 or 1
+  end
+  return {ids, out, kept}
 end
