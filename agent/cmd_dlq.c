@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -464,6 +465,8 @@ confirm_typed(const char *verb, const char *queue, int64_t n, int64_t snapshot)
 struct cli_out {
     const char *verb;
     bool json, progress, mid_line;
+    enum dlq_verb v;
+    int64_t started, drawn; /* mono ms */
 };
 
 static void
@@ -479,10 +482,16 @@ static void
 cli_progress(void *ud, int64_t handled, int frozen)
 {
     struct cli_out *o = ud;
-    if (o->progress) {
-        fprintf(stderr, "\r%s %lld/%d", o->verb, (long long)handled, frozen);
-        o->mid_line = true;
-    }
+    int64_t now = mono_ms();
+    if (!o->progress || (now - o->drawn < 100 && handled < frozen))
+        return; /* a terminal, ten times a second at most */
+    o->drawn = now;
+    struct winsize ws;
+    int width = ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col - 1 : 79;
+    char line[256];
+    dlq_progress_line(line, sizeof line, o->v, handled, frozen, now - o->started, width);
+    fprintf(stderr, "\r\033[K%s", line);
+    o->mid_line = true;
 }
 
 static void
@@ -574,7 +583,8 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, enum dlq_verb 
             goto out;
         }
     }
-    struct cli_out o = {vb->name, a->json, isatty(2) && !a->json && s.n > 200, false};
+    struct cli_out o = {vb->name, a->json, isatty(2) && !a->json && s.n > 200, false, verb,
+                        mono_ms(), 0};
     struct dlq_callbacks cb = {cli_skipped, cli_progress, cli_note, &o};
     struct dlq_result res;
     code = dlq_execute(cfg, rc, &r, &s, &cb, &res);

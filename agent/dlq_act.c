@@ -1,6 +1,7 @@
 /* dlq_act: see dlq_act.h */
 #include "dlq_act.h"
 
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,8 +19,8 @@
 #include "xmem.h"
 
 static const struct dlq_verb_info verbs[] = {
-    {"replay", "Replay", "replayed", "lua/replay"},
-    {"purge", "Purge", "purged", "lua/purge"},
+    {"replay", "Replay", "replayed", "replaying", "lua/replay"},
+    {"purge", "Purge", "purged", "purging", "lua/purge"},
 };
 
 const struct dlq_verb_info *
@@ -47,6 +48,44 @@ sleep_s(double s)
 {
     struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
     nanosleep(&ts, NULL);
+}
+
+void
+dlq_progress_line(char *buf, size_t len, enum dlq_verb v, int64_t handled, int64_t frozen,
+                  int64_t elapsed_ms, int width)
+{
+    if (frozen < 1)
+        frozen = 1;
+    if (handled > frozen)
+        handled = frozen;
+    int pct = (int)(handled * 100 / frozen);
+    char rate[64] = "";
+    if (elapsed_ms >= 200 && handled > 0) {
+        double per_s = (double)handled * 1000.0 / (double)elapsed_ms;
+        double left_s = (double)(frozen - handled) / per_s;
+        int k = snprintf(rate, sizeof rate, " %.0f/s", per_s);
+        if (handled < frozen && left_s < 1)
+            snprintf(rate + k, sizeof rate - (size_t)k, " <1s left");
+        else if (handled < frozen)
+            snprintf(rate + k, sizeof rate - (size_t)k, " %.0fs left", ceil(left_s));
+    }
+    char tail[128];
+    snprintf(tail, sizeof tail, " %3d%% %lld/%lld%s", pct, (long long)handled, (long long)frozen,
+             rate);
+    const char *doing = dlq_verb_info(v)->doing;
+    int bar = width - (int)strlen(doing) - 3 - (int)strlen(tail);
+    if (bar > 40)
+        bar = 40;
+    if (bar < 10) {
+        snprintf(buf, len, "%s%s", doing, tail);
+        return;
+    }
+    char b[41];
+    int full = (int)(handled * bar / frozen);
+    for (int i = 0; i < bar; i++)
+        b[i] = i < full ? '#' : '-';
+    b[bar] = '\0';
+    snprintf(buf, len, "%s [%s]%s", doing, b, tail);
 }
 
 const char *

@@ -23,6 +23,7 @@ struct dlq_verb_info {
     const char *name;   /* replay */
     const char *title;  /* Replay */
     const char *past;   /* replayed */
+    const char *doing;  /* replaying */
     const char *script; /* lua/replay */
 };
 const struct dlq_verb_info *dlq_verb_info(enum dlq_verb v);
@@ -87,6 +88,10 @@ int dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_req
 
 /* The request as the audit row's selection JSON. */
 void dlq_request_json(const struct dlq_request *r, struct buf *b);
+/* One line of progress fitting `width` columns, e.g. "purging [#####-----]
+ * 48% 48000/100000 52000/s 1s left"; the bar is left out when narrow. */
+void dlq_progress_line(char *buf, size_t len, enum dlq_verb v, int64_t handled, int64_t frozen,
+                       int64_t elapsed_ms, int width);
 /* Why a job was skipped, from a script status. */
 const char *dlq_skip_reason(int status, bool wrapper);
 

@@ -119,6 +119,7 @@ struct app {
     int req_nids;
     char req_store[320]; /* the filter's strings */
     bool pending;
+    struct grid *g; /* drawn during a long action, for its progress */
 };
 
 static void
@@ -234,6 +235,8 @@ action_start(struct app *a, enum dlq_verb verb, bool all_matching)
 struct tui_outcome {
     char first_skip[160];
     char note[200];
+    struct app *a;
+    int64_t started, drawn; /* mono ms */
 };
 
 static void
@@ -252,12 +255,36 @@ tui_note(void *ud, const char *msg)
 }
 
 static void
+draw(struct app *a)
+{
+    view_draw(&a->v, a->g);
+    blit(a->g);
+    refresh();
+}
+
+/* a long action shows its progress on the status line */
+static void
+tui_progress(void *ud, int64_t handled, int frozen)
+{
+    struct tui_outcome *o = ud;
+    int64_t now = mono_ms();
+    if (now - o->drawn < 100 || handled >= frozen || !o->a->g)
+        return;
+    o->drawn = now;
+    dlq_progress_line(o->a->v.status, sizeof o->a->v.status, o->a->req.verb, handled, frozen,
+                      now - o->started, o->a->w - 1);
+    draw(o->a);
+}
+
+static void
 action_run(struct app *a)
 {
     struct view *v = &a->v;
     const struct dlq_verb_info *vb = dlq_verb_info(a->req.verb);
-    struct tui_outcome o = {{0}, {0}};
-    struct dlq_callbacks cb = {tui_skipped, NULL, tui_note, &o};
+    int64_t now = mono_ms();
+    struct tui_outcome o = {{0}, {0}, a, now, now};
+    struct dlq_callbacks cb = {tui_skipped, tui_progress, tui_note, &o};
+    v->dialog.on = false; /* confirmed: the progress shows instead */
     struct dlq_result res;
     (void)dlq_execute(a->src.cfg, a->src.rc, &a->req, &a->sel, &cb, &res);
     int frozen = a->sel.n;
@@ -694,9 +721,8 @@ cmd_tui(int argc, char **argv)
             grid_init(&g, w, h);
             clear();
         }
-        view_draw(&a.v, &g);
-        blit(&g);
-        refresh();
+        a.g = &g;
+        draw(&a);
         if (!drawn) {
             drawn = true;
             first_frame(started);

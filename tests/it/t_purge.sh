@@ -66,3 +66,22 @@ check "a window purge acts on exactly the window, skipping locked jobs (exit 3)"
 check "... the locked jobs and the jobs after the window stay" \
     test "$(rcli zcard bull:win:failed) $(rcli exists bull:win:5 bull:win:120 bull:win:201 bull:win:250)" = "52 4"
 check "... and the jobs before it are gone" test "$(rcli exists bull:win:1 bull:win:119 bull:win:200)" = 0
+# on a terminal a long purge draws a progress bar (paced here: 300 jobs at
+# 150 a second take two seconds)
+if command -v tmux >/dev/null; then
+    for i in $(seq 1 300); do
+        printf "HSET bull:slow:%d name s data {} opts {} finishedOn %d\nZADD bull:slow:failed %d %d\n" \
+            "$i" "$((base + i))" "$((base + i))" "$i"
+    done | rcli >/dev/null
+    TS="$T_DIR/tmux.sock"
+    trap 'tmux -S "$TS" kill-server 2>/dev/null; cleanup' EXIT
+    tmux -S "$TS" new-session -d -s pb -x 100 -y 10 \
+        "'$BW' dlq purge slow --all --yes --rate 150 -c '$T_DIR/agent.ini'; echo exit=\$?; sleep 30"
+    check "a purge on a terminal shows a progress bar while it runs" wait_for 10 bash -c \
+        "tmux -S '$TS' capture-pane -p -t pb | grep -Eq '^purging \[#*-+\] +[0-9]+% [0-9]+/300 ' && ! tmux -S '$TS' capture-pane -p -t pb | grep -q exit="
+    check "... and ends with the summary" wait_for 10 bash -c \
+        "tmux -S '$TS' capture-pane -p -t pb | grep -q 'purged 300 of 300' && tmux -S '$TS' capture-pane -p -t pb | grep -q 'exit=0'"
+    tmux -S "$TS" kill-server 2>/dev/null
+else
+    not_ok "tmux is needed (scripts/deps.sh installs it)"
+fi

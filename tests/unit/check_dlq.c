@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dlq.h"
+#include "dlq_act.h"
 #include "suites.h"
 
 START_TEST(unpack_variants)
@@ -46,12 +47,34 @@ START_TEST(unpack_variants)
 }
 END_TEST
 
+START_TEST(progress_line)
+{
+    char b[256];
+    /* 30 of 120 after 1.5 s: 25%, 20 a second, 4.5 s left (rounded up) */
+    dlq_progress_line(b, sizeof b, DLQ_PURGE, 30, 120, 1500, 79);
+    ck_assert_str_eq(b, "purging [##########------------------------------]  25% 30/120 20/s 5s left");
+    ck_assert_int_le((int)strlen(b), 79);
+    /* no rate before 200 ms; narrow: no bar */
+    dlq_progress_line(b, sizeof b, DLQ_REPLAY, 1, 3, 10, 30);
+    ck_assert_str_eq(b, "replaying  33% 1/3");
+    /* never past the frozen count, never a division by zero */
+    dlq_progress_line(b, sizeof b, DLQ_REPLAY, 9, 0, 1000, 60);
+    ck_assert_str_eq(b, "replaying [###################################] 100% 1/1 1/s");
+    /* under a second to go */
+    dlq_progress_line(b, sizeof b, DLQ_PURGE, 950, 1000, 1000, 30);
+    ck_assert_str_eq(b, "purging  95% 950/1000 950/s <1s left");
+    dlq_progress_line(b, sizeof b, DLQ_PURGE, 0, 50, 5000, 60);
+    ck_assert_str_eq(b, "purging [----------------------------------------]   0% 0/50");
+}
+END_TEST
+
 Suite *
 dlq_suite(void)
 {
     Suite *s = suite_create("dlq");
     TCase *tc = tcase_create("unpack");
     tcase_add_test(tc, unpack_variants);
+    tcase_add_test(tc, progress_line);
     suite_add_tcase(s, tc);
     return s;
 }
