@@ -340,6 +340,10 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
     int nprev_left = 0, ncur_left = 0;
     const char **ids = xcalloc((size_t)batch, sizeof *ids);
     bool *revised = xcalloc((size_t)batch, sizeof *revised);
+    /* ids mode: jobs whose children are still being removed (status -9),
+     * called again once the rest is done */
+    const char **again = NULL;
+    int nagain = 0;
     redisReply *rr = NULL;
     int64_t t0 = mono_ms();
     for (;;) {
@@ -367,10 +371,26 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
             if (!s->range)
                 sent += lim;
         }
-        if (piped ? nfl == 0 : pos >= s->n)
-            break;
+        bool retry = false;
+        if (piped ? nfl == 0 : pos >= s->n) {
+            if (nagain == 0)
+                break;
+            retry = true;
+        }
         memset(revised, 0, sizeof *revised * (size_t)batch);
-        if (piped) {
+        if (retry) {
+            n = nagain < batch ? nagain : batch;
+            memcpy(ids, again, sizeof *ids * (size_t)n);
+            memmove(again, again + n, sizeof *again * (size_t)(nagain - n));
+            nagain -= n;
+            if (dlq_script_batch(rc, s->script, cfg->prefix, r->queue, v5, !r->keep_attempts, ids, n,
+                                 status, err, sizeof err) != 0) {
+                note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err,
+                     (long long)done, vb->past);
+                code = EXIT_PARTIAL;
+                break;
+            }
+        } else if (piped) {
             struct call c = fl[0];
             fl[0] = fl[1];
             nfl--;
@@ -390,13 +410,15 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
                     free(cur_left[k]);
                 ncur_left = 0;
                 for (int k = 0; k < rn; k++) {
+                    if (rr->element[1]->element[k]->integer == -9)
+                        continue; /* children still being removed: the next call takes it again */
                     const char *id = rr->element[0]->element[k]->str;
-                    bool kept = rr->element[2]->element[k]->integer == 1, again = false;
-                    for (int t = 0; c.ahead && t < nprev_left && !again; t++)
-                        again = strcmp(prev_left[t], id) == 0;
-                    if (again && kept)
+                    bool kept = rr->element[2]->element[k]->integer == 1, seen = false;
+                    for (int t = 0; c.ahead && t < nprev_left && !seen; t++)
+                        seen = strcmp(prev_left[t], id) == 0;
+                    if (seen && kept)
                         continue; /* still in place: counted when first seen */
-                    if (again) {
+                    if (seen) {
                         offset--; /* no longer in place: its new outcome replaces the old */
                         revised[n] = true;
                     } else if (kept) {
@@ -471,13 +493,29 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
                 code = EXIT_PARTIAL;
                 break;
             }
-        } else if (!piped && dlq_script_batch(rc, s->script, cfg->prefix, r->queue, v5,
+        } else if (!piped && !retry && dlq_script_batch(rc, s->script, cfg->prefix, r->queue, v5,
                                               !r->keep_attempts, (const char *const *)s->ids + i, n,
                                               status, err, sizeof err) != 0) {
             note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err, (long long)done,
                  vb->past);
             code = EXIT_PARTIAL;
             break;
+        }
+        if (!s->range && !s->readd) {
+            /* -9: a parent whose children are still being removed, a call at
+             * a time; counted when its own call comes back done */
+            int m = 0;
+            for (int k = 0; k < n; k++) {
+                if (status[k] == -9) {
+                    if (!again)
+                        again = xcalloc((size_t)s->n, sizeof *again);
+                    again[nagain++] = ids[k];
+                    continue;
+                }
+                ids[m] = ids[k];
+                status[m++] = status[k];
+            }
+            n = m;
         }
         (void)store_begin(st);
         for (int k = 0; k < n; k++) {
@@ -568,6 +606,7 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
     free(prev_left);
     free(cur_left);
     free(revised);
+    free(again);
     free(ids);
     free(status);
     for (int t = 0; ring && t < REFAIL_RING; t++) {

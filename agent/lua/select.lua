@@ -28,14 +28,18 @@ local function dead_ids(failed)
 end
 
 -- The reply: one status per id; in range mode {ids, statuses, for each 1
--- if it is still in the failed set (left in place), else 0}. removed: the
--- ids the call took out of the failed set.
-local function dead_reply(ids, out, range, removed)
+-- if the walk steps over it (left in the failed set), else 0}. removed: the
+-- ids the call took out of the failed set; again: ids still there that the
+-- walk must come back to (optional).
+local function dead_reply(ids, out, range, removed, again)
   if not range then
     return out
   end
   local rm, kept = {}, {}
   for _, id in ipairs(removed) do
+    rm[id] = true
+  end
+  for _, id in ipairs(again or {}) do
     rm[id] = true
   end
   for i, id in ipairs(ids) do

@@ -45,3 +45,28 @@ for v in 5 6; do
     check "bullmq $v: the child's queue got a removed event" \
         sh -c "redis-cli -p $REDIS_PORT XRANGE bull:xc$v:events - + | grep -A3 '^removed$' | grep -qx '$child'"
 done
+
+# A parent with a large tree (150 children, each with a child of its own) is
+# purged over several calls, 100 descendants a call, so that no call holds
+# Redis for long: every job of the tree goes, each with its removed event.
+# 6.7 through --all (the window), 5.71 by its id.
+for v in 5 6; do
+    node_js flow.js --redis "$REDIS_URL" --bullmq "$v" --parent-queue "wp$v" --child-queue "wc$v" \
+        --children 150 --grandchildren 1 --phase break-parent --out "$T_DIR/w$v.json" >"$T_DIR/wb$v.out" 2>&1 ||
+        die "flow.js break-parent (wide) failed: $(tail -3 "$T_DIR/wb$v.out")"
+    check "bullmq $v: a dead parent with 300 completed descendants" \
+        node -e 'process.exit(require(process.argv[1]).completed_children === 300 ? 0 : 1)' "$T_DIR/w$v.json"
+    parent=$(node -e "console.log(require('$T_DIR/w$v.json').parent)")
+    sel=--all
+    [ "$v" = 5 ] && sel=$parent
+    rcli config resetstat >/dev/null
+    "$BW" dlq purge "wp$v" $sel --yes --json -c "$T_DIR/agent.ini" >"$T_DIR/wp$v.json" || not_ok "bullmq $v: wide purge exit $?"
+    check "bullmq $v: the parent is purged, once" node -e \
+        'const j = require(process.argv[1]); process.exit(j.purged === 1 && j.skipped === 0 ? 0 : 1)' "$T_DIR/wp$v.json"
+    check "bullmq $v: ... over at least three script calls" bash -c \
+        "[ \$(redis-cli -p $REDIS_PORT info commandstats | sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),.*/\1/p') -ge 3 ]"
+    check "bullmq $v: ... taking every descendant with it" \
+        test "$(rcli zcard "bull:wc$v:completed") $(rcli --scan --pattern "bull:wc$v:[0-9]*" | wc -l) $(rcli exists "bull:wp$v:$parent")" = "0 0 0"
+    check "bullmq $v: ... each with a removed event in its queue" \
+        test "$(rcli xrange "bull:wc$v:events" - + | grep -c '^removed$')" = 300
+done

@@ -85,3 +85,31 @@ if command -v tmux >/dev/null; then
 else
     not_ok "tmux is needed (scripts/deps.sh installs it)"
 fi
+# a parent whose pending child a worker holds is not purged (nor the child);
+# once the lock is gone, both go
+rcli hset bull:lp:par name p data '{}' opts '{}' >/dev/null
+rcli zadd bull:lp:failed 1 par >/dev/null
+rcli sadd bull:lp:par:dependencies bull:lc:kid >/dev/null
+rcli hset bull:lc:kid name k data '{}' opts '{}' parentKey bull:lp:par >/dev/null
+rcli lpush bull:lc:active kid >/dev/null
+rcli set bull:lc:kid:lock tok >/dev/null
+"$BW" dlq purge lp par --yes -c "$T_DIR/agent.ini" >/dev/null 2>"$T_DIR/lp.err"
+check "a parent with a locked pending child is skipped (exit 3), both kept" bash -c \
+    "[ $? = 3 ] && grep -q 'locked by a worker' '$T_DIR/lp.err' && [ \$(redis-cli -p $REDIS_PORT exists bull:lp:par bull:lc:kid) = 2 ]"
+rcli del bull:lc:kid:lock >/dev/null
+"$BW" dlq purge lp par --yes -c "$T_DIR/agent.ini" >/dev/null 2>&1
+check "... and purged with its child once the lock is gone" \
+    test "$? $(rcli exists bull:lp:par bull:lp:par:dependencies bull:lc:kid) $(rcli llen bull:lc:active)" = "0 0 0"
+# a pending tree too large to check in one call (300 children, one locked):
+# the locked child is never removed, nor the parent
+rcli hset bull:bp:par name p data '{}' opts '{}' >/dev/null
+rcli zadd bull:bp:failed 1 par >/dev/null
+for i in $(seq 1 300); do
+    printf "HSET bull:bc:%d name k data {} opts {} parentKey bull:bp:par\nSADD bull:bp:par:dependencies bull:bc:%d\nLPUSH bull:bc:wait %d\n" "$i" "$i" "$i"
+done | rcli >/dev/null
+rcli set bull:bc:300:lock tok >/dev/null
+"$BW" dlq purge bp --all --yes -c "$T_DIR/agent.ini" >/dev/null 2>"$T_DIR/bp.err"
+check "a parent with a locked child among 300 is skipped (exit 3)" bash -c \
+    "[ $? = 3 ] && grep -q 'locked by a worker' '$T_DIR/bp.err'"
+check "... the parent, the locked child and its place in the parent's pending set stay" \
+    test "$(rcli exists bull:bp:par bull:bc:300) $(rcli sismember bull:bp:par:dependencies bull:bc:300) $(rcli zscore bull:bp:failed par)" = "2 1 1"
