@@ -190,6 +190,25 @@ dlq_request_json(const struct dlq_request *r, struct buf *b)
     buf_adds(b, "}");
 }
 
+/* how many jobs of the failed set are in s's window; -1 Redis failed */
+static int64_t
+window_count(const struct config *cfg, struct rconn *rc, const char *queue,
+             const struct dlq_selection *s, char *err, size_t errlen)
+{
+    struct buf fk;
+    buf_init(&fk, 0);
+    bmq_key(&fk, cfg->prefix, queue, "failed");
+    redisReply *x = rconn_cmdf(rc, "ZCOUNT %b %s %s", fk.data, fk.len, s->rmin, s->rmax);
+    buf_release(&fk);
+    int64_t n = x && x->type == REDIS_REPLY_INTEGER ? x->integer : -1;
+    if (n < 0)
+        snprintf(err, errlen, "counting the failed set failed: %s",
+                 x && x->type == REDIS_REPLY_ERROR ? x->str : rconn_errstr(rc));
+    if (x)
+        freeReplyObject(x);
+    return n;
+}
+
 int
 dlq_freeze(const struct config *cfg, struct rconn *rc, const struct dlq_request *r, bool detail,
            struct dlq_selection *s, char *err, size_t errlen)
@@ -231,20 +250,10 @@ dlq_freeze(const struct config *cfg, struct rconn *rc, const struct dlq_request 
     } else if (s->range) {
         /* the frozen selection is the window itself: count it now, and let
          * the script take the jobs from the failed set batch by batch */
-        struct buf fk;
-        buf_init(&fk, 0);
-        bmq_key(&fk, cfg->prefix, r->queue, "failed");
-        redisReply *x = rconn_cmdf(rc, "ZCOUNT %b %s %s", fk.data, fk.len, s->rmin, s->rmax);
-        buf_release(&fk);
-        if (!x || x->type != REDIS_REPLY_INTEGER) {
-            snprintf(err, errlen, "counting the failed set failed: %s",
-                     x && x->type == REDIS_REPLY_ERROR ? x->str : rconn_errstr(rc));
-            if (x)
-                freeReplyObject(x);
+        int64_t n = window_count(cfg, rc, r->queue, s, err, errlen);
+        if (n < 0)
             return -1;
-        }
-        s->n = (int)x->integer;
-        freeReplyObject(x);
+        s->n = (int)n;
     } else {
         struct dlq_filter f = r->f;
         if (!f.until || f.until > s->snapshot + 1)
@@ -326,18 +335,20 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
      * travels and its audit rows are written. In range mode a call takes the
      * oldest jobs of the window after `offset` jobs left in place; a call
      * sent before the reply ahead of it is read cannot know what that one
-     * left, so it may list those jobs again: they are recognised (the
-     * previous reply's leftovers) and not counted twice, and once any job
-     * has been left in place, calls go one at a time (offsets exact). */
+     * inplace, so it may list those jobs again: every job left in place is
+     * remembered (`inplace`) and not counted twice, and once one has been inplace,
+     * calls go one at a time. Should a job left in place leave the window
+     * meanwhile (a worker, or the purge of its parent), the offset would step
+     * over a job never seen: when the walk ends short of the frozen count,
+     * it sweeps the window once more from its start. */
     struct call {
         int start, limit; /* ids mode: the first id; jobs asked for */
-        bool ahead;       /* sent while another call was in flight */
     } fl[2];
     int nfl = 0, sent = 0, pos = 0; /* sent: ids mode; pos: unpiped */
     int64_t offset = 0, asked = 0;  /* range mode: left in place; asked in flight */
-    bool exhausted = false, careful = false;
-    char **prev_left = NULL, **cur_left = NULL; /* range mode: ids the last reply left */
-    int nprev_left = 0, ncur_left = 0;
+    bool exhausted = false, careful = false, swept = false;
+    char **inplace = NULL; /* range mode: the jobs left in place */
+    int ninplace = 0, capinplace = 0;
     const char **ids = xcalloc((size_t)batch, sizeof *ids);
     bool *revised = xcalloc((size_t)batch, sizeof *revised);
     /* ids mode: jobs whose children are still being removed (status -9),
@@ -355,6 +366,8 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
                 int64_t room = s->n - (done + skipped) - asked;
                 if (exhausted || room <= 0)
                     break;
+                if (swept)
+                    room += ninplace; /* the sweep lists the jobs left in place again */
                 lim = room < batch ? (int)room : batch;
                 dlq_script_send_range(rc, s->script, cfg->prefix, r->queue, v5, !r->keep_attempts,
                                       s->rmin, s->rmax, offset, lim);
@@ -366,10 +379,19 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
                 dlq_script_send(rc, s->script, cfg->prefix, r->queue, v5, !r->keep_attempts,
                                 (const char *const *)s->ids + sent, lim);
             }
-            fl[nfl] = (struct call){sent, lim, nfl > 0};
+            fl[nfl] = (struct call){sent, lim};
             nfl++;
             if (!s->range)
                 sent += lim;
+        }
+        if (piped && s->range && nfl == 0 && exhausted && !swept && done + skipped < s->n) {
+            swept = true;
+            if (window_count(cfg, rc, r->queue, s, err, sizeof err) > 0) {
+                offset = 0;
+                exhausted = false;
+                careful = true;
+                continue;
+            }
         }
         bool retry = false;
         if (piped ? nfl == 0 : pos >= s->n) {
@@ -406,37 +428,38 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
                 }
                 if (rn < c.limit)
                     exhausted = true; /* the window holds no more (jobs removed meanwhile) */
-                for (int k = 0; k < ncur_left; k++)
-                    free(cur_left[k]);
-                ncur_left = 0;
                 for (int k = 0; k < rn; k++) {
                     if (rr->element[1]->element[k]->integer == -9)
                         continue; /* children still being removed: the next call takes it again */
                     const char *id = rr->element[0]->element[k]->str;
-                    bool kept = rr->element[2]->element[k]->integer == 1, seen = false;
-                    for (int t = 0; c.ahead && t < nprev_left && !seen; t++)
-                        seen = strcmp(prev_left[t], id) == 0;
-                    if (seen && kept)
-                        continue; /* still in place: counted when first seen */
-                    if (seen) {
-                        offset--; /* no longer in place: its new outcome replaces the old */
+                    bool kept = rr->element[2]->element[k]->integer == 1;
+                    int at = 0;
+                    while (at < ninplace && strcmp(inplace[at], id) != 0)
+                        at++;
+                    if (at < ninplace && kept) {
+                        if (swept)
+                            offset++; /* the sweep counts the offset afresh */
+                        continue;     /* still in place: counted when first seen */
+                    }
+                    if (at < ninplace) {
+                        /* no longer in place: its new outcome replaces the old */
+                        if (!swept)
+                            offset--;
                         revised[n] = true;
+                        free(inplace[at]);
+                        inplace[at] = inplace[--ninplace];
                     } else if (kept) {
                         offset++;
                         careful = true;
-                        if (!cur_left)
-                            cur_left = xcalloc((size_t)batch, sizeof *cur_left);
-                        cur_left[ncur_left++] = xstrdup(id);
+                        if (ninplace == capinplace) {
+                            capinplace = capinplace ? capinplace * 2 : 16;
+                            inplace = xrealloc(inplace, sizeof *inplace * (size_t)capinplace);
+                        }
+                        inplace[ninplace++] = xstrdup(id);
                     }
                     ids[n] = id;
                     status[n++] = (int)rr->element[1]->element[k]->integer;
                 }
-                char **t = prev_left;
-                prev_left = cur_left;
-                cur_left = t;
-                int tn = nprev_left;
-                nprev_left = ncur_left;
-                ncur_left = tn;
             } else {
                 n = c.limit;
                 for (int k = 0; k < n; k++)
@@ -599,12 +622,9 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
     }
     if (rr)
         freeReplyObject(rr);
-    for (int k = 0; k < nprev_left; k++)
-        free(prev_left[k]);
-    for (int k = 0; k < ncur_left; k++)
-        free(cur_left[k]);
-    free(prev_left);
-    free(cur_left);
+    for (int k = 0; k < ninplace; k++)
+        free(inplace[k]);
+    free(inplace);
     free(revised);
     free(again);
     free(ids);
