@@ -14,7 +14,7 @@ if not maxEvents then
   maxEvents = 10000
   redis.call('HSET', KEYS[4], 'opts.maxLenEvents', maxEvents)
 end
-local out = {}
+local out, trim = {}, false
 for i = 4, #ARGV do
   local id = ARGV[i]
   local jk = P .. id
@@ -37,10 +37,14 @@ for i = 4, #ARGV do
         redis.call('DEL', P .. 'de:' .. deid)
       end
       redis.call('DEL', jk, jk .. ':logs')
-      redis.call('XADD', KEYS[8], 'MAXLEN', '~', maxEvents, '*', 'event', 'removed', 'jobId', id,
-        'prev', prev)
+      -- trimmed once for the batch, below (the script is atomic)
+      redis.call('XADD', KEYS[8], '*', 'event', 'removed', 'jobId', id, 'prev', prev)
+      trim = true
       out[#out + 1] = 1
     end
   end
+end
+if trim then
+  redis.call('XTRIM', KEYS[8], 'MAXLEN', '~', maxEvents)
 end
 return out

@@ -50,16 +50,21 @@ for i = 5, #ARGV, 4 do
         'delay', 0, 'priority', 0)
       redis.call('XADD', KEYS[6], '*', 'event', 'added', 'jobId', id, 'name', name)
       redis.call('LPUSH', (v5 and paused) and KEYS[4] or KEYS[3], id)
-      redis.call('XADD', KEYS[6], 'MAXLEN', '~', omax, '*', 'event', 'waiting', 'jobId', id)
+      -- both streams are trimmed once for the batch, below: the script is
+      -- atomic, so readers see the same streams as with MAXLEN on each entry
+      redis.call('XADD', KEYS[6], '*', 'event', 'waiting', 'jobId', id)
       redis.call('DEL', wk, wk .. ':logs')
-      redis.call('XADD', KEYS[8], 'MAXLEN', '~', dmax, '*', 'event', 'removed', 'jobId', wid,
-        'prev', prev)
+      redis.call('XADD', KEYS[8], '*', 'event', 'removed', 'jobId', wid, 'prev', prev)
       ready = true
       out[#out + 1] = id
     end
   end
 end
-if ready and not paused and not maxed then
-  redis.call('ZADD', KEYS[5], 0, '0')
+if ready then
+  if not paused and not maxed then
+    redis.call('ZADD', KEYS[5], 0, '0')
+  end
+  redis.call('XTRIM', KEYS[6], 'MAXLEN', '~', omax)
+  redis.call('XTRIM', KEYS[8], 'MAXLEN', '~', dmax)
 end
 return out

@@ -66,8 +66,9 @@ for i, id in ipairs(ids) do
         redis.call('SADD', f[3] .. ':dependencies', jk)
       end
     end
-    redis.call('XADD', KEYS[8], 'MAXLEN', '~', maxEvents, '*', 'event', 'waiting', 'jobId', id,
-      'prev', 'failed')
+    -- trimmed once for the batch, below: the script is atomic, so readers
+    -- see the same stream as with MAXLEN on every entry
+    redis.call('XADD', KEYS[8], '*', 'event', 'waiting', 'jobId', id, 'prev', 'failed')
     out[i] = 1
   end
 end
@@ -79,5 +80,6 @@ if #moved > 0 then
   if not paused and not maxed then
     redis.call('ZADD', KEYS[7], 0, '0')
   end
+  redis.call('XTRIM', KEYS[8], 'MAXLEN', '~', maxEvents)
 end
 return dead_reply(ids, out, range, moved)

@@ -132,3 +132,13 @@ check "a job left in place that leaves the window meanwhile does not hide anothe
     const j = require(process.argv[1]);
     process.exit(j.frozen === 250 && j.purged === 249 && j.skipped === 1 ? 0 : 1)' '$T_DIR/sw.json'"
 check "... and the failed set is empty" test "$(rcli zcard bull:sw:failed)" = 0
+# the removed events respect the queue's events limit (opts.maxLenEvents,
+# trimmed approximately, in whole nodes of 100 entries, like BullMQ's MAXLEN ~)
+rcli hset bull:tr:meta opts.maxLenEvents 100 >/dev/null
+for i in $(seq 1 300); do
+    printf "HSET bull:tr:%d name t data {} opts {} finishedOn %d\nZADD bull:tr:failed %d %d\n" \
+        "$i" "$((base + i))" "$((base + i))" "$i"
+done | rcli >/dev/null
+"$BW" dlq purge tr --all --yes -c "$T_DIR/agent.ini" >/dev/null 2>&1
+check "300 removed events leave at most 200 in a stream limited to 100" \
+    test "$(rcli zcard bull:tr:failed) $(rcli xlen bull:tr:events | awk '{print ($1 >= 100 && $1 <= 200)}')" = "0 1"
