@@ -335,9 +335,9 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
      * travels and its audit rows are written. In range mode a call takes the
      * oldest jobs of the window after `offset` jobs left in place; a call
      * sent before the reply ahead of it is read cannot know what that one
-     * inplace, so it may list those jobs again: every job left in place is
-     * remembered (`inplace`) and not counted twice, and once one has been inplace,
-     * calls go one at a time. Should a job left in place leave the window
+     * left in place, so it may list those jobs again: every job left in
+     * place is remembered (`inplace`) and not counted twice, and once one
+     * has been left, calls go one at a time. Should a job left in place leave the window
      * meanwhile (a worker, or the purge of its parent), the offset would step
      * over a job never seen: when the walk ends short of the frozen count,
      * it sweeps the window once more from its start. */
