@@ -15,6 +15,7 @@
 #include "log.h"
 #include "queues.h"
 #include "store.h"
+#include "strmap.h"
 #include "util.h"
 #include "xmem.h"
 
@@ -102,6 +103,10 @@ dlq_skip_reason(int status, bool wrapper)
         return "no longer in the failed set";
     case -8:
         return "current job of a job scheduler";
+    case -10:
+        return "a child is locked by a worker (part of its tree was already removed)";
+    case -11:
+        return "unexpected data in Redis (a key of the wrong type)";
     default:
         return "refused";
     }
@@ -239,14 +244,21 @@ dlq_freeze(const struct config *cfg, struct rconn *rc, const struct dlq_request 
         if (dlq_select_wrappers(rc, cfg->prefix, r->queue, &f, sel_add, s, NULL, err, errlen) < 0)
             return -1;
     } else if (r->nids) {
+        /* an id given twice is one job, acted on once */
+        struct strmap *seen = strmap_new();
         for (int i = 0; i < r->nids; i++) {
+            size_t len = strlen(r->ids[i]);
+            if (strmap_get(seen, r->ids[i], len, NULL, NULL))
+                continue;
+            strmap_put(seen, r->ids[i], len, 0, NULL);
             struct dlq_job j;
             memset(&j, 0, sizeof j);
             j.id = r->ids[i];
-            j.id_len = strlen(r->ids[i]);
+            j.id_len = len;
             snprintf(j.signature, sizeof j.signature, "-");
             sel_add(&j, s);
         }
+        strmap_free(seen);
     } else if (s->range) {
         /* the frozen selection is the window itself: count it now, and let
          * the script take the jobs from the failed set batch by batch */
@@ -263,6 +275,64 @@ dlq_freeze(const struct config *cfg, struct rconn *rc, const struct dlq_request 
             return -1;
     }
     return 0;
+}
+
+/* Range mode: the jobs the window walk steps over, by id: left in place
+ * (their outcome recorded, a skip) or pending (-9: their children are still
+ * being removed; recorded when done). */
+struct stepped {
+    struct strmap *at; /* id -> index in ids */
+    char **ids;
+    bool *pending;
+    int n, cap, npending;
+};
+
+static int
+stepped_find(const struct stepped *t, const char *id)
+{
+    int64_t i;
+    return t->at && strmap_get(t->at, id, strlen(id), &i, NULL) ? (int)i : -1;
+}
+
+static void
+stepped_add(struct stepped *t, const char *id, bool pending)
+{
+    if (!t->at)
+        t->at = strmap_new();
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 16;
+        t->ids = xrealloc(t->ids, sizeof *t->ids * (size_t)t->cap);
+        t->pending = xrealloc(t->pending, sizeof *t->pending * (size_t)t->cap);
+    }
+    t->ids[t->n] = xstrdup(id);
+    t->pending[t->n] = pending;
+    t->npending += pending;
+    strmap_put(t->at, id, strlen(id), t->n++, NULL);
+}
+
+static void
+stepped_del(struct stepped *t, int i)
+{
+    t->npending -= t->pending[i];
+    strmap_del(t->at, t->ids[i], strlen(t->ids[i]));
+    free(t->ids[i]);
+    if (i != --t->n) {
+        t->ids[i] = t->ids[t->n];
+        t->pending[i] = t->pending[t->n];
+        strmap_put(t->at, t->ids[i], strlen(t->ids[i]), i, NULL);
+    }
+}
+
+static void
+stepped_release(struct stepped *t)
+{
+    for (int i = 0; i < t->n; i++)
+        free(t->ids[i]);
+    free(t->ids);
+    free(t->pending);
+    if (t->at)
+        strmap_free(t->at);
+    memset(t, 0, sizeof *t);
 }
 
 int
@@ -333,41 +403,47 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
     /* Piped (failed-set actions, unpaced): up to two script calls in
      * flight, so Redis starts on the next batch while this one's reply
      * travels and its audit rows are written. In range mode a call takes the
-     * oldest jobs of the window after `offset` jobs left in place; a call
-     * sent before the reply ahead of it is read cannot know what that one
-     * left in place, so it may list those jobs again: every job left in
-     * place is remembered (`inplace`) and not counted twice, and once one
-     * has been left, calls go one at a time. Should a job left in place leave the window
-     * meanwhile (a worker, or the purge of its parent), the offset would step
-     * over a job never seen: when the walk ends short of the frozen count,
-     * it sweeps the window once more from its start. */
+     * oldest jobs of the window after `offset` jobs the walk steps over
+     * (left in place, or pending: a parent whose children are still being
+     * removed, status -9); a call sent before the reply ahead of it is read
+     * cannot know what that one stepped over, so it may list those jobs
+     * again: they are remembered (`step`), a job is recorded once (or its
+     * skip replaced by its final outcome), and once one has been stepped
+     * over, calls go one at a time. Should a job stepped over leave the
+     * window meanwhile (a worker, or the purge of its parent), the offset
+     * would step over a job never seen: when the walk ends short of the
+     * frozen count, it sweeps the window once more from its start. Pending
+     * jobs are then called again by id (`again`) until done, as in ids
+     * mode. A failed call stops the sending; replies already on their way
+     * are still read and recorded. */
     struct call {
         int start, limit; /* ids mode: the first id; jobs asked for */
     } fl[2];
     int nfl = 0, sent = 0, pos = 0; /* sent: ids mode; pos: unpiped */
-    int64_t offset = 0, asked = 0;  /* range mode: left in place; asked in flight */
-    bool exhausted = false, careful = false, swept = false;
-    char **inplace = NULL; /* range mode: the jobs left in place */
-    int ninplace = 0, capinplace = 0;
+    int64_t offset = 0, asked = 0;  /* range mode: stepped over; asked in flight */
+    bool exhausted = false, careful = false, swept = false, walked = false, stopping = false;
+    struct stepped step;
+    memset(&step, 0, sizeof step);
     const char **ids = xcalloc((size_t)batch, sizeof *ids);
     bool *revised = xcalloc((size_t)batch, sizeof *revised);
-    /* ids mode: jobs whose children are still being removed (status -9),
-     * called again once the rest is done */
-    const char **again = NULL;
-    int nagain = 0;
+    /* jobs whose children are still being removed (status -9), called
+     * again by id once the rest is done; owned copies */
+    char **again = NULL;
+    int nagain = 0, capagain = 0;
+    char **retry_ids = xcalloc((size_t)batch, sizeof *retry_ids);
     redisReply *rr = NULL;
     int64_t t0 = mono_ms();
     for (;;) {
         int n = 0;
         char (*new_ids)[32] = NULL;
-        while (piped && nfl < (careful ? 1 : 2)) {
+        while (piped && !stopping && nfl < (careful ? 1 : 2)) {
             int lim;
             if (s->range) {
-                int64_t room = s->n - (done + skipped) - asked;
-                if (exhausted || room <= 0)
+                int64_t room = s->n - (done + skipped) - step.npending - asked;
+                if (walked || exhausted || room <= 0)
                     break;
                 if (swept)
-                    room += ninplace; /* the sweep lists the jobs left in place again */
+                    room += step.n - step.npending; /* the sweep lists them again */
                 lim = room < batch ? (int)room : batch;
                 dlq_script_send_range(rc, s->script, cfg->prefix, r->queue, v5, !r->keep_attempts,
                                       s->rmin, s->rmax, offset, lim);
@@ -384,25 +460,48 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
             if (!s->range)
                 sent += lim;
         }
-        if (piped && s->range && nfl == 0 && exhausted && !swept && done + skipped < s->n) {
-            swept = true;
-            if (window_count(cfg, rc, r->queue, s, err, sizeof err) > 0) {
-                offset = 0;
-                exhausted = false;
-                careful = true;
-                continue;
+        if (piped && s->range && nfl == 0 && !walked && !stopping) {
+            /* the walk has nothing more to ask: sweep once if it came up
+             * short, then the pending jobs go by id */
+            if (!swept && done + skipped + step.npending < s->n) {
+                swept = true;
+                int64_t w = window_count(cfg, rc, r->queue, s, err, sizeof err);
+                if (w < 0) {
+                    note(cb, "redis %s: %s", cfg->endpoint_name, err);
+                    code = EXIT_PARTIAL;
+                } else if (w > 0) {
+                    offset = 0;
+                    exhausted = false;
+                    careful = true;
+                    continue;
+                }
             }
+            walked = true;
+            for (int k = 0; k < step.n; k++)
+                if (step.pending[k]) {
+                    if (nagain == capagain) {
+                        capagain = capagain ? capagain * 2 : 16;
+                        again = xrealloc(again, sizeof *again * (size_t)capagain);
+                    }
+                    again[nagain++] = xstrdup(step.ids[k]);
+                }
         }
         bool retry = false;
         if (piped ? nfl == 0 : pos >= s->n) {
-            if (nagain == 0)
+            if (nagain == 0 || stopping)
                 break;
             retry = true;
         }
         memset(revised, 0, sizeof *revised * (size_t)batch);
         if (retry) {
+            /* every job here has been -9 before: a lock found now comes
+             * after part of its tree was removed */
             n = nagain < batch ? nagain : batch;
-            memcpy(ids, again, sizeof *ids * (size_t)n);
+            for (int k = 0; k < n; k++) {
+                free(retry_ids[k]);
+                retry_ids[k] = again[k];
+                ids[k] = retry_ids[k];
+            }
             memmove(again, again + n, sizeof *again * (size_t)(nagain - n));
             nagain -= n;
             if (dlq_script_batch(rc, s->script, cfg->prefix, r->queue, v5, !r->keep_attempts, ids, n,
@@ -412,6 +511,9 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
                 code = EXIT_PARTIAL;
                 break;
             }
+            for (int k = 0; k < n; k++)
+                if (status[k] == -2)
+                    status[k] = -10;
         } else if (piped) {
             struct call c = fl[0];
             fl[0] = fl[1];
@@ -421,54 +523,61 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
                 int rn;
                 rr = dlq_script_recv_range(rc, s->script, &rn, err, sizeof err);
                 if (!rr) {
-                    note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err,
-                         (long long)done, vb->past);
+                    if (!stopping)
+                        note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err,
+                             (long long)done, vb->past);
                     code = EXIT_PARTIAL;
-                    break;
+                    stopping = true;
+                    continue;
                 }
                 if (rn < c.limit)
                     exhausted = true; /* the window holds no more (jobs removed meanwhile) */
                 for (int k = 0; k < rn; k++) {
-                    if (rr->element[1]->element[k]->integer == -9)
-                        continue; /* children still being removed: the next call takes it again */
                     const char *id = rr->element[0]->element[k]->str;
-                    bool kept = rr->element[2]->element[k]->integer == 1;
-                    int at = 0;
-                    while (at < ninplace && strcmp(inplace[at], id) != 0)
-                        at++;
-                    if (at < ninplace && kept) {
+                    int sc = (int)rr->element[1]->element[k]->integer;
+                    /* -9: stepped over for now (the script reports it not kept) */
+                    bool over = sc == -9 || rr->element[2]->element[k]->integer == 1;
+                    int at = stepped_find(&step, id);
+                    if (at >= 0 && over) {
                         if (swept)
                             offset++; /* the sweep counts the offset afresh */
-                        continue;     /* still in place: counted when first seen */
-                    }
-                    if (at < ninplace) {
-                        /* no longer in place: its new outcome replaces the old */
+                        if (sc == -9 || !step.pending[at])
+                            continue; /* still as it was: recorded once */
+                        /* pending before, left in place now (locked) */
+                        step.pending[at] = false;
+                        step.npending--;
+                        if (sc == -2)
+                            sc = -10;
+                    } else if (at >= 0) {
+                        /* no longer in place: its outcome is final now */
                         if (!swept)
                             offset--;
-                        revised[n] = true;
-                        free(inplace[at]);
-                        inplace[at] = inplace[--ninplace];
-                    } else if (kept) {
+                        if (!step.pending[at])
+                            revised[n] = true; /* replaces the skip recorded before */
+                        else if (sc == -2)
+                            sc = -10;
+                        stepped_del(&step, at);
+                    } else if (over) {
                         offset++;
                         careful = true;
-                        if (ninplace == capinplace) {
-                            capinplace = capinplace ? capinplace * 2 : 16;
-                            inplace = xrealloc(inplace, sizeof *inplace * (size_t)capinplace);
-                        }
-                        inplace[ninplace++] = xstrdup(id);
+                        stepped_add(&step, id, sc == -9);
+                        if (sc == -9)
+                            continue; /* recorded when its children are gone */
                     }
                     ids[n] = id;
-                    status[n++] = (int)rr->element[1]->element[k]->integer;
+                    status[n++] = sc;
                 }
             } else {
                 n = c.limit;
                 for (int k = 0; k < n; k++)
                     ids[k] = s->ids[c.start + k];
                 if (dlq_script_recv(rc, s->script, n, status, err, sizeof err) != 0) {
-                    note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err,
-                         (long long)done, vb->past);
+                    if (!stopping)
+                        note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err,
+                             (long long)done, vb->past);
                     code = EXIT_PARTIAL;
-                    break;
+                    stopping = true;
+                    continue;
                 }
             }
         } else {
@@ -524,15 +633,17 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
             code = EXIT_PARTIAL;
             break;
         }
-        if (!s->range && !s->readd) {
+        if ((retry || !s->range) && !s->readd) {
             /* -9: a parent whose children are still being removed, a call at
-             * a time; counted when its own call comes back done */
+             * a time; recorded when its own call comes back done */
             int m = 0;
             for (int k = 0; k < n; k++) {
                 if (status[k] == -9) {
-                    if (!again)
-                        again = xcalloc((size_t)s->n, sizeof *again);
-                    again[nagain++] = ids[k];
+                    if (nagain == capagain) {
+                        capagain = capagain ? capagain * 2 : 16;
+                        again = xrealloc(again, sizeof *again * (size_t)capagain);
+                    }
+                    again[nagain++] = xstrdup(ids[k]);
                     continue;
                 }
                 ids[m] = ids[k];
@@ -622,11 +733,14 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
     }
     if (rr)
         freeReplyObject(rr);
-    for (int k = 0; k < ninplace; k++)
-        free(inplace[k]);
-    free(inplace);
+    stepped_release(&step);
     free(revised);
+    for (int k = 0; k < nagain; k++)
+        free(again[k]);
     free(again);
+    for (int k = 0; k < batch; k++)
+        free(retry_ids[k]);
+    free(retry_ids);
     free(ids);
     free(status);
     for (int t = 0; ring && t < REFAIL_RING; t++) {

@@ -9,11 +9,15 @@
 -- Returns one status per id: 1 purged, -1 job hash missing (its id is
 -- taken out of the failed set), -2 locked (the job, or a pending child of
 -- it), -3 not in the failed set, -8 the current job of a job scheduler, -9
--- not yet: its children are being removed, some each call (call again).
--- Work on children is bounded: a call removes at most BUDGET descendants,
--- so a parent with a large tree is purged over several calls, each well
--- within 5 ms (a child costs about 20 us); BullMQ's Job.remove does a
--- whole tree in one call.
+-- not yet: its children are being removed, some each call (call again),
+-- -10 locked (a child), found after this call had removed part of its tree,
+-- -11 unexpected data (a key of the wrong type).
+-- Work on children is bounded: a call reads and removes at most BUDGET
+-- descendants, so a parent with a large tree is purged over several calls,
+-- each well within 5 ms (a child costs about 20 us); BullMQ's Job.remove
+-- does a whole tree in one call. A tree whose lock check does not fit in
+-- one call is checked child by child as it is removed, so a lock found late
+-- leaves the part already removed gone (-10; Job.remove is all or nothing).
 local BUDGET = 100
 local P = ARGV[1]
 -- the prefix before the queue name ("bull"): queue names hold no ':'
@@ -43,18 +47,39 @@ local function split_key(k)
   return base .. ':' .. q .. ':', string.sub(rest, #q + 2)
 end
 
+-- up to about `limit` members of a set (SSCAN) or fields of a hash (HSCAN),
+-- appended to out; a large one is read a part at a time (removed members
+-- leave it, and Redis shrinks a table under 10% full, so a scan from the
+-- start finds the rest)
+local function some_of(cmd, key, limit, out)
+  local cursor, n = '0', 0
+  repeat
+    local r = redis.call(cmd, key, cursor, 'COUNT', limit)
+    cursor = r[1]
+    local step = cmd == 'HSCAN' and 2 or 1
+    for j = 1, #r[2], step do
+      out[#out + 1] = r[2][j]
+      n = n + 1
+    end
+  until cursor == '0' or n >= limit
+  return out
+end
+
 -- a job, or any pending child of it, is locked; a tree too large to walk
--- here is checked child by child as it is removed (remove_child)
+-- here (`visits` over BUDGET) is checked child by child as it is removed
 local visits = 0
 local function locked(jk, depth)
   visits = visits + 1
+  if visits > BUDGET then
+    return false
+  end
   if redis.call('EXISTS', jk .. ':lock') == 1 then
     return true
   end
-  if depth > 32 or visits > BUDGET then
+  if depth > 32 then
     return false
   end
-  for _, ck in ipairs(redis.call('SMEMBERS', jk .. ':dependencies')) do
+  for _, ck in ipairs(some_of('SSCAN', jk .. ':dependencies', BUDGET, {})) do
     if locked(ck, depth + 1) then
       return true
     end
@@ -62,21 +87,22 @@ local function locked(jk, depth)
   return false
 end
 
--- every child of jk: processed, failed (ignored or unsuccessful), pending
+-- children of jk, up to about BUDGET of each kind: processed, failed
+-- (ignored or unsuccessful), pending
 local function children(jk)
   local out = {}
   if redis.call('EXISTS', jk .. ':processed', jk .. ':failed', jk .. ':unsuccessful',
       jk .. ':dependencies') == 0 then
     return out
   end
-  for _, ck in ipairs(redis.call('HKEYS', jk .. ':processed')) do out[#out + 1] = ck end
+  some_of('HSCAN', jk .. ':processed', BUDGET, out)
   if redis.call('TYPE', jk .. ':failed').ok == 'hash' then
-    for _, ck in ipairs(redis.call('HKEYS', jk .. ':failed')) do out[#out + 1] = ck end
+    some_of('HSCAN', jk .. ':failed', BUDGET, out)
   end
   if redis.call('TYPE', jk .. ':unsuccessful').ok == 'zset' then
-    for _, ck in ipairs(redis.call('ZRANGE', jk .. ':unsuccessful', 0, -1)) do out[#out + 1] = ck end
+    for _, ck in ipairs(redis.call('ZRANGE', jk .. ':unsuccessful', 0, BUDGET - 1)) do out[#out + 1] = ck end
   end
-  for _, ck in ipairs(redis.call('SMEMBERS', jk .. ':dependencies')) do out[#out + 1] = ck end
+  some_of('SSCAN', jk .. ':dependencies', BUDGET, out)
   return out
 end
 
@@ -182,7 +208,7 @@ end
 
 -- one job of the batch (in the failed set): its status; jobs whose keys
 -- can go with the rest of the batch are added to dels
-local gone, dels, again = {}, {}, {}
+local gone, dels, again, events = {}, {}, {}, false
 local function purge(id, some)
   local jk = P .. id
   -- every BullMQ job hash has opts: none means the hash is gone
@@ -193,6 +219,7 @@ local function purge(id, some)
     family = redis.call('EXISTS', jk .. ':dependencies', jk .. ':processed',
       jk .. ':failed', jk .. ':unsuccessful') > 0
   end
+  visits = 0
   if lock or (family and base and locked(jk, 0)) then
     return -2 -- never a locked job, nor one whose pending child is locked
   end
@@ -207,16 +234,21 @@ local function purge(id, some)
     end
   end
   if family and base then
+    local before = budget
     for _, ck in ipairs(children(jk)) do
       local why = remove_child(jk, ck, 1)
       if why == 'locked' then
-        return -2
+        return budget < before and -10 or -2
       elseif why then
         again[#again + 1] = id
         return -9
       end
     end
   end
+  -- trimmed once for the batch, below: the script is atomic, so readers
+  -- see the same stream as with MAXLEN on every entry
+  redis.call('XADD', KEYS[8], '*', 'event', 'removed', 'jobId', id, 'prev', 'failed')
+  events = true
   if f[3] and base then
     release_parent(f[3], jk)
   end
@@ -226,9 +258,6 @@ local function purge(id, some)
     dels[#dels + 1] = jk
     dels[#dels + 1] = jk .. ':logs'
   end
-  -- trimmed once for the batch, below: the script is atomic, so readers
-  -- see the same stream as with MAXLEN on every entry
-  redis.call('XADD', KEYS[8], '*', 'event', 'removed', 'jobId', id, 'prev', 'failed')
   gone[#gone + 1] = id
   return 1
 end
@@ -250,13 +279,21 @@ for i, id in ipairs(ids) do
 end
 local some = #probe > 0 and redis.call('EXISTS', unpack(probe)) > 0
 for i, id in ipairs(ids) do
-  out[i] = scores[i] and purge(id, some) or -3
+  if not scores[i] then
+    out[i] = -3
+  else
+    -- -11: unexpected data (a key of the wrong type); the rest goes on
+    local ok, st = pcall(purge, id, some)
+    out[i] = ok and st or -11
+  end
 end
 if #dels > 0 then
   redis.call('DEL', unpack(dels))
 end
 if #gone > 0 then
   redis.call('ZREM', KEYS[1], unpack(gone))
+end
+if events then
   redis.call('XTRIM', KEYS[8], 'MAXLEN', '~', maxEvents)
 end
 return dead_reply(ids, out, range, gone, again)

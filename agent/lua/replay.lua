@@ -7,7 +7,7 @@
 --       3 "1" to reset attempts made/started, 4.. job ids or a range
 --       (select.lua, prepended when loaded)
 -- Returns one status per id: 1 replayed, -1 job hash missing, -3 not in the
--- failed set.
+-- failed set, -11 unexpected data (a key of the wrong type).
 local P = ARGV[1]
 local v5 = ARGV[2] == '5'
 local reset = ARGV[3] == '1'
@@ -34,42 +34,50 @@ local clear = reset and {'finishedOn', 'processedOn', 'failedReason', 'atm', 'at
   or {'finishedOn', 'processedOn', 'failedReason'}
 local ids, scores, range = dead_ids(KEYS[1])
 local moved = {}
-for i, id in ipairs(ids) do
+-- one job of the batch (in the failed set): its status; the steps that can
+-- meet unexpected data (a parent's keys) come before any change
+local function replay(id)
   local jk = P .. id
   -- every BullMQ job hash has opts: none means the hash is gone
   local f = redis.call('HMGET', jk, 'priority', 'opts', 'parentKey')
+  if not f[2] then
+    return -1
+  end
+  -- a flow child goes back into its parent's pending dependencies
+  if f[3] and redis.call('EXISTS', f[3]) == 1 then
+    local back = redis.call('ZREM', f[3] .. ':unsuccessful', jk) == 1
+    if redis.call('TYPE', f[3] .. ':failed').ok == 'hash' then
+      back = (redis.call('HDEL', f[3] .. ':failed', jk) == 1) or back
+    end
+    if back then
+      redis.call('SADD', f[3] .. ':dependencies', jk)
+    end
+  end
+  -- trimmed once for the batch, below: the script is atomic, so readers
+  -- see the same stream as with MAXLEN on every entry
+  redis.call('XADD', KEYS[8], '*', 'event', 'waiting', 'jobId', id, 'prev', 'failed')
+  redis.call('HDEL', jk, unpack(clear))
+  local prio = tonumber(f[1]) or 0
+  if prio > 0 then
+    -- both versions' workers take prioritized jobs from the zset
+    local n = redis.call('INCR', KEYS[6])
+    redis.call('ZADD', KEYS[5], prio * 4294967296 + (n % 4294967296), id)
+  else
+    -- opts is cjson output: a lifo job says "lifo":true
+    local lifo = string.find(f[2], '"lifo":true', 1, true) ~= nil
+    -- 5.x keeps a paused queue's jobs in `paused`; 6.x always in `wait`
+    queue_push(lifo and 'RPUSH' or 'LPUSH', (v5 and paused) and KEYS[3] or KEYS[2], id)
+  end
+  moved[#moved + 1] = id
+  return 1
+end
+for i, id in ipairs(ids) do
   if not scores[i] then
     out[i] = -3
-  elseif not f[2] then
-    out[i] = -1
   else
-    moved[#moved + 1] = id
-    redis.call('HDEL', jk, unpack(clear))
-    local prio = tonumber(f[1]) or 0
-    if prio > 0 then
-      -- both versions' workers take prioritized jobs from the zset
-      local n = redis.call('INCR', KEYS[6])
-      redis.call('ZADD', KEYS[5], prio * 4294967296 + (n % 4294967296), id)
-    else
-      -- opts is cjson output: a lifo job says "lifo":true
-      local lifo = string.find(f[2], '"lifo":true', 1, true) ~= nil
-      -- 5.x keeps a paused queue's jobs in `paused`; 6.x always in `wait`
-      queue_push(lifo and 'RPUSH' or 'LPUSH', (v5 and paused) and KEYS[3] or KEYS[2], id)
-    end
-    -- a flow child goes back into its parent's pending dependencies
-    if f[3] and redis.call('EXISTS', f[3]) == 1 then
-      local back = redis.call('ZREM', f[3] .. ':unsuccessful', jk) == 1
-      if redis.call('TYPE', f[3] .. ':failed').ok == 'hash' then
-        back = (redis.call('HDEL', f[3] .. ':failed', jk) == 1) or back
-      end
-      if back then
-        redis.call('SADD', f[3] .. ':dependencies', jk)
-      end
-    end
-    -- trimmed once for the batch, below: the script is atomic, so readers
-    -- see the same stream as with MAXLEN on every entry
-    redis.call('XADD', KEYS[8], '*', 'event', 'waiting', 'jobId', id, 'prev', 'failed')
-    out[i] = 1
+    -- -11: unexpected data (a key of the wrong type); the rest goes on
+    local ok, st = pcall(replay, id)
+    out[i] = ok and st or -11
   end
 end
 if #moved > 0 then

@@ -100,19 +100,48 @@ rcli del bull:lc:kid:lock >/dev/null
 "$BW" dlq purge lp par --yes -c "$T_DIR/agent.ini" >/dev/null 2>&1
 check "... and purged with its child once the lock is gone" \
     test "$? $(rcli exists bull:lp:par bull:lp:par:dependencies bull:lc:kid) $(rcli llen bull:lc:active)" = "0 0 0"
-# a pending tree too large to check in one call (300 children, one locked):
-# the locked child is never removed, nor the parent
+# a pending tree too large to check in one call (150 children waiting for a
+# grandchild each; one grandchild locked): checked child by child as it is
+# removed, so part of the tree may go, but never the locked grandchild, its
+# parent or the purged job; the parent's pending set stays true to what is left
 rcli hset bull:bp:par name p data '{}' opts '{}' >/dev/null
 rcli zadd bull:bp:failed 1 par >/dev/null
-for i in $(seq 1 300); do
-    printf "HSET bull:bc:%d name k data {} opts {} parentKey bull:bp:par\nSADD bull:bp:par:dependencies bull:bc:%d\nLPUSH bull:bc:wait %d\n" "$i" "$i" "$i"
+for i in $(seq 1 150); do
+    printf "HSET bull:bc:%d name k data {} opts {} parentKey bull:bp:par\nSADD bull:bp:par:dependencies bull:bc:%d\nZADD bull:bc:waiting-children 1 %d\n" "$i" "$i" "$i"
+    printf "HSET bull:bg:%d name g data {} opts {} parentKey bull:bc:%d\nSADD bull:bc:%d:dependencies bull:bg:%d\nLPUSH bull:bg:wait %d\n" "$i" "$i" "$i" "$i" "$i"
 done | rcli >/dev/null
-rcli set bull:bc:300:lock tok >/dev/null
-"$BW" dlq purge bp --all --yes -c "$T_DIR/agent.ini" >/dev/null 2>"$T_DIR/bp.err"
-check "a parent with a locked child among 300 is skipped (exit 3)" bash -c \
+rcli set bull:bg:150:lock tok >/dev/null
+timeout 60 "$BW" dlq purge bp --all --yes -c "$T_DIR/agent.ini" >/dev/null 2>"$T_DIR/bp.err"
+check "a parent with a locked grandchild among 300 descendants is skipped (exit 3)" bash -c \
     "[ $? = 3 ] && grep -q 'locked by a worker' '$T_DIR/bp.err'"
-check "... the parent, the locked child and its place in the parent's pending set stay" \
-    test "$(rcli exists bull:bp:par bull:bc:300) $(rcli sismember bull:bp:par:dependencies bull:bc:300) $(rcli zscore bull:bp:failed par)" = "2 1 1"
+check "... the parent, the locked grandchild and its parent stay, in their sets" \
+    test "$(rcli exists bull:bp:par bull:bc:150 bull:bg:150) $(rcli sismember bull:bp:par:dependencies bull:bc:150) $(rcli sismember bull:bc:150:dependencies bull:bg:150) $(rcli zscore bull:bp:failed par)" = "3 1 1 1"
+check "... and the parent's pending set lists exactly the children still there" bash -c \
+    "[ \$(redis-cli -p $REDIS_PORT scard bull:bp:par:dependencies) = \$(redis-cli -p $REDIS_PORT --scan --pattern 'bull:bc:[0-9]*' | grep -vc ':dependencies') ]"
+# a parent whose tree takes several calls, followed in the window by a job
+# that stays (a job scheduler's current job): the walk steps over both, the
+# parent is finished by id, and the run ends
+rcli hset bull:nl:P name p data '{}' opts '{}' >/dev/null
+rcli zadd bull:nl:failed 1 P >/dev/null
+for i in $(seq 1 250); do
+    printf "HSET bull:nlc:%d name c data {} opts {} parentKey bull:nl:P\nHSET bull:nl:P:processed bull:nlc:%d ok\nZADD bull:nlc:completed 1 %d\n" "$i" "$i" "$i"
+done | rcli >/dev/null
+rcli hset bull:nl:repeat:s:9 name tick data '{}' opts '{}' rjk s >/dev/null
+rcli zadd bull:nl:failed 2 repeat:s:9 >/dev/null
+rcli zadd bull:nl:repeat 9 s >/dev/null
+timeout 60 "$BW" dlq purge nl --all --yes --json -c "$T_DIR/agent.ini" >"$T_DIR/nl.json" 2>"$T_DIR/nl.err"
+check "a parent purged over several calls before a job that stays: done (exit 3)" bash -c "[ $? = 3 ] && node -e '
+    const j = require(process.argv[1]);
+    process.exit(j.frozen === 2 && j.purged === 1 && j.skipped === 1 ? 0 : 1)' '$T_DIR/nl.json'"
+check "... the parent and its 250 children gone, the scheduler's job kept" \
+    test "$(rcli exists bull:nl:P bull:nl:repeat:s:9) $(rcli zcard bull:nlc:completed) $(rcli --scan --pattern 'bull:nlc:[0-9]*' | wc -l)" = "1 0 0"
+# an id given twice is one job, purged once
+rcli hset bull:dup:7 name d data '{}' opts '{}' >/dev/null
+rcli zadd bull:dup:failed 1 7 >/dev/null
+"$BW" dlq purge dup 7 7 --yes --json -c "$T_DIR/agent.ini" >"$T_DIR/dup.json" 2>&1
+check "an id given twice is purged once, with one removed event" bash -c "node -e '
+    const j = require(process.argv[1]);
+    process.exit(j.frozen === 1 && j.purged === 1 ? 0 : 1)' '$T_DIR/dup.json' && [ \$(redis-cli -p $REDIS_PORT xlen bull:dup:events) = 1 ]"
 # The window walk steps over jobs left in place by counting them; should one
 # leave the set meanwhile, the count would step over a job never seen. Here
 # the job left in place (a job scheduler's current job, 5th oldest) is taken
@@ -142,3 +171,27 @@ done | rcli >/dev/null
 "$BW" dlq purge tr --all --yes -c "$T_DIR/agent.ini" >/dev/null 2>&1
 check "300 removed events leave at most 200 in a stream limited to 100" \
     test "$(rcli zcard bull:tr:failed) $(rcli xlen bull:tr:events | awk '{print ($1 >= 100 && $1 <= 200)}')" = "0 1"
+# unexpected data in one job (its parent's pending set is a string) skips
+# that job with a clear reason; the rest of the batch is purged
+for i in 1 2 3; do
+    rcli hset "bull:bd:$i" name b data '{}' opts '{}' >/dev/null
+    rcli zadd bull:bd:failed "$i" "$i" >/dev/null
+done
+rcli hset bull:bd:2 parentKey bull:bdp:x >/dev/null
+rcli set bull:bdp:x:dependencies not-a-set >/dev/null
+"$BW" dlq purge bd --all --yes -c "$T_DIR/agent.ini" >"$T_DIR/bd.out" 2>"$T_DIR/bd.err"
+check "a job with unexpected data is skipped with the reason, the others purged (exit 3)" bash -c \
+    "[ $? = 3 ] && grep -q 'skipped 2: unexpected data in Redis' '$T_DIR/bd.err' && grep -q 'purged 2 of 3' '$T_DIR/bd.out'"
+check "... it stays whole" test "$(rcli zrange bull:bd:failed 0 -1) $(rcli exists bull:bd:2 bull:bd:1 bull:bd:3)" = "2 1"
+# a call that fails while the next one is on its way (the queue's meta is
+# not a hash): both replies are read, so the connection stays in step and
+# the count of newer dead jobs left alone is still read correctly
+for i in $(seq 1 150); do
+    printf "HSET bull:em:%d name e data {} opts {}\nZADD bull:em:failed %d %d\n" "$i" "$i" "$i"
+done | rcli >/dev/null
+rcli set bull:em:meta not-a-hash >/dev/null
+"$BW" dlq purge em --all --yes --json -c "$T_DIR/agent.ini" >"$T_DIR/em.json" 2>"$T_DIR/em.err"
+check "failed calls are reported (exit 3), the connection stays in step" bash -c "[ $? = 3 ] && grep -q 'WRONGTYPE' '$T_DIR/em.err' && node -e '
+    const j = require(process.argv[1]);
+    process.exit(j.purged === 0 && j.left_alone === 0 ? 0 : 1)' '$T_DIR/em.json'"
+check "... and nothing was purged" test "$(rcli zcard bull:em:failed)" = 150

@@ -106,3 +106,13 @@ start_agent "$T_DIR/agent.ini"
 check "the next start marks it interrupted" wait_for 10 bash -c \
     "'$BW' query actions -c '$T_DIR/agent.ini' --json | grep -q '\"state\":\"interrupted\"'"
 check "SIGTERM stops the agent with exit 0" stop_agent
+# unexpected data in one job (its parent's unsuccessful set is a string)
+# skips that job with a clear reason; the other is replayed
+rcli hset bull:rbd:1 name b data '{}' opts '{}' parentKey bull:rbdp:x >/dev/null
+rcli hset bull:rbd:2 name b data '{}' opts '{}' >/dev/null
+rcli zadd bull:rbd:failed 1 1 2 2 >/dev/null
+rcli hset bull:rbdp:x name p data '{}' opts '{}' >/dev/null
+rcli set bull:rbdp:x:unsuccessful not-a-zset >/dev/null
+"$BW" dlq replay rbd --all --yes -c "$T_DIR/agent.ini" >"$T_DIR/rbd.out" 2>"$T_DIR/rbd.err"
+check "a job with unexpected data is not replayed, with the reason; the other is (exit 3)" bash -c \
+    "[ $? = 3 ] && grep -q 'skipped 1: unexpected data in Redis' '$T_DIR/rbd.err' && [ \"\$(redis-cli -p $REDIS_PORT zrange bull:rbd:failed 0 -1) \$(redis-cli -p $REDIS_PORT lrange bull:rbd:wait 0 -1)\" = '1 2' ]"
