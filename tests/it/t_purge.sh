@@ -146,7 +146,10 @@ check "an id given twice is purged once, with one removed event" bash -c "node -
 # leave the set meanwhile, the count would step over a job never seen. Here
 # the job left in place (a job scheduler's current job, 5th oldest) is taken
 # by the purge of a parent listing it as a failed child (150th): the walk
-# must still reach every job of the window (a sweep at the end).
+# must still reach every job of the window (a sweep at the end). The
+# scheduler's job stays recorded as skipped by its own check; it went as
+# job 150's child (Job.remove with removeChildren does not ask children
+# about job schedulers either).
 for i in $(seq 1 250); do
     [ "$i" = 5 ] && continue
     printf "HSET bull:sw:%d name w data {} opts {} finishedOn %d\nZADD bull:sw:failed %d %d\n" \
