@@ -418,6 +418,7 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
      * are still read and recorded. */
     struct call {
         int start, limit; /* ids mode: the first id; jobs asked for */
+        int64_t offset;   /* range mode: stepped over before its first row */
     } fl[2];
     int nfl = 0, sent = 0, pos = 0; /* sent: ids mode; pos: unpiped */
     int64_t offset = 0, asked = 0;  /* range mode: stepped over; asked in flight */
@@ -455,7 +456,7 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
                 dlq_script_send(rc, s->script, cfg->prefix, r->queue, v5, !r->keep_attempts,
                                 (const char *const *)s->ids + sent, lim);
             }
-            fl[nfl] = (struct call){sent, lim};
+            fl[nfl] = (struct call){sent, lim, offset};
             nfl++;
             if (!s->range)
                 sent += lim;
@@ -532,15 +533,17 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
                 }
                 if (rn < c.limit)
                     exhausted = true; /* the window holds no more (jobs removed meanwhile) */
+                /* the rows before this reply's first were stepped over when
+                 * it was sent; those it steps over follow them */
+                offset = c.offset;
                 for (int k = 0; k < rn; k++) {
                     const char *id = rr->element[0]->element[k]->str;
                     int sc = (int)rr->element[1]->element[k]->integer;
                     /* -9: stepped over for now (the script reports it not kept) */
                     bool over = sc == -9 || rr->element[2]->element[k]->integer == 1;
                     int at = stepped_find(&step, id);
+                    offset += over;
                     if (at >= 0 && over) {
-                        if (swept)
-                            offset++; /* the sweep counts the offset afresh */
                         if (sc == -9 || !step.pending[at])
                             continue; /* still as it was: recorded once */
                         /* pending before, left in place now (locked) */
@@ -550,15 +553,10 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
                             sc = -10;
                     } else if (at >= 0) {
                         /* no longer in place: its outcome is final now */
-                        if (!swept)
-                            offset--;
                         if (!step.pending[at])
                             revised[n] = true; /* replaces the skip recorded before */
-                        else if (sc == -2)
-                            sc = -10;
                         stepped_del(&step, at);
                     } else if (over) {
-                        offset++;
                         careful = true;
                         stepped_add(&step, id, sc == -9);
                         if (sc == -9)

@@ -67,10 +67,10 @@ end
 
 -- a job, or any pending child of it, is locked; a tree too large to walk
 -- here (`visits` over BUDGET) is checked child by child as it is removed
-local visits = 0
+local visits, first = 0, 0 -- first: visits when this job's check began
 local function locked(jk, depth)
   visits = visits + 1
-  if visits > BUDGET then
+  if visits > first + BUDGET then
     return false
   end
   if redis.call('EXISTS', jk .. ':lock') == 1 then
@@ -104,6 +104,16 @@ local function children(jk)
   end
   some_of('SSCAN', jk .. ':dependencies', BUDGET, out)
   return out
+end
+
+-- the lists of jk's children that children() reads still hold some (it
+-- reads a part of a large one at a time)
+local function has_children(jk)
+  if redis.call('EXISTS', jk .. ':processed', jk .. ':dependencies') > 0 then
+    return true
+  end
+  return redis.call('TYPE', jk .. ':failed').ok == 'hash' or
+    redis.call('TYPE', jk .. ':unsuccessful').ok == 'zset'
 end
 
 -- ck leaves the lists of its parent pk (pending, processed, failed)
@@ -147,6 +157,9 @@ local function remove_child(pk, ck, depth)
         return why
       end
     end
+    if has_children(ck) then
+      return 'budget' -- more than one read's worth: the next call goes on
+    end
   end
   if budget <= 0 then
     return 'budget'
@@ -179,18 +192,29 @@ end
 -- the purged job jk leaves its parent pk; a parent waiting for no other
 -- child goes to where its queue's workers take it
 local function release_parent(pk, jk)
-  unlink(pk, jk)
-  if redis.call('SCARD', pk .. ':dependencies') > 0 then
-    return
-  end
   local pq, pid = split_key(pk)
-  if redis.call('ZREM', pq .. 'waiting-children', pid) ~= 1 then
+  -- reads first: a key of the wrong type stops the job here (-11), before
+  -- any change
+  local meta = redis.call('HMGET', pq .. 'meta', 'paused', 'version')
+  local pf = redis.call('HMGET', pk, 'priority', 'opts')
+  local waiting = redis.call('ZSCORE', pq .. 'waiting-children', pid)
+  redis.call('HLEN', pk .. ':processed')
+  local pc = redis.call('GET', pq .. 'pc')
+  if pc and not tonumber(pc) then
+    error('pc is not a number')
+  end
+  redis.call('LLEN', pq .. 'wait')
+  redis.call('LLEN', pq .. 'paused')
+  redis.call('ZCARD', pq .. 'prioritized')
+  redis.call('ZCARD', pq .. 'marker')
+  redis.call('XLEN', pq .. 'events')
+  unlink(pk, jk)
+  if redis.call('SCARD', pk .. ':dependencies') > 0 or not waiting then
     return
   end
-  local meta = redis.call('HMGET', pq .. 'meta', 'paused', 'version')
+  redis.call('ZREM', pq .. 'waiting-children', pid)
   local paused = meta[1] ~= false and meta[1] ~= nil
   local v5 = meta[2] and string.sub(meta[2], 1, 8) == 'bullmq:5'
-  local pf = redis.call('HMGET', pk, 'priority', 'opts')
   local prio = tonumber(pf[1]) or 0
   if prio > 0 then
     local n = redis.call('INCR', pq .. 'pc')
@@ -219,7 +243,12 @@ local function purge(id, some)
     family = redis.call('EXISTS', jk .. ':dependencies', jk .. ':processed',
       jk .. ':failed', jk .. ':unsuccessful') > 0
   end
-  visits = 0
+  if family and base and not lock and (budget <= 0 or visits >= BUDGET) then
+    -- this call's share of tree work is spent: a later call takes it
+    again[#again + 1] = id
+    return -9
+  end
+  first = visits
   if lock or (family and base and locked(jk, 0)) then
     return -2 -- never a locked job, nor one whose pending child is locked
   end
@@ -244,11 +273,11 @@ local function purge(id, some)
         return -9
       end
     end
+    if has_children(jk) then
+      again[#again + 1] = id -- more than one read's worth: the next call goes on
+      return -9
+    end
   end
-  -- trimmed once for the batch, below: the script is atomic, so readers
-  -- see the same stream as with MAXLEN on every entry
-  redis.call('XADD', KEYS[8], '*', 'event', 'removed', 'jobId', id, 'prev', 'failed')
-  events = true
   if f[3] and base then
     release_parent(f[3], jk)
   end
@@ -258,11 +287,17 @@ local function purge(id, some)
     dels[#dels + 1] = jk
     dels[#dels + 1] = jk .. ':logs'
   end
+  -- last, as Job.remove (after its parent's `waiting`); trimmed once for
+  -- the batch, below: the script is atomic, so readers see the same stream
+  -- as with MAXLEN on every entry
+  redis.call('XADD', KEYS[8], '*', 'event', 'removed', 'jobId', id, 'prev', 'failed')
+  events = true
   gone[#gone + 1] = id
   return 1
 end
 
 local out = {}
+redis.call('XLEN', KEYS[8]) -- not a stream: the call fails here, before any change
 local ids, scores, range = dead_ids(KEYS[1])
 -- one probe for the whole batch: in the common case no job is locked and
 -- none has children keys, and then no job is asked about on its own

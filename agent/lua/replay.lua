@@ -11,6 +11,17 @@
 local P = ARGV[1]
 local v5 = ARGV[2] == '5'
 local reset = ARGV[3] == '1'
+-- the queue's keys this call writes: one of the wrong type fails the call
+-- here, before any change
+redis.call('LLEN', KEYS[2])
+redis.call('LLEN', KEYS[3])
+redis.call('ZCARD', KEYS[5])
+local pc = redis.call('GET', KEYS[6])
+if pc and not tonumber(pc) then
+  error('the queue\'s pc is not a number')
+end
+redis.call('ZCARD', KEYS[7])
+redis.call('XLEN', KEYS[8])
 local maxEvents = redis.call('HGET', KEYS[4], 'opts.maxLenEvents')
 if not maxEvents then
   maxEvents = 10000
@@ -34,8 +45,8 @@ local clear = reset and {'finishedOn', 'processedOn', 'failedReason', 'atm', 'at
   or {'finishedOn', 'processedOn', 'failedReason'}
 local ids, scores, range = dead_ids(KEYS[1])
 local moved = {}
--- one job of the batch (in the failed set): its status; the steps that can
--- meet unexpected data (a parent's keys) come before any change
+-- one job of the batch (in the failed set): its status. Reads first: a key
+-- of the wrong type (a parent's) stops the job (-11) before any change.
 local function replay(id)
   local jk = P .. id
   -- every BullMQ job hash has opts: none means the hash is gone
@@ -43,19 +54,23 @@ local function replay(id)
   if not f[2] then
     return -1
   end
+  local parent = f[3] and redis.call('EXISTS', f[3]) == 1
+  local pfailed = false
+  if parent then
+    redis.call('ZCARD', f[3] .. ':unsuccessful')
+    redis.call('SCARD', f[3] .. ':dependencies')
+    pfailed = redis.call('TYPE', f[3] .. ':failed').ok == 'hash'
+  end
   -- a flow child goes back into its parent's pending dependencies
-  if f[3] and redis.call('EXISTS', f[3]) == 1 then
+  if parent then
     local back = redis.call('ZREM', f[3] .. ':unsuccessful', jk) == 1
-    if redis.call('TYPE', f[3] .. ':failed').ok == 'hash' then
+    if pfailed then
       back = (redis.call('HDEL', f[3] .. ':failed', jk) == 1) or back
     end
     if back then
       redis.call('SADD', f[3] .. ':dependencies', jk)
     end
   end
-  -- trimmed once for the batch, below: the script is atomic, so readers
-  -- see the same stream as with MAXLEN on every entry
-  redis.call('XADD', KEYS[8], '*', 'event', 'waiting', 'jobId', id, 'prev', 'failed')
   redis.call('HDEL', jk, unpack(clear))
   local prio = tonumber(f[1]) or 0
   if prio > 0 then
@@ -68,6 +83,9 @@ local function replay(id)
     -- 5.x keeps a paused queue's jobs in `paused`; 6.x always in `wait`
     queue_push(lifo and 'RPUSH' or 'LPUSH', (v5 and paused) and KEYS[3] or KEYS[2], id)
   end
+  -- trimmed once for the batch, below: the script is atomic, so readers
+  -- see the same stream as with MAXLEN on every entry
+  redis.call('XADD', KEYS[8], '*', 'event', 'waiting', 'jobId', id, 'prev', 'failed')
   moved[#moved + 1] = id
   return 1
 end

@@ -118,6 +118,17 @@ check "... the parent, the locked grandchild and its parent stay, in their sets"
     test "$(rcli exists bull:bp:par bull:bc:150 bull:bg:150) $(rcli sismember bull:bp:par:dependencies bull:bc:150) $(rcli sismember bull:bc:150:dependencies bull:bg:150) $(rcli zscore bull:bp:failed par)" = "3 1 1 1"
 check "... and the parent's pending set lists exactly the children still there" bash -c \
     "[ \$(redis-cli -p $REDIS_PORT scard bull:bp:par:dependencies) = \$(redis-cli -p $REDIS_PORT --scan --pattern 'bull:bc:[0-9]*' | grep -vc ':dependencies') ]"
+# a parent with 130 children that failed it (its unsuccessful set) and
+# nothing else: its children are read a part at a time (100), and every one
+# of them goes, none left orphaned
+rcli hset bull:wd:par name p data '{}' opts '{}' >/dev/null
+rcli zadd bull:wd:failed 1 par >/dev/null
+for i in $(seq 1 130); do
+    printf "HSET bull:wdc:%d name k data {} opts {} parentKey bull:wd:par\nZADD bull:wd:par:unsuccessful %d bull:wdc:%d\nZADD bull:wdc:failed %d %d\n" "$i" "$i" "$i" "$i" "$i"
+done | rcli >/dev/null
+timeout 60 "$BW" dlq purge wd --all --yes -c "$T_DIR/agent.ini" >"$T_DIR/wd.out" 2>&1
+check "a parent with 130 failed children is purged with all of them" \
+    test "$? $(rcli exists bull:wd:par bull:wd:par:unsuccessful) $(rcli zcard bull:wdc:failed) $(rcli --scan --pattern 'bull:wdc:[0-9]*' | wc -l) $(rcli xrange bull:wdc:events - + | grep -c '^removed$')" = "0 0 0 0 130"
 # a parent whose tree takes several calls, followed in the window by a job
 # that stays (a job scheduler's current job): the walk steps over both, the
 # parent is finished by id, and the run ends
@@ -185,7 +196,7 @@ rcli set bull:bdp:x:dependencies not-a-set >/dev/null
 "$BW" dlq purge bd --all --yes -c "$T_DIR/agent.ini" >"$T_DIR/bd.out" 2>"$T_DIR/bd.err"
 check "a job with unexpected data is skipped with the reason, the others purged (exit 3)" bash -c \
     "[ $? = 3 ] && grep -q 'skipped 2: unexpected data in Redis' '$T_DIR/bd.err' && grep -q 'purged 2 of 3' '$T_DIR/bd.out'"
-check "... it stays whole" test "$(rcli zrange bull:bd:failed 0 -1) $(rcli exists bull:bd:2 bull:bd:1 bull:bd:3)" = "2 1"
+check "... it stays whole, with no removed event" test "$(rcli zrange bull:bd:failed 0 -1) $(rcli exists bull:bd:2 bull:bd:1 bull:bd:3) $(rcli xrange bull:bd:events - + | grep -c '^removed$')" = "2 1 2"
 # a call that fails while the next one is on its way (the queue's meta is
 # not a hash): both replies are read, so the connection stays in step and
 # the count of newer dead jobs left alone is still read correctly

@@ -112,7 +112,10 @@ rcli hset bull:rbd:1 name b data '{}' opts '{}' parentKey bull:rbdp:x >/dev/null
 rcli hset bull:rbd:2 name b data '{}' opts '{}' >/dev/null
 rcli zadd bull:rbd:failed 1 1 2 2 >/dev/null
 rcli hset bull:rbdp:x name p data '{}' opts '{}' >/dev/null
-rcli set bull:rbdp:x:unsuccessful not-a-zset >/dev/null
+rcli set bull:rbdp:x:dependencies not-a-set >/dev/null
+rcli zadd bull:rbdp:x:unsuccessful 1 bull:rbd:1 >/dev/null
 "$BW" dlq replay rbd --all --yes -c "$T_DIR/agent.ini" >"$T_DIR/rbd.out" 2>"$T_DIR/rbd.err"
 check "a job with unexpected data is not replayed, with the reason; the other is (exit 3)" bash -c \
     "[ $? = 3 ] && grep -q 'skipped 1: unexpected data in Redis' '$T_DIR/rbd.err' && [ \"\$(redis-cli -p $REDIS_PORT zrange bull:rbd:failed 0 -1) \$(redis-cli -p $REDIS_PORT lrange bull:rbd:wait 0 -1)\" = '1 2' ]"
+check "... untouched: still its parent's failed child, its fields kept" \
+    test "$(rcli zscore bull:rbdp:x:unsuccessful bull:rbd:1)" = 1
