@@ -107,6 +107,8 @@ dlq_skip_reason(int status, bool wrapper)
         return "a child is locked by a worker (part of its tree was already removed)";
     case -11:
         return "unexpected data in Redis (a key of the wrong type)";
+    case -12:
+        return "stopped while its children were being removed (part of its tree is gone)";
     default:
         return "refused";
     }
@@ -284,6 +286,7 @@ struct stepped {
     struct strmap *at; /* id -> index in ids */
     char **ids;
     bool *pending;
+    int *status; /* of a job left in place: why */
     int n, cap, npending;
 };
 
@@ -295,7 +298,7 @@ stepped_find(const struct stepped *t, const char *id)
 }
 
 static void
-stepped_add(struct stepped *t, const char *id, bool pending)
+stepped_add(struct stepped *t, const char *id, bool pending, int status)
 {
     if (!t->at)
         t->at = strmap_new();
@@ -303,9 +306,11 @@ stepped_add(struct stepped *t, const char *id, bool pending)
         t->cap = t->cap ? t->cap * 2 : 16;
         t->ids = xrealloc(t->ids, sizeof *t->ids * (size_t)t->cap);
         t->pending = xrealloc(t->pending, sizeof *t->pending * (size_t)t->cap);
+        t->status = xrealloc(t->status, sizeof *t->status * (size_t)t->cap);
     }
     t->ids[t->n] = xstrdup(id);
     t->pending[t->n] = pending;
+    t->status[t->n] = status;
     t->npending += pending;
     strmap_put(t->at, id, strlen(id), t->n++, NULL);
 }
@@ -319,6 +324,7 @@ stepped_del(struct stepped *t, int i)
     if (i != --t->n) {
         t->ids[i] = t->ids[t->n];
         t->pending[i] = t->pending[t->n];
+        t->status[i] = t->status[t->n];
         strmap_put(t->at, t->ids[i], strlen(t->ids[i]), i, NULL);
     }
 }
@@ -330,6 +336,7 @@ stepped_release(struct stepped *t)
         free(t->ids[i]);
     free(t->ids);
     free(t->pending);
+    free(t->status);
     if (t->at)
         strmap_free(t->at);
     memset(t, 0, sizeof *t);
@@ -427,6 +434,9 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
     memset(&step, 0, sizeof step);
     const char **ids = xcalloc((size_t)batch, sizeof *ids);
     bool *revised = xcalloc((size_t)batch, sizeof *revised);
+    /* rows left in place: told to cb->skipped when the walk is over (a
+     * later call may still act on them) */
+    bool *later = xcalloc((size_t)batch, sizeof *later);
     /* jobs whose children are still being removed (status -9), called
      * again by id once the rest is done; owned copies */
     char **again = NULL;
@@ -494,6 +504,7 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
             retry = true;
         }
         memset(revised, 0, sizeof *revised * (size_t)batch);
+        memset(later, 0, sizeof *later * (size_t)batch);
         if (retry) {
             /* every job here has been -9 before: a lock found now comes
              * after part of its tree was removed */
@@ -510,6 +521,8 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
                 note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err,
                      (long long)done, vb->past);
                 code = EXIT_PARTIAL;
+                for (int k = 0; k < n; k++) /* recorded below, as stopped */
+                    again[nagain++] = xstrdup(ids[k]);
                 break;
             }
             for (int k = 0; k < n; k++)
@@ -551,6 +564,8 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
                         step.npending--;
                         if (sc == -2)
                             sc = -10;
+                        step.status[at] = sc;
+                        later[n] = true;
                     } else if (at >= 0) {
                         /* no longer in place: its outcome is final now */
                         if (!step.pending[at])
@@ -558,7 +573,8 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
                         stepped_del(&step, at);
                     } else if (over) {
                         careful = true;
-                        stepped_add(&step, id, sc == -9);
+                        stepped_add(&step, id, sc == -9, sc);
+                        later[n] = true;
                         if (sc == -9)
                             continue; /* recorded when its children are gone */
                     }
@@ -672,7 +688,7 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
                 done++;
             } else {
                 skipped++;
-                if (cb && cb->skipped)
+                if (cb && cb->skipped && !later[k])
                     cb->skipped(cb->ud, ids[k], why);
             }
         }
@@ -731,8 +747,29 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
     }
     if (rr)
         freeReplyObject(rr);
+    /* parents still losing their children when the run stopped: part of
+     * their tree may be gone, and they say so */
+    (void)store_begin(st);
+    for (int k = 0; k < step.n; k++)
+        if (step.pending[k] && !walked) {
+            step.pending[k] = false;
+            step.status[k] = -12;
+            audit_job(st, action, step.ids[k], "skipped", dlq_skip_reason(-12, false), NULL, NULL);
+            skipped++;
+        }
+    for (int k = 0; k < nagain; k++) {
+        audit_job(st, action, again[k], "skipped", dlq_skip_reason(-12, false), NULL, NULL);
+        skipped++;
+        if (cb && cb->skipped)
+            cb->skipped(cb->ud, again[k], dlq_skip_reason(-12, false));
+    }
+    (void)store_commit(st);
+    for (int k = 0; k < step.n; k++)
+        if (!step.pending[k] && cb && cb->skipped)
+            cb->skipped(cb->ud, step.ids[k], dlq_skip_reason(step.status[k], s->wrappers_mode));
     stepped_release(&step);
     free(revised);
+    free(later);
     for (int k = 0; k < nagain; k++)
         free(again[k]);
     free(again);
