@@ -502,6 +502,13 @@ cli_note(void *ud, const char *msg)
     o->mid_line = false;
 }
 
+static void
+on_stop(int sig)
+{
+    (void)sig;
+    dlq_stop_requested = 1;
+}
+
 static int
 dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, enum dlq_verb verb)
 {
@@ -587,7 +594,18 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, enum dlq_verb 
                         mono_ms(), 0};
     struct dlq_callbacks cb = {cli_skipped, cli_progress, cli_note, &o};
     struct dlq_result res;
+    /* Ctrl-C or SIGTERM: the calls on their way finish, are recorded, and
+     * the action ends "stopped" (a second Ctrl-C kills as usual) */
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sa.sa_flags = SA_RESTART | SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     code = dlq_execute(cfg, rc, &r, &s, &cb, &res);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     if (o.mid_line)
         fputc('\n', stderr);
     if (res.action < 0)

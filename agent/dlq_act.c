@@ -19,6 +19,8 @@
 #include "util.h"
 #include "xmem.h"
 
+volatile sig_atomic_t dlq_stop_requested;
+
 static const struct dlq_verb_info verbs[] = {
     {"replay", "Replay", "replayed", "replaying", "lua/replay"},
     {"purge", "Purge", "purged", "purging", "lua/purge"},
@@ -444,9 +446,16 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
     char **retry_ids = xcalloc((size_t)batch, sizeof *retry_ids);
     redisReply *rr = NULL;
     int64_t t0 = mono_ms();
+    bool by_user = false;
     for (;;) {
         int n = 0;
         char (*new_ids)[32] = NULL;
+        if (dlq_stop_requested && !by_user) {
+            by_user = stopping = true;
+            note(cb, "stopping (interrupted): the calls on their way are finished and recorded");
+        }
+        if (by_user && !piped)
+            break;
         while (piped && !stopping && nfl < (careful ? 1 : 2)) {
             int lim;
             if (s->range) {
@@ -795,10 +804,12 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
             freeReplyObject(x);
         buf_release(&k);
     }
+    if (by_user)
+        code = EXIT_PARTIAL;
     if (code == EXIT_OK && (skipped || breaker))
         code = EXIT_PARTIAL;
-    audit_finish(st, action, breaker ? "stopped" : code == EXIT_OK ? "done" : "partial", done,
-                 skipped, left);
+    audit_finish(st, action, breaker || by_user ? "stopped" : code == EXIT_OK ? "done" : "partial",
+                 done, skipped, left);
     res->done = done;
     res->skipped = skipped;
     res->left = left;

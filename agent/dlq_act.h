@@ -9,6 +9,7 @@
 #ifndef AGENT_DLQ_ACT_H
 #define AGENT_DLQ_ACT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -80,6 +81,11 @@ struct dlq_result {
     int64_t done, skipped, left; /* left: newer dead jobs left alone (-1 unknown) */
     bool breaker, v5;
 };
+
+/* Set (e.g. from a SIGINT handler) to stop a running dlq_execute: no call
+ * is sent after it, the replies on their way are read and recorded, and the
+ * action ends "stopped" (exit 3). */
+extern volatile sig_atomic_t dlq_stop_requested;
 
 /* Execute the frozen selection. Returns 0 all done, 1 nothing done
  * (no audit record, or Redis failed at once), 3 partly done. */

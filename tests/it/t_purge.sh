@@ -209,3 +209,23 @@ check "failed calls are reported (exit 3), the connection stays in step" bash -c
     const j = require(process.argv[1]);
     process.exit(j.purged === 0 && j.left_alone === 0 ? 0 : 1)' '$T_DIR/em.json'"
 check "... and nothing was purged" test "$(rcli zcard bull:em:failed)" = 150
+# Ctrl-C (SIGINT) during a purge: the calls on their way are finished and
+# recorded, the action ends "stopped" (exit 3), and what it says it purged
+# is exactly what left the failed set
+for i in $(seq 1 300); do
+    printf "HSET bull:ci:%d name c data {} opts {} finishedOn %d\nZADD bull:ci:failed %d %d\n" \
+        "$i" "$((base + i))" "$((base + i))" "$i"
+done | rcli >/dev/null
+"$BW" dlq purge ci --all --yes --rate 100 --json -c "$T_DIR/agent.ini" >"$T_DIR/ci.json" 2>"$T_DIR/ci.err" &
+cipid=$!
+wait_for 10 bash -c "[ \$(redis-cli -p $REDIS_PORT zcard bull:ci:failed) -lt 300 ]" || not_ok "the paced purge did not start"
+kill -INT "$cipid"
+wait "$cipid"
+circ=$?
+check "SIGINT stops a purge: exit 3, told, recorded as stopped" bash -c "[ $circ = 3 ] && grep -q 'interrupted' '$T_DIR/ci.err' && '$BW' query actions -c '$T_DIR/agent.ini' --json | node -e '
+    const a = JSON.parse(require(\"fs\").readFileSync(0, \"utf8\")).filter(x => x.queue === \"ci\");
+    process.exit(a.length === 1 && a[0].state === \"stopped\" ? 0 : 1)'"
+check "... what it purged is what left the failed set, and some stayed" node -e '
+    const j = require(process.argv[1]);
+    process.exit(j.purged + Number(process.argv[2]) === 300 && j.purged < 300 && j.purged > 0 ? 0 : 1)' \
+    "$T_DIR/ci.json" "$(rcli zcard bull:ci:failed)"
