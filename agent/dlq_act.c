@@ -344,6 +344,18 @@ stepped_release(struct stepped *t)
     memset(t, 0, sizeof *t);
 }
 
+/* A script call failed: said once per action; the action is partly done. */
+static int
+call_failed(const struct dlq_callbacks *cb, const struct config *cfg, const struct dlq_verb_info *vb,
+            const char *err, int64_t done, bool *told)
+{
+    if (!*told)
+        note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err, (long long)done,
+             vb->past);
+    *told = true;
+    return EXIT_PARTIAL;
+}
+
 int
 dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request *r,
             struct dlq_selection *s, const struct dlq_callbacks *cb, struct dlq_result *res)
@@ -446,7 +458,7 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
     char **retry_ids = xcalloc((size_t)batch, sizeof *retry_ids);
     redisReply *rr = NULL;
     int64_t t0 = mono_ms();
-    bool by_user = false;
+    bool by_user = false, told = false; /* told: a failed call was said */
     for (;;) {
         int n = 0;
         char (*new_ids)[32] = NULL;
@@ -527,9 +539,7 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
             nagain -= n;
             if (dlq_script_batch(rc, s->script, cfg->prefix, r->queue, v5, !r->keep_attempts, ids, n,
                                  status, err, sizeof err) != 0) {
-                note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err,
-                     (long long)done, vb->past);
-                code = EXIT_PARTIAL;
+                code = call_failed(cb, cfg, vb, err, done, &told);
                 for (int k = 0; k < n; k++) /* recorded below, as stopped */
                     again[nagain++] = xstrdup(ids[k]);
                 break;
@@ -546,10 +556,7 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
                 int rn;
                 rr = dlq_script_recv_range(rc, s->script, &rn, err, sizeof err);
                 if (!rr) {
-                    if (!stopping)
-                        note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err,
-                             (long long)done, vb->past);
-                    code = EXIT_PARTIAL;
+                    code = call_failed(cb, cfg, vb, err, done, &told);
                     stopping = true;
                     continue;
                 }
@@ -595,10 +602,7 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
                 for (int k = 0; k < n; k++)
                     ids[k] = s->ids[c.start + k];
                 if (dlq_script_recv(rc, s->script, n, status, err, sizeof err) != 0) {
-                    if (!stopping)
-                        note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err,
-                             (long long)done, vb->past);
-                    code = EXIT_PARTIAL;
+                    code = call_failed(cb, cfg, vb, err, done, &told);
                     stopping = true;
                     continue;
                 }
@@ -642,18 +646,14 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
                 }
             }
             if (failed) {
-                note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err,
-                     (long long)done, vb->past);
                 free(new_ids);
-                code = EXIT_PARTIAL;
+                code = call_failed(cb, cfg, vb, err, done, &told);
                 break;
             }
         } else if (!piped && !retry && dlq_script_batch(rc, s->script, cfg->prefix, r->queue, v5,
                                               !r->keep_attempts, (const char *const *)s->ids + i, n,
                                               status, err, sizeof err) != 0) {
-            note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err, (long long)done,
-                 vb->past);
-            code = EXIT_PARTIAL;
+            code = call_failed(cb, cfg, vb, err, done, &told);
             break;
         }
         if ((retry || !s->range) && !s->readd) {

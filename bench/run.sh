@@ -116,27 +116,23 @@ maxof() { printf '%s\n' "$@" | sort -n | tail -1; }
 # alternating on freshly preloaded jobs; the median time and the worst stall
 ROUNDS=${BENCH_ROUNDS:-3}
 T_RP=(); S_RP=(); T_RJ=(); S_RJ=(); T_PG=(); S_PG=(); T_CL=(); S_CL=()
+one_op() { # one_op TIMES STALLS CMD...: on freshly preloaded jobs, into the named arrays
+    local -n _t=$1 _s=$2
+    shift 2
+    dead_only
+    _t+=("$(timed "$@")")
+    _s+=("$(stall)")
+}
+peer_op() { [ "$peer_ok" != 1 ] || one_op "$1" "$2" node bench/peer/retry.js --redis "redis://127.0.0.1:$port/0" --queue ops --op "$3"; }
 for round in $(seq 1 "$ROUNDS"); do
     say "replay of $N dead jobs: bullwatch dlq replay --all vs Queue.retryJobs (round $round of $ROUNDS)"
-    dead_only
-    T_RP+=("$(timed "$BW" dlq replay ops --all --yes --reason bench -c "$DIR/ops.ini")")
-    S_RP+=("$(stall)")
+    one_op T_RP S_RP "$BW" dlq replay ops --all --yes --reason bench -c "$DIR/ops.ini"
     n_rp=$(grep -o 'replayed [0-9]*' "$DIR/op.out" | awk '{print $2}')
-    if [ "$peer_ok" = 1 ]; then
-        dead_only
-        T_RJ+=("$(timed node bench/peer/retry.js --redis "redis://127.0.0.1:$port/0" --queue ops --op retry)")
-        S_RJ+=("$(stall)")
-    fi
+    peer_op T_RJ S_RJ retry
     say "purge of $N dead jobs: bullwatch dlq purge --all vs Queue.clean (round $round of $ROUNDS)"
-    dead_only
-    T_PG+=("$(timed "$BW" dlq purge ops --all --yes --reason bench -c "$DIR/ops.ini")")
-    S_PG+=("$(stall)")
+    one_op T_PG S_PG "$BW" dlq purge ops --all --yes --reason bench -c "$DIR/ops.ini"
     n_pg=$(grep -o 'purged [0-9]*' "$DIR/op.out" | awk '{print $2}')
-    if [ "$peer_ok" = 1 ]; then
-        dead_only
-        T_CL+=("$(timed node bench/peer/retry.js --redis "redis://127.0.0.1:$port/0" --queue ops --op clean)")
-        S_CL+=("$(stall)")
-    fi
+    peer_op T_CL S_CL clean
 done
 t_rp=$(med "${T_RP[@]}"); s_rp=$(maxof "${S_RP[@]}"); t_pg=$(med "${T_PG[@]}"); s_pg=$(maxof "${S_PG[@]}")
 t_rj=; s_rj=; t_cl=; s_cl=

@@ -52,10 +52,15 @@ check "purges are audited with their outcome" node -e '
 # --all and time windows are taken by the script from the failed set itself,
 # batch by batch: locked jobs left in place must not stop or repeat it.
 base=1700000000000
-for i in $(seq 1 250); do
-    printf "HSET bull:win:%d name w data {} opts '{\"attempts\":1}' finishedOn %d\nZADD bull:win:failed %d %d\n" \
-        "$i" "$((base + i))" "$((base + i))" "$i"
-done | rcli >/dev/null
+# dead_jobs Q N [SKIP]: jobs 1..N (but SKIP) in Q's failed set, finished at base+i
+dead_jobs() {
+    for i in $(seq 1 "$2"); do
+        [ "$i" = "${3:-}" ] && continue
+        printf "HSET bull:%s:%d name d data {} opts '{\"attempts\":1}' finishedOn %d\nZADD bull:%s:failed %d %d\n" \
+            "$1" "$i" "$((base + i))" "$1" "$((base + i))" "$i"
+    done | rcli >/dev/null
+}
+dead_jobs win 250
 test "$(rcli hget bull:win:7 opts)" = '{"attempts":1}' || die "could not write the window's jobs"
 rcli set bull:win:5:lock tok >/dev/null
 rcli set bull:win:120:lock tok >/dev/null
@@ -69,10 +74,7 @@ check "... and the jobs before it are gone" test "$(rcli exists bull:win:1 bull:
 # on a terminal a long purge draws a progress bar (paced here: 300 jobs at
 # 150 a second take two seconds)
 if command -v tmux >/dev/null; then
-    for i in $(seq 1 300); do
-        printf "HSET bull:slow:%d name s data {} opts {} finishedOn %d\nZADD bull:slow:failed %d %d\n" \
-            "$i" "$((base + i))" "$((base + i))" "$i"
-    done | rcli >/dev/null
+    dead_jobs slow 300
     TS="$T_DIR/tmux.sock"
     trap 'tmux -S "$TS" kill-server 2>/dev/null; cleanup' EXIT
     tmux -S "$TS" new-session -d -s pb -x 100 -y 10 \
@@ -161,11 +163,7 @@ check "an id given twice is purged once, with one removed event" bash -c "node -
 # scheduler's job stays recorded as skipped by its own check; it went as
 # job 150's child (Job.remove with removeChildren does not ask children
 # about job schedulers either).
-for i in $(seq 1 250); do
-    [ "$i" = 5 ] && continue
-    printf "HSET bull:sw:%d name w data {} opts {} finishedOn %d\nZADD bull:sw:failed %d %d\n" \
-        "$i" "$((base + i))" "$((base + i))" "$i"
-done | rcli >/dev/null
+dead_jobs sw 250 5
 rcli hset bull:sw:repeat:s:77 name tick data '{}' opts '{}' rjk s >/dev/null
 rcli zadd bull:sw:failed "$((base + 5))" repeat:s:77 >/dev/null
 rcli zadd bull:sw:repeat 77 s >/dev/null
@@ -178,10 +176,7 @@ check "... and the failed set is empty" test "$(rcli zcard bull:sw:failed)" = 0
 # the removed events respect the queue's events limit (opts.maxLenEvents,
 # trimmed approximately, in whole nodes of 100 entries, like BullMQ's MAXLEN ~)
 rcli hset bull:tr:meta opts.maxLenEvents 100 >/dev/null
-for i in $(seq 1 300); do
-    printf "HSET bull:tr:%d name t data {} opts {} finishedOn %d\nZADD bull:tr:failed %d %d\n" \
-        "$i" "$((base + i))" "$((base + i))" "$i"
-done | rcli >/dev/null
+dead_jobs tr 300
 "$BW" dlq purge tr --all --yes -c "$T_DIR/agent.ini" >/dev/null 2>&1
 check "300 removed events leave at most 200 in a stream limited to 100" \
     test "$(rcli zcard bull:tr:failed) $(rcli xlen bull:tr:events | awk '{print ($1 >= 100 && $1 <= 200)}')" = "0 1"
@@ -200,9 +195,7 @@ check "... it stays whole, with no removed event" test "$(rcli zrange bull:bd:fa
 # a call that fails while the next one is on its way (the queue's meta is
 # not a hash): both replies are read, so the connection stays in step and
 # the count of newer dead jobs left alone is still read correctly
-for i in $(seq 1 150); do
-    printf "HSET bull:em:%d name e data {} opts {}\nZADD bull:em:failed %d %d\n" "$i" "$i" "$i"
-done | rcli >/dev/null
+dead_jobs em 150
 rcli set bull:em:meta not-a-hash >/dev/null
 "$BW" dlq purge em --all --yes --json -c "$T_DIR/agent.ini" >"$T_DIR/em.json" 2>"$T_DIR/em.err"
 check "failed calls are reported (exit 3), the connection stays in step" bash -c "[ $? = 3 ] && grep -q 'WRONGTYPE' '$T_DIR/em.err' && node -e '
@@ -212,10 +205,7 @@ check "... and nothing was purged" test "$(rcli zcard bull:em:failed)" = 150
 # Ctrl-C (SIGINT) during a purge: the calls on their way are finished and
 # recorded, the action ends "stopped" (exit 3), and what it says it purged
 # is exactly what left the failed set
-for i in $(seq 1 300); do
-    printf "HSET bull:ci:%d name c data {} opts {} finishedOn %d\nZADD bull:ci:failed %d %d\n" \
-        "$i" "$((base + i))" "$((base + i))" "$i"
-done | rcli >/dev/null
+dead_jobs ci 300
 "$BW" dlq purge ci --all --yes --rate 100 --json -c "$T_DIR/agent.ini" >"$T_DIR/ci.json" 2>"$T_DIR/ci.err" &
 cipid=$!
 wait_for 10 bash -c "[ \$(redis-cli -p $REDIS_PORT zcard bull:ci:failed) -lt 300 ]" || not_ok "the paced purge did not start"
