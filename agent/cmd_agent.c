@@ -1,18 +1,40 @@
 /*
- * cmd_agent: the long-running agent. One thread, one loop:
- *   reconnect (backoff) -> discover (every discover_every) -> poll depths
- *   and check gaps (every poll_every) -> XREAD BLOCK (bounded by the next
- *   timer) -> commit rows + cursors -> repeat.
- * SIGTERM/SIGINT set a flag; the current batch finishes and commits, then
- * the agent exits 0. Only bad configuration at start-up makes it exit early.
+ * cmd_agent: the long-running agent. One thread, one loop that owns every
+ * write (Redis's ae.c + beforeSleep shape):
+ *
+ *   links    the command and stream links connect without blocking, and
+ *            are probed at least every 0.8 s while Redis is away
+ *   timers   discovery, depth poll + gap check + rule evaluation,
+ *            retention, statistics: each writes into the commit window
+ *   read     the stream link's XREAD replies are staged in the window
+ *            (rows, counts, cursor moves); event-driven rules evaluate
+ *            right after, proposing transitions and outbox rows
+ *   commit   when the window is full, old or urgent, and always before the
+ *            loop waits: BEGIN ... COMMIT, then every party applies what it
+ *            staged (window.h); on failure everything rolls back and is
+ *            read again from the committed cursors
+ *   send     new outbox rows go to libcurl only once committed
+ *   wait     poll() on the stream link, connecting links and libcurl's
+ *            sockets, up to the nearest timer
+ *
+ * The transaction never spans a wait in poll(): the CLI and the TUI write
+ * audit rows into the same store. It can span the short pipelined round
+ * trips of a batch on the command link (job hashes, a reconciliation
+ * page), bounded by the command timeout. Errors climb one tier: modules
+ * return them, the loop drops the window, logs once per change of state
+ * (window.c, rconn.c) and retries. SIGTERM/SIGINT set a flag: the window
+ * is committed and the agent exits 0. Only bad configuration at start-up
+ * makes it exit early.
  */
 #include "cmd.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "arena.h"
@@ -24,7 +46,11 @@
 #include "rconn.h"
 #include "store.h"
 #include "util.h"
+#include "window.h"
 #include "xmem.h"
+
+#define MAX_FDS 24
+#define RETENTION_EVERY_MS (3600 * 1000)
 
 static volatile sig_atomic_t stop_requested;
 
@@ -35,48 +61,353 @@ on_signal(int sig)
     stop_requested = 1;
 }
 
+struct agent {
+    struct config cfg;
+    struct store *st;
+    struct window *win;
+    struct rconn *cmd, *srd;
+    struct arena *arena;
+    struct ingest *ing;
+    struct engine *eng;
+    struct queue_list ql;
+    struct queue_depth *depths;
+    bool drain, have_queues, policy_checked, links_up;
+    int64_t next_discover, next_poll, next_retention, next_stats, next_outage_eval;
+    int64_t first_read, last_read;
+};
+
+/* ---- the window ---- */
+
+/* A module failed: INGEST_STORE (or any store failure) reports the store
+ * and backs off; a Redis failure only drops the window (read again). */
 static void
-sleep_ms(int64_t ms)
+dropped(struct agent *a, int rc, const char *what)
 {
-    struct timespec ts = {(time_t)(ms / 1000), (long)((ms % 1000) * 1000000)};
-    nanosleep(&ts, NULL);
+    if (!window_is_open(a->win) && rc != INGEST_STORE)
+        return;
+    if (rc == INGEST_REDIS)
+        window_abort(a->win);
+    else
+        window_failed(a->win, what);
+}
+
+/* Commit what is open, then start sending what it committed. */
+static void
+commit(struct agent *a)
+{
+    if (window_is_open(a->win))
+        (void)window_commit(a->win);
+    if (!window_is_open(a->win))
+        engine_pump(a->eng, now_ms());
+}
+
+/* ---- timers ---- */
+
+static int
+write_depths(struct agent *a, int64_t now)
+{
+    if (window_open(a->win) != 0)
+        return -1;
+    for (int i = 0; i < a->ql.n; i++) {
+        const struct queue_depth *d = &a->depths[i];
+        if (!d->ok)
+            continue;
+        for (int pass = 0; pass < 2; pass++) {
+            sqlite3_stmt *s = store_stmt(a->st, pass ? "stmt/sample_upsert" : "stmt/depth_upsert");
+            store_bind_str(s, ":endpoint", a->cfg.endpoint_name);
+            store_bind_str(s, ":queue", a->ql.names[i]);
+            store_bind_int(s, ":now", now);
+            store_bind_int(s, ":minute", now / 60000);
+            store_bind_int(s, ":waiting", d->waiting);
+            store_bind_int(s, ":active", d->active);
+            store_bind_int(s, ":prioritized", d->prioritized);
+            store_bind_int(s, ":delayed", d->delayed);
+            store_bind_int(s, ":completed", d->completed);
+            store_bind_int(s, ":failed", d->failed);
+            store_bind_int(s, ":waiting_children", d->waiting_children);
+            store_bind_int(s, ":paused", d->paused);
+            if (d->workers >= 0)
+                store_bind_int(s, ":workers", d->workers);
+            if (d->oldest_waiting_ms >= 0)
+                store_bind_int(s, ":oldest_waiting_ms", d->oldest_waiting_ms);
+            store_bind_str(s, ":version", d->version[0] ? d->version : NULL);
+            if (store_exec(a->st, s, "depths") != 0)
+                return -1;
+        }
+    }
+    return 0;
 }
 
 static void
-write_depths(struct store *st, const struct config *cfg, const struct queue_list *l,
-             const struct queue_depth *d, int64_t now)
+discover(struct agent *a, int64_t now)
 {
-    if (store_begin(st) != 0)
+    struct queue_list fresh;
+    a->next_discover = now + a->cfg.discover_every_ms;
+    commit(a); /* the ingest's queue table changes only between windows */
+    if (window_is_open(a->win) || queues_discover(a->cmd, &a->cfg, &fresh) != 0)
         return;
-    for (int i = 0; i < l->n; i++) {
-        if (!d[i].ok)
+    queue_list_release(&a->ql);
+    a->ql = fresh;
+    ingest_set_queues(a->ing, &a->ql);
+    free(a->depths);
+    a->depths = xcalloc((size_t)(a->ql.n ? a->ql.n : 1), sizeof *a->depths);
+    if (!a->have_queues || a->ql.n == 0)
+        log_info("discovered %d queue(s) under prefix '%s'", a->ql.n, a->cfg.prefix);
+    a->have_queues = true;
+    a->next_poll = 0; /* check gaps of new queues right away */
+}
+
+/* Depths, gaps and every rule, on the poll timer. */
+static void
+poll_timer(struct agent *a, int64_t now)
+{
+    a->next_poll = now + a->cfg.poll_every_ms;
+    if (window_backoff_ms(a->win) > 0)
+        return;
+    int64_t wall = now_ms();
+    int rc = ingest_check_gaps(a->ing);
+    if (rc != 0) {
+        dropped(a, rc, "gaps");
+        return;
+    }
+    bool polled = queues_poll(a->cmd, a->cfg.prefix, &a->ql, a->depths, wall) == 0;
+    if (polled) {
+        if (write_depths(a, wall) != 0) {
+            dropped(a, INGEST_STORE, "depths");
+            return;
+        }
+        for (int i = 0; i < a->ql.n; i++)
+            a->depths[i].agent_lag_ms = ingest_lag_ms(a->ing, i);
+    }
+    engine_depths(a->eng, &a->ql, a->depths, polled, wall);
+    if (engine_eval(a->eng, now_ms(), true) < 0)
+        dropped(a, INGEST_STORE, "alerts");
+}
+
+static void
+retention(struct agent *a, int64_t now)
+{
+    a->next_retention = now + RETENTION_EVERY_MS;
+    if (window_open(a->win) != 0)
+        return;
+    if (store_run_script(a->st, "stmt/retention", ":cutoff", now_ms() - a->cfg.retention_ms) != 0)
+        dropped(a, INGEST_STORE, "retention");
+}
+
+static void
+stats(struct agent *a, int64_t now)
+{
+    const struct ingest_stats *s = ingest_stats(a->ing);
+    if (a->next_stats)
+        log_info("stats: %d queues, %llu entries, %llu failures recorded (%llu reconciled), "
+                 "%llu malformed, %llu custom, %llu gaps",
+                 ingest_nqueues(a->ing), (unsigned long long)s->entries,
+                 (unsigned long long)s->failures, (unsigned long long)s->reconciled,
+                 (unsigned long long)s->malformed, (unsigned long long)s->custom,
+                 (unsigned long long)s->gaps);
+    a->next_stats = now + 60000;
+}
+
+static void
+timers(struct agent *a, int64_t now)
+{
+    if (!a->links_up) {
+        /* alerts go on while Redis is away: gauges have no value */
+        if (now >= a->next_outage_eval && window_backoff_ms(a->win) == 0) {
+            engine_depths(a->eng, &a->ql, a->depths, false, now_ms());
+            if (engine_eval(a->eng, now_ms(), true) < 0)
+                dropped(a, INGEST_STORE, "alerts");
+            a->next_outage_eval = now + a->cfg.poll_every_ms;
+        }
+    } else {
+        if (!a->policy_checked) {
+            rconn_check_policy(a->cmd);
+            a->policy_checked = true;
+        }
+        if (now >= a->next_discover)
+            discover(a, now);
+        if (now >= a->next_poll && a->have_queues)
+            poll_timer(a, now);
+        if (ingest_has_work(a->ing) && window_backoff_ms(a->win) == 0) {
+            int rc = ingest_step(a->ing);
+            if (rc < 0)
+                dropped(a, rc, "reconciliation");
+        }
+    }
+    if (now >= a->next_retention && window_backoff_ms(a->win) == 0)
+        retention(a, now);
+    if (now >= a->next_stats)
+        stats(a, now);
+}
+
+/* ---- the stream link ---- */
+
+static void
+on_replies(struct agent *a)
+{
+    redisReply *r;
+    while (rconn_take(a->srd, &r) == 1) {
+        int n = ingest_on_reply(a->ing, a->srd, r);
+        if (n < 0) {
+            dropped(a, n, "ingest");
             continue;
-        for (int pass = 0; pass < 2; pass++) {
-            sqlite3_stmt *s = store_stmt(st, pass ? "stmt/sample_upsert" : "stmt/depth_upsert");
-            store_bind_str(s, ":endpoint", cfg->endpoint_name);
-            store_bind_str(s, ":queue", l->names[i]);
-            store_bind_int(s, ":now", now);
-            store_bind_int(s, ":minute", now / 60000);
-            store_bind_int(s, ":waiting", d[i].waiting);
-            store_bind_int(s, ":active", d[i].active);
-            store_bind_int(s, ":prioritized", d[i].prioritized);
-            store_bind_int(s, ":delayed", d[i].delayed);
-            store_bind_int(s, ":completed", d[i].completed);
-            store_bind_int(s, ":failed", d[i].failed);
-            store_bind_int(s, ":waiting_children", d[i].waiting_children);
-            store_bind_int(s, ":paused", d[i].paused);
-            if (d[i].workers >= 0)
-                store_bind_int(s, ":workers", d[i].workers);
-            if (d[i].oldest_waiting_ms >= 0)
-                store_bind_int(s, ":oldest_waiting_ms", d[i].oldest_waiting_ms);
-            store_bind_str(s, ":version", d[i].version[0] ? d[i].version : NULL);
-            if (store_exec(st, s, "depths") != 0) {
-                store_rollback(st);
-                return;
+        }
+        if (n > 0) {
+            if (!a->first_read)
+                a->first_read = mono_ms();
+            a->last_read = mono_ms();
+            /* event-driven rules right away; what they queue is committed
+             * (the window is urgent then) before it is sent */
+            if (engine_eval(a->eng, now_ms(), false) < 0)
+                dropped(a, INGEST_STORE, "alerts");
+        }
+        if (window_due(a->win))
+            commit(a);
+    }
+}
+
+/* How long XREAD may block: up to the nearest timer. */
+static int64_t
+block_for(const struct agent *a, int64_t now)
+{
+    int64_t block = a->cfg.block_ms;
+    int64_t until = (a->next_poll < a->next_discover ? a->next_poll : a->next_discover) - now;
+    if (until < block)
+        block = until < 10 ? 10 : until;
+    if (engine_inflight(a->eng) && block > 250)
+        block = 250;
+    return block;
+}
+
+static void
+send_read(struct agent *a, int64_t now)
+{
+    if (!rconn_is_up(a->srd) || !ingest_wants_read(a->ing) || window_backoff_ms(a->win) > 0)
+        return;
+    if (ingest_send(a->ing, a->srd, block_for(a, now)) > 0)
+        (void)rconn_write_some(a->srd);
+}
+
+/* ---- waiting ---- */
+
+static int
+gather(struct agent *a, struct pollfd *p)
+{
+    int n = 0;
+    short ev;
+    int fd = rconn_fd(a->srd, &ev);
+    if (fd >= 0) {
+        p[n].fd = fd;
+        p[n].events = ev;
+        p[n++].revents = 0;
+    }
+    fd = rconn_fd(a->cmd, &ev);
+    if (fd >= 0 && !rconn_is_up(a->cmd)) { /* connecting: wake up when it is done */
+        p[n].fd = fd;
+        p[n].events = ev;
+        p[n++].revents = 0;
+    }
+    return n + engine_fds(a->eng, p + n, MAX_FDS - n);
+}
+
+static int64_t
+wait_ms(const struct agent *a, int64_t now)
+{
+    int64_t t = 1000, x;
+    if (a->links_up) {
+        x = (a->next_poll < a->next_discover ? a->next_poll : a->next_discover) - now;
+        t = x < t ? x : t;
+        if (ingest_has_work(a->ing))
+            t = 0;
+        if (ingest_inflight(a->ing) && (x = ingest_overdue_at(a->ing) - now) < t)
+            t = x;
+    } else {
+        x = rconn_retry_in(rconn_is_up(a->cmd) ? a->srd : a->cmd);
+        t = x < t ? x : t;
+        x = a->next_outage_eval - now;
+        t = x < t ? x : t;
+    }
+    x = engine_wait_ms(a->eng, now_ms());
+    if (x >= 0 && x < t)
+        t = x;
+    x = window_backoff_ms(a->win);
+    if (x > 0 && x < t)
+        t = x;
+    return t < 0 ? 0 : t;
+}
+
+static void
+wait_and_read(struct agent *a)
+{
+    struct pollfd p[MAX_FDS];
+    int n = gather(a, p);
+    int ready = poll(p, (nfds_t)n, 0);
+    if (ready == 0) {
+        commit(a); /* never wait with the window open */
+        n = gather(a, p);
+        ready = poll(p, (nfds_t)n, (int)wait_ms(a, mono_ms()));
+    }
+    if (ready < 0 && errno != EINTR)
+        log_warn("poll: %s", strerror(errno));
+    bool curl = false;
+    for (int i = 0; i < n && ready > 0; i++) {
+        if (!p[i].revents)
+            continue;
+        short ev;
+        if (rconn_is_up(a->srd) && p[i].fd == rconn_fd(a->srd, &ev)) {
+            if (p[i].revents & POLLOUT)
+                (void)rconn_write_some(a->srd);
+            if ((p[i].revents & (POLLIN | POLLHUP | POLLERR)) && rconn_read_some(a->srd) == 0)
+                on_replies(a);
+        } else {
+            curl = true; /* a transfer moved, or a link finished connecting */
+        }
+    }
+    if (curl || engine_inflight(a->eng))
+        engine_pump(a->eng, now_ms());
+}
+
+/* ---- the loop ---- */
+
+static void
+links(struct agent *a)
+{
+    bool was_up = rconn_is_up(a->srd);
+    a->links_up = rconn_ensure_async(a->cmd) == 0 && rconn_ensure_async(a->srd) == 0;
+    if (was_up && !rconn_is_up(a->srd))
+        ingest_link_lost(a->ing);
+    if (ingest_inflight(a->ing) && mono_ms() > ingest_overdue_at(a->ing)) {
+        rconn_mark_down(a->srd, "no reply to XREAD within its block time");
+        ingest_link_lost(a->ing);
+    }
+    if (!rconn_is_up(a->srd))
+        ingest_link_lost(a->ing);
+}
+
+static void
+run(struct agent *a)
+{
+    while (!stop_requested) {
+        links(a);
+        timers(a, mono_ms());
+        if (stop_requested)
+            break;
+        if (a->links_up && a->have_queues)
+            send_read(a, mono_ms());
+        wait_and_read(a);
+        if (a->drain && ingest_caught_up(a->ing) && !ingest_has_work(a->ing)) {
+            /* every stream read to its end: reconcile what is due, then stop */
+            commit(a);
+            if (ingest_check_gaps(a->ing) == 0) {
+                while (ingest_has_work(a->ing) && ingest_step(a->ing) > 0)
+                    ;
+                commit(a);
+                if (!ingest_has_work(a->ing))
+                    break;
             }
         }
     }
-    (void)store_commit(st);
+    commit(a);
 }
 
 static double
@@ -103,31 +434,9 @@ print_drain_stats(const struct ingest_stats *s, int64_t first_ms, int64_t last_m
     fflush(stdout);
 }
 
-int
-cmd_agent(int argc, char **argv)
+static void
+signals(void)
 {
-    static const char *const flags[] = {"--drain", NULL};
-    bool drain = false;
-    int64_t first_read = 0, last_read = 0;
-    struct config cfg;
-    char err[512];
-    if (cmd_setup(argc, argv, "agent", flags, &drain, &cfg) != 0)
-        return EXIT_USAGE;
-    if (cfg.http[0])
-        log_warn("[agent] http = %s: the metrics endpoint is not built yet in this version",
-                 cfg.http);
-    struct store *st = store_open(cfg.store_path, false, err, sizeof err);
-    if (!st) {
-        fprintf(stderr, "bullwatch agent: %s\n", err);
-        config_release(&cfg);
-        return EXIT_USAGE;
-    }
-
-    int gone = audit_mark_interrupted(st);
-    if (gone > 0)
-        log_warn("%d operator action(s) left running by a process that is gone: marked interrupted",
-                 gone);
-
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -135,143 +444,67 @@ cmd_agent(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+}
 
-    struct rconn *cmd = rconn_new(&cfg.ep, cfg.endpoint_name, "cmd", cfg.connect_timeout_ms);
-    struct rconn *srd = rconn_new(&cfg.ep, cfg.endpoint_name, "stream", cfg.connect_timeout_ms);
-    struct arena *arena = arena_new(1 << 20);
-    rconn_use_arena(srd, arena); /* XREAD replies: no malloc per entry */
-    struct ingest *ing = ingest_new(&cfg, st, cmd);
-    struct engine *eng = engine_new(&cfg, st, now_ms(), err, sizeof err);
-    if (!eng) { /* config loading checked the rules and sinks already */
+static void
+teardown(struct agent *a)
+{
+    engine_free(a->eng);
+    ingest_free(a->ing);
+    window_free(a->win);
+    queue_list_release(&a->ql);
+    free(a->depths);
+    rconn_free(a->cmd);
+    rconn_free(a->srd);
+    arena_free(a->arena);
+    store_close(a->st);
+    config_release(&a->cfg);
+}
+
+int
+cmd_agent(int argc, char **argv)
+{
+    static const char *const flags[] = {"--drain", NULL};
+    struct agent a;
+    char err[512];
+    memset(&a, 0, sizeof a);
+    if (cmd_setup(argc, argv, "agent", flags, &a.drain, &a.cfg) != 0)
+        return EXIT_USAGE;
+    if (a.cfg.http[0])
+        log_warn("[agent] http = %s: the metrics endpoint is not built yet in this version",
+                 a.cfg.http);
+    a.st = store_open(a.cfg.store_path, false, err, sizeof err);
+    if (!a.st) {
+        fprintf(stderr, "bullwatch agent: %s\n", err);
+        config_release(&a.cfg);
+        return EXIT_USAGE;
+    }
+    int gone = audit_mark_interrupted(a.st);
+    if (gone > 0)
+        log_warn("%d operator action(s) left running by a process that is gone: marked interrupted",
+                 gone);
+    signals();
+    a.win = window_new(a.st);
+    a.cmd = rconn_new(&a.cfg.ep, a.cfg.endpoint_name, "cmd", a.cfg.connect_timeout_ms);
+    a.srd = rconn_new(&a.cfg.ep, a.cfg.endpoint_name, "stream", a.cfg.connect_timeout_ms);
+    a.arena = arena_new(1 << 20);
+    rconn_use_arena(a.srd, a.arena); /* XREAD replies: no malloc per entry */
+    a.ing = ingest_new(&a.cfg, a.st, a.win, a.cmd);
+    a.eng = engine_new(&a.cfg, a.st, a.win, now_ms(), err, sizeof err);
+    if (!a.eng) { /* config loading checked the rules and sinks already */
         fprintf(stderr, "%s\n", err);
         return EXIT_USAGE;
     }
-    if (engine_nrules(eng))
-        ingest_set_observer(ing, engine_count, eng);
-    int64_t next_pump = 0, next_outage_eval = 0;
-    struct queue_list ql = {0};
-    struct queue_depth *depths = NULL;
-    int64_t next_discover = 0, next_poll = 0, next_retention = 0, next_stats = 0;
-    bool policy_checked = false, have_queues = false;
-
-    log_info("bullwatch agent starting: redis %s, prefix '%s', store %s", cfg.endpoint_name,
-             cfg.prefix, cfg.store_path);
-
-    while (!stop_requested) {
-        int64_t now = mono_ms();
-        if (rconn_ensure(cmd) != 0 || rconn_ensure(srd) != 0) {
-            /* alerts go on while Redis is away: gauges have no value */
-            if (now >= next_outage_eval) {
-                engine_depths(eng, &ql, depths, false, now_ms());
-                if (ingest_flush(ing) == 0)
-                    engine_eval(eng, now_ms(), true);
-                next_outage_eval = now + cfg.poll_every_ms;
-            }
-            if (ingest_flush(ing) == 0)
-                engine_pump(eng, now_ms());
-            int64_t wait = rconn_retry_in(rconn_is_up(cmd) ? srd : cmd);
-            sleep_ms(wait < 10 ? 10 : wait > 200 ? 200 : wait);
-            continue;
-        }
-        if (!policy_checked) {
-            rconn_check_policy(cmd);
-            policy_checked = true;
-        }
-        if (now >= next_discover) {
-            struct queue_list fresh;
-            if (queues_discover(cmd, &cfg, &fresh) == 0) {
-                queue_list_release(&ql);
-                ql = fresh;
-                ingest_set_queues(ing, &ql);
-                free(depths);
-                depths = xcalloc((size_t)(ql.n ? ql.n : 1), sizeof *depths);
-                if (!have_queues || ql.n == 0)
-                    log_info("discovered %d queue(s) under prefix '%s'", ql.n, cfg.prefix);
-                have_queues = true;
-                next_poll = 0; /* check gaps of new queues right away */
-            }
-            next_discover = now + cfg.discover_every_ms;
-        }
-        if (now >= next_poll && have_queues) {
-            int64_t wall = now_ms();
-            bool polled = ingest_check_gaps(ing) == 0 &&
-                          queues_poll(cmd, cfg.prefix, &ql, depths, wall) == 0;
-            if (polled) {
-                write_depths(st, &cfg, &ql, depths, wall);
-                for (int i = 0; i < ql.n; i++)
-                    depths[i].agent_lag_ms = ingest_lag_ms(ing, i);
-            }
-            engine_depths(eng, &ql, depths, polled, wall);
-            if (ingest_flush(ing) == 0 && engine_eval(eng, now_ms(), true) > 0)
-                next_pump = 0;
-            next_poll = now + cfg.poll_every_ms;
-        }
-        if (now >= next_retention && ingest_flush(ing) == 0) {
-            (void)store_run_script(st, "stmt/retention", ":cutoff", now_ms() - cfg.retention_ms);
-            next_retention = now + 3600 * 1000;
-        }
-        if (now >= next_stats) {
-            const struct ingest_stats *s = ingest_stats(ing);
-            if (next_stats)
-                log_info("stats: %d queues, %llu entries, %llu failures recorded (%llu reconciled), "
-                         "%llu malformed, %llu custom, %llu gaps",
-                         ingest_nqueues(ing), (unsigned long long)s->entries,
-                         (unsigned long long)s->failures, (unsigned long long)s->reconciled,
-                         (unsigned long long)s->malformed, (unsigned long long)s->custom,
-                         (unsigned long long)s->gaps);
-            next_stats = now + 60000;
-        }
-        if (stop_requested)
-            break;
-        /* deliveries: started and moved along between reads, never waited for */
-        if (engine_delivers(eng) && (mono_ms() >= next_pump || engine_inflight(eng))) {
-            if (ingest_flush(ing) == 0)
-                engine_pump(eng, now_ms());
-            next_pump = mono_ms() + 250;
-        }
-        int64_t block = cfg.block_ms;
-        if (engine_inflight(eng) && block > 10)
-            block = 10; /* transfers in flight: come back soon to move them */
-        int64_t until = (next_poll < next_discover ? next_poll : next_discover) - mono_ms();
-        if (until < block)
-            block = until < 10 ? 10 : until;
-        if (ingest_nqueues(ing) == 0) {
-            sleep_ms(block);
-            continue;
-        }
-        int n = ingest_read(ing, srd, block);
-        if (n < 0) {
-            sleep_ms(50); /* Redis or SQLite trouble: it was logged; retry soon */
-        } else if (n > 0) {
-            if (!first_read)
-                first_read = mono_ms();
-            last_read = mono_ms();
-            /* event-driven rules right away; what they queue is committed
-             * before it is sent */
-            if (engine_eval(eng, now_ms(), false) > 0 && ingest_flush(ing) == 0) {
-                engine_pump(eng, now_ms());
-                next_pump = mono_ms() + 250;
-            }
-        } else if (drain) {
-            /* every stream read to its end: reconcile what is due, then stop */
-            if (ingest_check_gaps(ing) == 0)
-                break;
-        }
-    }
-    if (drain)
-        print_drain_stats(ingest_stats(ing), first_read, last_read);
-    (void)ingest_flush(ing);
-    const struct ingest_stats *s = ingest_stats(ing);
+    if (engine_nrules(a.eng))
+        ingest_set_observer(a.ing, engine_count, a.eng);
+    log_info("bullwatch agent starting: redis %s, prefix '%s', store %s", a.cfg.endpoint_name,
+             a.cfg.prefix, a.cfg.store_path);
+    run(&a);
+    if (a.drain)
+        print_drain_stats(ingest_stats(a.ing), a.first_read, a.last_read);
+    const struct ingest_stats *s = ingest_stats(a.ing);
     log_info("bullwatch agent stopping: %llu entries read, %llu failures recorded",
              (unsigned long long)s->entries, (unsigned long long)s->failures);
-    engine_free(eng);
-    ingest_free(ing);
-    queue_list_release(&ql);
-    free(depths);
-    rconn_free(cmd);
-    rconn_free(srd);
-    arena_free(arena);
-    store_close(st);
-    config_release(&cfg);
+    teardown(&a);
     return EXIT_OK;
 }

@@ -20,6 +20,7 @@
 
 struct qextra {
     char last_id[48];
+    char first_id[48];
     char cursor[48];
     bool has_cursor;
     int64_t dead_1h; /* -1 unknown */
@@ -178,20 +179,24 @@ cmd_status(int argc, char **argv)
             buf_reset(&k);
             bmq_key(&k, cfg.prefix, l.names[i], "events");
             rconn_appendf(rc, "XREVRANGE %b + - COUNT 1", k.data, k.len);
+            rconn_appendf(rc, "XRANGE %b - + COUNT 1", k.data, k.len);
         }
         buf_release(&k);
         for (int i = 0; i < l.n; i++) {
-            redisReply *r = rconn_reply(rc);
             x[i].dead_1h = -1;
             x[i].lag_ms = -1;
-            if (!r) {
-                rcode = EXIT_RUNTIME;
-                goto out;
+            for (int part = 0; part < 2; part++) {
+                redisReply *r = rconn_reply(rc);
+                if (!r) {
+                    rcode = EXIT_RUNTIME;
+                    goto out;
+                }
+                char *id = part == 0 ? x[i].last_id : x[i].first_id;
+                if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+                    r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2)
+                    snprintf(id, sizeof x[i].last_id, "%s", r->element[0]->element[0]->str);
+                freeReplyObject(r);
             }
-            if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
-                r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2)
-                snprintf(x[i].last_id, sizeof x[i].last_id, "%s", r->element[0]->element[0]->str);
-            freeReplyObject(r);
         }
     }
     struct store *st = store_open(cfg.store_path, true, err, sizeof err);
@@ -204,17 +209,7 @@ cmd_status(int argc, char **argv)
                 snprintf(x[i].cursor, sizeof x[i].cursor, "%s",
                          (const char *)sqlite3_column_text(s, 0));
                 x[i].has_cursor = true;
-                uint64_t cm = 0, cs = 0, lm = 0, ls = 0;
-                (void)stream_id_parse(x[i].cursor, &cm, &cs);
-                if (x[i].last_id[0] && stream_id_parse(x[i].last_id, &lm, &ls) == 0 &&
-                    stream_id_cmp(x[i].cursor, x[i].last_id) < 0)
-                    x[i].lag_ms = (int64_t)(lm - (cm < lm ? cm : lm));
-                else
-                    x[i].lag_ms = 0;
-                /* behind by at least one entry within the same ms: report 1 ms */
-                if (x[i].lag_ms == 0 && x[i].last_id[0] &&
-                    stream_id_cmp(x[i].cursor, x[i].last_id) < 0)
-                    x[i].lag_ms = 1;
+                x[i].lag_ms = stream_lag_ms(x[i].cursor, x[i].last_id, x[i].first_id);
             }
             sqlite3_reset(s);
             s = store_stmt(st, "stmt/dead_recent");

@@ -1,18 +1,22 @@
 /*
- * ingest: reads every watched queue's event stream with XREAD BLOCK from
- * cursors kept in SQLite, decodes entries, records terminal failures (job
- * hashes fetched pipelined), counts retries, stalls and completions per
- * minute, and commits rows and cursors in ONE transaction per batch. Also
- * detects stream trimming past a cursor (a gap) and reconciles the failed
- * set so that no dead job is missed.
+ * ingest: reads every watched queue's event stream from cursors kept in
+ * SQLite, decodes entries, records terminal failures (job hashes fetched
+ * pipelined), counts retries, stalls and completions per minute, detects
+ * stream trimming past a cursor (a gap) and reconciles the failed set so
+ * that no dead job is missed. The pieces are listed in ingest_int.h.
  *
- * DESIGN: the in-memory cursor only moves after a successful commit, so a
- * failed fetch or commit simply re-reads the same entries next time; the
- * unique keys of the failures table make a re-read harmless.
+ * DESIGN: the ingest writes into the agent's commit window (window.h) and
+ * is one of its parties: cursors, counts, lineage results and statistics
+ * move only when the window commits; after a rollback the read cursors go
+ * back to the committed ones and the same entries are read again (the
+ * unique keys of the failures table make a re-read harmless). The agent's
+ * loop drives the stream link: ingest_send() writes an XREAD, the loop
+ * waits in poll() and hands each reply to ingest_on_reply().
  */
 #ifndef AGENT_INGEST_H
 #define AGENT_INGEST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -21,6 +25,7 @@
 #include "store.h"
 
 struct ingest;
+struct window;
 
 struct ingest_stats {
     uint64_t entries;   /* stream entries processed */
@@ -32,39 +37,58 @@ struct ingest_stats {
     uint64_t batches;
 };
 
-/* cfg, st and cmd are borrowed and must outlive the ingest. cmd is the
+/* What failed, for the loop to decide (errors climb one tier). */
+enum { INGEST_REDIS = -1, INGEST_STORE = -2 };
+
+/* cfg, st, win and cmd are borrowed and must outlive the ingest. cmd is the
  * connection used for job hashes and gap checks (not the XREAD one). */
-struct ingest *ingest_new(const struct config *cfg, struct store *st, struct rconn *cmd);
+struct ingest *ingest_new(const struct config *cfg, struct store *st, struct window *win,
+                          struct rconn *cmd);
 void ingest_free(struct ingest *ing);
 
 /* Watch exactly these queues (cursors of new ones come from the store, or
- * start at the stream's beginning). */
+ * start at the stream's beginning). Only with the window closed. */
 void ingest_set_queues(struct ingest *ing, const struct queue_list *l);
 
-/* One XREAD (blocking at most block_ms) and its batch. Returns the number
- * of entries committed, 0 on timeout, -1 when Redis or SQLite failed (the
- * batch will be read again). */
-int ingest_read(struct ingest *ing, struct rconn *stream_rc, int64_t block_ms);
+/* Is an XREAD to be sent (no reply on its way, some stream readable)? */
+bool ingest_wants_read(const struct ingest *ing);
+/* Append an XREAD (BLOCK block_ms) on the stream link; the loop writes it.
+ * 1 sent, 0 nothing to read. */
+int ingest_send(struct ingest *ing, struct rconn *sr, int64_t block_ms);
+/* A reply is on its way; when it is overdue (mono ms): block + grace. */
+bool ingest_inflight(const struct ingest *ing);
+int64_t ingest_overdue_at(const struct ingest *ing);
+/* The stream link went down: the reply on its way is lost. */
+void ingest_link_lost(struct ingest *ing);
+/* One XREAD reply (owned by the link: released here). Stages the batch in
+ * the window and, when a stream returned a full COUNT, sends the next
+ * XREAD at once. Entries staged (>= 0), or INGEST_REDIS / INGEST_STORE: the
+ * caller drops the window. */
+int ingest_on_reply(struct ingest *ing, struct rconn *sr, redisReply *r);
+/* The last reply said nothing is new (every stream read to its end). */
+bool ingest_caught_up(const struct ingest *ing);
 
-/* Commit the open transaction (rows, counts, cursors). Call before any
- * other use of the store. 0 / -1. */
-int ingest_flush(struct ingest *ing);
-
-/* Compare each cursor with its stream's first entry; record gaps and
- * reconcile. 0, or -1 when Redis or SQLite failed. */
+/* Poll timer: compare each cursor with its stream's first entry; record
+ * gaps and start due reconciliations; reload replayed jobs. 0, or
+ * INGEST_REDIS / INGEST_STORE. */
 int ingest_check_gaps(struct ingest *ing);
+/* One page of a reconciliation in progress: 1 more to do, 0 none, or
+ * INGEST_REDIS / INGEST_STORE. */
+int ingest_step(struct ingest *ing);
+bool ingest_has_work(const struct ingest *ing);
 
-/* Told of every counted event as it is read (before its commit): what is
- * an enum ingest_count, minute the event's minute (epoch ms / 60000). The
- * alert engine keeps its windows with it. */
+/* Told of every counted event as it is staged: what is an enum
+ * ingest_count, minute the event's minute (epoch ms / 60000). The alert
+ * engine stages it too, and applies it when the window commits. */
 enum ingest_count { IC_ADDED, IC_COMPLETED, IC_FAILED, IC_RETRIES, IC_STALLED, IC_GAPS, IC__N };
 typedef void (*ingest_observer)(void *ud, const char *queue, int what, int64_t minute, int delta);
 void ingest_set_observer(struct ingest *ing, ingest_observer fn, void *ud);
 
 /* The lag on queue i (in the order of ingest_set_queues' list) at the last
- * gap check, in ms; -1 unknown. */
+ * gap check, in ms (stream_lag_ms); -1 unknown. */
 int64_t ingest_lag_ms(const struct ingest *ing, int i);
 
+/* Committed statistics. */
 const struct ingest_stats *ingest_stats(const struct ingest *ing);
 int ingest_nqueues(const struct ingest *ing);
 

@@ -1,10 +1,16 @@
 /* rconn: see rconn.h */
 #include "rconn.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+
+#include <hiredis/sds.h>
 
 #include "arena.h"
 #include "log.h"
@@ -12,7 +18,10 @@
 #include "xmem.h"
 
 #define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 30000
+/* Reconnect attempts at least every 0.8 s (jittered from 0.4 s): a probe
+ * is one non-blocking connect, so it costs nothing while Redis is away, and
+ * when Redis answers again the agent reads within a second. */
+#define BACKOFF_MAX_MS 800
 
 struct rconn {
     const struct redis_endpoint *ep;
@@ -22,6 +31,8 @@ struct rconn {
     int64_t timeout_ms;
     int64_t cur_timeout_ms;
     bool up;
+    bool connecting; /* a non-blocking connect under way (rconn_ensure) */
+    int64_t connect_deadline;
     bool ever_up;
     bool down_logged;
     int64_t next_try;
@@ -103,6 +114,7 @@ rconn_mark_down(struct rconn *rc, const char *why)
         rc->c = NULL;
     }
     snprintf(rc->errstr, sizeof rc->errstr, "%s", why);
+    rc->connecting = false;
     if (rc->up || !rc->down_logged) {
         log_warn("redis %s (%s link): %s; retrying with backoff", rc->label, rc->role, why);
         rc->down_logged = true;
@@ -149,22 +161,12 @@ handshake(struct rconn *rc)
     return 0;
 }
 
-int
-rconn_connect_now(struct rconn *rc)
+/* The socket is connected: the handshake, then up. */
+static int
+connected(struct rconn *rc)
 {
-    if (rc->up)
-        return 0;
     struct timeval tv = tv_of(rc->timeout_ms);
-    if (rc->ep->socket)
-        rc->c = redisConnectUnixWithTimeout(rc->ep->socket, tv);
-    else
-        rc->c = redisConnectWithTimeout(rc->ep->host, rc->ep->port, tv);
-    if (!rc->c || rc->c->err) {
-        char why[256];
-        snprintf(why, sizeof why, "cannot connect: %s", rc->c ? rc->c->errstr : "out of memory");
-        rconn_mark_down(rc, why);
-        return -1;
-    }
+    rc->connecting = false;
     redisSetTimeout(rc->c, tv);
     rc->cur_timeout_ms = rc->timeout_ms;
     if (handshake(rc) != 0) {
@@ -192,6 +194,60 @@ rconn_connect_now(struct rconn *rc)
 }
 
 int
+rconn_connect_now(struct rconn *rc)
+{
+    if (rc->up)
+        return 0;
+    if (rc->c) { /* a non-blocking attempt under way: start over */
+        redisFree(rc->c);
+        rc->c = NULL;
+        rc->connecting = false;
+    }
+    struct timeval tv = tv_of(rc->timeout_ms);
+    if (rc->ep->socket)
+        rc->c = redisConnectUnixWithTimeout(rc->ep->socket, tv);
+    else
+        rc->c = redisConnectWithTimeout(rc->ep->host, rc->ep->port, tv);
+    if (!rc->c || rc->c->err) {
+        char why[256];
+        snprintf(why, sizeof why, "cannot connect: %s", rc->c ? rc->c->errstr : "out of memory");
+        rconn_mark_down(rc, why);
+        return -1;
+    }
+    return connected(rc);
+}
+
+/* A non-blocking connect finished (or not yet): 0 connected, 1 still
+ * under way, -1 failed (marked down). */
+static int
+connect_progress(struct rconn *rc)
+{
+    struct pollfd p = {rc->c->fd, POLLOUT, 0};
+    if (poll(&p, 1, 0) == 0) {
+        if (mono_ms() < rc->connect_deadline)
+            return 1;
+        rconn_mark_down(rc, "cannot connect: timed out");
+        return -1;
+    }
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(rc->c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+        err = errno;
+    if (err) {
+        char why[256];
+        snprintf(why, sizeof why, "cannot connect: %s", strerror(err));
+        rconn_mark_down(rc, why);
+        return -1;
+    }
+    /* connected: the handshake and the commands after it run with timeouts */
+    int fl = fcntl(rc->c->fd, F_GETFL);
+    if (fl >= 0)
+        (void)fcntl(rc->c->fd, F_SETFL, fl & ~O_NONBLOCK);
+    rc->c->flags |= REDIS_BLOCK;
+    return connected(rc) == 0 ? 0 : -1;
+}
+
+int
 rconn_ensure(struct rconn *rc)
 {
     if (rc->up)
@@ -199,6 +255,88 @@ rconn_ensure(struct rconn *rc)
     if (mono_ms() < rc->next_try)
         return -1;
     return rconn_connect_now(rc);
+}
+
+int
+rconn_ensure_async(struct rconn *rc)
+{
+    if (rc->up)
+        return 0;
+    if (rc->connecting)
+        return connect_progress(rc) == 0 ? 0 : -1;
+    if (mono_ms() < rc->next_try)
+        return -1;
+    /* a non-blocking connect: an unreachable host never stalls the caller */
+    if (rc->ep->socket)
+        rc->c = redisConnectUnixNonBlock(rc->ep->socket);
+    else
+        rc->c = redisConnectNonBlock(rc->ep->host, rc->ep->port);
+    if (!rc->c || rc->c->err) {
+        char why[256];
+        snprintf(why, sizeof why, "cannot connect: %s", rc->c ? rc->c->errstr : "out of memory");
+        rconn_mark_down(rc, why);
+        return -1;
+    }
+    rc->connecting = true;
+    rc->connect_deadline = mono_ms() + rc->timeout_ms;
+    return connect_progress(rc) == 0 ? 0 : -1;
+}
+
+int
+rconn_fd(const struct rconn *rc, short *events)
+{
+    if (!rc->c || (!rc->up && !rc->connecting))
+        return -1;
+    *events = rc->connecting ? POLLOUT : POLLIN;
+    if (rc->up && rc->c->obuf && sdslen(rc->c->obuf) > 0)
+        *events |= POLLOUT;
+    return rc->c->fd;
+}
+
+int
+rconn_write_some(struct rconn *rc)
+{
+    int done = 0;
+    if (!rc->up)
+        return -1;
+    if (redisBufferWrite(rc->c, &done) != REDIS_OK) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", rc->c->errstr);
+        rconn_mark_down(rc, why[0] ? why : "write failed");
+        return -1;
+    }
+    return done ? 0 : 1;
+}
+
+int
+rconn_read_some(struct rconn *rc)
+{
+    if (!rc->up)
+        return -1;
+    if (redisBufferRead(rc->c) != REDIS_OK) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", rc->c->errstr);
+        rconn_mark_down(rc, why[0] ? why : "connection lost");
+        return -1;
+    }
+    return 0;
+}
+
+int
+rconn_take(struct rconn *rc, redisReply **out)
+{
+    void *r = NULL;
+    *out = NULL;
+    if (!rc->up)
+        return -1;
+    if (redisGetReplyFromReader(rc->c, &r) != REDIS_OK) {
+        char why[256];
+        snprintf(why, sizeof why, "protocol error: %s", rc->c->errstr);
+        rconn_mark_down(rc, why);
+        return -1;
+    }
+    *out = r;
+    return r ? 1 : 0;
 }
 
 void

@@ -29,6 +29,10 @@ void rconn_free(struct rconn *rc);
 
 /* Connect if down and the backoff allows. 0 when up, -1 otherwise. */
 int rconn_ensure(struct rconn *rc);
+/* The same without blocking (the agent's loop): a connect is started and
+ * later calls see it finish (rconn_fd asks for POLLOUT while it is under
+ * way); the handshake then runs with the command timeout. */
+int rconn_ensure_async(struct rconn *rc);
 /* Connect now, ignoring backoff (one-shot commands). */
 int rconn_connect_now(struct rconn *rc);
 bool rconn_is_up(const struct rconn *rc);
@@ -53,6 +57,17 @@ redisReply *rconn_reply(struct rconn *rc);
 void rconn_set_timeout(struct rconn *rc, int64_t ms);
 /* Report an I/O-level failure seen by the caller (e.g. a bad reply shape). */
 void rconn_mark_down(struct rconn *rc, const char *why);
+
+/* Driving a link from a poll() loop (the agent's stream link): the
+ * descriptor and the events to wait for (POLLOUT while connecting or while
+ * commands wait to be written), -1 when there is none. */
+int rconn_fd(const struct rconn *rc, short *events);
+/* Write what is buffered: 0 all written, 1 more to write, -1 link down. */
+int rconn_write_some(struct rconn *rc);
+/* Read what the socket has (call when poll() says readable). 0 / -1 down. */
+int rconn_read_some(struct rconn *rc);
+/* A whole reply from what was read: 1 (in *out), 0 not yet, -1 down. */
+int rconn_take(struct rconn *rc, redisReply **out);
 
 /* From the next (re)connection on, build every reply of this link in the
  * arena (see arena.h): callers then release replies with arena_reset()

@@ -20,7 +20,30 @@ struct store {
     sqlite3 *db;
     struct cached *cache;
     int ncache;
+    bool quiet;         /* errors are remembered, not logged (the agent) */
+    char last_err[300]; /* the last failed write: "what: message" */
 };
+
+/* A write failed: remember it, and log it unless the owner reports. */
+static void
+failed(struct store *st, const char *what, const char *msg)
+{
+    snprintf(st->last_err, sizeof st->last_err, "%s: %s", what, msg);
+    if (!st->quiet)
+        log_warn("store: %s", st->last_err);
+}
+
+void
+store_set_quiet(struct store *st, bool quiet)
+{
+    st->quiet = quiet;
+}
+
+const char *
+store_last_error(const struct store *st)
+{
+    return st->last_err;
+}
 
 /*
  * Parameter indexes by (statement, name pointer): sqlite3_bind_parameter_index
@@ -213,7 +236,7 @@ store_run_script(struct store *st, const char *name, const char *param, int64_t 
     while (tail && *tail) {
         sqlite3_stmt *s = NULL;
         if (sqlite3_prepare_v2(st->db, tail, -1, &s, &tail) != SQLITE_OK) {
-            log_error("store: %s: %s", name, sqlite3_errmsg(st->db));
+            failed(st, name, sqlite3_errmsg(st->db));
             return -1;
         }
         if (!s)
@@ -222,7 +245,7 @@ store_run_script(struct store *st, const char *name, const char *param, int64_t 
         int rc = sqlite3_step(s);
         sqlite3_finalize(s);
         if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-            log_error("store: %s: %s", name, sqlite3_errmsg(st->db));
+            failed(st, name, sqlite3_errmsg(st->db));
             return -1;
         }
     }
@@ -234,7 +257,7 @@ store_begin(struct store *st)
 {
     char msg[256];
     if (exec_plain(st->db, "BEGIN IMMEDIATE", msg, sizeof msg) != 0) {
-        log_warn("store: cannot begin a transaction: %s", msg);
+        failed(st, "cannot begin a transaction", msg);
         return -1;
     }
     return 0;
@@ -245,7 +268,7 @@ store_commit(struct store *st)
 {
     char msg[256];
     if (exec_plain(st->db, "COMMIT", msg, sizeof msg) != 0) {
-        log_warn("store: commit failed: %s", msg);
+        failed(st, "commit failed", msg);
         store_rollback(st);
         return -1;
     }
@@ -313,10 +336,16 @@ store_exec(struct store *st, sqlite3_stmt *s, const char *what)
 {
     int rc = sqlite3_step(s);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        log_warn("store: %s: %s", what, sqlite3_errmsg(st->db));
+        failed(st, what, sqlite3_errmsg(st->db));
         sqlite3_reset(s);
         return -1;
     }
     sqlite3_reset(s);
     return 0;
+}
+
+void
+store_note_error(struct store *st, const char *what)
+{
+    failed(st, what, sqlite3_errmsg(st->db));
 }

@@ -41,6 +41,14 @@ void store_bind_real(sqlite3_stmt *s, const char *name, double v); /* NAN -> NUL
 /* Step a statement that returns no rows. 0 / -1 (logged with the name). */
 int store_exec(struct store *st, sqlite3_stmt *s, const char *what);
 
+/* The agent reports store trouble itself (once per change of state): in
+ * quiet mode failed writes are only remembered. store_last_error() is the
+ * last one, "what: SQLite's message". */
+void store_set_quiet(struct store *st, bool quiet);
+const char *store_last_error(const struct store *st);
+/* Record a failure seen by a caller that stepped a statement itself. */
+void store_note_error(struct store *st, const char *what);
+
 /* Schema version (PRAGMA user_version) */
 int store_version(struct store *st);
 

@@ -229,6 +229,22 @@ stream_id_cmp(const char *a, const char *b)
     return 0;
 }
 
+int64_t
+stream_lag_ms(const char *cursor, const char *newest, const char *first)
+{
+    uint64_t nm = 0, ns = 0, cm = 0, cs = 0, fm = 0, fs = 0;
+    if (!newest || !newest[0] || stream_id_parse(newest, &nm, &ns) != 0)
+        return 0; /* an empty stream: nothing to read */
+    if (stream_id_cmp(cursor, newest) >= 0)
+        return 0;
+    (void)stream_id_parse(cursor, &cm, &cs);
+    uint64_t base = cm;
+    if (base == 0) /* nothing read yet: behind since the first entry */
+        base = first && first[0] && stream_id_parse(first, &fm, &fs) == 0 ? fm : nm;
+    int64_t lag = nm > base ? (int64_t)(nm - base) : 0;
+    return lag > 0 ? lag : 1; /* behind within one millisecond: 1 */
+}
+
 int
 parse_time_ms(const char *s, int64_t now, int64_t *out)
 {

@@ -40,6 +40,12 @@ int sorted_find(const void *base, int n, size_t size, size_t off, const char *na
 int stream_id_parse(const char *id, uint64_t *ms, uint64_t *seq);
 /* -1, 0, 1 comparing two stream ids (invalid ids compare as 0-0). */
 int stream_id_cmp(const char *a, const char *b);
+/* The agent's lag on a stream, the one definition status, the engine and
+ * the TUI use: how far (ms of stream time) the newest entry is ahead of the
+ * last one read (cursor); from the first entry (first, may be NULL) when
+ * nothing was read yet (cursor "0-0"). 0 when caught up or the stream is
+ * empty, at least 1 when behind. */
+int64_t stream_lag_ms(const char *cursor, const char *newest, const char *first);
 
 
 

@@ -13,6 +13,7 @@
 #include "sink.h"
 #include "strmap.h"
 #include "util.h"
+#include "window.h"
 #include "xmem.h"
 
 #define MAX_MINUTES 1442 /* windows up to a day */
@@ -21,6 +22,13 @@ struct slot { /* one rule on one queue */
     struct alert a;
     int64_t starts_at, last_sent;
     bool notified; /* its firing went out (not held back by a silence) */
+    bool touched;  /* changed in the open window: `saved` is the committed one */
+};
+
+/* counts staged in the open window, per queue: applied when it commits */
+struct staged_count {
+    int64_t minute;
+    int what, delta;
 };
 
 struct eq {
@@ -34,6 +42,9 @@ struct eq {
     bool gok;
     bool dirty;
     struct slot *slots;         /* one per rule */
+    struct slot *saved;         /* the committed state of touched slots */
+    struct staged_count *sc;    /* staged counts */
+    int nsc, capsc;
 };
 
 struct silence {
@@ -58,6 +69,13 @@ struct engine {
     int64_t *tt;
     double *tv;
     int64_t now;
+    /* the commit window: what evaluation changed, until it commits */
+    struct window *win;
+    int *staged_q;              /* queues with staged counts */
+    int nstaged_q, capstaged_q;
+    struct { int qi, ri; } *touched;
+    int ntouched, captouched;
+    bool failed;                /* a write of this evaluation failed */
 };
 
 static struct eq *
@@ -81,6 +99,7 @@ queue_get(struct engine *e, const char *name)
     for (int k = 0; k < IND_NGAUGES; k++)
         q->g[k] = NAN;
     q->slots = xcalloc((size_t)(e->rules.n ? e->rules.n : 1), sizeof *q->slots);
+    q->saved = xcalloc((size_t)(e->rules.n ? e->rules.n : 1), sizeof *q->saved);
     strmap_put(e->index, name, strlen(name), e->nq, NULL);
     return &e->q[e->nq++];
 }
@@ -98,6 +117,7 @@ bucket(struct engine *e, struct eq *q, int64_t minute)
     return q->bc[k];
 }
 
+/* Staged: evaluations see it, the windows keep it once the store does. */
 void
 engine_count(void *engine, const char *queue, int what, int64_t minute, int delta)
 {
@@ -105,10 +125,36 @@ engine_count(void *engine, const char *queue, int what, int64_t minute, int delt
     if (!e || e->rules.n == 0 || what < 0 || what >= IC__N)
         return;
     struct eq *q = queue_get(e, queue);
-    int32_t *b = bucket(e, q, minute);
-    if (b)
-        b[what] += delta;
+    if (q->nsc == 0) {
+        if (e->nstaged_q == e->capstaged_q) {
+            e->capstaged_q = e->capstaged_q ? e->capstaged_q * 2 : 16;
+            e->staged_q = xrealloc(e->staged_q, sizeof *e->staged_q * (size_t)e->capstaged_q);
+        }
+        e->staged_q[e->nstaged_q++] = (int)(q - e->q);
+    }
+    for (int i = q->nsc - 1; i >= 0; i--) {
+        if (q->sc[i].minute == minute && q->sc[i].what == what) {
+            q->sc[i].delta += delta;
+            q->dirty = true;
+            return;
+        }
+    }
+    if (q->nsc == q->capsc) {
+        q->capsc = q->capsc ? q->capsc * 2 : 8;
+        q->sc = xrealloc(q->sc, sizeof *q->sc * (size_t)q->capsc);
+    }
+    q->sc[q->nsc++] = (struct staged_count){minute, what, delta};
     q->dirty = true;
+}
+
+static void
+counts_apply(struct engine *e, struct eq *q)
+{
+    for (int i = 0; i < q->nsc; i++) {
+        int32_t *b = bucket(e, q, q->sc[i].minute);
+        if (b)
+            b[q->sc[i].what] += q->sc[i].delta;
+    }
 }
 
 static void
@@ -184,6 +230,9 @@ window_sum(struct engine *e, struct eq *q, int what, int64_t window_ms)
         if (q->bm[k] == m)
             sum += q->bc[k][what];
     }
+    for (int i = 0; i < q->nsc; i++) /* what the open window adds */
+        if (q->sc[i].what == what && q->sc[i].minute >= first && q->sc[i].minute <= last)
+            sum += q->sc[i].delta;
     return sum;
 }
 
@@ -274,6 +323,33 @@ silenced_by(const struct engine *e, const struct rule *r, const char *queue)
 
 /* ---- evaluation ---- */
 
+/* The slot is about to change: keep its committed state for a rollback. */
+static void
+touch(struct engine *e, struct eq *q, int ri)
+{
+    struct slot *s = &q->slots[ri];
+    if (s->touched)
+        return;
+    q->saved[ri] = *s;
+    s->touched = true;
+    if (e->ntouched == e->captouched) {
+        e->captouched = e->captouched ? e->captouched * 2 : 16;
+        e->touched = xrealloc(e->touched, sizeof *e->touched * (size_t)e->captouched);
+    }
+    e->touched[e->ntouched].qi = (int)(q - e->q);
+    e->touched[e->ntouched].ri = ri;
+    e->ntouched++;
+}
+
+/* Run a write of this evaluation in the window; a failure marks the
+ * evaluation failed (the loop then drops the window). */
+static void
+exec(struct engine *e, sqlite3_stmt *st, const char *what)
+{
+    if (!e->failed && store_exec(e->st, st, what) != 0)
+        e->failed = true;
+}
+
 static void
 save_state(struct engine *e, const struct rule *r, const struct eq *q, const struct slot *s)
 {
@@ -286,7 +362,7 @@ save_state(struct engine *e, const struct rule *r, const struct eq *q, const str
     store_bind_int(st, ":last_sent", s->notified ? s->last_sent : 0);
     store_bind_real(st, ":value", s->a.value);
     store_bind_real(st, ":threshold", s->a.threshold);
-    (void)store_exec(e->st, st, "alert state");
+    exec(e, st, "alert state");
 }
 
 static int
@@ -308,9 +384,56 @@ notify(struct engine *e, const struct rule *r, const struct eq *q, const struct 
     n.ends_at = resolved ? now : 0;
     n.at = now;
     memcpy(n.fingerprint, fingerprint, sizeof n.fingerprint);
-    if (!e->outbox)
+    if (!e->outbox || e->failed)
         return 0; /* no sinks: the transition is recorded, nothing is sent */
-    return outbox_add(e->outbox, r->sinks, &n, now) == 0 ? 1 : 0;
+    if (outbox_add(e->outbox, r->sinks, &n, now) != 0) {
+        e->failed = true;
+        return 0;
+    }
+    return 1;
+}
+
+static void
+record_transition(struct engine *e, const struct rule *r, const struct eq *q,
+                  const struct slot *s, enum alert_state from, enum alert_change c,
+                  const char *fp, const struct buf *summary, int64_t sil, int64_t now)
+{
+    sqlite3_stmt *st = store_stmt(e->st, "stmt/transition_insert");
+    store_bind_str(st, ":rule", r->name);
+    store_bind_str(st, ":queue", q->name);
+    store_bind_str(st, ":fingerprint", fp);
+    store_bind_str(st, ":from_state", alert_state_name(from));
+    store_bind_str(st, ":to_state", alert_change_name(c));
+    store_bind_real(st, ":value", s->a.value);
+    store_bind_real(st, ":threshold", s->a.threshold);
+    store_bind_str(st, ":severity", r->severity);
+    store_bind_str(st, ":summary", summary->data);
+    store_bind_int(st, ":now", now);
+    if (sil)
+        store_bind_int(st, ":silenced_by", sil);
+    exec(e, st, "alert transition");
+    if (c == ALERT_TO_FIRING || c == ALERT_TO_RESOLVED)
+        log_info("alert %s on '%s': %s (value %g, threshold %g)%s", r->name,
+                 log_esc(q->name, strlen(q->name)), alert_change_name(c), s->a.value,
+                 s->a.threshold, sil ? ", silenced" : "");
+}
+
+/* What a step of the state machine sends: *firing or *resolved. */
+static void
+due_sends(const struct rule *r, struct slot *s, enum alert_change c, int64_t sil, int64_t now,
+          bool *firing, bool *resolved)
+{
+    *firing = *resolved = false;
+    if (c == ALERT_TO_FIRING) {
+        s->starts_at = now;
+        s->notified = false;
+        *firing = !sil;
+    } else if (c == ALERT_TO_RESOLVED) {
+        *resolved = r->send_resolved && s->notified && !sil;
+    } else if (s->a.state == ALERT_FIRING && !sil &&
+               (!s->notified || now - s->last_sent >= r->repeat_interval_ms)) {
+        *firing = true; /* held back by a silence that expired, or a repeat */
+    }
 }
 
 static int
@@ -321,56 +444,41 @@ eval_one(struct engine *e, int ri, struct eq *q, int64_t now)
     struct expr_src src = {q, now, src_gauge, src_window, src_samples};
     double value, threshold;
     double v = expr_eval(r->expr, &src, &value, &threshold);
+    struct alert next = s->a;
     enum alert_state from = s->a.state;
-    enum alert_change c = alert_step(&s->a, expr_true(v), now, r->for_ms, r->keep_firing_for_ms);
+    enum alert_change c = alert_step(&next, expr_true(v), now, r->for_ms, r->keep_firing_for_ms);
     if (expr_true(v) || c != ALERT_SAME) {
-        s->a.value = value;
-        s->a.threshold = threshold;
+        next.value = value;
+        next.threshold = threshold;
     }
     /* nothing changed and nothing due (a firing already sent, its repeat
-     * not due): no silence lookup, the common case on every evaluation */
-    if (c == ALERT_SAME && (s->a.state != ALERT_FIRING ||
-                            (s->notified && now - s->last_sent < r->repeat_interval_ms)))
+     * not due): no silence lookup and no write, the common case */
+    if (c == ALERT_SAME && (next.state != ALERT_FIRING ||
+                            (s->notified && now - s->last_sent < r->repeat_interval_ms))) {
+        if (next.last_true != s->a.last_true || next.value != s->a.value) {
+            touch(e, q, ri); /* kept in memory, written with the next change */
+            s->a = next;
+        }
         return 0;
-    int64_t sil = silenced_by(e, r, q->name);
-    bool send_firing = false, send_resolved = false;
-    if (c == ALERT_TO_FIRING) {
-        s->starts_at = now;
-        s->notified = false;
-        send_firing = !sil;
-    } else if (c == ALERT_TO_RESOLVED) {
-        send_resolved = r->send_resolved && s->notified && !sil;
-    } else if (s->a.state == ALERT_FIRING && !sil &&
-               (!s->notified || now - s->last_sent >= r->repeat_interval_ms)) {
-        send_firing = true; /* held back by a silence that expired, or a repeat */
     }
+    int64_t sil = silenced_by(e, r, q->name);
+    touch(e, q, ri);
+    s->a = next;
+    bool send_firing, send_resolved;
+    due_sends(r, s, c, sil, now, &send_firing, &send_resolved);
     if (c == ALERT_SAME && !send_firing)
         return 0;
+    if (window_open(e->win) != 0) {
+        e->failed = true;
+        return 0;
+    }
     struct buf summary;
     buf_init(&summary, 0);
     rule_summary(r, q->name, s->a.value, s->a.threshold, &summary);
     char fp[17];
     notice_fingerprint(r->name, e->cfg->endpoint_name, q->name, fp);
-    if (c != ALERT_SAME) {
-        sqlite3_stmt *st = store_stmt(e->st, "stmt/transition_insert");
-        store_bind_str(st, ":rule", r->name);
-        store_bind_str(st, ":queue", q->name);
-        store_bind_str(st, ":fingerprint", fp);
-        store_bind_str(st, ":from_state", alert_state_name(from));
-        store_bind_str(st, ":to_state", alert_change_name(c));
-        store_bind_real(st, ":value", s->a.value);
-        store_bind_real(st, ":threshold", s->a.threshold);
-        store_bind_str(st, ":severity", r->severity);
-        store_bind_str(st, ":summary", summary.data);
-        store_bind_int(st, ":now", now);
-        if (sil)
-            store_bind_int(st, ":silenced_by", sil);
-        (void)store_exec(e->st, st, "alert transition");
-        if (c == ALERT_TO_FIRING || c == ALERT_TO_RESOLVED)
-            log_info("alert %s on '%s': %s (value %g, threshold %g)%s", r->name,
-                     log_esc(q->name, strlen(q->name)), alert_change_name(c), s->a.value,
-                     s->a.threshold, sil ? ", silenced" : "");
-    }
+    if (c != ALERT_SAME)
+        record_transition(e, r, q, s, from, c, fp, &summary, sil, now);
     int queued = 0;
     if (send_firing) {
         queued += notify(e, r, q, s, false, now, &summary, fp);
@@ -383,6 +491,9 @@ eval_one(struct engine *e, int ri, struct eq *q, int64_t now)
         s->notified = false;
     save_state(e, r, q, s);
     buf_release(&summary);
+    /* a rule without `for` changed state: commit (and send) at once */
+    if (queued || (r->for_ms == 0 && c != ALERT_SAME))
+        window_urgent(e->win);
     return queued;
 }
 
@@ -393,19 +504,56 @@ engine_eval(struct engine *e, int64_t now, bool timer)
         return 0;
     cur_engine = e;
     e->now = now;
+    e->failed = false;
     if (timer)
         silences_load(e, now);
     int queued = 0;
-    for (int i = 0; i < e->nq; i++) {
+    for (int i = 0; i < e->nq && !e->failed; i++) {
         struct eq *q = &e->q[i];
         if (!timer && !q->dirty)
             continue;
-        for (int r = 0; r < e->rules.n; r++)
+        for (int r = 0; r < e->rules.n && !e->failed; r++)
             if ((timer || e->rules.v[r].event_driven) && rule_matches_queue(&e->rules.v[r], q->name))
                 queued += eval_one(e, r, q, now);
         q->dirty = false;
     }
-    return queued;
+    return e->failed ? -1 : queued;
+}
+
+/* ---- the window party ---- */
+
+static void
+party_commit(void *ud)
+{
+    struct engine *e = ud;
+    for (int i = 0; i < e->nstaged_q; i++) {
+        struct eq *q = &e->q[e->staged_q[i]];
+        counts_apply(e, q);
+        q->nsc = 0;
+    }
+    e->nstaged_q = 0;
+    for (int i = 0; i < e->ntouched; i++)
+        e->q[e->touched[i].qi].slots[e->touched[i].ri].touched = false;
+    e->ntouched = 0;
+}
+
+static void
+party_abort(void *ud)
+{
+    struct engine *e = ud;
+    for (int i = 0; i < e->nstaged_q; i++) {
+        struct eq *q = &e->q[e->staged_q[i]];
+        q->nsc = 0;
+        q->dirty = true; /* evaluate again when the entries are read again */
+    }
+    e->nstaged_q = 0;
+    for (int i = 0; i < e->ntouched; i++) {
+        struct eq *q = &e->q[e->touched[i].qi];
+        int ri = e->touched[i].ri;
+        q->slots[ri] = q->saved[ri];
+        q->slots[ri].touched = false;
+    }
+    e->ntouched = 0;
 }
 
 void
@@ -413,6 +561,18 @@ engine_pump(struct engine *e, int64_t now)
 {
     if (e && e->sinks.n)
         outbox_pump(e->outbox, now);
+}
+
+int
+engine_fds(struct engine *e, struct pollfd *p, int max)
+{
+    return e && e->outbox ? outbox_fds(e->outbox, p, max) : 0;
+}
+
+int64_t
+engine_wait_ms(struct engine *e, int64_t now)
+{
+    return e && e->outbox ? outbox_wait_ms(e->outbox, now) : -1;
 }
 
 bool
@@ -520,11 +680,13 @@ longest_window(const struct rules *rs)
 }
 
 struct engine *
-engine_new(const struct config *cfg, struct store *st, int64_t now, char *err, size_t errlen)
+engine_new(const struct config *cfg, struct store *st, struct window *win, int64_t now, char *err,
+           size_t errlen)
 {
     struct engine *e = xcalloc(1, sizeof *e);
     e->cfg = cfg;
     e->st = st;
+    e->win = win;
     if (rules_load(cfg, &e->rules, err, errlen) != 0 || sinks_load(cfg, &e->sinks, err, errlen) != 0) {
         rules_release(&e->rules);
         free(e);
@@ -537,9 +699,11 @@ engine_new(const struct config *cfg, struct store *st, int64_t now, char *err, s
     for (int i = 0; i < e->rules.n; i++)
         e->any_event_rule |= e->rules.v[i].event_driven;
     /* libcurl (and its TLS library) only when there is somewhere to send */
-    e->outbox = e->sinks.n ? outbox_new(st, &e->sinks) : NULL;
+    e->outbox = e->sinks.n ? outbox_new(st, win, &e->sinks) : NULL;
     if (e->rules.n)
         load_history(e, now);
+    struct window_party p = {"alerts", NULL, party_commit, party_abort, e};
+    window_join(win, &p);
     return e;
 }
 
@@ -548,6 +712,7 @@ engine_free(struct engine *e)
 {
     if (!e)
         return;
+    window_leave(e->win, e);
     outbox_free(e->outbox);
     for (int i = 0; i < e->nq; i++) {
         struct eq *q = &e->q[i];
@@ -558,8 +723,12 @@ engine_free(struct engine *e)
         free(q->st);
         free(q->sv);
         free(q->slots);
+        free(q->saved);
+        free(q->sc);
     }
     free(e->q);
+    free(e->staged_q);
+    free(e->touched);
     strmap_free(e->index);
     silences_release(e);
     rules_release(&e->rules);

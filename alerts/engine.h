@@ -6,10 +6,20 @@
  * reading a counter are evaluated right after the events that move it;
  * every rule on the poll timer. Transitions are stored, silences applied,
  * notifications queued in the outbox.
+ *
+ * DESIGN: the engine proposes, the commit window decides. Counts arrive
+ * staged (evaluations see them), transitions, alert state and outbox rows
+ * are written into the agent's commit window, and the alert slots they
+ * change keep their committed copy: when the window commits the counts join
+ * the windows and the slots stay; when it rolls back both go back to what
+ * the store has, and the next evaluation proposes the same transitions
+ * again. Nothing is counted twice and no notification is marked sent
+ * unless its outbox row is committed.
  */
 #ifndef BW_ENGINE_H
 #define BW_ENGINE_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -19,11 +29,12 @@
 #include "store.h"
 
 struct engine;
+struct window;
 
 /* NULL (with err) only on a bad rule or sink, which config loading has
  * already refused. */
-struct engine *engine_new(const struct config *cfg, struct store *st, int64_t now, char *err,
-                          size_t errlen);
+struct engine *engine_new(const struct config *cfg, struct store *st, struct window *win,
+                          int64_t now, char *err, size_t errlen);
 void engine_free(struct engine *e);
 int engine_nrules(const struct engine *e);
 
@@ -38,12 +49,18 @@ void engine_depths(struct engine *e, const struct queue_list *l, const struct qu
 
 /* Evaluate: every rule (timer), or the event-driven rules of queues whose
  * counters moved since the last call. Returns how many notifications were
- * queued. */
+ * queued in the window, or -1 when a write failed (the caller drops the
+ * window with window_failed). */
 int engine_eval(struct engine *e, int64_t now, bool timer);
 
-/* Move deliveries along; transfers in flight. */
+/* Move deliveries along (finished ones are recorded in the window; new
+ * ones start only from committed rows: call with the window closed);
+ * transfers in flight. */
 void engine_pump(struct engine *e, int64_t now);
 int engine_inflight(const struct engine *e);
+/* The deliveries' descriptors and timer, for the agent's poll(). */
+int engine_fds(struct engine *e, struct pollfd *p, int max);
+int64_t engine_wait_ms(struct engine *e, int64_t now);
 bool engine_delivers(const struct engine *e); /* has sinks */
 
 #endif

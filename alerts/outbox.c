@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/select.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 
 #include "log.h"
 #include "util.h"
+#include "window.h"
 #include "xmem.h"
 
 #define MAX_INFLIGHT 16
@@ -30,17 +32,75 @@ struct xfer {
     size_t answer_len;
 };
 
+/* a finished attempt, until the window that records it commits */
+struct result {
+    int64_t id, next_at, now, ms;
+    long status;
+    const char *state;
+    char err[400];
+};
+
 struct outbox {
     struct store *st;
+    struct window *win;
     const struct sinks *sinks;
     CURLM *multi;
     struct xfer x[MAX_INFLIGHT];
     int n;
     int64_t next_check; /* wall ms: no due row before this */
+    struct result *res; /* recorded in the open window, or waiting for one */
+    int nres, capres;
+    bool added;         /* rows added in the open window */
 };
 
+static int
+flush_results(void *ud)
+{
+    struct outbox *o = ud;
+    for (int i = 0; i < o->nres; i++) {
+        struct result *r = &o->res[i];
+        sqlite3_stmt *s = store_stmt(o->st, "stmt/outbox_result");
+        store_bind_int(s, ":id", r->id);
+        store_bind_str(s, ":state", r->state);
+        store_bind_int(s, ":next_at", r->next_at);
+        store_bind_int(s, ":status", r->status);
+        store_bind_str(s, ":error", r->err[0] ? r->err : NULL);
+        store_bind_int(s, ":now", r->now);
+        if (store_exec(o->st, s, "outbox result") != 0)
+            return -1;
+        s = store_stmt(o->st, "stmt/delivery_insert");
+        store_bind_int(s, ":id", r->id);
+        store_bind_int(s, ":now", r->now);
+        store_bind_int(s, ":status", r->status);
+        store_bind_str(s, ":error", r->err[0] ? r->err : NULL);
+        store_bind_int(s, ":ms", r->ms);
+        if (store_exec(o->st, s, "delivery") != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void
+results_committed(void *ud)
+{
+    struct outbox *o = ud;
+    if (o->nres || o->added)
+        o->next_check = 0; /* look for due rows again */
+    o->nres = 0;
+    o->added = false;
+}
+
+/* Rolled back: the results wait for the next window (their rows are not
+ * sent again meanwhile); rows added are gone with the window. */
+static void
+results_kept(void *ud)
+{
+    struct outbox *o = ud;
+    o->added = false;
+}
+
 struct outbox *
-outbox_new(struct store *st, const struct sinks *sinks)
+outbox_new(struct store *st, struct window *win, const struct sinks *sinks)
 {
     static bool global;
     if (!global) {
@@ -49,9 +109,12 @@ outbox_new(struct store *st, const struct sinks *sinks)
     }
     struct outbox *o = xcalloc(1, sizeof *o);
     o->st = st;
+    o->win = win;
     o->sinks = sinks;
     o->multi = curl_multi_init();
     srand((unsigned)now_ms() ^ (unsigned)getpid()); /* backoff jitter */
+    struct window_party p = {"deliveries", flush_results, results_committed, results_kept, o};
+    window_join(win, &p);
     return o;
 }
 
@@ -70,9 +133,11 @@ outbox_free(struct outbox *o)
 {
     if (!o)
         return;
+    window_leave(o->win, o);
     for (int i = 0; i < o->n; i++)
         xfer_release(o, &o->x[i]);
     curl_multi_cleanup(o->multi);
+    free(o->res);
     free(o);
 }
 
@@ -132,7 +197,7 @@ outbox_add(struct outbox *o, const char *sink_list, const struct notice *n, int6
             rc = -1;
     }
     buf_release(&body);
-    o->next_check = 0; /* look for due rows at the next pump */
+    o->added = true; /* look for due rows once they are committed */
     return rc;
 }
 
@@ -255,25 +320,33 @@ record(struct outbox *o, struct xfer *x, CURLcode res, int64_t now)
     } else {
         state = "gave_up";
     }
-    sqlite3_stmt *s = store_stmt(o->st, "stmt/outbox_result");
-    store_bind_int(s, ":id", x->id);
-    store_bind_str(s, ":state", state);
-    store_bind_int(s, ":next_at", next);
-    store_bind_int(s, ":status", status);
-    store_bind_str(s, ":error", err[0] ? err : NULL);
-    store_bind_int(s, ":now", now);
-    (void)store_exec(o->st, s, "outbox result");
-    s = store_stmt(o->st, "stmt/delivery_insert");
-    store_bind_int(s, ":id", x->id);
-    store_bind_int(s, ":now", now);
-    store_bind_int(s, ":status", status);
-    store_bind_str(s, ":error", err[0] ? err : NULL);
-    store_bind_int(s, ":ms", ms);
-    (void)store_exec(o->st, s, "delivery");
+    if (o->nres == o->capres) {
+        o->capres = o->capres ? o->capres * 2 : 16;
+        o->res = xrealloc(o->res, sizeof *o->res * (size_t)o->capres);
+    }
+    struct result *r = &o->res[o->nres++];
+    r->id = x->id;
+    r->state = state;
+    r->next_at = next;
+    r->status = status;
+    r->now = now;
+    r->ms = ms;
+    snprintf(r->err, sizeof r->err, "%s", err);
     if (strcmp(state, "delivered") != 0)
         log_warn("alert notification %lld: %s (attempt %d)%s", (long long)x->id, err, attempts,
                  !strcmp(state, "gave_up") ? ": gave up" : "");
-    o->next_check = 0; /* look for due rows again */
+}
+
+static bool
+busy(const struct outbox *o, int64_t id)
+{
+    for (int i = 0; i < o->n; i++)
+        if (o->x[i].id == id)
+            return true;
+    for (int i = 0; i < o->nres; i++) /* its result is not committed yet */
+        if (o->res[i].id == id)
+            return true;
+    return false;
 }
 
 void
@@ -299,17 +372,20 @@ outbox_pump(struct outbox *o, int64_t now)
             break;
         }
     }
-    if (o->n >= MAX_INFLIGHT || (o->next_check && now < o->next_check))
+    /* results go into the window (it is committed before the loop waits);
+     * with the store failing they wait in memory and their rows stay put */
+    if (o->nres && !window_is_open(o->win) && window_backoff_ms(o->win) == 0)
+        (void)window_open(o->win);
+    /* rows the open window added are not committed: send from the store's
+     * committed rows only */
+    if (window_is_open(o->win) || o->n >= MAX_INFLIGHT || (o->next_check && now < o->next_check))
         return;
     sqlite3_stmt *s = store_stmt(o->st, "stmt/outbox_due");
     int64_t soonest = 0;
     bool started = false;
     while (sqlite3_step(s) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(s, 0), next_at = sqlite3_column_int64(s, 4);
-        bool busy = false;
-        for (int i = 0; i < o->n; i++)
-            busy |= o->x[i].id == id;
-        if (busy)
+        if (busy(o, id))
             continue;
         if (next_at > now) {
             if (!soonest || next_at < soonest)
@@ -329,4 +405,47 @@ outbox_pump(struct outbox *o, int64_t now)
     o->next_check = o->n ? INT64_MAX : soonest ? soonest : now + 60000;
     if (started)
         curl_multi_perform(o->multi, &running);
+}
+
+int
+outbox_fds(struct outbox *o, struct pollfd *p, int max)
+{
+    fd_set r, w, x;
+    int maxfd = -1, n = 0;
+    if (!o || o->n == 0)
+        return 0;
+    FD_ZERO(&r);
+    FD_ZERO(&w);
+    FD_ZERO(&x);
+    if (curl_multi_fdset(o->multi, &r, &w, &x, &maxfd) != CURLM_OK)
+        return 0;
+    for (int fd = 0; fd <= maxfd && n < max; fd++) {
+        short ev = (short)((FD_ISSET(fd, &r) ? POLLIN : 0) | (FD_ISSET(fd, &w) ? POLLOUT : 0) |
+                           (FD_ISSET(fd, &x) ? POLLPRI : 0));
+        if (ev) {
+            p[n].fd = fd;
+            p[n].events = ev;
+            p[n].revents = 0;
+            n++;
+        }
+    }
+    return n;
+}
+
+int64_t
+outbox_wait_ms(struct outbox *o, int64_t now)
+{
+    if (!o)
+        return -1;
+    long t = -1;
+    if (o->n)
+        curl_multi_timeout(o->multi, &t);
+    if (o->n && t < 0)
+        t = 100; /* libcurl has no timer but transfers run: look again soon */
+    int64_t due = o->next_check == 0 ? 0 : o->next_check == INT64_MAX ? -1 : o->next_check - now;
+    if (o->nres)
+        due = 0;
+    if (due >= 0 && (t < 0 || due < t))
+        t = due < 0 ? 0 : (long)due;
+    return t;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "window.h"
 #include "expr.h"
 #include "ingest.h"
 #include "rule.h"
@@ -452,12 +453,14 @@ START_TEST(engine_window_survives_restart_and_slides)
              "INSERT INTO minute_counts (endpoint, queue, minute, failed) VALUES ('%s', 'q', %lld, 2)",
              cfg.endpoint_name, (long long)(minute - 3));
     ck_assert_int_eq(sqlite3_exec(store_db(st), sql, NULL, NULL, NULL), SQLITE_OK);
-    struct engine *e = engine_new(&cfg, st, now, err, sizeof err);
+    struct window *w = window_new(st);
+    struct engine *e = engine_new(&cfg, st, w, now, err, sizeof err);
     ck_assert_msg(e != NULL, "%s", err);
     ck_assert_int_eq(engine_nrules(e), 2);
     /* one more failure, read now: 2 + 1 reaches the threshold */
     engine_count(e, "q", IC_FAILED, minute, 1);
     (void)engine_eval(e, now, false);
+    ck_assert_int_eq(window_commit(w), 0);
     ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM alert_transitions WHERE rule = 'dead' "
                                     "AND queue = 'q' AND to_state = 'firing' AND value = 3 "
                                     "AND threshold = 3"), 1);
@@ -475,21 +478,78 @@ START_TEST(engine_window_survives_restart_and_slides)
     d.oldest_waiting_ms = -1;
     engine_depths(e, &l, &d, true, now);
     (void)engine_eval(e, now, true);
+    ck_assert_int_eq(window_commit(w), 0);
     ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM alert_transitions WHERE rule = 'big' "
                                     "AND to_state = 'firing' AND value = 150"), 1);
     /* Redis unreachable: no gauge value, so `big` resolves */
     engine_depths(e, &l, &d, false, now + 1000);
     (void)engine_eval(e, now + 1000, true);
+    ck_assert_int_eq(window_commit(w), 0);
     ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM alert_transitions WHERE rule = 'big' "
                                     "AND to_state = 'resolved'"), 1);
     /* eleven minutes on, the failures left the window: resolved */
     (void)engine_eval(e, now + 11 * 60000, true);
+    ck_assert_int_eq(window_commit(w), 0);
     ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM alert_transitions WHERE rule = 'dead' "
                                     "AND to_state = 'resolved'"), 1);
     /* the state is kept for the next start */
     ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM alert_state WHERE rule = 'dead' AND "
                                     "queue = 'q' AND state = 'inactive'"), 1);
     engine_free(e);
+    window_free(w);
+    store_close(st);
+    config_release(&cfg);
+    remove_store(dir, path);
+}
+END_TEST
+
+/* A window that rolls back takes its counts and its transitions with it:
+ * the same events read again are counted once, the transition is proposed
+ * again and committed once, and a rule just above the real count never
+ * fires (the store-full double count). */
+START_TEST(engine_rollback_counts_nothing_twice)
+{
+    char dir[] = "/tmp/bw-ut-engine-XXXXXX", path[256], ini[512], err[300];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/t.db", dir);
+    snprintf(ini, sizeof ini,
+             "[store]\npath = %s\n[rule exact]\nexpr = failures[30m] >= 5\n"
+             "[rule above]\nexpr = failures[30m] > 5\n[sink s]\ntype = slack\n"
+             "url = http://127.0.0.1:9/x\n", path);
+    struct config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    ck_assert_msg(config_parse(&cfg, "t.ini", ini, err, sizeof err) == 0, "%s", err);
+    struct store *st = store_open(path, false, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
+    struct window *w = window_new(st);
+    const int64_t now = 1800000000000LL, minute = now / 60000;
+    struct engine *e = engine_new(&cfg, st, w, now, err, sizeof err);
+    ck_assert_msg(e != NULL, "%s", err);
+    /* five deaths read, evaluated, then the window rolls back, three times */
+    for (int round = 0; round < 3; round++) {
+        for (int k = 0; k < 5; k++)
+            engine_count(e, "q", IC_FAILED, minute, 1);
+        ck_assert_int_eq(engine_eval(e, now + round, false), 1); /* one outbox row */
+        ck_assert(window_is_open(w));
+        window_abort(w);
+        ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM alert_transitions"), 0);
+        ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM outbox"), 0);
+    }
+    /* read again, and this time committed */
+    for (int k = 0; k < 5; k++)
+        engine_count(e, "q", IC_FAILED, minute, 1);
+    ck_assert_int_eq(engine_eval(e, now + 10, false), 1);
+    ck_assert_int_eq(window_commit(w), 0);
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM alert_transitions WHERE rule = 'exact' "
+                                    "AND to_state = 'firing' AND value = 5"), 1);
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM outbox WHERE rule = 'exact'"), 1);
+    /* the timer sees 5, not 20: `above` never fires, `exact` is not sent again */
+    ck_assert_int_eq(engine_eval(e, now + 20, true), 0);
+    (void)window_commit(w);
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM alert_transitions WHERE rule = 'above'"), 0);
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM outbox"), 1);
+    engine_free(e);
+    window_free(w);
     store_close(st);
     config_release(&cfg);
     remove_store(dir, path);
@@ -524,7 +584,8 @@ START_TEST(engine_every_indicator)
     struct store *st = store_open(path, false, err, sizeof err);
     ck_assert_msg(st != NULL, "%s", err);
     const int64_t now = 1800000000000LL, minute = now / 60000;
-    struct engine *e = engine_new(&cfg, st, now, err, sizeof err);
+    struct window *w = window_new(st);
+    struct engine *e = engine_new(&cfg, st, w, now, err, sizeof err);
     ck_assert_msg(e != NULL, "%s", err);
     static const struct {
         int what, n;
@@ -552,6 +613,7 @@ START_TEST(engine_every_indicator)
     d.agent_lag_ms = 1500;
     engine_depths(e, &l, &d, true, now);
     (void)engine_eval(e, now, true);
+    ck_assert_int_eq(window_commit(w), 0);
     for (int i = 0; i < n; i++) {
         char q[160];
         snprintf(q, sizeof q,
@@ -559,6 +621,7 @@ START_TEST(engine_every_indicator)
         ck_assert_msg(count_rows(st, q) == 1, "rule '%s' did not fire", exprs[i]);
     }
     engine_free(e);
+    window_free(w);
     store_close(st);
     config_release(&cfg);
     buf_release(&ini);
@@ -590,6 +653,7 @@ alerts_suite(void)
     tc = tcase_create("engine");
     tcase_add_test(tc, engine_window_survives_restart_and_slides);
     tcase_add_test(tc, engine_every_indicator);
+    tcase_add_test(tc, engine_rollback_counts_nothing_twice);
     tcase_add_test(tc, silence_matchers);
     suite_add_tcase(s, tc);
     tc = tcase_create("rules");

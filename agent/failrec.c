@@ -1,0 +1,288 @@
+/*
+ * failrec: terminal failures into failure rows. The `failed` entries of a
+ * batch are collected, their job hashes fetched in one pipeline (into an
+ * arena), and one row written each into the commit window: reason and its
+ * signature, data redacted and capped, opts, stack traces, attempts.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest_int.h"
+#include "jobdata.h"
+#include "log.h"
+#include "signature.h"
+#include "util.h"
+#include "xmem.h"
+
+#define REASON_MAX (16 * 1024)
+#define OPTS_MAX (16 * 1024)
+
+struct hfields {
+    struct bstr name, data, opts, stacktrace, failed_reason, atm, attempts_made_legacy, timestamp,
+        processed_on, finished_on, pb;
+};
+
+static void
+hash_fields(const redisReply *h, struct hfields *f)
+{
+    memset(f, 0, sizeof *f);
+    if (!h || h->type != REDIS_REPLY_ARRAY)
+        return;
+    for (size_t i = 0; i + 1 < h->elements; i += 2) {
+        const redisReply *k = h->element[i], *v = h->element[i + 1];
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+            continue;
+        struct bstr val = {v->str, v->len};
+        struct bstr key = {k->str, k->len};
+        if (bstr_eq(key, "name"))
+            f->name = val;
+        else if (bstr_eq(key, "data"))
+            f->data = val;
+        else if (bstr_eq(key, "opts"))
+            f->opts = val;
+        else if (bstr_eq(key, "stacktrace"))
+            f->stacktrace = val;
+        else if (bstr_eq(key, "failedReason"))
+            f->failed_reason = val;
+        else if (bstr_eq(key, "atm"))
+            f->atm = val;
+        else if (bstr_eq(key, "attemptsMade"))
+            f->attempts_made_legacy = val;
+        else if (bstr_eq(key, "timestamp"))
+            f->timestamp = val;
+        else if (bstr_eq(key, "processedOn"))
+            f->processed_on = val;
+        else if (bstr_eq(key, "finishedOn"))
+            f->finished_on = val;
+        else if (bstr_eq(key, "pb"))
+            f->pb = val;
+    }
+}
+
+static bool
+bstr_int(struct bstr b, int64_t *out)
+{
+    char tmp[32];
+    if (!b.p || b.n == 0 || b.n >= sizeof tmp)
+        return false;
+    memcpy(tmp, b.p, b.n);
+    tmp[b.n] = '\0';
+    return parse_int64(tmp, out) == 0;
+}
+
+static void
+bind_int_field(sqlite3_stmt *s, const char *param, struct bstr b)
+{
+    int64_t v;
+    if (bstr_int(b, &v))
+        store_bind_int(s, param, v);
+    else
+        store_bind_null(s, param);
+}
+
+/* "queue 'q' job 'j' (stream id X)": built only when a line is logged */
+static const char *
+failure_where(char *where, size_t len, const struct iq *q, struct bstr job_id,
+              const char *stream_id, size_t stream_id_len, int64_t event_time)
+{
+    if (where[0])
+        return where;
+    if (stream_id)
+        snprintf(where, len, "queue '%s' job '%s' (stream id %.*s)",
+                 log_esc(q->name, strlen(q->name)), log_esc(job_id.p, job_id.n),
+                 (int)stream_id_len, stream_id);
+    else
+        snprintf(where, len, "queue '%s' job '%s' (reconciled, finishedOn %lld)",
+                 log_esc(q->name, strlen(q->name)), log_esc(job_id.p, job_id.n),
+                 (long long)event_time);
+    return where;
+}
+#define WHERE() failure_where(where, sizeof where, q, job_id, stream_id, stream_id_len, event_time)
+
+/*
+ * Insert one failure row into the open window. reason is the event's
+ * failedReason when it came from the stream (else the hash's). stream_id
+ * NULL for reconciled rows, then event_time is finishedOn. Returns 1 when a
+ * row was written, 0 when it was already there, -1 on a store error.
+ */
+int
+failrec_write(struct ingest *ing, int qi, struct bstr job_id, const char *stream_id,
+              size_t stream_id_len, int64_t event_time, struct bstr reason, const redisReply *hash,
+              bool reconciled)
+{
+    const struct config *cfg = ing->cfg;
+    struct iq *q = &ing->q[qi];
+    struct hfields f;
+    char sig[SIGNATURE_ID_LEN + 1];
+    char where[200];
+    sqlite3_stmt *s = store_stmt(ing->st, "stmt/failure_insert");
+    bool missing = !hash || hash->type != REDIS_REPLY_ARRAY || hash->elements == 0;
+    where[0] = '\0';
+    hash_fields(hash, &f);
+    if (!reason.p)
+        reason = f.failed_reason;
+
+    store_bind_str(s, ":endpoint", cfg->endpoint_name);
+    store_bind_str(s, ":queue", q->name);
+    store_bind_text(s, ":job_id", job_id.p, job_id.n);
+    if (stream_id)
+        store_bind_text(s, ":stream_id", stream_id, stream_id_len);
+    else
+        store_bind_null(s, ":stream_id");
+    store_bind_int(s, ":event_time", event_time);
+    if (f.name.p)
+        store_bind_text(s, ":name", f.name.p, f.name.n);
+    bind_int_field(s, ":attempts_made", f.atm.p ? f.atm : f.attempts_made_legacy);
+    if (f.opts.p) {
+        store_bind_int(s, ":attempts_allowed", jobdata_attempts(f.opts.p, f.opts.n));
+        store_bind_text(s, ":opts", f.opts.p, f.opts.n > OPTS_MAX ? OPTS_MAX : f.opts.n);
+    }
+    if (reason.p) {
+        size_t rn = reason.n > REASON_MAX ? REASON_MAX : reason.n;
+        buf_reset(&ing->b1);
+        signature_normalise(reason.p, rn, &ing->b1);
+        signature_id(ing->b1.data ? ing->b1.data : "", ing->b1.len, sig);
+        store_bind_text(s, ":failed_reason", reason.p, rn);
+        store_bind_text(s, ":signature_text", ing->b1.data ? ing->b1.data : "", ing->b1.len);
+        store_bind_str(s, ":signature", sig);
+    }
+    if (f.data.p) {
+        store_bind_int(s, ":data_size", (int64_t)f.data.n);
+        if (cfg->capture_data) {
+            struct jobdata_result res;
+            buf_reset(&ing->b2);
+            jobdata_prepare(f.data.p, f.data.n, cfg->redact, (size_t)cfg->data_max_bytes,
+                            &ing->b2, &res);
+            store_bind_text(s, ":data", ing->b2.data ? ing->b2.data : "", ing->b2.len);
+            store_bind_int(s, ":data_truncated", res.truncated);
+            store_bind_int(s, ":data_json", res.is_json);
+            if (!res.is_json)
+                log_warn("%s: job data is not JSON; stored as text", WHERE());
+            if (res.truncated)
+                log_info("%s: job data of %zu bytes stored cut to %lld bytes", WHERE(), f.data.n,
+                         (long long)cfg->data_max_bytes);
+        } else {
+            store_bind_int(s, ":data_truncated", 0);
+            store_bind_int(s, ":data_json", 1);
+        }
+    } else {
+        store_bind_int(s, ":data_truncated", 0);
+        store_bind_int(s, ":data_json", 1);
+    }
+    if (f.stacktrace.p) {
+        buf_reset(&ing->b3);
+        jobdata_stack(f.stacktrace.p, f.stacktrace.n, (size_t)cfg->stack_max_bytes, &ing->b3);
+        store_bind_text(s, ":stacktrace", ing->b3.data ? ing->b3.data : "", ing->b3.len);
+    }
+    bind_int_field(s, ":timestamp", f.timestamp);
+    bind_int_field(s, ":processed_on", f.processed_on);
+    /* the death's identity (see failures_death in sql/schema) */
+    int64_t fin;
+    if (reconciled || !bstr_int(f.finished_on, &fin))
+        fin = event_time;
+    store_bind_int(s, ":finished_on", fin);
+    if (f.pb.p)
+        store_bind_text(s, ":processed_by", f.pb.p, f.pb.n);
+    store_bind_int(s, ":hash_missing", missing);
+    store_bind_int(s, ":reconciled", reconciled);
+    store_bind_int(s, ":recorded_at", now_ms());
+    if (missing && !reconciled)
+        log_debug("%s: job hash already gone (removeOnFail?); keeping what the event carried",
+                  WHERE());
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) {
+        store_note_error(ing->st, "cannot record a failure");
+        log_debug("store: cannot record failure of %s: %s", WHERE(), store_errmsg(ing->st));
+        sqlite3_reset(s);
+        return -1;
+    }
+    int changed = sqlite3_changes(store_db(ing->st));
+    sqlite3_reset(s);
+    return changed > 0 ? 1 : 0;
+}
+
+/* ---- the batch's failures ---- */
+
+void
+failrec_add(struct ingest *ing, int qi, const struct bmq_event *ev)
+{
+    if (ing->npend == ing->cappend) {
+        ing->cappend = ing->cappend ? ing->cappend * 2 : 64;
+        ing->pend = xrealloc(ing->pend, sizeof *ing->pend * (size_t)ing->cappend);
+    }
+    ing->pend[ing->npend].qi = qi;
+    ing->pend[ing->npend].ev = *ev;
+    ing->pend[ing->npend].hash = NULL;
+    ing->npend++;
+}
+
+void
+failrec_clear(struct ingest *ing)
+{
+    arena_reset(ing->hash_arena); /* the job hashes of the batch */
+    ing->npend = 0;
+}
+
+/* HGETALL every collected job, one pipeline on the command link. 0 / -1
+ * (Redis failed: the batch is read again). */
+int
+failrec_fetch(struct ingest *ing)
+{
+    struct buf *k = &ing->b1;
+    for (int i = 0; i < ing->npend; i++) {
+        struct pending *p = &ing->pend[i];
+        const char *argv[2] = {"HGETALL", NULL};
+        size_t lens[2] = {7, 0};
+        buf_reset(k);
+        bmq_job_key(k, ing->cfg->prefix, ing->q[p->qi].name, p->ev.job_id.p, p->ev.job_id.n);
+        argv[1] = k->data;
+        lens[1] = k->len;
+        rconn_append(ing->cmd, 2, argv, lens);
+    }
+    rconn_arena_begin(ing->cmd, ing->hash_arena);
+    for (int i = 0; i < ing->npend; i++) {
+        redisReply *r = rconn_reply(ing->cmd);
+        if (!r) {
+            rconn_arena_end(ing->cmd);
+            return -1;
+        }
+        if (r->type == REDIS_REPLY_ERROR) {
+            struct pending *p = &ing->pend[i];
+            log_warn("queue '%s' job '%s': HGETALL failed: %s; recording the event only",
+                     log_esc(ing->q[p->qi].name, strlen(ing->q[p->qi].name)),
+                     log_esc(p->ev.job_id.p, p->ev.job_id.n), log_esc(r->str, r->len));
+            r = NULL;
+        }
+        ing->pend[i].hash = r;
+    }
+    rconn_arena_end(ing->cmd);
+    return 0;
+}
+
+/* The collected failures into the open window. 0 / -1 (store). */
+int
+failrec_write_batch(struct ingest *ing)
+{
+    for (int i = 0; i < ing->npend; i++) {
+        struct pending *p = &ing->pend[i];
+        int w = failrec_write(ing, p->qi, p->ev.job_id, p->ev.id.p, p->ev.id.n,
+                              (int64_t)p->ev.id_ms, p->ev.failed_reason, p->hash, false);
+        if (w < 0)
+            return -1;
+        ing->staged.failures += (uint64_t)w;
+    }
+    return 0;
+}
+
+bool
+failrec_known(struct ingest *ing, const char *queue, const char *id, size_t idlen, int64_t fin)
+{
+    sqlite3_stmt *s = store_stmt(ing->st, "stmt/failure_known");
+    store_bind_str(s, ":endpoint", ing->cfg->endpoint_name);
+    store_bind_str(s, ":queue", queue);
+    store_bind_text(s, ":job_id", id, idlen);
+    store_bind_int(s, ":finished_on", fin);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW;
+}
