@@ -479,14 +479,18 @@ cmd_agent(int argc, char **argv)
         config_release(&a.cfg);
         return EXIT_USAGE;
     }
+    int renamed = store_rename_endpoint(a.st, a.cfg.endpoint_addr, a.cfg.endpoint_name);
+    if (renamed > 0)
+        log_info("store: %d rows of %s now name it by its endpoint name '%s'", renamed,
+                 a.cfg.endpoint_addr, a.cfg.endpoint_name);
     int gone = audit_mark_interrupted(a.st);
     if (gone > 0)
         log_warn("%d operator action(s) left running by a process that is gone: marked interrupted",
                  gone);
     signals();
     a.win = window_new(a.st);
-    a.cmd = rconn_new(&a.cfg.ep, a.cfg.endpoint_name, "cmd", a.cfg.connect_timeout_ms);
-    a.srd = rconn_new(&a.cfg.ep, a.cfg.endpoint_name, "stream", a.cfg.connect_timeout_ms);
+    a.cmd = rconn_new(&a.cfg.ep, a.cfg.endpoint_addr, "cmd", a.cfg.connect_timeout_ms);
+    a.srd = rconn_new(&a.cfg.ep, a.cfg.endpoint_addr, "stream", a.cfg.connect_timeout_ms);
     a.arena = arena_new(1 << 20);
     rconn_use_arena(a.srd, a.arena); /* XREAD replies: no malloc per entry */
     a.ing = ingest_new(&a.cfg, a.st, a.win, a.cmd);
@@ -497,7 +501,7 @@ cmd_agent(int argc, char **argv)
     }
     if (engine_nrules(a.eng))
         ingest_set_observer(a.ing, engine_count, a.eng);
-    log_info("bullwatch agent starting: redis %s, prefix '%s', store %s", a.cfg.endpoint_name,
+    log_info("bullwatch agent starting: redis %s, prefix '%s', store %s", a.cfg.endpoint_addr,
              a.cfg.prefix, a.cfg.store_path);
     run(&a);
     if (a.drain)

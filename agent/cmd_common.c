@@ -85,7 +85,7 @@ cmd_check_config(int argc, char **argv)
         if (!strcmp(cfg.sections[i].kind, "sink"))
             sinks++;
     printf("\n; would watch queues matching '%s' (excluding '%s') under prefix '%s' on %s\n",
-           cfg.include, cfg.exclude, cfg.prefix, cfg.endpoint_name);
+           cfg.include, cfg.exclude, cfg.prefix, cfg.endpoint_addr);
     struct rules rs;
     char err[CONFIG_ERR_LEN];
     if (rules_load(&cfg, &rs, err, sizeof err) == 0) {

@@ -35,6 +35,8 @@ print_json(const struct config *cfg, const struct queue_list *l, const struct qu
     buf_init(&b, 0);
     buf_addf(&b, "{\"endpoint\":");
     buf_add_json_str(&b, cfg->endpoint_name, strlen(cfg->endpoint_name));
+    buf_addf(&b, ",\"address\":");
+    buf_add_json_str(&b, cfg->endpoint_addr, strlen(cfg->endpoint_addr));
     buf_addf(&b, ",\"prefix\":");
     buf_add_json_str(&b, cfg->prefix, strlen(cfg->prefix));
     buf_addf(&b, ",\"time\":%lld,\"store\":%s,\"queues\":[", (long long)now,
@@ -105,7 +107,7 @@ print_table(const struct config *cfg, const struct queue_list *l, const struct q
     }
     if (w > 40)
         w = 40;
-    printf("redis %s  prefix '%s'  %d queue(s)%s\n\n", cfg->endpoint_name, cfg->prefix, l->n,
+    printf("redis %s  prefix '%s'  %d queue(s)%s\n\n", cfg->endpoint_addr, cfg->prefix, l->n,
            have_store ? "" : "  (no audit store yet: agent lag and dead/1h unknown)");
     printf("%-*s %8s %7s %6s %7s %7s %9s %7s %6s %7s %7s %8s\n", w, "QUEUE", "WAITING", "ACTIVE",
            "PRIO", "DELAYED", "FAILED", "COMPLETED", "W-CHILD", "PAUSED", "WORKERS", "DEAD/1H",
@@ -146,9 +148,9 @@ cmd_status(int argc, char **argv)
     if (cmd_setup(argc, argv, "status", flags, &json, &cfg) != 0)
         return EXIT_USAGE;
     log_set_level(LOG_ERROR);
-    struct rconn *rc = rconn_new(&cfg.ep, cfg.endpoint_name, "status", cfg.connect_timeout_ms);
+    struct rconn *rc = rconn_new(&cfg.ep, cfg.endpoint_addr, "status", cfg.connect_timeout_ms);
     if (rconn_connect_now(rc) != 0) {
-        fprintf(stderr, "bullwatch status: redis %s: %s\n", cfg.endpoint_name, rconn_errstr(rc));
+        fprintf(stderr, "bullwatch status: redis %s: %s\n", cfg.endpoint_addr, rconn_errstr(rc));
         rconn_free(rc);
         config_release(&cfg);
         return EXIT_RUNTIME;
@@ -157,7 +159,7 @@ cmd_status(int argc, char **argv)
     int64_t now = now_ms();
     if (queues_discover(rc, &cfg, &l) != 0) {
         fprintf(stderr, "bullwatch status: redis %s: queue discovery failed: %s\n",
-                cfg.endpoint_name, rconn_errstr(rc));
+                cfg.endpoint_addr, rconn_errstr(rc));
         rconn_free(rc);
         config_release(&cfg);
         return EXIT_RUNTIME;
@@ -166,7 +168,7 @@ cmd_status(int argc, char **argv)
     struct qextra *x = xcalloc((size_t)(l.n ? l.n : 1), sizeof *x);
     int rcode = EXIT_OK;
     if (queues_poll(rc, cfg.prefix, &l, d, now) != 0) {
-        fprintf(stderr, "bullwatch status: redis %s: depth poll failed: %s\n", cfg.endpoint_name,
+        fprintf(stderr, "bullwatch status: redis %s: depth poll failed: %s\n", cfg.endpoint_addr,
                 rconn_errstr(rc));
         rcode = EXIT_RUNTIME;
         goto out;

@@ -570,7 +570,10 @@ config_parse(struct config *cfg, const char *name, const char *text, char *err, 
             buf_addf(&b, "[%s]:%d/%d", cfg->ep.host, cfg->ep.port, cfg->ep.db);
         else
             buf_addf(&b, "%s:%d/%d", cfg->ep.host, cfg->ep.port, cfg->ep.db);
-        cfg->endpoint_name = buf_detach(&b, NULL);
+        cfg->endpoint_addr = buf_detach(&b, NULL);
+        /* the plain [redis] section is the endpoint "default": rows and
+         * alert labels name it so, whatever its address */
+        cfg->endpoint_name = xstrdup("default");
     }
     for (int i = 0; i < cfg->nsections; i++) {
         struct config_section *sec = &cfg->sections[i];
@@ -641,6 +644,7 @@ config_release(struct config *cfg)
     free(cfg->sections);
     free(cfg->path);
     free(cfg->endpoint_name);
+    free(cfg->endpoint_addr);
     redis_endpoint_release(&cfg->ep);
     memset(cfg, 0, sizeof *cfg);
 }

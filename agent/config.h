@@ -71,7 +71,8 @@ struct config {
 
     /* derived at load time */
     struct redis_endpoint ep;
-    char *endpoint_name; /* "host:port/db" or "unix:/path/db": labels rows */
+    char *endpoint_name; /* the endpoint's stable name ("default"): labels rows and alerts */
+    char *endpoint_addr; /* "host:port/db" or "unix:/path/db": for messages */
     struct config_section *sections;
     int nsections;
 };

@@ -374,7 +374,7 @@ ingest_on_reply(struct ingest *ing, struct rconn *sr, redisReply *r)
         return 0;
     }
     if (r->type == REDIS_REPLY_ERROR) {
-        log_warn("redis %s: XREAD failed: %s", ing->cfg->endpoint_name, log_esc(r->str, r->len));
+        log_warn("redis %s: XREAD failed: %s", ing->cfg->endpoint_addr, log_esc(r->str, r->len));
         rconn_reply_free(sr, r);
         xread_find_bad_streams(ing);
         return INGEST_REDIS;

@@ -66,7 +66,7 @@ queues_discover(struct rconn *rc, const struct config *cfg, struct queue_list *o
         redisReply *r = rconn_cmd(rc, 6, argv, NULL);
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
             if (r) {
-                log_warn("redis %s: SCAN failed: %s", cfg->endpoint_name,
+                log_warn("redis %s: SCAN failed: %s", cfg->endpoint_addr,
                          r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
                 freeReplyObject(r);
             }

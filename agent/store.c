@@ -349,3 +349,49 @@ store_note_error(struct store *st, const char *what)
 {
     failed(st, what, sqlite3_errmsg(st->db));
 }
+
+int
+store_rename_endpoint(struct store *st, const char *from, const char *to)
+{
+    static const char *const tables[] = {"cursors", "failures", "minute_counts", "gaps",
+                                         "queue_depths", "depth_samples", "actions"};
+    sqlite3_stmt *s;
+    bool found = false;
+    if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM cursors WHERE endpoint = ?1 UNION ALL "
+                                   "SELECT 1 FROM failures WHERE endpoint = ?1 LIMIT 1",
+                           -1, &s, NULL) != SQLITE_OK) {
+        failed(st, "endpoint rename", sqlite3_errmsg(st->db));
+        return -1;
+    }
+    sqlite3_bind_text(s, 1, from, -1, SQLITE_TRANSIENT);
+    found = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    if (!found)
+        return 0;
+    if (store_begin(st) != 0)
+        return -1;
+    int64_t n = 0;
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "UPDATE OR IGNORE %s SET endpoint = ?2 WHERE endpoint = ?1",
+                 tables[i]);
+        if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+            failed(st, "endpoint rename", sqlite3_errmsg(st->db));
+            store_rollback(st);
+            return -1;
+        }
+        sqlite3_bind_text(s, 1, from, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 2, to, -1, SQLITE_TRANSIENT);
+        int rc = sqlite3_step(s);
+        sqlite3_finalize(s);
+        if (rc != SQLITE_DONE) {
+            failed(st, "endpoint rename", sqlite3_errmsg(st->db));
+            store_rollback(st);
+            return -1;
+        }
+        n += sqlite3_changes(st->db);
+    }
+    if (store_commit(st) != 0)
+        return -1;
+    return n > INT32_MAX ? INT32_MAX : (int)n;
+}

@@ -49,6 +49,12 @@ const char *store_last_error(const struct store *st);
 /* Record a failure seen by a caller that stepped a statement itself. */
 void store_note_error(struct store *st, const char *what);
 
+/* Rows written before endpoints had names carry the endpoint's address
+ * ("host:port/db"): give them its name (the agent, at start). Rows that
+ * would collide with ones already under the name are left as they are.
+ * Rows renamed, or -1. */
+int store_rename_endpoint(struct store *st, const char *from, const char *to);
+
 /* Schema version (PRAGMA user_version) */
 int store_version(struct store *st);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "expr.h"
+#include "labels.h"
 #include "log.h"
 #include "outbox.h"
 #include "rule.h"
@@ -33,6 +34,8 @@ struct staged_count {
 
 struct eq {
     char *name;
+    struct labels lab;          /* the alert identity's labels: endpoint, queue */
+    char *lab_json;             /* ... as the store keeps them */
     bool dlq;
     int64_t *bm;                /* minute of each counter bucket */
     int32_t (*bc)[IC__N];       /* counts */
@@ -89,6 +92,13 @@ queue_get(struct engine *e, const char *name)
     memset(q, 0, sizeof *q);
     q->name = xstrdup(name);
     q->dlq = queue_is_dlq(e->cfg, name);
+    memset(&q->lab, 0, sizeof q->lab);
+    labels_set(&q->lab, "endpoint", e->cfg->endpoint_name);
+    labels_set(&q->lab, "queue", q->name);
+    struct buf lj;
+    buf_init(&lj, 0);
+    labels_json(&q->lab, &lj);
+    q->lab_json = buf_detach(&lj, NULL);
     q->bm = xmalloc(sizeof *q->bm * (size_t)e->nb);
     q->bc = xcalloc((size_t)e->nb, sizeof *q->bc);
     q->sm = xmalloc(sizeof *q->sm * (size_t)e->nb);
@@ -313,10 +323,10 @@ silences_load(struct engine *e, int64_t now)
 }
 
 static int64_t
-silenced_by(const struct engine *e, const struct rule *r, const char *queue)
+silenced_by(const struct engine *e, const struct rule *r, const struct eq *q)
 {
     for (int i = 0; i < e->nsil; i++)
-        if (silence_matches(e->sil[i].matchers, r->name, queue, r->severity))
+        if (labels_match(e->sil[i].matchers, r->name, r->severity, &q->lab))
             return e->sil[i].id;
     return 0;
 }
@@ -355,6 +365,8 @@ save_state(struct engine *e, const struct rule *r, const struct eq *q, const str
 {
     sqlite3_stmt *st = store_stmt(e->st, "stmt/alert_state_upsert");
     store_bind_str(st, ":rule", r->name);
+    store_bind_str(st, ":labels", q->lab_json);
+    store_bind_str(st, ":endpoint", e->cfg->endpoint_name);
     store_bind_str(st, ":queue", q->name);
     store_bind_str(st, ":state", alert_state_name(s->a.state));
     store_bind_int(st, ":since", s->a.since);
@@ -372,6 +384,7 @@ notify(struct engine *e, const struct rule *r, const struct eq *q, const struct 
     struct notice n = {0};
     n.rule = r->name;
     n.queue = q->name;
+    n.labels = q->lab_json;
     n.endpoint = e->cfg->endpoint_name;
     n.severity = r->severity;
     n.summary = summary->data;
@@ -400,6 +413,8 @@ record_transition(struct engine *e, const struct rule *r, const struct eq *q,
 {
     sqlite3_stmt *st = store_stmt(e->st, "stmt/transition_insert");
     store_bind_str(st, ":rule", r->name);
+    store_bind_str(st, ":labels", q->lab_json);
+    store_bind_str(st, ":endpoint", e->cfg->endpoint_name);
     store_bind_str(st, ":queue", q->name);
     store_bind_str(st, ":fingerprint", fp);
     store_bind_str(st, ":from_state", alert_state_name(from));
@@ -461,7 +476,7 @@ eval_one(struct engine *e, int ri, struct eq *q, int64_t now)
         }
         return 0;
     }
-    int64_t sil = silenced_by(e, r, q->name);
+    int64_t sil = silenced_by(e, r, q);
     touch(e, q, ri);
     s->a = next;
     bool send_firing, send_resolved;
@@ -476,7 +491,7 @@ eval_one(struct engine *e, int ri, struct eq *q, int64_t now)
     buf_init(&summary, 0);
     rule_summary(r, q->name, s->a.value, s->a.threshold, &summary);
     char fp[17];
-    notice_fingerprint(r->name, e->cfg->endpoint_name, q->name, fp);
+    labels_fingerprint(r->name, &q->lab, fp);
     if (c != ALERT_SAME)
         record_transition(e, r, q, s, from, c, fp, &summary, sil, now);
     int queued = 0;
@@ -644,11 +659,15 @@ load_history(struct engine *e, int64_t now)
     }
     sqlite3_reset(s);
     s = store_stmt(e->st, "stmt/alert_state_load");
+    store_bind_str(s, ":endpoint", e->cfg->endpoint_name);
     while (sqlite3_step(s) == SQLITE_ROW) {
         int ri = rule_index(e, (const char *)sqlite3_column_text(s, 0));
         if (ri < 0)
             continue; /* a rule no longer in the config */
         struct eq *q = queue_get(e, (const char *)sqlite3_column_text(s, 1));
+        const char *lj = (const char *)sqlite3_column_text(s, 8);
+        if (!lj || strcmp(lj, q->lab_json) != 0)
+            continue; /* another identity (a label set this agent does not make) */
         struct slot *sl = &q->slots[ri];
         const char *state = (const char *)sqlite3_column_text(s, 2);
         sl->a.state = !strcmp(state, "firing") ? ALERT_FIRING
@@ -717,6 +736,7 @@ engine_free(struct engine *e)
     for (int i = 0; i < e->nq; i++) {
         struct eq *q = &e->q[i];
         free(q->name);
+        free(q->lab_json);
         free(q->bm);
         free(q->bc);
         free(q->sm);

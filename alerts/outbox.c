@@ -189,6 +189,8 @@ outbox_add(struct outbox *o, const char *sink_list, const struct notice *n, int6
         store_bind_str(s, ":sink", k->name);
         store_bind_str(s, ":fingerprint", n->fingerprint);
         store_bind_str(s, ":rule", n->rule);
+        store_bind_str(s, ":labels", n->labels);
+        store_bind_str(s, ":endpoint", n->endpoint);
         store_bind_str(s, ":queue", n->queue);
         store_bind_str(s, ":kind", n->resolved ? "resolved" : "firing");
         store_bind_text(s, ":body", body.data, body.len);

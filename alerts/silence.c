@@ -1,7 +1,6 @@
 /* silence: see silence.h */
 #include "silence.h"
 
-#include <fnmatch.h>
 #include <pwd.h>
 #include <string.h>
 #include <stdio.h>
@@ -62,22 +61,4 @@ silence_expire(struct store *st, int64_t id, int64_t now)
     if (rc != SQLITE_DONE)
         return -1;
     return sqlite3_changes(store_db(st)) > 0 ? 1 : 0;
-}
-
-bool
-silence_matches(const char *matchers, const char *rule, const char *queue, const char *severity)
-{
-    char m[512];
-    snprintf(m, sizeof m, "%s", matchers);
-    for (char *save = NULL, *tok = strtok_r(m, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(tok, '=');
-        if (!eq)
-            return false; /* not a matcher: matches nothing rather than everything */
-        *eq = '\0';
-        const char *v = !strcmp(tok, "rule") ? rule : !strcmp(tok, "queue") ? queue
-                        : !strcmp(tok, "severity") ? severity : NULL;
-        if (!v || fnmatch(eq + 1, v, 0) != 0)
-            return false;
-    }
-    return true;
 }

@@ -1,7 +1,8 @@
 /*
  * silence: silences in the audit store, shared by `bullwatch silence` and
- * the TUI. Matchers are "rule=GLOB,queue=GLOB,severity=GLOB" (all must
- * match); the agent reads the active ones on each evaluation timer.
+ * the TUI. Matchers are "KEY=GLOB,..." over rule, severity and the alert's
+ * labels (endpoint, queue), all of which must match; the agent reads the
+ * active ones on each evaluation timer.
  */
 #ifndef BW_SILENCE_H
 #define BW_SILENCE_H
@@ -17,8 +18,8 @@ int silence_add(struct store *st, const char *matchers, const char *author, cons
                 int64_t now, int64_t until, int64_t *id, char *err, size_t errlen);
 /* End an active silence now. 1 ended, 0 no such active silence, -1 error. */
 int silence_expire(struct store *st, int64_t id, int64_t now);
-/* Do all the matchers hold for this alert? */
-bool silence_matches(const char *matchers, const char *rule, const char *queue, const char *severity);
+/* Whether a silence holds an alert back: labels_match (labels.h), the one
+ * matcher the agent and the TUI use. */
 /* The user running the command ($USER, else the passwd entry). */
 const char *silence_author(void);
 

@@ -211,21 +211,6 @@ sinks_find(const struct sinks *s, const char *name)
 }
 
 void
-notice_fingerprint(const char *rule, const char *endpoint, const char *queue, char out[17])
-{
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    struct buf b;
-    buf_init(&b, 0);
-    buf_add(&b, rule, strlen(rule) + 1);
-    buf_add(&b, endpoint, strlen(endpoint) + 1);
-    buf_add(&b, queue, strlen(queue));
-    SHA256((const unsigned char *)b.data, b.len, md);
-    buf_release(&b);
-    for (int i = 0; i < 8; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
-void
 iso_time(int64_t ms, char out[32])
 {
     time_t s = (time_t)(ms / 1000);

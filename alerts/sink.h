@@ -40,14 +40,14 @@ const struct sink *sinks_find(const struct sinks *s, const char *name);
 /* One notification: a rule on a queue changed to firing or resolved. */
 struct notice {
     const char *rule, *queue, *endpoint, *severity, *summary, *runbook, *expr;
+    const char *labels; /* the alert's label set (labels_json) */
     char fingerprint[17];
     bool resolved;
     double value, threshold;
     int64_t starts_at, ends_at, at; /* ms; ends_at 0 while firing */
 };
 
-/* fingerprint = rule + labels (endpoint, queue): 16 hex digits */
-void notice_fingerprint(const char *rule, const char *endpoint, const char *queue, char out[17]);
+/* fingerprint: labels_fingerprint (labels.h) */
 
 /* The body this sink posts for n. */
 void sink_body(const struct sink *s, const struct notice *n, struct buf *out);

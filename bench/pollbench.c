@@ -32,7 +32,7 @@ main(int argc, char **argv)
         return 2;
     }
     int rounds = atoi(argv[2]);
-    struct rconn *rc = rconn_new(&cfg.ep, cfg.endpoint_name, "bench", cfg.connect_timeout_ms);
+    struct rconn *rc = rconn_new(&cfg.ep, cfg.endpoint_addr, "bench", cfg.connect_timeout_ms);
     struct queue_list l;
     if (rconn_connect_now(rc) != 0 || queues_discover(rc, &cfg, &l) != 0)
         return 1;

@@ -667,7 +667,7 @@ cmd_tui(int argc, char **argv)
     a.v.read_only = read_only || cfg.read_only;
     a.src.cfg = &cfg;
     /* a short timeout: a stalled Redis costs the screen at most half a second */
-    a.src.rc = rconn_new(&cfg.ep, cfg.endpoint_name, "tui",
+    a.src.rc = rconn_new(&cfg.ep, cfg.endpoint_addr, "tui",
                          cfg.connect_timeout_ms < 500 ? cfg.connect_timeout_ms : 500);
     char err[512];
     a.src.st = store_open(cfg.store_path, true, err, sizeof err);

@@ -12,6 +12,7 @@
 #include "bmq.h"
 #include "dlq.h"
 #include "queues.h"
+#include "labels.h"
 #include "silence.h"
 #include "util.h"
 #include "xmem.h"
@@ -37,13 +38,13 @@ data_queues(struct tui_src *s, struct view *v, int64_t now)
     struct queue_list l;
     if (rconn_ensure(s->rc) != 0) {
         snprintf(v->status, sizeof v->status, "Redis %s unreachable: %s (showing the last known values)",
-                 s->cfg->endpoint_name, rconn_errstr(s->rc));
+                 s->cfg->endpoint_addr, rconn_errstr(s->rc));
         for (int i = 0; i < v->nq; i++)
             v->q[i].ok = false;
         return;
     }
     if (queues_discover(s->rc, s->cfg, &l) != 0) {
-        snprintf(v->status, sizeof v->status, "Redis %s: discovery failed: %s", s->cfg->endpoint_name,
+        snprintf(v->status, sizeof v->status, "Redis %s: discovery failed: %s", s->cfg->endpoint_addr,
                  rconn_errstr(s->rc));
         return;
     }
@@ -112,7 +113,7 @@ data_queues(struct tui_src *s, struct view *v, int64_t now)
     if (v->qsel >= v->nq)
         v->qsel = v->nq ? v->nq - 1 : 0;
     if (!polled)
-        snprintf(v->status, sizeof v->status, "Redis %s: depth poll failed: %s", s->cfg->endpoint_name,
+        snprintf(v->status, sizeof v->status, "Redis %s: depth poll failed: %s", s->cfg->endpoint_addr,
                  rconn_errstr(s->rc));
     else if (!strncmp(v->status, "Redis", 5))
         v->status[0] = '\0'; /* recovered */
@@ -219,7 +220,7 @@ data_dead(struct tui_src *s, struct view *v, int page_rows, bool append)
         f.pos = &v->dpos; /* the next page continues where this one stops */
     int before = v->nd;
     if (rconn_ensure(s->rc) != 0) {
-        snprintf(v->status, sizeof v->status, "Redis %s unreachable: %s", s->cfg->endpoint_name,
+        snprintf(v->status, sizeof v->status, "Redis %s unreachable: %s", s->cfg->endpoint_addr,
                  rconn_errstr(s->rc));
         return;
     }
@@ -229,7 +230,7 @@ data_dead(struct tui_src *s, struct view *v, int page_rows, bool append)
                     : dlq_select(s->rc, s->cfg->prefix, v->queue, &f, add_dead, v, &v->dtotal, err,
                                  sizeof err);
     if (n < 0)
-        snprintf(v->status, sizeof v->status, "Redis %.40s: %.200s", s->cfg->endpoint_name, err);
+        snprintf(v->status, sizeof v->status, "Redis %.40s: %.200s", s->cfg->endpoint_addr, err);
     v->dmore = n >= 0 && !wrappers && !v->dpos.end;
     if (more && v->marked) {
         v->marked = xrealloc(v->marked, sizeof *v->marked * (size_t)(v->nd ? v->nd : 1));
@@ -339,7 +340,7 @@ data_job(struct tui_src *s, struct view *v)
     view_clear_job(v);
     v->jtop = 0;
     if (rconn_ensure(s->rc) != 0) {
-        snprintf(v->status, sizeof v->status, "Redis %s unreachable: %s", s->cfg->endpoint_name,
+        snprintf(v->status, sizeof v->status, "Redis %s unreachable: %s", s->cfg->endpoint_addr,
                  rconn_errstr(s->rc));
         return;
     }
@@ -350,7 +351,7 @@ data_job(struct tui_src *s, struct view *v)
     buf_release(&k);
     if (!r || r->type != REDIS_REPLY_ARRAY) {
         snprintf(v->status, sizeof v->status, "Redis %s: reading job %s failed: %s",
-                 s->cfg->endpoint_name, v->job_id, r && r->type == REDIS_REPLY_ERROR ? r->str : rconn_errstr(s->rc));
+                 s->cfg->endpoint_addr, v->job_id, r && r->type == REDIS_REPLY_ERROR ? r->str : rconn_errstr(s->rc));
         if (r)
             freeReplyObject(r);
         return;
@@ -525,8 +526,11 @@ data_table(struct tui_src *s, struct view *v)
         if (v->scr == SCR_ALERTS) { /* the agent's own matching decides "silenced" */
             const unsigned char *sev = sqlite3_column_text(st, 6);
             bool silenced = false;
+            struct labels lab = {0};
+            labels_set(&lab, "endpoint", s->cfg->endpoint_name);
+            labels_set(&lab, "queue", r->col[2]);
             for (int k = 0; k < nsil && !silenced; k++)
-                silenced = silence_matches(sil[k], r->col[1], r->col[2], sev ? (const char *)sev : "");
+                silenced = labels_match(sil[k], r->col[1], sev ? (const char *)sev : "", &lab);
             if (silenced) {
                 char *x = xmalloc(strlen(r->col[0]) + 12);
                 sprintf(x, "%s (silenced)", r->col[0]);

@@ -1,1 +1,2 @@
-SELECT rule, queue, state, since, last_true, last_sent, value, threshold FROM alert_state;
+SELECT rule, queue, state, since, last_true, last_sent, value, threshold, labels FROM alert_state
+WHERE endpoint = :endpoint;

@@ -1,2 +1,4 @@
-INSERT OR REPLACE INTO alert_state (rule, queue, state, since, last_true, last_sent, value, threshold)
-VALUES (:rule, :queue, :state, :since, :last_true, :last_sent, :value, :threshold);
+INSERT OR REPLACE INTO alert_state (rule, labels, endpoint, queue, state, since, last_true,
+                                    last_sent, value, threshold)
+VALUES (:rule, :labels, :endpoint, :queue, :state, :since, :last_true, :last_sent, :value,
+        :threshold);

@@ -1,2 +1,3 @@
-INSERT INTO outbox (sink, fingerprint, rule, queue, kind, body, created_at, next_at)
-VALUES (:sink, :fingerprint, :rule, :queue, :kind, :body, :now, :now);
+INSERT INTO outbox (sink, fingerprint, rule, labels, endpoint, queue, kind, body, created_at,
+                    next_at)
+VALUES (:sink, :fingerprint, :rule, :labels, :endpoint, :queue, :kind, :body, :now, :now);

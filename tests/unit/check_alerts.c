@@ -13,6 +13,7 @@
 #include "expr.h"
 #include "ingest.h"
 #include "rule.h"
+#include "labels.h"
 #include "silence.h"
 #include "store.h"
 #include "suites.h"
@@ -392,16 +393,61 @@ START_TEST(rule_errors_name_line_and_column)
 }
 END_TEST
 
+/* silence matchers over rule, queue and severity (labels endpoint, queue) */
+static bool
+match4(const char *m, const char *rule, const char *queue, const char *severity)
+{
+    struct labels l = {0};
+    labels_set(&l, "queue", queue);
+    labels_set(&l, "endpoint", "default");
+    return labels_match(m, rule, severity, &l);
+}
+
+/* The label set is the alert's identity: canonical JSON with the keys in
+ * order whatever the order they were set in, one fingerprint per set, and
+ * the silences' matchers see every label. */
+START_TEST(labels_identity)
+{
+    struct labels a = {0}, b = {0};
+    labels_set(&a, "queue", "pay \"x\"");
+    labels_set(&a, "endpoint", "default");
+    labels_set(&b, "endpoint", "default");
+    labels_set(&b, "queue", "pay \"x\"");
+    struct buf ja, jb;
+    buf_init(&ja, 0);
+    buf_init(&jb, 0);
+    labels_json(&a, &ja);
+    labels_json(&b, &jb);
+    ck_assert_str_eq(ja.data, "{\"endpoint\":\"default\",\"queue\":\"pay \\\"x\\\"\"}");
+    ck_assert_str_eq(ja.data, jb.data);
+    char fa[17], fb[17], fc[17];
+    labels_fingerprint("dead", &a, fa);
+    labels_fingerprint("dead", &b, fb);
+    ck_assert_str_eq(fa, fb);
+    labels_set(&b, "endpoint", "eu");
+    labels_fingerprint("dead", &b, fc);
+    ck_assert_str_ne(fa, fc); /* another endpoint: another alert */
+    labels_fingerprint("backlog", &a, fc);
+    ck_assert_str_ne(fa, fc);
+    ck_assert(labels_match("endpoint=eu,queue=pay*", "dead", "critical", &b));
+    ck_assert(!labels_match("endpoint=eu", "dead", "critical", &a));
+    ck_assert_str_eq(labels_get(&b, "endpoint"), "eu");
+    ck_assert_ptr_null(labels_get(&b, "signature"));
+    buf_release(&ja);
+    buf_release(&jb);
+}
+END_TEST
+
 START_TEST(silence_matchers)
 {
-    ck_assert(silence_matches("queue=orders*", "dead", "orders-eu", "critical"));
-    ck_assert(!silence_matches("queue=orders*", "dead", "emails", "critical"));
-    ck_assert(silence_matches("rule=dead,queue=q1", "dead", "q1", "warning"));
-    ck_assert(!silence_matches("rule=dead,queue=q1", "dead", "q2", "warning")); /* all must hold */
-    ck_assert(!silence_matches("rule=dead,queue=q1", "backlog", "q1", "warning"));
-    ck_assert(silence_matches("severity=warn*", "x", "y", "warning"));
-    ck_assert(!silence_matches("colour=red", "x", "y", "warning")); /* unknown key: no match */
-    ck_assert(!silence_matches("queue", "x", "y", "warning"));
+    ck_assert(match4("queue=orders*", "dead", "orders-eu", "critical"));
+    ck_assert(!match4("queue=orders*", "dead", "emails", "critical"));
+    ck_assert(match4("rule=dead,queue=q1", "dead", "q1", "warning"));
+    ck_assert(!match4("rule=dead,queue=q1", "dead", "q2", "warning")); /* all must hold */
+    ck_assert(!match4("rule=dead,queue=q1", "backlog", "q1", "warning"));
+    ck_assert(match4("severity=warn*", "x", "y", "warning"));
+    ck_assert(!match4("colour=red", "x", "y", "warning")); /* unknown key: no match */
+    ck_assert(!match4("queue", "x", "y", "warning"));
 }
 END_TEST
 
@@ -654,6 +700,7 @@ alerts_suite(void)
     tcase_add_test(tc, engine_window_survives_restart_and_slides);
     tcase_add_test(tc, engine_every_indicator);
     tcase_add_test(tc, engine_rollback_counts_nothing_twice);
+    tcase_add_test(tc, labels_identity);
     tcase_add_test(tc, silence_matchers);
     suite_add_tcase(s, tc);
     tc = tcase_create("rules");

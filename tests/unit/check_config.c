@@ -98,7 +98,8 @@ START_TEST(defaults_when_empty)
     ck_assert_ptr_null(cfg.ep.socket);
     ck_assert_ptr_null(cfg.ep.username);
     ck_assert_ptr_null(cfg.ep.password);
-    ck_assert_str_eq(cfg.endpoint_name, "127.0.0.1:6379/0");
+    ck_assert_str_eq(cfg.endpoint_addr, "127.0.0.1:6379/0");
+    ck_assert_str_eq(cfg.endpoint_name, "default"); /* the stable name rows carry */
     ck_assert_int_eq(cfg.nsections, 0);
 }
 END_TEST
@@ -454,14 +455,14 @@ END_TEST
 START_TEST(endpoint_names)
 {
     ck_assert_int_eq(parse("[redis]\nurl = redis://[::1]:6380/2\n"), 0);
-    ck_assert_str_eq(cfg.endpoint_name, "[::1]:6380/2");
+    ck_assert_str_eq(cfg.endpoint_addr, "[::1]:6380/2");
     config_release(&cfg);
     ck_assert_int_eq(parse("[redis]\nurl = unix:///tmp/r.sock?db=3\n"), 0);
-    ck_assert_str_eq(cfg.endpoint_name, "unix:/tmp/r.sock/3");
+    ck_assert_str_eq(cfg.endpoint_addr, "unix:/tmp/r.sock/3");
     ck_assert_str_eq(cfg.ep.socket, "/tmp/r.sock");
     config_release(&cfg);
     ck_assert_int_eq(parse("[redis]\nurl = redis://u:pw@10.0.0.5:6390/1\n"), 0);
-    ck_assert_str_eq(cfg.endpoint_name, "10.0.0.5:6390/1");
+    ck_assert_str_eq(cfg.endpoint_addr, "10.0.0.5:6390/1");
     ck_assert_str_eq(cfg.ep.username, "u");
     ck_assert_str_eq(cfg.ep.password, "pw");
 }
