@@ -94,22 +94,22 @@ dlq_progress_line(char *buf, size_t len, enum dlq_verb v, int64_t handled, int64
 const char *
 dlq_skip_reason(int status, bool wrapper)
 {
-    if (wrapper && status == -3)
+    if (wrapper && status == DLQ_JOB_NOT_DEAD)
         return "no longer waiting in the dead-letter queue";
     switch (status) {
-    case -1:
+    case DLQ_JOB_GONE:
         return "job hash is gone";
-    case -2:
+    case DLQ_JOB_LOCKED:
         return "locked by a worker";
-    case -3:
+    case DLQ_JOB_NOT_DEAD:
         return "no longer in the failed set";
-    case -8:
+    case DLQ_JOB_SCHEDULER:
         return "current job of a job scheduler";
-    case -10:
+    case DLQ_JOB_CHILD_LOCKED:
         return "a child is locked by a worker (part of its tree was already removed)";
-    case -11:
+    case DLQ_JOB_BAD_DATA:
         return "unexpected data in Redis (a key of the wrong type)";
-    case -12:
+    case DLQ_JOB_STOPPED:
         return "stopped while its children were being removed (part of its tree is gone)";
     default:
         return "refused";
@@ -545,8 +545,8 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
                 break;
             }
             for (int k = 0; k < n; k++)
-                if (status[k] == -2)
-                    status[k] = -10;
+                if (status[k] == DLQ_JOB_LOCKED)
+                    status[k] = DLQ_JOB_CHILD_LOCKED;
         } else if (piped) {
             struct call c = fl[0];
             fl[0] = fl[1];
@@ -569,17 +569,17 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
                     const char *id = rr->element[0]->element[k]->str;
                     int sc = (int)rr->element[1]->element[k]->integer;
                     /* -9: stepped over for now (the script reports it not kept) */
-                    bool over = sc == -9 || rr->element[2]->element[k]->integer == 1;
+                    bool over = sc == DLQ_JOB_NOT_YET || rr->element[2]->element[k]->integer == 1;
                     int at = stepped_find(&step, id);
                     offset += over;
                     if (at >= 0 && over) {
-                        if (sc == -9 || !step.pending[at])
+                        if (sc == DLQ_JOB_NOT_YET || !step.pending[at])
                             continue; /* still as it was: recorded once */
                         /* pending before, left in place now (locked) */
                         step.pending[at] = false;
                         step.npending--;
-                        if (sc == -2)
-                            sc = -10;
+                        if (sc == DLQ_JOB_LOCKED)
+                            sc = DLQ_JOB_CHILD_LOCKED;
                         step.status[at] = sc;
                         later[n] = true;
                     } else if (at >= 0) {
@@ -589,9 +589,9 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
                         stepped_del(&step, at);
                     } else if (over) {
                         careful = true;
-                        stepped_add(&step, id, sc == -9, sc);
+                        stepped_add(&step, id, sc == DLQ_JOB_NOT_YET, sc);
                         later[n] = true;
-                        if (sc == -9)
+                        if (sc == DLQ_JOB_NOT_YET)
                             continue; /* recorded when its children are gone */
                     }
                     ids[n] = id;
@@ -661,7 +661,7 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
              * a time; recorded when its own call comes back done */
             int m = 0;
             for (int k = 0; k < n; k++) {
-                if (status[k] == -9) {
+                if (status[k] == DLQ_JOB_NOT_YET) {
                     if (nagain == capagain) {
                         capagain = capagain ? capagain * 2 : 16;
                         again = xrealloc(again, sizeof *again * (size_t)capagain);
@@ -677,23 +677,23 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
         (void)store_begin(st);
         for (int k = 0; k < n; k++) {
             char as[320];
-            const char *why = status[k] == 1 ? NULL : dlq_skip_reason(status[k], s->wrappers_mode);
-            if (status[k] == 1 && new_ids) {
+            const char *why = status[k] == DLQ_JOB_DONE ? NULL : dlq_skip_reason(status[k], s->wrappers_mode);
+            if (status[k] == DLQ_JOB_DONE && new_ids) {
                 snprintf(as, sizeof as, "re-added to %s as job %s", s->wrappers[i + k].queue,
                          new_ids[k]);
                 why = as;
             }
             const char *tq = NULL, *tid = NULL;
-            if (status[k] == 1 && r->verb == DLQ_REPLAY) {
+            if (status[k] == DLQ_JOB_DONE && r->verb == DLQ_REPLAY) {
                 tq = new_ids ? s->wrappers[i + k].queue : r->queue;
                 tid = new_ids ? new_ids[k] : ids[k];
             }
             /* a revised outcome replaces the skip recorded before */
-            audit_job(st, action, ids[k], status[k] == 1 ? vb->past : "skipped", why, tq,
+            audit_job(st, action, ids[k], status[k] == DLQ_JOB_DONE ? vb->past : "skipped", why, tq,
                       tid);
             if (revised[k])
                 skipped--;
-            if (status[k] == 1) {
+            if (status[k] == DLQ_JOB_DONE) {
                 done++;
             } else {
                 skipped++;
@@ -704,7 +704,7 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
         (void)store_commit(st);
         if (ring) {
             for (int k = 0; k < n; k++) {
-                if (status[k] != 1)
+                if (status[k] != DLQ_JOB_DONE)
                     continue;
                 struct watched *w = &ring[ringn++ % REFAIL_RING];
                 free(w->failed_key);
@@ -762,15 +762,15 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
     for (int k = 0; k < step.n; k++)
         if (step.pending[k] && !walked) {
             step.pending[k] = false;
-            step.status[k] = -12;
-            audit_job(st, action, step.ids[k], "skipped", dlq_skip_reason(-12, false), NULL, NULL);
+            step.status[k] = DLQ_JOB_STOPPED;
+            audit_job(st, action, step.ids[k], "skipped", dlq_skip_reason(DLQ_JOB_STOPPED, false), NULL, NULL);
             skipped++;
         }
     for (int k = 0; k < nagain; k++) {
-        audit_job(st, action, again[k], "skipped", dlq_skip_reason(-12, false), NULL, NULL);
+        audit_job(st, action, again[k], "skipped", dlq_skip_reason(DLQ_JOB_STOPPED, false), NULL, NULL);
         skipped++;
         if (cb && cb->skipped)
-            cb->skipped(cb->ud, again[k], dlq_skip_reason(-12, false));
+            cb->skipped(cb->ud, again[k], dlq_skip_reason(DLQ_JOB_STOPPED, false));
     }
     (void)store_commit(st);
     for (int k = 0; k < step.n; k++)

@@ -98,7 +98,8 @@ void dlq_request_json(const struct dlq_request *r, struct buf *b);
  * 48% 48000/100000 52000/s 1s left"; the bar is left out when narrow. */
 void dlq_progress_line(char *buf, size_t len, enum dlq_verb v, int64_t handled, int64_t frozen,
                        int64_t elapsed_ms, int width);
-/* Why a job was skipped, from a script status. */
+/* Why a job was skipped, from an enum dlq_job_status (an int, as the scripts
+ * return it: an unknown one reads "refused"). */
 const char *dlq_skip_reason(int status, bool wrapper);
 
 #endif
