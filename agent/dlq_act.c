@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include "audit.h"
-#include "cmd.h"
 #include "bmq.h"
 #include "log.h"
 #include "queues.h"
@@ -345,7 +344,7 @@ stepped_release(struct stepped *t)
 }
 
 /* A script call failed: said once per action; the action is partly done. */
-static int
+static enum dlq_rc
 call_failed(const struct dlq_callbacks *cb, const struct config *cfg, const struct dlq_verb_info *vb,
             const char *err, int64_t done, bool *told)
 {
@@ -353,16 +352,16 @@ call_failed(const struct dlq_callbacks *cb, const struct config *cfg, const stru
         note(cb, "redis %s: %s; stopped after %lld %s", cfg->endpoint_name, err, (long long)done,
              vb->past);
     *told = true;
-    return EXIT_PARTIAL;
+    return DLQ_PARTIAL;
 }
 
-int
+enum dlq_rc
 dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request *r,
             struct dlq_selection *s, const struct dlq_callbacks *cb, struct dlq_result *res)
 {
     const struct dlq_verb_info *vb = dlq_verb_info(r->verb);
     char err[512];
-    int code = EXIT_OK;
+    enum dlq_rc code = DLQ_OK;
     struct store *st = NULL;
     int64_t action = -1;
     memset(res, 0, sizeof *res);
@@ -372,7 +371,7 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
     st = store_open(cfg->store_path, false, err, sizeof err);
     if (!st) {
         note(cb, "%s; refusing to act without an audit record", err);
-        return EXIT_RUNTIME;
+        return DLQ_FAILED;
     }
     audit_mark_interrupted(st);
     {
@@ -393,7 +392,7 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
     if (action < 0) {
         note(cb, "cannot write the audit record; nothing was changed");
         store_close(st);
-        return EXIT_RUNTIME;
+        return DLQ_FAILED;
     }
     res->action = action;
     bool v5 = dlq_fleet_is_v5(rc, cfg->prefix, r->queue);
@@ -418,7 +417,7 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
         note(cb, "redis %s: %s", cfg->endpoint_name, err);
         audit_finish(st, action, "failed", 0, 0, -1);
         free(status);
-        code = EXIT_RUNTIME;
+        code = DLQ_FAILED;
         goto out;
     }
     /* Piped (failed-set actions, unpaced): up to two script calls in
@@ -500,7 +499,7 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
                 int64_t w = window_count(cfg, rc, r->queue, s, err, sizeof err);
                 if (w < 0) {
                     note(cb, "redis %s: %s", cfg->endpoint_name, err);
-                    code = EXIT_PARTIAL;
+                    code = DLQ_PARTIAL;
                 } else if (w > 0) {
                     offset = 0;
                     exhausted = false;
@@ -805,10 +804,10 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
         buf_release(&k);
     }
     if (by_user)
-        code = EXIT_PARTIAL;
-    if (code == EXIT_OK && (skipped || breaker))
-        code = EXIT_PARTIAL;
-    audit_finish(st, action, breaker || by_user ? "stopped" : code == EXIT_OK ? "done" : "partial",
+        code = DLQ_PARTIAL;
+    if (code == DLQ_OK && (skipped || breaker))
+        code = DLQ_PARTIAL;
+    audit_finish(st, action, breaker || by_user ? "stopped" : code == DLQ_OK ? "done" : "partial",
                  done, skipped, left);
     res->done = done;
     res->skipped = skipped;

@@ -84,12 +84,20 @@ struct dlq_result {
 
 /* Set (e.g. from a SIGINT handler) to stop a running dlq_execute: no call
  * is sent after it, the replies on their way are read and recorded, and the
- * action ends "stopped" (exit 3). */
+ * action ends "stopped" (DLQ_PARTIAL). */
 extern volatile sig_atomic_t dlq_stop_requested;
 
-/* Execute the frozen selection. Returns 0 all done, 1 nothing done
- * (no audit record, or Redis failed at once), 3 partly done. */
-int dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request *r,
+/* How an execution ended; the CLI and the TUI turn it into their own
+ * exit codes and words. */
+enum dlq_rc {
+    DLQ_OK,      /* every frozen job acted on */
+    DLQ_PARTIAL, /* some jobs skipped, or stopped (Ctrl-C, --stop-if-refail,
+                  * a Redis call that failed midway) */
+    DLQ_FAILED,  /* nothing done: no audit record, or Redis failed at once */
+};
+
+/* Execute the frozen selection; see enum dlq_rc. */
+enum dlq_rc dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request *r,
                 struct dlq_selection *s, const struct dlq_callbacks *cb, struct dlq_result *res);
 
 /* The request as the audit row's selection JSON. */
