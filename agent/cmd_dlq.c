@@ -519,6 +519,7 @@ exit_code(enum dlq_rc rc)
     case DLQ_PARTIAL:
         return EXIT_PARTIAL;
     case DLQ_FAILED:
+    case DLQ_STORE_FAILED:
         break;
     }
     return EXIT_RUNTIME;

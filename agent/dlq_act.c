@@ -473,38 +473,82 @@ dlq_recorder_init(struct dlq_recorder *rec, struct store *st, int64_t action,
     rec->cb = cb;
 }
 
-void
-dlq_record(struct dlq_recorder *rec, const struct dlq_batch *b)
+/* the outcome as the audit row and the CLI word it: "purged", or
+ * "skipped" with why (in as, or a constant) */
+static const char *
+outcome_words(const struct dlq_recorder *rec, const struct dlq_outcome *o, char *as, size_t n,
+              const char **why)
 {
-    const struct dlq_callbacks *cb = rec->cb;
-    (void)store_begin(rec->st);
+    bool ok = o->status == DLQ_JOB_DONE;
+    *why = ok ? NULL : dlq_skip_reason(o->status, rec->wrappers);
+    if (ok && o->queue) {
+        snprintf(as, n, "re-added to %s as job %s", o->queue, o->new_id);
+        *why = as;
+    }
+    return ok ? rec->vb->past : "skipped";
+}
+
+/* One transaction for the batch's rows; -1 with what failed in err. */
+static int
+record_rows(struct dlq_recorder *rec, const struct dlq_batch *b, char *err, size_t errlen)
+{
+    char msg[300];
+    if (audit_batch_begin(rec->st, msg, sizeof msg) != 0) {
+        snprintf(err, errlen, "cannot begin a transaction: %s", msg);
+        return -1;
+    }
     for (int k = 0; k < b->n; k++) {
         const struct dlq_outcome *o = &b->o[k];
-        bool ok = o->status == DLQ_JOB_DONE;
         char as[320];
-        const char *why = ok ? NULL : dlq_skip_reason(o->status, rec->wrappers);
-        if (ok && o->queue) {
-            snprintf(as, sizeof as, "re-added to %s as job %s", o->queue, o->new_id);
-            why = as;
-        }
+        const char *why, *word = outcome_words(rec, o, as, sizeof as, &why);
         const char *tq = NULL, *tid = NULL;
-        if (ok && rec->replay) {
+        if (o->status == DLQ_JOB_DONE && rec->replay) {
             tq = o->queue ? o->queue : rec->queue;
             tid = o->queue ? o->new_id : o->id;
         }
         /* a revised outcome replaces the skip recorded before */
-        audit_job(rec->st, rec->action, o->id, ok ? rec->vb->past : "skipped", why, tq, tid);
-        if (o->revised)
-            rec->skipped--;
-        if (ok) {
-            rec->done++;
-        } else {
-            rec->skipped++;
-            if (cb && cb->skipped && !o->later)
-                cb->skipped(cb->ud, o->id, why);
+        if (audit_job(rec->st, rec->action, o->id, word, why, tq, tid) != 0) {
+            snprintf(err, errlen, "cannot write the outcome of job %s: %s",
+                     log_esc(o->id, strlen(o->id)), store_errmsg(rec->st));
+            store_rollback(rec->st);
+            return -1;
         }
     }
-    (void)store_commit(rec->st);
+    if (audit_batch_commit(rec->st, msg, sizeof msg) != 0) {
+        snprintf(err, errlen, "cannot commit: %s", msg);
+        return -1;
+    }
+    return 0;
+}
+
+int
+dlq_record(struct dlq_recorder *rec, const struct dlq_batch *b)
+{
+    const struct dlq_callbacks *cb = rec->cb;
+    char err[600];
+    /* no empty transaction: it would wait for the write lock for nothing */
+    if (b->n > 0 && !rec->broken && record_rows(rec, b, err, sizeof err) != 0) {
+        rec->broken = true;
+        note(cb, "audit store: %s; stopped before the next call to Redis; the outcomes below "
+                 "are not recorded", err);
+    }
+    for (int k = 0; k < b->n; k++) {
+        const struct dlq_outcome *o = &b->o[k];
+        char as[320];
+        const char *why, *word = outcome_words(rec, o, as, sizeof as, &why);
+        if (o->revised)
+            rec->skipped--;
+        if (o->status == DLQ_JOB_DONE)
+            rec->done++;
+        else
+            rec->skipped++;
+        if (rec->broken)
+            note(cb, "not recorded: job %s %s%s%s%s", log_esc(o->id, strlen(o->id)), word,
+                 why ? " (" : "", why ? why : "", why ? ")" : "");
+        else if (o->status != DLQ_JOB_DONE && cb && cb->skipped && !o->later)
+            cb->skipped(cb->ud, o->id, why);
+    }
+    return rec->broken ? -1 : 0;
 }
 
 /* ---- dlq_execute ----
@@ -896,7 +940,7 @@ exec_intent(struct exec *x, struct store **stp, int64_t *action)
     if (*action >= 0 && getenv("BULLWATCH_TEST_DIE_AFTER_INTENT"))
         raise(SIGKILL); /* tests: the intent row must survive a crash right here */
     if (*action < 0) {
-        note(x->cb, "cannot write the audit record; nothing was changed");
+        note(x->cb, "cannot write the audit record (%s); nothing was changed", store_errmsg(st));
         store_close(st);
         return -1;
     }
@@ -958,7 +1002,14 @@ exec_run(struct exec *x)
             x->stopping = true;
             continue;
         }
-        dlq_record(&x->rec, &x->b);
+        if (dlq_record(&x->rec, &x->b) != 0) {
+            /* nothing more goes to Redis; the replies on their way are
+             * read, and told as they cannot be recorded */
+            x->stopping = true;
+            if (!x->piped)
+                break;
+            continue;
+        }
         if (x->refail.ring) {
             refail_watch(x);
             if (refail_tripped(x))
@@ -988,7 +1039,7 @@ exec_end_parents(struct exec *x)
         }
     for (int k = 0; k < x->again.n; k++)
         dlq_batch_add(&end, x->again.v[k], DLQ_JOB_STOPPED);
-    dlq_record(&x->rec, &end);
+    (void)dlq_record(&x->rec, &end); /* told, when it cannot be recorded */
     dlq_batch_release(&end);
     const struct dlq_callbacks *cb = x->cb;
     for (int k = 0; k < w->n; k++)
@@ -1012,6 +1063,19 @@ exec_left(const struct exec *x)
         freeReplyObject(r);
     buf_release(&k);
     return left;
+}
+
+/* The action's result row. Should it fail, that is said: the row stays
+ * 'running' until the next action marks it 'interrupted'. */
+static void
+exec_finish(struct exec *x, const char *state, int64_t left)
+{
+    struct dlq_recorder *rec = &x->rec;
+    if (audit_finish(rec->st, rec->action, state, rec->done, rec->skipped, left) == 0)
+        return;
+    note(x->cb, "audit store: cannot write the action's result (%s): %s", state,
+         store_errmsg(rec->st));
+    x->code = DLQ_STORE_FAILED;
 }
 
 static void
@@ -1043,21 +1107,27 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
     dlq_recorder_init(&x.rec, st, action, r, s->wrappers_mode, cb);
     if (!s->readd && dlq_script_load(rc, s->script, x.err, sizeof x.err) != 0) {
         note(cb, "redis %s: %s", cfg->endpoint_name, x.err);
-        audit_finish(st, action, "failed", 0, 0, -1);
+        x.code = DLQ_FAILED;
+        exec_finish(&x, "failed", -1);
         exec_release(&x);
         store_close(st);
-        return DLQ_FAILED;
+        return x.code;
     }
     exec_run(&x);
     exec_end_parents(&x);
-    int64_t left = exec_left(&x);
+    /* once the store failed nothing more goes to Redis, not even a count */
+    int64_t left = x.rec.broken ? -1 : exec_left(&x);
     if (x.by_user)
         x.code = DLQ_PARTIAL;
     if (x.code == DLQ_OK && (x.rec.skipped || x.breaker))
         x.code = DLQ_PARTIAL;
-    audit_finish(st, action,
-                 x.breaker || x.by_user ? "stopped" : x.code == DLQ_OK ? "done" : "partial",
-                 x.rec.done, x.rec.skipped, left);
+    if (x.rec.broken)
+        x.code = DLQ_STORE_FAILED;
+    exec_finish(&x, x.rec.broken                ? "failed"
+                    : x.breaker || x.by_user    ? "stopped"
+                    : x.code == DLQ_OK          ? "done"
+                                                : "partial",
+                left);
     res->done = x.rec.done;
     res->skipped = x.rec.skipped;
     res->left = left;

@@ -94,6 +94,10 @@ enum dlq_rc {
     DLQ_PARTIAL, /* some jobs skipped, or stopped (Ctrl-C, --stop-if-refail,
                   * a Redis call that failed midway) */
     DLQ_FAILED,  /* nothing done: no audit record, or Redis failed at once */
+    /* an audit write failed: stopped before the next call to Redis; the
+     * outcomes of calls already on their way that could not be recorded
+     * were told to cb->note, one line a job */
+    DLQ_STORE_FAILED,
 };
 
 /* Execute the frozen selection; see enum dlq_rc. */
@@ -185,7 +189,10 @@ void dlq_walk_release(struct dlq_walk *w);
 struct store;
 
 /* The one writer of per-job results: an audit row each (one transaction a
- * batch), the counts, and cb->skipped for a skip told now. */
+ * batch), the counts, and cb->skipped for a skip told now. Once a write
+ * fails (said through cb->note: what failed, SQLite's message), that batch
+ * and every later one are told to cb->note instead, a line a job
+ * ("not recorded: job 7 purged"), and still counted: they happened. */
 struct dlq_recorder {
     struct store *st;
     int64_t action;
@@ -195,9 +202,11 @@ struct dlq_recorder {
     const char *queue; /* the action's queue: a replayed job's target */
     const struct dlq_callbacks *cb;
     int64_t done, skipped;
+    bool broken; /* a write failed */
 };
 void dlq_recorder_init(struct dlq_recorder *rec, struct store *st, int64_t action,
                        const struct dlq_request *r, bool wrappers, const struct dlq_callbacks *cb);
-void dlq_record(struct dlq_recorder *rec, const struct dlq_batch *b);
+/* 0 recorded; -1 not (the store failed, now or before) */
+int dlq_record(struct dlq_recorder *rec, const struct dlq_batch *b);
 
 #endif
