@@ -16,11 +16,30 @@
 #include "store.h"
 #include "suites.h"
 
+static struct dlq_batch b;
+static struct dlq_ids again;
+static struct dlq_walk w;
+
+/* a fresh walk, no parents held, an empty batch of cap outcomes */
+static void
+walk_up(int cap)
+{
+    memset(&w, 0, sizeof w);
+    memset(&again, 0, sizeof again);
+    dlq_batch_init(&b, cap);
+}
+
+static void
+walk_down(void)
+{
+    dlq_walk_release(&w);
+    dlq_ids_release(&again);
+    dlq_batch_release(&b);
+}
+
 START_TEST(hold_parents)
 {
-    struct dlq_batch b;
-    struct dlq_ids again = {0};
-    dlq_batch_init(&b, 5);
+    walk_up(5);
     dlq_batch_add(&b, "1", DLQ_JOB_DONE);
     dlq_batch_add(&b, "2", DLQ_JOB_NOT_YET);
     dlq_batch_add(&b, "3", DLQ_JOB_LOCKED);
@@ -37,15 +56,13 @@ START_TEST(hold_parents)
     ck_assert_int_eq(again.n, 2);
     ck_assert_str_eq(again.v[0], "2");
     ck_assert_str_eq(again.v[1], "4");
-    dlq_ids_release(&again);
-    dlq_batch_release(&b);
+    walk_down();
 }
 END_TEST
 
 START_TEST(walk_limit)
 {
-    struct dlq_walk w;
-    memset(&w, 0, sizeof w);
+    walk_up(1);
     /* 250 frozen, a call of 100 */
     ck_assert_int_eq(dlq_walk_limit(&w, 250, 0, 100), 100);
     w.asked = 200; /* two calls in flight */
@@ -64,16 +81,14 @@ START_TEST(walk_limit)
     w.swept = true;
     w.n = 3;
     ck_assert_int_eq(dlq_walk_limit(&w, 250, 245, 100), 6);
+    w.n = 0;
+    walk_down();
 }
 END_TEST
 
 START_TEST(walk_take)
 {
-    struct dlq_walk w;
-    struct dlq_batch b;
-    struct dlq_ids again = {0};
-    memset(&w, 0, sizeof w);
-    dlq_batch_init(&b, 100);
+    walk_up(100);
     /* a call at offset 0 for 3 jobs: 1 purged, 2 locked (left in place),
      * 3 a parent whose children are being removed (-9) */
     redisReply *r1 = RESP("*3\r\n*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n"
@@ -117,19 +132,13 @@ START_TEST(walk_take)
     freeReplyObject(r1);
     freeReplyObject(r2);
     freeReplyObject(r3);
-    dlq_walk_release(&w);
-    dlq_ids_release(&again);
-    dlq_batch_release(&b);
+    walk_down();
 }
 END_TEST
 
 START_TEST(walk_pending_then_locked)
 {
-    struct dlq_walk w;
-    struct dlq_batch b;
-    struct dlq_ids again = {0};
-    memset(&w, 0, sizeof w);
-    dlq_batch_init(&b, 10);
+    walk_up(10);
     redisReply *r1 = RESP("*3\r\n*2\r\n$1\r\np\r\n$1\r\nq\r\n*2\r\n:-9\r\n:-9\r\n*2\r\n:1\r\n:1\r\n");
     dlq_walk_take(&w, 0, 2, r1, &b);
     ck_assert_int_eq(b.n, 0);
@@ -150,9 +159,7 @@ START_TEST(walk_pending_then_locked)
     ck_assert_str_eq(again.v[0], "q");
     freeReplyObject(r1);
     freeReplyObject(r2);
-    dlq_walk_release(&w);
-    dlq_ids_release(&again);
-    dlq_batch_release(&b);
+    walk_down();
 }
 END_TEST
 
@@ -164,10 +171,11 @@ struct told {
 };
 
 static void
-told_add(struct told *t, const char *a, const char *b)
+told_add(struct told *t, const char *a, const char *rest)
 {
     if (t->n < 16)
-        snprintf(t->lines[t->n++], sizeof t->lines[0], "%s%s%s", a, b ? ": " : "", b ? b : "");
+        snprintf(t->lines[t->n++], sizeof t->lines[0], "%s%s%s", a, rest ? ": " : "",
+                 rest ? rest : "");
 }
 
 static void
@@ -185,24 +193,36 @@ on_note(void *ud, const char *msg)
 static char dir[64], path[96];
 static struct store *st;
 static int64_t action;
+static struct told t;
+static struct dlq_callbacks cb = {on_skipped, NULL, on_note, &t};
+static struct dlq_request r;
+static struct dlq_recorder rec;
 
+/* a recorder of a `verb` on `queue`, on a fresh store, and a batch of 4 */
 static void
-store_up(const char *verb)
+rec_up(enum dlq_verb verb, const char *queue, bool wrappers)
 {
     char err[256];
+    memset(&t, 0, sizeof t);
+    memset(&r, 0, sizeof r);
+    r.verb = verb;
+    r.queue = queue;
     snprintf(dir, sizeof dir, "/tmp/check_dlqexec.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/bw.db", dir);
     st = store_open(path, false, err, sizeof err);
     ck_assert_msg(st != NULL, "%s", err);
-    struct audit_intent in = {"local", "orders", verb, NULL, "{}", "{}", 1, 5};
+    struct audit_intent in = {"local", queue, dlq_verb_info(verb)->name, NULL, "{}", "{}", 1, 5};
     action = audit_begin(st, &in);
     ck_assert_int_ge(action, 1);
+    dlq_recorder_init(&rec, st, action, &r, wrappers, &cb);
+    dlq_batch_init(&b, 4);
 }
 
 static void
-store_down(void)
+rec_down(void)
 {
+    dlq_batch_release(&b);
     store_close(st);
     char p[128];
     const char *sfx[] = {"", "-wal", "-shm"};
@@ -236,15 +256,8 @@ rows(char out[][160], int max)
 
 START_TEST(recorder_rows_and_counts)
 {
-    struct told t = {0};
-    struct dlq_callbacks cb = {on_skipped, NULL, on_note, &t};
-    struct dlq_request r = {.verb = DLQ_REPLAY, .queue = "orders"};
-    struct dlq_recorder rec;
-    struct dlq_batch b;
     char got[8][160];
-    store_up("replay");
-    dlq_recorder_init(&rec, st, action, &r, false, &cb);
-    dlq_batch_init(&b, 4);
+    rec_up(DLQ_REPLAY, "orders", false);
     dlq_batch_add(&b, "a", DLQ_JOB_DONE);
     dlq_batch_add(&b, "b", DLQ_JOB_LOCKED);
     dlq_batch_add(&b, "c", DLQ_JOB_NOT_DEAD)->later = true; /* told by the walk, later */
@@ -262,22 +275,14 @@ START_TEST(recorder_rows_and_counts)
     /* an empty batch writes nothing and is no failure */
     b.n = 0;
     ck_assert_int_eq(dlq_record(&rec, &b), 0);
-    dlq_batch_release(&b);
-    store_down();
+    rec_down();
 }
 END_TEST
 
 START_TEST(recorder_wrappers)
 {
-    struct told t = {0};
-    struct dlq_callbacks cb = {on_skipped, NULL, on_note, &t};
-    struct dlq_request r = {.verb = DLQ_REPLAY, .queue = "orders-dlq"};
-    struct dlq_recorder rec;
-    struct dlq_batch b;
     char got[4][160];
-    store_up("replay");
-    dlq_recorder_init(&rec, st, action, &r, true, &cb);
-    dlq_batch_init(&b, 2);
+    rec_up(DLQ_REPLAY, "orders-dlq", true);
     struct dlq_outcome *o = dlq_batch_add(&b, "w1", DLQ_JOB_DONE);
     o->queue = "orders";
     snprintf(o->new_id, sizeof o->new_id, "12");
@@ -287,23 +292,15 @@ START_TEST(recorder_wrappers)
     ck_assert_str_eq(got[0], "w1 replayed re-added to orders as job 12 orders/12");
     ck_assert_str_eq(got[1], "w2 skipped no longer waiting in the dead-letter queue -/-");
     ck_assert_str_eq(t.lines[0], "w2: no longer waiting in the dead-letter queue");
-    dlq_batch_release(&b);
-    store_down();
+    rec_down();
 }
 END_TEST
 
 START_TEST(recorder_store_fails)
 {
-    struct told t = {0};
-    struct dlq_callbacks cb = {on_skipped, NULL, on_note, &t};
-    struct dlq_request r = {.verb = DLQ_PURGE, .queue = "orders"};
-    struct dlq_recorder rec;
-    struct dlq_batch b;
     char got[8][160];
     sqlite3 *other;
-    store_up("purge");
-    dlq_recorder_init(&rec, st, action, &r, false, &cb);
-    dlq_batch_init(&b, 2);
+    rec_up(DLQ_PURGE, "orders", false);
     /* another process holds the write lock; no waiting for it here */
     ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
@@ -331,8 +328,7 @@ START_TEST(recorder_store_fails)
     ck_assert_int_eq(t.n, 4);
     ck_assert_str_eq(t.lines[3], "note: not recorded: job 9 purged");
     ck_assert_int_eq(rows(got, 8), 0);
-    dlq_batch_release(&b);
-    store_down();
+    rec_down();
 }
 END_TEST
 
