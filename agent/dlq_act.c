@@ -615,8 +615,9 @@ struct source_ops {
      * go in next) */
     void (*send)(struct exec *x);
     /* the outcomes of the next call into x->b: 1; 0 the source has no
-     * more; -1 the call failed (message in x->err); 2 nothing yet, go
-     * round (the range walk starts its sweep) */
+     * more; -1 the call failed (message in x->err; x->b holds what
+     * came back before it, if anything); 2 nothing yet, go round (the
+     * range walk starts its sweep) */
     int (*next)(struct exec *x);
 };
 
@@ -762,7 +763,7 @@ readd_next(struct exec *x)
         return 0;
     int n = jobs_left(x, x->pos), i = x->pos;
     struct dlq_wrapper *sw = x->s->wrappers;
-    bool handled[100] = {false};
+    bool handled[100] = {false}, back[100] = {false}; /* back: its call came back */
     x->pos += n;
     x->b.n = 0;
     for (int k = 0; k < n; k++)
@@ -785,10 +786,16 @@ readd_next(struct exec *x)
         bool ov5 = dlq_fleet_is_v5(x->rc, x->cfg->prefix, oq);
         if (dlq_readd_batch(x->rc, x->cfg->prefix, x->r->queue, oq, ov5, ws, wid, m, st2, nid,
                             x->err, sizeof x->err) != 0) {
-            x->b.n = 0;
+            /* the queues before this one are done: theirs are recorded */
+            int kept = 0;
+            for (int t = 0; t < n; t++)
+                if (back[t])
+                    x->b.o[kept++] = x->b.o[t];
+            x->b.n = kept;
             return -1;
         }
         for (int t = 0; t < m; t++) {
+            back[idx[t]] = true;
             x->b.o[idx[t]].status = st2[t];
             snprintf(x->b.o[idx[t]].new_id, sizeof x->b.o[idx[t]].new_id, "%s", nid[t]);
         }
@@ -985,6 +992,7 @@ exec_run(struct exec *x)
             break;
         if (!x->stopping && x->src->send)
             x->src->send(x);
+        x->b.n = 0;
         int got = x->src->next(x);
         bool retry = false;
         if (got == 2)
@@ -996,6 +1004,9 @@ exec_run(struct exec *x)
             got = again_next(x);
         }
         if (got < 0) {
+            /* what came back before the failed call (readd: the queues
+             * done before it) is recorded first */
+            (void)dlq_record(&x->rec, &x->b);
             call_failed(x);
             if (retry || !x->piped)
                 break;
