@@ -79,6 +79,29 @@ audit_job(struct store *st, int64_t action, const char *job_id, const char *outc
 }
 
 int
+audit_batch_begin(struct store *st, char *err, size_t errlen)
+{
+    if (store_begin(st) == 0)
+        return 0;
+    snprintf(err, errlen, "%s", store_errmsg(st));
+    return -1;
+}
+
+int
+audit_batch_commit(struct store *st, char *err, size_t errlen)
+{
+    /* COMMIT here, not store_commit: the rollback after a failed commit
+     * would replace SQLite's message ("not an error") before it is said */
+    char *msg = NULL;
+    if (sqlite3_exec(store_db(st), "COMMIT", NULL, NULL, &msg) == SQLITE_OK)
+        return 0;
+    snprintf(err, errlen, "%s", msg ? msg : store_errmsg(st));
+    sqlite3_free(msg);
+    store_rollback(st);
+    return -1;
+}
+
+int
 audit_finish(struct store *st, int64_t action, const char *state, int64_t done, int64_t skipped,
              int64_t left_alone)
 {

@@ -27,6 +27,11 @@ int64_t audit_begin(struct store *st, const struct audit_intent *in);
  * the agent records as the replay's result. */
 int audit_job(struct store *st, int64_t action, const char *job_id, const char *outcome,
               const char *detail, const char *target_queue, const char *target_job_id);
+/* The transaction around a batch of audit_job rows, for a caller that
+ * must say what failed: 0, or -1 with SQLite's message in err (a failed
+ * commit is rolled back: none of the batch is kept). */
+int audit_batch_begin(struct store *st, char *err, size_t errlen);
+int audit_batch_commit(struct store *st, char *err, size_t errlen);
 int audit_finish(struct store *st, int64_t action, const char *state, int64_t done,
                  int64_t skipped, int64_t left_alone);
 

@@ -509,6 +509,22 @@ on_stop(int sig)
     dlq_stop_requested = 1;
 }
 
+/* The library's result as the exit code documented in cmd.h. */
+static int
+exit_code(enum dlq_rc rc)
+{
+    switch (rc) {
+    case DLQ_OK:
+        return EXIT_OK;
+    case DLQ_PARTIAL:
+        return EXIT_PARTIAL;
+    case DLQ_FAILED:
+    case DLQ_STORE_FAILED:
+        break;
+    }
+    return EXIT_RUNTIME;
+}
+
 static int
 dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, enum dlq_verb verb)
 {
@@ -603,7 +619,7 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, enum dlq_verb 
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    code = dlq_execute(cfg, rc, &r, &s, &cb, &res);
+    code = exit_code(dlq_execute(cfg, rc, &r, &s, &cb, &res));
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (o.mid_line)

@@ -499,7 +499,7 @@ dlq_readd_batch(struct rconn *rc, const char *prefix, const char *dlq_queue,
         for (int i = 0; i < n; i++) {
             redisReply *e = r->element[i];
             if (e->type == REDIS_REPLY_STRING) {
-                status[i] = 1;
+                status[i] = DLQ_JOB_DONE;
                 snprintf(new_ids[i], 32, "%s", e->str);
             } else {
                 status[i] = (int)e->integer;

@@ -83,10 +83,42 @@ int64_t dlq_select_wrappers(struct rconn *rc, const char *prefix, const char *qu
                             const struct dlq_filter *f, dlq_job_fn fn, void *ud,
                             int64_t *total_out, char *err, size_t errlen);
 
+/*
+ * The per-job statuses of the action scripts (agent/lua/), one list for the
+ * scripts, dlq_skip_reason and the executor (dlq_act.c). The scripts return
+ * the numbers; the names are the C side's. Two come from C, not a script.
+ */
+enum dlq_job_status {
+    /* replay, purge, purgewait: acted on; readd: re-added (the script
+     * returns the new job id, dlq_readd_batch turns it into 1) */
+    DLQ_JOB_DONE = 1,
+    /* replay, purge, purgewait: the job hash is gone; readd: the wrapper is */
+    DLQ_JOB_GONE = -1,
+    /* purge: the job, or a pending child of it, is locked by a worker;
+     * purgewait, readd: the wrapper is locked */
+    DLQ_JOB_LOCKED = -2,
+    /* replay, purge: no longer in the failed set; purgewait, readd: no
+     * longer waiting in the dead-letter queue */
+    DLQ_JOB_NOT_DEAD = -3,
+    /* purge: the current job of a job scheduler */
+    DLQ_JOB_SCHEDULER = -8,
+    /* purge: not yet, its children are being removed a bounded part per
+     * call: call again (never recorded as such) */
+    DLQ_JOB_NOT_YET = -9,
+    /* purge: a locked child found after this call had removed part of the
+     * tree; also C (dlq_act.c): a -2 on a later call of a -9 parent */
+    DLQ_JOB_CHILD_LOCKED = -10,
+    /* replay, purge: unexpected data in Redis (a key of the wrong type) */
+    DLQ_JOB_BAD_DATA = -11,
+    /* C only (dlq_act.c): a -9 parent still losing its children when the
+     * run stopped */
+    DLQ_JOB_STOPPED = -12,
+};
+
 /* Replay wrappers whose originals all belong to orig_queue (lua/readd):
  * each original is added to orig_queue as a new job and its wrapper
  * removed. new_ids[i] receives the new job id ("" when skipped) and
- * status[i] 1 / -1 gone / -2 locked / -3 not waiting. 0 or -1 with err. */
+ * status[i] an enum dlq_job_status (1, -1, -2, -3). 0 or -1 with err. */
 int dlq_readd_batch(struct rconn *rc, const char *prefix, const char *dlq_queue,
                     const char *orig_queue, bool v5, struct dlq_wrapper *const *w,
                     const char *const *wrapper_ids, int n, int *status, char (*new_ids)[32],
@@ -99,8 +131,8 @@ int dlq_readd_batch(struct rconn *rc, const char *prefix, const char *dlq_queue,
  * marker; reset clears attempts made and started.
  * "lua/purge": like Job.remove: job keys deleted, out of the failed set, a
  * `removed` event; never a locked job or a scheduler's current job.
- * status[i]: 1 done, -1 hash missing, -2 locked, -3 not in the failed set,
- * -8 a job scheduler's current job. 0, or -1 with err. */
+ * status[i]: an enum dlq_job_status, as the script's comment lists them.
+ * 0, or -1 with err. */
 int dlq_script_batch(struct rconn *rc, const char *script_name, const char *prefix,
                      const char *queue, bool v5, bool reset, const char *const *ids, int n,
                      int *status, char *err, size_t errlen);

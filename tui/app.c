@@ -247,11 +247,14 @@ tui_skipped(void *ud, const char *id, const char *why)
         snprintf(o->first_skip, sizeof o->first_skip, "%s: %s", id, why);
 }
 
+/* the first note says what went wrong; later ones follow from it (the
+ * outcomes a failed audit store could not record) */
 static void
 tui_note(void *ud, const char *msg)
 {
     struct tui_outcome *o = ud;
-    snprintf(o->note, sizeof o->note, "%s", msg);
+    if (!o->note[0])
+        snprintf(o->note, sizeof o->note, "%s", msg);
 }
 
 static void
@@ -286,11 +289,14 @@ action_run(struct app *a)
     struct dlq_callbacks cb = {tui_skipped, tui_progress, tui_note, &o};
     v->dialog.on = false; /* confirmed: the progress shows instead */
     struct dlq_result res;
-    (void)dlq_execute(a->src.cfg, a->src.rc, &a->req, &a->sel, &cb, &res);
+    enum dlq_rc rc = dlq_execute(a->src.cfg, a->src.rc, &a->req, &a->sel, &cb, &res);
     int frozen = a->sel.n;
     action_clear(a);
     if (res.action < 0)
         snprintf(v->status, sizeof v->status, "%s refused: %s", vb->name, o.note);
+    else if (rc == DLQ_STORE_FAILED)
+        snprintf(v->status, sizeof v->status, "%s %lld of %d (action %lld), not all recorded: %s",
+                 vb->past, (long long)res.done, frozen, (long long)res.action, o.note);
     else
         snprintf(v->status, sizeof v->status, "%s %lld of %d (action %lld)%s%lld skipped%s%s%s%s",
                  vb->past, (long long)res.done, frozen, (long long)res.action, ", ",

@@ -64,3 +64,21 @@ check "--stop-if-refail stops a replay from a dead-letter queue whose jobs fail 
 check "... before every wrapper was replayed" node -e \
     'const j=require(process.argv[1]);process.exit(j.replayed>=20&&j.replayed<100?0:1)' "$T_DIR/br.json"
 kill "$WB" 2>/dev/null
+
+# A replay whose batch holds the originals of two queues, one call each:
+# when the second queue's call fails (its meta is not a hash), the wrappers
+# the first call re-added are still recorded, and only they left the
+# dead-letter queue (exit 3).
+node_js dlqwrap.js --redis "$REDIS_URL" --bullmq 6 --queue mixbad --dlq mix-dlq --jobs 3 \
+    --out "$T_DIR/mb.json" >"$T_DIR/mb.out" 2>&1 || die "dlqwrap.js failed: $(tail -3 "$T_DIR/mb.out")"
+node_js dlqwrap.js --redis "$REDIS_URL" --bullmq 6 --queue mixok --dlq mix-dlq --jobs 3 \
+    --out "$T_DIR/mo.json" >"$T_DIR/mo.out" 2>&1 || die "dlqwrap.js failed: $(tail -3 "$T_DIR/mo.out")"
+rcli del bull:mixbad:meta >/dev/null
+rcli set bull:mixbad:meta not-a-hash >/dev/null
+"$BW" dlq replay mix-dlq --all --yes --json -c "$T_DIR/agent.ini" >"$T_DIR/mix.json" 2>"$T_DIR/mix.err"
+check "a failed call for one original queue is reported (exit 3)" bash -c \
+    "[ $? = 3 ] && grep -q 'WRONGTYPE' '$T_DIR/mix.err'"
+"$BW" query actions -c "$T_DIR/agent.ini" --json >"$T_DIR/ma.json"
+mid=$(node -e 'console.log(require(process.argv[1]).find(x => x.queue === "mix-dlq").id)' "$T_DIR/ma.json")
+check "... the 3 wrappers the other queue's call re-added are recorded, and only they left" \
+    test "$("$BW" query action_jobs --param action="$mid" -c "$T_DIR/agent.ini" | grep -c 're-added to mixok as job') $(rcli llen bull:mix-dlq:wait) $(rcli llen bull:mixok:wait)" = "3 3 3"

@@ -8,21 +8,6 @@
 #include "event.h"
 #include "suites.h"
 
-/* One reply parsed from n RESP bytes; free with freeReplyObject. */
-static redisReply *
-resp(const char *bytes, size_t n)
-{
-    redisReader *r = redisReaderCreate();
-    void *reply = NULL;
-    ck_assert_ptr_nonnull(r);
-    ck_assert_int_eq(redisReaderFeed(r, bytes, n), REDIS_OK);
-    ck_assert_int_eq(redisReaderGetReply(r, &reply), REDIS_OK);
-    ck_assert_ptr_nonnull(reply);
-    redisReaderFree(r);
-    return reply;
-}
-#define RESP(lit) resp(lit, sizeof(lit) - 1)
-
 static struct bmq_event ev;
 static char err[128];
 
@@ -201,7 +186,7 @@ START_TEST(bad_stream_id)
         "*2\r\n$0\r\n\r\n*2\r\n$5\r\nevent\r\n$7\r\ndrained\r\n",
     };
     for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
-        redisReply *e = resp(raw[i], strlen(raw[i]));
+        redisReply *e = ut_resp(raw[i], strlen(raw[i]));
         ck_assert_msg(decode(e) == -1, "case %zu accepted", i);
         ck_assert_str_eq(err, "bad stream id");
         freeReplyObject(e);
@@ -214,7 +199,7 @@ START_TEST(binary_values_keep_length)
     static const char raw[] = "*2\r\n$3\r\n5-0\r\n*6\r\n$5\r\nevent\r\n$6\r\nfailed\r\n"
                               "$5\r\njobId\r\n$2\r\n\xff\x00\r\n"
                               "$12\r\nfailedReason\r\n$9\r\na\x00\x1b[31mb\x00\r\n";
-    redisReply *e = resp(raw, sizeof raw - 1);
+    redisReply *e = ut_resp(raw, sizeof raw - 1);
     ck_assert_int_eq(decode(e), 0);
     ck_assert_uint_eq(ev.job_id.n, 2);
     ck_assert_int_eq(memcmp(ev.job_id.p, "\xff\x00", 2), 0);

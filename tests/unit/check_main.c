@@ -2,7 +2,22 @@
  * CK_RUN_SUITE / CK_RUN_CASE (run one suite or test case) and CK_FORK. */
 #include <stdlib.h>
 
+#include <hiredis/hiredis.h>
+
 #include "suites.h"
+
+struct redisReply *
+ut_resp(const char *bytes, size_t n)
+{
+    redisReader *r = redisReaderCreate();
+    void *reply = NULL;
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(redisReaderFeed(r, bytes, n), REDIS_OK);
+    ck_assert_int_eq(redisReaderGetReply(r, &reply), REDIS_OK);
+    ck_assert_ptr_nonnull(reply);
+    redisReaderFree(r);
+    return reply;
+}
 
 /* The tests' own UTF-8 oracle, written apart from buf.c on purpose. */
 bool
@@ -57,6 +72,7 @@ main(void)
     srunner_add_suite(sr, buf_suite());
     srunner_add_suite(sr, util_suite());
     srunner_add_suite(sr, dlq_suite());
+    srunner_add_suite(sr, dlqexec_suite());
     srunner_add_suite(sr, strmap_suite());
     srunner_add_suite(sr, alerts_suite());
     srunner_add_suite(sr, tui_suite());

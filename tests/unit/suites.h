@@ -11,6 +11,11 @@
  * C0/C1 control, DEL, surrogate or code point past U+10FFFF. */
 bool ut_utf8_valid(const unsigned char *s, size_t n, bool terminal);
 
+/* One reply parsed from n RESP bytes (what hiredis would hand us); free
+ * with freeReplyObject. RESP("...") for a literal. */
+struct redisReply *ut_resp(const char *bytes, size_t n);
+#define RESP(lit) ut_resp(lit, sizeof(lit) - 1)
+
 Suite *config_suite(void);
 Suite *event_suite(void);
 Suite *bmq_suite(void);
@@ -19,6 +24,7 @@ Suite *jobdata_suite(void);
 Suite *buf_suite(void);
 Suite *util_suite(void);
 Suite *dlq_suite(void);
+Suite *dlqexec_suite(void);
 Suite *strmap_suite(void);
 Suite *alerts_suite(void);
 Suite *tui_suite(void);
