@@ -63,6 +63,7 @@ queues = sf-*
 expr = failures[30m] > $N
 repeat_interval = 24h"
 sed -i "s|^path = .*|path = $SD/bw.db|" "$T_DIR/agent.ini"
+"$BW" check-config -c "$T_DIR/agent.ini" >/dev/null || die "check-config refused the test config"
 start_agent "$T_DIR/agent.ini"
 faultload "$T_DIR/warm.json" --bullmq 6 --queues sf-a,sf-b --jobs 6 --dead 2 --flaky 1 --waves 1
 check "warm-up recorded while there is space" wait_for 20 agent_caught_up "$T_DIR/agent.ini"
