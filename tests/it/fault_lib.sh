@@ -1,0 +1,60 @@
+# Helpers shared by the fault tests (tests/it/t_fault_*.sh), sourced after
+# lib.sh. Truth comes from tests/js/faultload.js; the checks are in
+# tests/js/check_faults.js.
+
+# receiver NAME [receiver.js options]: a loopback webhook receiver logging
+# every request to $T_DIR/NAME.log; sets RPORT.
+receiver() {
+    local name=$1
+    shift
+    rm -f "$T_DIR/$name.port"
+    node "$NODE_DIR/js/receiver.js" --log "$T_DIR/$name.log" --port-file "$T_DIR/$name.port" "$@" \
+        >"$T_DIR/$name.out" 2>&1 &
+    T_PIDS+=($!)
+    wait_for 10 test -s "$T_DIR/$name.port" || die "receiver $name did not start"
+    RPORT=$(cat "$T_DIR/$name.port")
+}
+
+# faultload OUT [faultload.js options]: run the workload to its end (dies on failure)
+faultload() {
+    local out=$1
+    shift
+    node_js faultload.js --redis "$REDIS_URL" --out "$out" "$@" >"$out.log" 2>&1 ||
+        die "faultload.js failed: $(tail -5 "$out.log")"
+}
+
+cf() { node "$NODE_DIR/js/check_faults.js" "$@"; }
+
+# sqlq INI OUT.json SQL: a SELECT of our own through `bullwatch query FILE.sql --json`
+sqlq() {
+    local f
+    f=$(mktemp "$T_DIR/q.XXXXXX.sql")
+    echo "$3" >"$f"
+    "$BW" query "$f" -c "$1" --json >"$2"
+}
+# sqlv INI SQL: one value (first column of the first row) through --csv
+sqlv() {
+    local f
+    f=$(mktemp "$T_DIR/q.XXXXXX.sql")
+    echo "$2" >"$f"
+    "$BW" query "$f" -c "$1" --csv 2>/dev/null | sed -n 2p
+}
+
+MC_SQL="SELECT queue, SUM(added) AS added, SUM(completed) AS completed, SUM(failed) AS failed,
+ SUM(retries) AS retries FROM minute_counts GROUP BY queue ORDER BY queue"
+TR_SQL="SELECT id, rule, queue, from_state, to_state, value, threshold, at FROM alert_transitions ORDER BY id"
+
+# n_transitions INI RULE QUEUE STATE: how many transitions of that kind are stored
+n_transitions() {
+    sqlv "$1" "SELECT COUNT(*) FROM alert_transitions WHERE rule = '$2' AND queue = '$3' AND to_state = '$4'"
+}
+# n_requests LOG RULE QUEUE TYPE: webhook requests with that rule, queue and type
+n_requests() {
+    node -e '
+        const [log, rule, queue, type] = process.argv.slice(1);
+        const fs = require("fs");
+        const l = fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").filter(Boolean) : [];
+        console.log(l.map(JSON.parse).filter(r => r.path === "/webhook").map(r => JSON.parse(r.body))
+            .filter(b => b.type === type && b.data.rule === rule && b.data.queue === queue).length)' "$@"
+}
+now_ms() { date +%s%3N; }
