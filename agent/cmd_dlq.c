@@ -291,7 +291,7 @@ dlq_list(struct dlq_args *a, struct config *cfg, struct rconn *rc)
                     : dlq_select(rc, cfg->prefix, a->queue, &a->f, list_row, &c, &total, err,
                                  sizeof err);
     if (n < 0) {
-        fprintf(stderr, "bullwatch dlq list: redis %s: %s\n", cfg->endpoint_name, err);
+        fprintf(stderr, "bullwatch dlq list: redis %s: %s\n", cfg->endpoint_addr, err);
         buf_release(&c.out);
         return EXIT_RUNTIME;
     }
@@ -363,7 +363,7 @@ dlq_show(struct dlq_args *a, struct config *cfg, struct rconn *rc)
     redisReply *score = h ? rconn_reply(rc) : NULL;
     int rcode = EXIT_OK;
     if (!h || !score) {
-        fprintf(stderr, "bullwatch dlq show: redis %s: %s\n", cfg->endpoint_name,
+        fprintf(stderr, "bullwatch dlq show: redis %s: %s\n", cfg->endpoint_addr,
                 rconn_errstr(rc));
         rcode = EXIT_RUNTIME;
         goto out;
@@ -546,7 +546,7 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, enum dlq_verb 
         if (fr == -2)
             fprintf(stderr, "bullwatch dlq %s: %s\n", vb->name, err);
         else
-            fprintf(stderr, "bullwatch dlq %s: redis %s: %s\n", vb->name, cfg->endpoint_name, err);
+            fprintf(stderr, "bullwatch dlq %s: redis %s: %s\n", vb->name, cfg->endpoint_addr, err);
         dlq_selection_release(&s);
         return fr == -2 ? EXIT_USAGE : EXIT_RUNTIME;
     }
@@ -677,10 +677,10 @@ cmd_dlq(int argc, char **argv)
         return EXIT_USAGE;
     }
     log_set_level(LOG_ERROR);
-    struct rconn *rc = rconn_new(&cfg.ep, cfg.endpoint_name, "dlq", cfg.connect_timeout_ms);
+    struct rconn *rc = rconn_new(&cfg.ep, cfg.endpoint_addr, "dlq", cfg.connect_timeout_ms);
     int code;
     if (rconn_connect_now(rc) != 0) {
-        fprintf(stderr, "bullwatch dlq: redis %s: %s\n", cfg.endpoint_name, rconn_errstr(rc));
+        fprintf(stderr, "bullwatch dlq: redis %s: %s\n", cfg.endpoint_addr, rconn_errstr(rc));
         code = EXIT_RUNTIME;
     } else {
         code = show     ? dlq_show(&a, &cfg, rc)

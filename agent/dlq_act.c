@@ -715,7 +715,7 @@ range_sweep(struct exec *x)
     w->swept = true;
     int64_t n = window_count(x->cfg, x->rc, x->r->queue, x->s, x->err, sizeof x->err);
     if (n < 0) {
-        note(x->cb, "redis %s: %s", x->cfg->endpoint_name, x->err);
+        note(x->cb, "redis %s: %s", x->cfg->endpoint_addr, x->err);
         x->code = DLQ_PARTIAL;
         return 0;
     }
@@ -842,7 +842,7 @@ static void
 call_failed(struct exec *x)
 {
     if (!x->told)
-        note(x->cb, "redis %s: %s; stopped after %lld %s", x->cfg->endpoint_name, x->err,
+        note(x->cb, "redis %s: %s; stopped after %lld %s", x->cfg->endpoint_addr, x->err,
              (long long)x->rec.done, x->vb->past);
     x->told = true;
     x->code = DLQ_PARTIAL;
@@ -1117,7 +1117,7 @@ dlq_execute(const struct config *cfg, struct rconn *rc, const struct dlq_request
     exec_plan(&x);
     dlq_recorder_init(&x.rec, st, action, r, s->wrappers_mode, cb);
     if (!s->readd && dlq_script_load(rc, s->script, x.err, sizeof x.err) != 0) {
-        note(cb, "redis %s: %s", cfg->endpoint_name, x.err);
+        note(cb, "redis %s: %s", cfg->endpoint_addr, x.err);
         x.code = DLQ_FAILED;
         exec_finish(&x, "failed", -1);
         exec_release(&x);
