@@ -79,12 +79,12 @@ struct agent {
 /* ---- the window ---- */
 
 /* A module failed: INGEST_STORE (or any store failure) reports the store
- * and backs off; a Redis failure only drops the window (read again). */
+ * and backs off; a Redis failure only drops the window (read again). Both
+ * tell every party, window open or not: a batch stages its counts before
+ * it opens the window. */
 static void
 dropped(struct agent *a, int rc, const char *what)
 {
-    if (!window_is_open(a->win) && rc != INGEST_STORE)
-        return;
     if (rc == INGEST_REDIS)
         window_abort(a->win);
     else
@@ -284,8 +284,7 @@ send_read(struct agent *a, int64_t now)
 {
     if (!rconn_is_up(a->srd) || !ingest_wants_read(a->ing) || window_backoff_ms(a->win) > 0)
         return;
-    if (ingest_send(a->ing, a->srd, block_for(a, now)) > 0)
-        (void)rconn_write_some(a->srd);
+    (void)ingest_send(a->ing, a->srd, block_for(a, now));
 }
 
 /* ---- waiting ---- */

@@ -272,6 +272,7 @@ send_read(struct ingest *ing, struct rconn *sr, int64_t block_ms, bool ahead)
 {
     if (xread_send(ing, sr, block_ms, ahead) == 0)
         return 0;
+    (void)rconn_write_some(sr); /* on its way now: Redis works while we write */
     ing->inflight = true;
     ing->inflight_stale = false;
     ing->sent_at = mono_ms();

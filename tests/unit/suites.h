@@ -27,6 +27,7 @@ Suite *dlq_suite(void);
 Suite *dlqexec_suite(void);
 Suite *strmap_suite(void);
 Suite *alerts_suite(void);
+Suite *ingest_suite(void);
 Suite *tui_suite(void);
 
 #endif
