@@ -343,6 +343,10 @@ wait_and_read(struct agent *a)
     int ready = poll(p, (nfds_t)n, 0);
     if (ready == 0) {
         commit(a); /* never wait with the window open */
+        /* what committed may make streams readable (a new queue's first
+         * read): ask before waiting, not after the next timer */
+        if (a->links_up && a->have_queues)
+            send_read(a, mono_ms());
         n = gather(a, p);
         ready = poll(p, (nfds_t)n, (int)wait_ms(a, mono_ms()));
     }

@@ -70,6 +70,13 @@ print_json(const struct config *cfg, const struct queue_list *l, const struct qu
             buf_add_json_str(&b, q->version, strlen(q->version));
         else
             buf_adds(&b, "null");
+        /* dead but not failed yet: null where not looked at this time */
+        buf_adds(&b, ",\"dead_not_failed\":");
+        if (q->deferred >= 0)
+            buf_addf(&b, "{\"deferred\":%lld,\"orphaned\":%lld}", (long long)q->deferred,
+                     (long long)q->orphaned);
+        else
+            buf_adds(&b, "null");
         if (x[i].dead_1h >= 0)
             buf_addf(&b, ",\"dead_last_hour\":%lld", (long long)x[i].dead_1h);
         else
@@ -135,6 +142,10 @@ print_table(const struct config *cfg, const struct queue_list *l, const struct q
                (long long)q->failed, (long long)q->completed, (long long)q->waiting_children,
                q->paused ? "yes" : "no", workers, dead, lag,
                queue_is_dlq(cfg, l->names[i]) ? "  [dlq]" : "");
+        if (q->deferred > 0 || q->orphaned > 0)
+            printf("%-*s   ^ dead, not failed yet (no worker will fail them): %lld in wait past "
+                   "the stall limit, %lld in active with no lock\n",
+                   w, "", (long long)q->deferred, (long long)q->orphaned);
     }
 }
 

@@ -162,6 +162,96 @@ count_workers(struct rconn *rc, const char *prefix, const struct queue_list *l,
     return true;
 }
 
+/*
+ * Dead jobs that have not failed yet, where nothing will fail them: on a
+ * queue with no live worker (or workers unknown), the stall limit's jobs
+ * wait at the right end of `wait` (RPUSHed: they run next) with `defa`
+ * set, and a crashed worker's jobs sit in `active` with no lock. Bounded:
+ * DEAD_PENDING_JOBS ids at each end, DEAD_PENDING_QUEUES queues a poll
+ * (starting at a place that moves with the clock), two pipelined rounds.
+ */
+static int
+dead_pending(struct rconn *rc, const char *prefix, const struct queue_list *l,
+             struct queue_depth *out, int64_t now)
+{
+    int *pick = xcalloc((size_t)(l->n ? l->n : 1), sizeof *pick);
+    int np = 0, start = l->n ? (int)((now / 1000) % l->n) : 0;
+    struct buf k;
+    buf_init(&k, 0);
+    for (int j = 0; j < l->n; j++) {
+        int i = (start + j) % l->n;
+        struct queue_depth *d = &out[i];
+        d->deferred = d->orphaned = -1; /* not looked at: beyond this poll's share */
+        if (!d->ok)
+            continue;
+        if (d->workers > 0 || (d->wait_list == 0 && d->active == 0)) {
+            d->deferred = d->orphaned = 0; /* a live worker settles them (stall check) */
+            continue;
+        }
+        if (np == DEAD_PENDING_QUEUES)
+            continue;
+        pick[np++] = i;
+        buf_reset(&k);
+        bmq_key(&k, prefix, l->names[i], "wait");
+        rconn_appendf(rc, "LRANGE %b -%d -1", k.data, k.len, DEAD_PENDING_JOBS);
+        buf_reset(&k);
+        bmq_key(&k, prefix, l->names[i], "active");
+        rconn_appendf(rc, "LRANGE %b 0 %d", k.data, k.len, DEAD_PENDING_JOBS - 1);
+    }
+    redisReply **ids = xcalloc((size_t)(2 * np + 1), sizeof *ids);
+    int rc_ok = 0;
+    for (int j = 0; j < 2 * np; j++)
+        if (!(ids[j] = rconn_reply(rc)))
+            rc_ok = -1;
+    for (int j = 0; j < np && rc_ok == 0; j++) { /* round 2: defa and locks */
+        for (int side = 0; side < 2; side++) {
+            redisReply *r = ids[2 * j + side];
+            for (size_t e = 0; r->type == REDIS_REPLY_ARRAY && e < r->elements; e++) {
+                if (r->element[e]->type != REDIS_REPLY_STRING)
+                    continue;
+                buf_reset(&k);
+                bmq_job_key(&k, prefix, l->names[pick[j]], r->element[e]->str, r->element[e]->len);
+                if (side == 0) {
+                    rconn_appendf(rc, "HEXISTS %b defa", k.data, k.len);
+                } else {
+                    buf_adds(&k, ":lock");
+                    rconn_appendf(rc, "EXISTS %b", k.data, k.len);
+                }
+            }
+        }
+    }
+    for (int j = 0; j < np && rc_ok == 0; j++) {
+        struct queue_depth *d = &out[pick[j]];
+        d->deferred = d->orphaned = 0;
+        for (int side = 0; side < 2 && rc_ok == 0; side++) {
+            redisReply *r = ids[2 * j + side];
+            for (size_t e = 0; r->type == REDIS_REPLY_ARRAY && e < r->elements; e++) {
+                if (r->element[e]->type != REDIS_REPLY_STRING)
+                    continue;
+                redisReply *x = rconn_reply(rc);
+                if (!x) {
+                    rc_ok = -1;
+                    break;
+                }
+                if (x->type == REDIS_REPLY_INTEGER) {
+                    if (side == 0 && x->integer == 1)
+                        d->deferred++;
+                    else if (side == 1 && x->integer == 0)
+                        d->orphaned++;
+                }
+                freeReplyObject(x);
+            }
+        }
+    }
+    for (int j = 0; j < 2 * np; j++)
+        if (ids[j])
+            freeReplyObject(ids[j]);
+    free(ids);
+    free(pick);
+    buf_release(&k);
+    return rc_ok;
+}
+
 #define POLL_CMDS 11
 
 int
@@ -262,6 +352,8 @@ queues_poll(struct rconn *rc, const char *prefix, const struct queue_list *l,
         freeReplyObject(r);
     }
     if (!count_workers(rc, prefix, l, out) && !rconn_is_up(rc))
+        rc_ok = -1;
+    if (rc_ok == 0 && dead_pending(rc, prefix, l, out, now) != 0)
         rc_ok = -1;
 out:
     for (int i = 0; i < l->n; i++)

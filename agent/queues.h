@@ -26,7 +26,18 @@ struct queue_depth {
     int64_t oldest_waiting_ms; /* age of the next job in wait/paused; -1 none */
     char version[40];          /* meta version ("bullmq:5.71.0") */
     int64_t agent_lag_ms;      /* filled by the agent from its ingest; -1 unknown */
+    /* dead but not failed yet (-1: not looked at this poll; 0 where a live
+     * worker settles them), looked for where none can (no live worker, or
+     * workers unknown):
+     * jobs the stall limit sent back to wait with `defa` set (they fail
+     * when a worker picks them up), and jobs in active whose lock is gone */
+    int64_t deferred, orphaned;
 };
+
+/* How many jobs at the end of wait and the head of active are looked at
+ * per queue, and how many queues per poll (the rest on later polls). */
+#define DEAD_PENDING_JOBS 20
+#define DEAD_PENDING_QUEUES 100
 
 /* SCAN for queues. 0 with the sorted list in out (free with
  * queue_list_release), -1 when Redis failed. */

@@ -213,6 +213,8 @@ engine_depths(struct engine *e, const struct queue_list *l, const struct queue_d
             d[i].oldest_waiting_ms >= 0 ? (double)d[i].oldest_waiting_ms / 1000.0 : 0.0;
         g[IND_WORKERS] = d[i].workers >= 0 ? (double)d[i].workers : NAN;
         g[IND_AGENT_LAG] = d[i].agent_lag_ms >= 0 ? (double)d[i].agent_lag_ms / 1000.0 : NAN;
+        if (d[i].deferred >= 0) /* else keep the last value seen (not looked at this poll) */
+            g[IND_DEAD_NOT_FAILED] = (double)(d[i].deferred + d[i].orphaned);
         q->gok = true;
         sample(e, q, now / 60000, now, g);
     }

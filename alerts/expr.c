@@ -22,6 +22,7 @@ static const char *const ind_names[IND_N] = {
     [IND_DLQ_SIZE] = "dlq_size",
     [IND_OLDEST_WAITING_AGE] = "oldest_waiting_age",
     [IND_WORKERS] = "workers",
+    [IND_DEAD_NOT_FAILED] = "dead_not_failed",
     [IND_AGENT_LAG] = "agent_lag",
     [IND_FAILURES] = "failures",
     [IND_RETRIES] = "retries",

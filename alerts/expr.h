@@ -48,6 +48,7 @@ enum ind {
     IND_OLDEST_WAITING_AGE,
     IND_WORKERS,
     IND_AGENT_LAG,
+    IND_DEAD_NOT_FAILED, /* deferred failures + orphaned active jobs (queues.h) */
     IND_NGAUGES,
     /* over a window */
     IND_FAILURES = IND_NGAUGES,

@@ -197,6 +197,11 @@ draw_queues(const struct view *v, struct grid *g)
             sx += 1 + grid_puts(g, sx + 1, y, -1, sel ? a : GA_WARN, "PAUSED");
         if (q->workers == 0 && q->waiting > 0)
             sx += 1 + grid_puts(g, sx + 1, y, -1, sel ? a : GA_BAD, "NO WORKERS");
+        if (q->dead_not_failed > 0) { /* dead, but no worker left to fail them */
+            char dn[40];
+            snprintf(dn, sizeof dn, "%lld DEAD-NOT-FAILED", (long long)q->dead_not_failed);
+            sx += 1 + grid_puts(g, sx + 1, y, -1, sel ? a : GA_BAD, dn);
+        }
         if (q->firing)
             grid_puts(g, sx + 1, y, -1, sel ? a : GA_BAD, "ALERT");
     }

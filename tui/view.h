@@ -21,6 +21,7 @@ struct qrow {
     int64_t waiting, active, delayed, prioritized, failed, completed, waiting_children;
     bool paused, ok;
     int workers;                        /* -1 unknown */
+    int64_t dead_not_failed;            /* deferred + orphaned (queues.h); -1 unknown */
     int64_t done_per_min, failed_per_min; /* the last full minute */
     int64_t spark[SPARK_N];             /* waiting, oldest first */
     int nspark;

@@ -613,6 +613,7 @@ START_TEST(engine_every_indicator)
         "waiting == 10", "active == 2", "delayed == 3", "prioritized == 4", "failed == 5",
         "completed == 6", "paused == 0", "waiting_children == 7", "dlq_size == 5",
         "oldest_waiting_age == 12.5", "workers == 1", "agent_lag == 1.5", "absent(runtime_p95[5m])",
+        "dead_not_failed == 3",
         "rate(failures[1m]) == 0.05",
     };
     const int n = (int)(sizeof exprs / sizeof exprs[0]);
@@ -657,6 +658,8 @@ START_TEST(engine_every_indicator)
     d.workers = 1;
     d.oldest_waiting_ms = 12500;
     d.agent_lag_ms = 1500;
+    d.deferred = 2;
+    d.orphaned = 1;
     engine_depths(e, &l, &d, true, now);
     (void)engine_eval(e, now, true);
     ck_assert_int_eq(window_commit(w), 0);
