@@ -25,6 +25,30 @@ faultload() {
 
 cf() { node "$NODE_DIR/js/check_faults.js" "$@"; }
 
+# fault_ini READ_COUNT GLOB N [more ini]: $T_DIR/agent.ini with the receiver
+# ($RPORT) as a signed webhook sink and the two rules every fault test
+# checks: `reached` (failures[30m] >= N: fires once the real count is in)
+# and `beyond` (failures[30m] > N: fires only when something is counted
+# twice), on the queues matching GLOB; then check-config must accept it.
+fault_ini() {
+    write_ini "$T_DIR/agent.ini" "read_count = $1
+[sink hook]
+type = webhook
+url = http://127.0.0.1:$RPORT/webhook
+secret = whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+timeout = 2s
+[rule reached]
+queues = $2
+expr = failures[30m] >= $3
+repeat_interval = 24h
+[rule beyond]
+queues = $2
+expr = failures[30m] > $3
+repeat_interval = 24h
+${4:-}"
+    "$BW" check-config -c "$T_DIR/agent.ini" >/dev/null || die "check-config refused the test config"
+}
+
 # sqlq INI OUT.json SQL: a SELECT of our own through `bullwatch query FILE.sql --json`
 sqlq() {
     local f

@@ -35,25 +35,10 @@ receiver r
 ROUNDS=5
 D=6               # dead jobs per queue per round
 N=$((ROUNDS * D)) # dead jobs per queue in all (checked against the truth below)
-write_ini "$T_DIR/agent.ini" "read_count = 10
-[sink hook]
-type = webhook
-url = http://127.0.0.1:$RPORT/webhook
-secret = whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
-timeout = 2s
-[rule dead]
+fault_ini 10 'k9-*' "$N" "[rule dead]
 queues = k9-*
 expr = dlq_size > 0
-repeat_interval = 24h
-[rule reached]
-queues = k9-*
-expr = failures[30m] >= $N
-repeat_interval = 24h
-[rule beyond]
-queues = k9-*
-expr = failures[30m] > $N
 repeat_interval = 24h"
-"$BW" check-config -c "$T_DIR/agent.ini" >/dev/null || die "check-config refused the test config"
 
 # the workload, in the background: rounds of deaths then purges. Each round
 # waits (bounded, 6 s) for the agent to store the round's firing before the

@@ -48,22 +48,8 @@ trap fs_cleanup EXIT
 N=48 # dead jobs per queue, warm-up (2) + under the fault (46): the plan of faultload.js, checked against BullMQ's record below
 start_redis
 receiver r
-write_ini "$T_DIR/agent.ini" "read_count = 10
-[sink hook]
-type = webhook
-url = http://127.0.0.1:$RPORT/webhook
-secret = whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
-timeout = 2s
-[rule reached]
-queues = sf-*
-expr = failures[30m] >= $N
-repeat_interval = 24h
-[rule beyond]
-queues = sf-*
-expr = failures[30m] > $N
-repeat_interval = 24h"
+fault_ini 10 'sf-*' "$N"
 sed -i "s|^path = .*|path = $SD/bw.db|" "$T_DIR/agent.ini"
-"$BW" check-config -c "$T_DIR/agent.ini" >/dev/null || die "check-config refused the test config"
 start_agent "$T_DIR/agent.ini"
 faultload "$T_DIR/warm.json" --bullmq 6 --queues sf-a,sf-b --jobs 6 --dead 2 --flaky 1 --waves 1
 check "warm-up recorded while there is space" wait_for 20 agent_caught_up "$T_DIR/agent.ini"
