@@ -35,6 +35,8 @@ int cmd_setup(int argc, char **argv, const char *name, const char *const *flags,
 
 /* Load the config chosen by -c / BULLWATCH_CONFIG / ./agent.ini; prints the
  * error and returns -1 on failure. */
+/* Load path and check its rules and sinks too. 0, or -1 with FILE:LINE in err. */
+int cmd_read_config(struct config *cfg, const char *path, char *err, size_t errlen);
 int cmd_load_config(struct config *cfg, const char *cli_path);
 
 #endif

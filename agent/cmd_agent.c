@@ -29,19 +29,24 @@
 #include "cmd.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "audit.h"
 #include "engine.h"
+#include "http.h"
 #include "ingest.h"
 #include "log.h"
+#include "metrics.h"
 #include "queues.h"
 #include "rconn.h"
 #include "store.h"
@@ -52,13 +57,15 @@
 #define MAX_FDS 24
 #define RETENTION_EVERY_MS (3600 * 1000)
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, reload_requested;
 
 static void
 on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    if (sig == SIGHUP)
+        reload_requested = 1;
+    else
+        stop_requested = 1;
 }
 
 struct agent {
@@ -69,8 +76,11 @@ struct agent {
     struct arena *arena;
     struct ingest *ing;
     struct engine *eng;
+    struct http *http;
     struct queue_list ql;
     struct queue_depth *depths;
+    bool polled; /* depths holds a poll */
+    int http_at, nhttp; /* where gather() put the HTTP descriptors */
     bool drain, have_queues, policy_checked, links_up;
     int64_t next_discover, next_poll, next_retention, next_stats, next_outage_eval;
     int64_t first_read, last_read;
@@ -151,6 +161,7 @@ discover(struct agent *a, int64_t now)
     ingest_set_queues(a->ing, &a->ql);
     free(a->depths);
     a->depths = xcalloc((size_t)(a->ql.n ? a->ql.n : 1), sizeof *a->depths);
+    a->polled = false;
     if (!a->have_queues || a->ql.n == 0)
         log_info("discovered %d queue(s) under prefix '%s'", a->ql.n, a->cfg.prefix);
     a->have_queues = true;
@@ -171,6 +182,7 @@ poll_timer(struct agent *a, int64_t now)
         return;
     }
     bool polled = queues_poll(a->cmd, a->cfg.prefix, &a->ql, a->depths, wall) == 0;
+    a->polled = polled;
     if (polled) {
         if (write_depths(a, wall) != 0) {
             dropped(a, INGEST_STORE, "depths");
@@ -287,6 +299,37 @@ send_read(struct agent *a, int64_t now)
     (void)ingest_send(a->ing, a->srd, block_for(a, now));
 }
 
+/* ---- the HTTP endpoint (served with the window closed: committed rows) ---- */
+
+static int
+on_http(void *ud, const char *path, struct buf *out, const char **ctype)
+{
+    struct agent *a = ud;
+    if (!strcmp(path, "/metrics")) {
+        struct metrics_src m = {&a->cfg, &a->ql,   a->polled ? a->depths : NULL, a->ing, a->st,
+                                a->win,  a->links_up, a->cfg.metrics_per_queue};
+        *ctype = "text/plain; version=0.0.4; charset=utf-8";
+        metrics_write(&m, out);
+        return 200;
+    }
+    if (!strcmp(path, "/livez")) { /* answered from the loop: the loop is alive */
+        buf_adds(out, "ok\n");
+        return 200;
+    }
+    if (!strcmp(path, "/readyz")) {
+        if (!a->links_up)
+            buf_addf(out, "not ready: redis %s unreachable: %s\n", a->cfg.endpoint_addr,
+                     rconn_errstr(rconn_is_up(a->cmd) ? a->srd : a->cmd));
+        else if (window_failing(a->win))
+            buf_adds(out, "not ready: the audit store cannot be written\n");
+        else
+            buf_adds(out, "ready\n");
+        return out->data && !strncmp(out->data, "ready", 5) ? 200 : 503;
+    }
+    buf_adds(out, "not found: /metrics, /livez, /readyz\n");
+    return 404;
+}
+
 /* ---- waiting ---- */
 
 static int
@@ -306,6 +349,9 @@ gather(struct agent *a, struct pollfd *p)
         p[n].events = ev;
         p[n++].revents = 0;
     }
+    a->nhttp = http_fds(a->http, p + n, MAX_FDS - n);
+    a->http_at = n;
+    n += a->nhttp;
     return n + engine_fds(a->eng, p + n, MAX_FDS - n);
 }
 
@@ -332,6 +378,9 @@ wait_ms(const struct agent *a, int64_t now)
     x = window_backoff_ms(a->win);
     if (x > 0 && x < t)
         t = x;
+    x = http_wait_ms(a->http);
+    if (x >= 0 && x < t)
+        t = x;
     return t < 0 ? 0 : t;
 }
 
@@ -352,10 +401,14 @@ wait_and_read(struct agent *a)
     }
     if (ready < 0 && errno != EINTR)
         log_warn("poll: %s", strerror(errno));
-    bool curl = false;
+    bool curl = false, web = false;
     for (int i = 0; i < n && ready > 0; i++) {
         if (!p[i].revents)
             continue;
+        if (i >= a->http_at && i < a->http_at + a->nhttp) {
+            web = true;
+            continue;
+        }
         short ev;
         if (rconn_is_up(a->srd) && p[i].fd == rconn_fd(a->srd, &ev)) {
             if (p[i].revents & POLLOUT)
@@ -368,6 +421,65 @@ wait_and_read(struct agent *a)
     }
     if (curl || engine_inflight(a->eng))
         engine_pump(a->eng, now_ms());
+    if (a->http) {
+        if (web)
+            commit(a); /* a request reads committed rows only */
+        if (!window_is_open(a->win))
+            http_run(a->http, p + a->http_at, a->nhttp);
+    }
+}
+
+/* ---- SIGHUP: read agent.ini again ---- */
+
+/* What a reload cannot change under a running agent: NULL, or its name. */
+static const char *
+restart_needed(const struct config *a, const struct config *b)
+{
+    if (strcmp(a->redis_url, b->redis_url) || strcmp(a->prefix, b->prefix) ||
+        strcmp(a->redis_username, b->redis_username) ||
+        strcmp(a->redis_password, b->redis_password) ||
+        strcmp(a->redis_password_env, b->redis_password_env) ||
+        strcmp(a->redis_password_file, b->redis_password_file))
+        return "[redis]";
+    if (strcmp(a->store_path, b->store_path))
+        return "[store] path";
+    if (strcmp(a->http, b->http))
+        return "[agent] http";
+    return NULL;
+}
+
+/* Rules, sinks, queues, intervals, limits and the log level from the file
+ * again; the state stays (alert states and windows are reloaded from the
+ * store by the new engine). A file that does not load keeps the running
+ * configuration and says why, with FILE:LINE. */
+static void
+reload(struct agent *a)
+{
+    struct config nc;
+    char err[CONFIG_ERR_LEN];
+    const char *why;
+    memset(&nc, 0, sizeof nc);
+    reload_requested = 0;
+    if (cmd_read_config(&nc, a->cfg.config_path, err, sizeof err) != 0) {
+        log_error("reload: %s; keeping the running configuration", err);
+        config_release(&nc);
+        return;
+    }
+    if ((why = restart_needed(&a->cfg, &nc)) != NULL) {
+        log_warn("reload: %s changed, which takes a restart; keeping the running configuration",
+                 why);
+        config_release(&nc);
+        return;
+    }
+    commit(a); /* the engine changes only between windows */
+    engine_free(a->eng);
+    struct config old = a->cfg;
+    a->cfg = nc; /* the links, the ingest and the handler point at a->cfg */
+    config_release(&old);
+    a->eng = engine_new(&a->cfg, a->st, a->win, now_ms(), err, sizeof err);
+    ingest_set_observer(a->ing, engine_nrules(a->eng) ? engine_count : NULL, a->eng);
+    a->next_discover = 0; /* include/exclude at once */
+    log_info("reload: %s: %d rule(s); state kept", a->cfg.config_path, engine_nrules(a->eng));
 }
 
 /* ---- the loop ---- */
@@ -391,6 +503,8 @@ static void
 run(struct agent *a)
 {
     while (!stop_requested) {
+        if (reload_requested)
+            reload(a);
         links(a);
         timers(a, mono_ms());
         if (stop_requested)
@@ -437,6 +551,37 @@ print_drain_stats(const struct ingest_stats *s, int64_t first_ms, int64_t last_m
     fflush(stdout);
 }
 
+/* One agent per store: an flock()ed file beside it holding the agent's pid
+ * (an SQLite lock would also stop the CLI and the TUI). The descriptor
+ * stays open for the agent's life; the kernel drops the lock when it dies,
+ * however it dies. -1 (with a message) when another agent holds it. */
+static int
+lock_store(const char *store, char *err, size_t errlen)
+{
+    char path[4096 + 8];
+    snprintf(path, sizeof path, "%s.lock", store);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open the lock file %.300s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        snprintf(err, errlen, "another agent (pid %s) is running on the store %.300s; one agent per "
+                 "store (the CLI and the TUI can still use it)", pid[0] ? pid : "?", store);
+        close(fd);
+        return -1;
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len)
+        log_warn("cannot write the pid into %s: %s", path, strerror(errno));
+    return fd;
+}
+
 static void
 signals(void)
 {
@@ -446,12 +591,14 @@ signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
 
 static void
 teardown(struct agent *a)
 {
+    http_stop(a->http);
     engine_free(a->eng);
     ingest_free(a->ing);
     window_free(a->win);
@@ -473,9 +620,12 @@ cmd_agent(int argc, char **argv)
     memset(&a, 0, sizeof a);
     if (cmd_setup(argc, argv, "agent", flags, &a.drain, &a.cfg) != 0)
         return EXIT_USAGE;
-    if (a.cfg.http[0])
-        log_warn("[agent] http = %s: the metrics endpoint is not built yet in this version",
-                 a.cfg.http);
+    int lock = lock_store(a.cfg.store_path, err, sizeof err);
+    if (lock < 0) {
+        fprintf(stderr, "bullwatch agent: %s\n", err);
+        config_release(&a.cfg);
+        return EXIT_USAGE;
+    }
     a.st = store_open(a.cfg.store_path, false, err, sizeof err);
     if (!a.st) {
         fprintf(stderr, "bullwatch agent: %s\n", err);
@@ -504,6 +654,16 @@ cmd_agent(int argc, char **argv)
     }
     if (engine_nrules(a.eng))
         ingest_set_observer(a.ing, engine_count, a.eng);
+    if (a.cfg.http[0]) {
+        a.http = http_start(a.cfg.http, on_http, &a, err, sizeof err);
+        if (!a.http) {
+            fprintf(stderr, "bullwatch agent: [agent] http: %s\n", err);
+            teardown(&a);
+            return EXIT_USAGE;
+        }
+        log_info("serving /metrics, /livez and /readyz on %s (port %d)", a.cfg.http,
+                 http_port(a.http));
+    }
     log_info("bullwatch agent starting: redis %s, prefix '%s', store %s", a.cfg.endpoint_addr,
              a.cfg.prefix, a.cfg.store_path);
     run(&a);
@@ -513,5 +673,6 @@ cmd_agent(int argc, char **argv)
     log_info("bullwatch agent stopping: %llu entries read, %llu failures recorded",
              (unsigned long long)s->entries, (unsigned long long)s->failures);
     teardown(&a);
+    close(lock);
     return EXIT_OK;
 }

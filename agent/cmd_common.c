@@ -22,27 +22,30 @@ cmd_config_opt(int argc, char **argv, int *i, const char **path)
 }
 
 int
+cmd_read_config(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+    if (config_load(cfg, path, err, errlen) != 0)
+        return -1;
+    /* alert rules are checked by every command: a bad expr is a bad config */
+    struct rules rs;
+    if (rules_load(cfg, &rs, err, errlen) != 0)
+        return -1;
+    rules_release(&rs);
+    struct sinks sk;
+    if (sinks_load(cfg, &sk, err, errlen) != 0)
+        return -1;
+    sinks_release(&sk);
+    return 0;
+}
+
+int
 cmd_load_config(struct config *cfg, const char *cli_path)
 {
     char err[CONFIG_ERR_LEN];
-    const char *path = config_choose_path(cli_path);
-    if (config_load(cfg, path, err, sizeof err) != 0) {
+    if (cmd_read_config(cfg, config_choose_path(cli_path), err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         return -1;
     }
-    /* alert rules are checked by every command: a bad expr is a bad config */
-    struct rules rs;
-    if (rules_load(cfg, &rs, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        return -1;
-    }
-    rules_release(&rs);
-    struct sinks sk;
-    if (sinks_load(cfg, &sk, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        return -1;
-    }
-    sinks_release(&sk);
     return 0;
 }
 

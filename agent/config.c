@@ -4,12 +4,14 @@
  * defaults, check-config and the test of the shipped agent.ini all read it.
  */
 #include "config.h"
+#include "http.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "log.h"
@@ -62,7 +64,9 @@ static const struct option options[] = {
      "stack traces kept per failure"},
     {"agent", "log_level", OPT_LEVEL, OFF(log_level), "info", 0, 0, "debug, info, warn, error"},
     {"agent", "http", OPT_STR, OFF(http), "", 0, 0,
-     "host:port for /metrics and /health (not served by this version)"},
+     "numeric host:port serving /metrics, /livez and /readyz (empty: off)"},
+    {"agent", "metrics_per_queue", OPT_BOOL, OFF(metrics_per_queue), "true", 0, 0,
+     "bullwatch_* series per queue in /metrics (false: only bullmq_job_count per queue)"},
     {"agent", "read_count", OPT_INT, OFF(read_count), "1000", 1, 100000,
      "stream entries per XREAD (COUNT)"},
     {"agent", "block", OPT_DURATION, OFF(block_ms), "1s", 10, 10000, "XREAD BLOCK timeout"},
@@ -551,6 +555,13 @@ config_parse(struct config *cfg, const char *name, const char *text, char *err, 
                      line_of(lines, "store", "path"));
             return -1;
         }
+        char host[64];
+        int port;
+        if (cfg->http[0] && http_parse_addr(cfg->http, host, sizeof host, &port, msg, sizeof msg) != 0) {
+            snprintf(err, errlen, "%s:%d: [agent] http = %s", name, line_of(lines, "agent", "http"),
+                     msg);
+            return -1;
+        }
         if (resolve_secrets(cfg, name, lines, err, errlen) != 0)
             return -1;
         if (cfg->redis_username[0] && !cfg->ep.username)
@@ -591,6 +602,31 @@ config_parse(struct config *cfg, const char *name, const char *text, char *err, 
     return 0;
 }
 
+/* A relative [store] path is relative to the config file's directory, not
+ * to wherever the command runs (an agent started from / wrote /bullwatch.db).
+ * A store found at the old, cwd-relative place and none at the new one is
+ * pointed out. */
+static void
+resolve_store_path(struct config *cfg, const char *config_path)
+{
+    free(cfg->config_path);
+    cfg->config_path = xstrdup(config_path);
+    const char *slash = strrchr(config_path, '/');
+    if (cfg->store_path[0] == '/' || !slash)
+        return;
+    struct buf b;
+    buf_init(&b, 0);
+    buf_add(&b, config_path, (size_t)(slash - config_path) + 1);
+    buf_adds(&b, cfg->store_path);
+    if (access(b.data, F_OK) != 0 && access(cfg->store_path, F_OK) == 0)
+        log_warn("[store] path = %s is relative to the config file's directory: the store is "
+                 "%s; a store exists at ./%s (the old, working-directory place): move it there "
+                 "or give an absolute path",
+                 cfg->store_path, b.data, cfg->store_path);
+    free(cfg->store_path);
+    cfg->store_path = buf_detach(&b, NULL);
+}
+
 int
 config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 {
@@ -621,6 +657,8 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
     }
     int rc = config_parse(cfg, path, b.data ? b.data : "", err, errlen);
     buf_release(&b);
+    if (rc == 0)
+        resolve_store_path(cfg, path);
     return rc;
 }
 
@@ -645,6 +683,7 @@ config_release(struct config *cfg)
     free(cfg->path);
     free(cfg->endpoint_name);
     free(cfg->endpoint_addr);
+    free(cfg->config_path);
     redis_endpoint_release(&cfg->ep);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -65,6 +65,7 @@ struct config {
     /* [agent] */
     char *log_level;
     char *http;
+    bool metrics_per_queue;
     int64_t read_count;
     int64_t block_ms;
     bool read_only;
@@ -73,6 +74,7 @@ struct config {
     struct redis_endpoint ep;
     char *endpoint_name; /* the endpoint's stable name ("default"): labels rows and alerts */
     char *endpoint_addr; /* "host:port/db" or "unix:/path/db": for messages */
+    char *config_path;   /* the file it was loaded from (SIGHUP reads it again) */
     struct config_section *sections;
     int nsections;
 };

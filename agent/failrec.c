@@ -270,6 +270,7 @@ failrec_write_batch(struct ingest *ing)
         if (w < 0)
             return -1;
         ing->staged.failures += (uint64_t)w;
+        ing->q[p->qi].staged_dead += (uint64_t)w;
     }
     return 0;
 }

@@ -280,6 +280,7 @@ recon_done(struct ingest *ing, int qi)
         return INGEST_STORE;
     ing->staged.reconciled += (uint64_t)rec->added;
     ing->staged.failures += (uint64_t)rec->added;
+    q->staged_dead += (uint64_t)rec->added;
     if (rec->initial && rec->added > 0)
         log_warn("queue '%s': %lld dead jobs are older than the oldest stream entry; recorded "
                  "from the failed set (reconciled)",

@@ -33,11 +33,45 @@ write_cursors(struct ingest *ing)
     return 0;
 }
 
+/* The running totals of every queue the window moved (queue_counters). */
+static int
+write_totals(struct ingest *ing)
+{
+    static const char *const params[IC__N] = {":added", ":completed", ":failed", ":retries",
+                                              ":stalled", ":gaps"};
+    if (ing->nq == 0)
+        return 0;
+    int64_t (*d)[IC__N + 1] = xcalloc((size_t)ing->nq, sizeof *d);
+    bool *moved = xcalloc((size_t)ing->nq, sizeof *moved);
+    for (int i = 0; i < ing->ncnt; i++) {
+        for (int k = 0; k < IC__N; k++)
+            d[ing->cnt[i].qi][k] += ing->cnt[i].v[k];
+        moved[ing->cnt[i].qi] = true;
+    }
+    int rc = 0;
+    for (int i = 0; i < ing->nq && rc == 0; i++) {
+        d[i][IC__N] = (int64_t)ing->q[i].staged_dead;
+        if (!moved[i] && !d[i][IC__N])
+            continue;
+        sqlite3_stmt *s = store_stmt(ing->st, "stmt/counters_add");
+        store_bind_str(s, ":endpoint", ing->cfg->endpoint_name);
+        store_bind_str(s, ":queue", ing->q[i].name);
+        for (int k = 0; k < IC__N; k++)
+            store_bind_int(s, params[k], d[i][k]);
+        store_bind_int(s, ":dead", d[i][IC__N]);
+        rc = store_exec(ing->st, s, "queue counters");
+    }
+    free(d);
+    free(moved);
+    return rc;
+}
+
 static int
 party_flush(void *ud)
 {
     struct ingest *ing = ud;
-    if (counts_flush(ing) != 0 || lineage_flush(ing) != 0 || write_cursors(ing) != 0)
+    if (counts_flush(ing) != 0 || write_totals(ing) != 0 || lineage_flush(ing) != 0 ||
+        write_cursors(ing) != 0)
         return -1;
     return 0;
 }
@@ -59,8 +93,13 @@ static void
 party_commit(void *ud)
 {
     struct ingest *ing = ud;
+    for (int i = 0; i < ing->ncnt; i++)
+        for (int k = 0; k < IC__N; k++)
+            ing->q[ing->cnt[i].qi].tot.events[k] += (uint64_t)ing->cnt[i].v[k];
     for (int i = 0; i < ing->nq; i++) {
         struct iq *q = &ing->q[i];
+        q->tot.dead += q->staged_dead;
+        q->staged_dead = 0;
         memcpy(q->cursor, q->rcursor, STREAM_ID_MAX);
         q->prev_committed = q->prev;
         if (q->new_staged) {
@@ -81,6 +120,7 @@ party_abort(void *ud)
         struct iq *q = &ing->q[i];
         memcpy(q->rcursor, q->cursor, STREAM_ID_MAX);
         q->prev = q->prev_committed;
+        q->staged_dead = 0;
     }
     memset(&ing->staged, 0, sizeof ing->staged);
     counts_drop(ing);
@@ -185,6 +225,16 @@ load_cursor(struct ingest *ing, struct iq *q)
     memcpy(q->rcursor, q->cursor, STREAM_ID_MAX);
     q->has_pending = true; /* the gap check looks in the store */
     q->lag_ms = -1;
+    /* the totals so far, as far as the store keeps them */
+    s = store_stmt(ing->st, "stmt/queue_totals");
+    store_bind_str(s, ":endpoint", ing->cfg->endpoint_name);
+    store_bind_str(s, ":queue", q->name);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        for (int k = 0; k < IC__N; k++) /* columns in the order of enum ingest_count */
+            q->tot.events[k] = (uint64_t)sqlite3_column_int64(s, k);
+        q->tot.dead = (uint64_t)sqlite3_column_int64(s, IC__N);
+    }
+    sqlite3_reset(s);
 }
 
 void
@@ -416,4 +466,11 @@ bool
 ingest_caught_up(const struct ingest *ing)
 {
     return ing->last_empty;
+}
+
+const struct ingest_totals *
+ingest_totals(const struct ingest *ing, int i)
+{
+    static const struct ingest_totals none;
+    return i >= 0 && i < ing->nq ? &ing->q[i].tot : &none;
 }

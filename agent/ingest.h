@@ -88,6 +88,17 @@ void ingest_set_observer(struct ingest *ing, ingest_observer fn, void *ud);
  * gap check, in ms (stream_lag_ms); -1 unknown. */
 int64_t ingest_lag_ms(const struct ingest *ing, int i);
 
+/* Per queue, what the store holds (loaded when the queue is first watched,
+ * then moved by each committed window): counts of stream events by enum
+ * ingest_count, dead jobs recorded (from the stream and reconciled), and
+ * trimmed stretches (gaps). For /metrics: counters that survive restarts
+ * as far as the store keeps their rows. */
+struct ingest_totals {
+    uint64_t events[IC__N];
+    uint64_t dead;
+};
+const struct ingest_totals *ingest_totals(const struct ingest *ing, int i);
+
 /* Committed statistics. */
 const struct ingest_stats *ingest_stats(const struct ingest *ing);
 int ingest_nqueues(const struct ingest *ing);

@@ -58,6 +58,8 @@ struct iq {
     char last_seen[STREAM_ID_MAX];  /* the stream's newest entry at the last gap check */
     struct prev_entry prev, prev_committed;
     struct recon rec;
+    struct ingest_totals tot; /* committed */
+    uint64_t staged_dead;     /* failure rows written in the open window */
 };
 
 struct cnt_slot {

@@ -23,9 +23,12 @@ struct window {
     /* health */
     bool failing;
     int64_t fail_since, fail_count, last_summary, retry_at, backoff;
-    int64_t commit_us;
+    struct window_hist hist;
     char why[300];
 };
+
+const double window_buckets[WINDOW_NBUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                0.025,  0.05,  0.1,    0.25,  1.0};
 
 struct window *
 window_new(struct store *st)
@@ -100,10 +103,16 @@ window_backoff_ms(const struct window *w)
     return d > 0 ? d : 0;
 }
 
-int64_t
-window_last_commit_us(const struct window *w)
+const struct window_hist *
+window_commit_hist(const struct window *w)
 {
-    return w->commit_us;
+    return &w->hist;
+}
+
+bool
+window_failing(const struct window *w)
+{
+    return w->failing;
 }
 
 
@@ -114,6 +123,7 @@ health_failed(struct window *w)
 {
     int64_t now = mono_ms();
     w->fail_count++;
+    w->hist.failed++;
     if (!w->failing) {
         w->failing = true;
         w->fail_since = now;
@@ -214,7 +224,12 @@ window_commit(struct window *w)
         return -1;
     }
     clock_gettime(CLOCK_MONOTONIC, &b);
-    w->commit_us = (int64_t)(b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000;
+    double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    for (int i = 0; i < WINDOW_NBUCKETS; i++)
+        if (secs <= window_buckets[i])
+            w->hist.le[i]++;
+    w->hist.count++;
+    w->hist.sum += secs;
     reset(w);
     for (int i = 0; i < w->np; i++)
         if (w->p[i].commit)

@@ -70,7 +70,17 @@ void window_abort(struct window *w);
  * the store's trouble (what, or the store's own message) and back off. */
 void window_failed(struct window *w, const char *what);
 
-/* Milliseconds the last successful COMMIT took (the store's commit time). */
-int64_t window_last_commit_us(const struct window *w);
+/* How long COMMITs took: a histogram over WINDOW_BUCKETS upper bounds
+ * (seconds), counts cumulative as Prometheus has them, plus sum and count. */
+#define WINDOW_NBUCKETS 10
+extern const double window_buckets[WINDOW_NBUCKETS];
+struct window_hist {
+    uint64_t le[WINDOW_NBUCKETS];
+    uint64_t count, failed;
+    double sum;
+};
+const struct window_hist *window_commit_hist(const struct window *w);
+/* Writes failing now (the store's health as the window sees it). */
+bool window_failing(const struct window *w);
 
 #endif

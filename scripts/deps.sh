@@ -7,9 +7,12 @@
 #   scripts/deps.sh build    only what `make` needs
 set -eu
 cd "$(dirname "$0")/.."
+# libmicrohttpd: the agent's /metrics and health endpoints (a maintained
+# HTTP server driven from the agent's poll loop, rather than a parser of ours)
 build_pkgs="gcc make pkg-config libhiredis-dev libcurl4-openssl-dev libcjson-dev libsqlite3-dev
-libncurses-dev libssl-dev check"
-test_pkgs="redis-server redis-tools tmux sqlite3"
+libncurses-dev libssl-dev check libmicrohttpd-dev"
+# prometheus: promtool and a real Prometheus scraping the agent in the tests
+test_pkgs="redis-server redis-tools tmux sqlite3 curl prometheus"
 # Node.js: Debian's nodejs/npm unless a node and npm are already installed
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     test_pkgs="$test_pkgs nodejs npm"

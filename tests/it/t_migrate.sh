@@ -32,7 +32,8 @@ q() { sqlite3 "$db" "$1"; }
 check "the old store has $dead failure rows under $old" test "$(q "SELECT COUNT(*) FROM failures WHERE endpoint = '$old'")" = "$dead"
 start_agent "$T_DIR/agent.ini"
 check "the agent migrates and polls" wait_for 20 bash -c "[ \"\$(sqlite3 '$db' 'SELECT COUNT(*) FROM queue_depths WHERE endpoint = \"default\"')\" = 1 ]"
-check "schema version 4" test "$(q 'PRAGMA user_version')" = 4
+latest=$(ls sql/schema/*.sql | sed -E 's|.*/0*([0-9]+)_.*|\1|' | sort -n | tail -1)
+check "every migration applied (schema version $latest)" test "$(q "PRAGMA user_version")" = "$latest"
 check "every failure row kept, under the name 'default'" \
     test "$(q "SELECT COUNT(*) FROM failures WHERE endpoint = 'default' AND failed_reason = 'old row'")/$(q "SELECT COUNT(*) FROM failures")" = "$dead/$dead"
 check "no row is left under the address" \
@@ -40,6 +41,8 @@ check "no row is left under the address" \
 check "the stored cursor was kept (nothing read twice)" \
     test "$(q "SELECT stream_id FROM cursors WHERE endpoint = 'default' AND queue = 'mig'")" = "$last"
 check "the minute counts kept" test "$(q "SELECT SUM(failed) FROM minute_counts WHERE queue = 'mig'")" = 8
+check "the queue's running totals start from them (/metrics counters)" \
+    test "$(q "SELECT failed || ' ' || dead FROM queue_counters WHERE endpoint = 'default' AND queue = 'mig'")" = "8 8"
 check "the alert's state carries its label set" \
     test "$(q "SELECT labels || ' ' || state FROM alert_state WHERE rule = 'dead'")" = '{"endpoint":"default","queue":"mig"} firing'
 check "its history too" \

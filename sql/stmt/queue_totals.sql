@@ -1,0 +1,2 @@
+SELECT added, completed, failed, retries, stalled, gaps, dead FROM queue_counters
+WHERE endpoint = :endpoint AND queue = :queue;
