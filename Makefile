@@ -46,7 +46,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRC))
 SQL_FILES := $(sort $(wildcard sql/schema/*.sql) $(wildcard sql/stmt/*.sql) $(wildcard sql/queries/*.sql)) $(wildcard agent/lua/*.lua)
 
-.PHONY: all check test test-unit test-it demo deps clean bench
+.PHONY: all check test test-unit test-it demo deps clean bench install uninstall
 all: $(BUILD)/bullwatch
 
 $(BUILD)/bullwatch: $(MAIN_OBJ) $(BUILD)/libcore.a
@@ -107,6 +107,40 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libcore.a
 bench: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/bullwatch $(BENCH_BIN)
 	$(Q)BUILD=$(BUILD) bash bench/run.sh
+
+# make install PREFIX=/usr/local DESTDIR=: the binary, bullwatch(1) and
+# bullwatch.ini(5), an example config (and /etc/bullwatch/agent.ini when
+# there is none, its store in the service's state directory), the systemd
+# unit and bash completion. make uninstall removes them (not the config).
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+BINDIR     := $(PREFIX)/bin
+MANDIR     := $(PREFIX)/share/man
+DOCDIR     := $(PREFIX)/share/doc/bullwatch
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+INSTALLED  := $(BINDIR)/bullwatch $(MANDIR)/man1/bullwatch.1 $(MANDIR)/man5/bullwatch.ini.5 \
+              $(DOCDIR)/agent.ini.example $(UNITDIR)/bullwatch.service $(COMPDIR)/bullwatch
+
+install: $(BUILD)/bullwatch
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(COMPDIR) $(DESTDIR)$(SYSCONFDIR)/bullwatch
+	install -m 755 $(BUILD)/bullwatch $(DESTDIR)$(BINDIR)/bullwatch
+	install -m 644 dist/bullwatch.1 $(DESTDIR)$(MANDIR)/man1/bullwatch.1
+	install -m 644 dist/bullwatch.ini.5 $(DESTDIR)$(MANDIR)/man5/bullwatch.ini.5
+	install -m 644 agent.ini $(DESTDIR)$(DOCDIR)/agent.ini.example
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' dist/bullwatch.service \
+	    > $(DESTDIR)$(UNITDIR)/bullwatch.service && chmod 644 $(DESTDIR)$(UNITDIR)/bullwatch.service
+	install -m 644 dist/bullwatch.bash-completion $(DESTDIR)$(COMPDIR)/bullwatch
+	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/bullwatch/agent.ini ]; then \
+	    sed 's|^path = bullwatch.db|path = /var/lib/bullwatch/bullwatch.db|' agent.ini \
+	        > $(DESTDIR)$(SYSCONFDIR)/bullwatch/agent.ini && \
+	    chmod 644 $(DESTDIR)$(SYSCONFDIR)/bullwatch/agent.ini && \
+	    echo "  installed $(SYSCONFDIR)/bullwatch/agent.ini (store in /var/lib/bullwatch)"; \
+	else echo "  kept $(SYSCONFDIR)/bullwatch/agent.ini"; fi
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 clean:
 	rm -rf $(BUILD)

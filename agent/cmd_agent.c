@@ -460,7 +460,7 @@ reload(struct agent *a)
     const char *why;
     memset(&nc, 0, sizeof nc);
     reload_requested = 0;
-    if (cmd_read_config(&nc, a->cfg.config_path, err, sizeof err) != 0) {
+    if (cmd_read_config(&nc, a->cfg.path, err, sizeof err) != 0) {
         log_error("reload: %s; keeping the running configuration", err);
         config_release(&nc);
         return;
@@ -479,7 +479,7 @@ reload(struct agent *a)
     a->eng = engine_new(&a->cfg, a->st, a->win, now_ms(), err, sizeof err);
     ingest_set_observer(a->ing, engine_nrules(a->eng) ? engine_count : NULL, a->eng);
     a->next_discover = 0; /* include/exclude at once */
-    log_info("reload: %s: %d rule(s); state kept", a->cfg.config_path, engine_nrules(a->eng));
+    log_info("reload: %s: %d rule(s); state kept", a->cfg.path, engine_nrules(a->eng));
 }
 
 /* ---- the loop ---- */

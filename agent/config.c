@@ -609,8 +609,6 @@ config_parse(struct config *cfg, const char *name, const char *text, char *err, 
 static void
 resolve_store_path(struct config *cfg, const char *config_path)
 {
-    free(cfg->config_path);
-    cfg->config_path = xstrdup(config_path);
     const char *slash = strrchr(config_path, '/');
     if (cfg->store_path[0] == '/' || !slash)
         return;
@@ -635,8 +633,9 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
     char chunk[4096];
     size_t n;
     if (!f) {
+        int e = errno; /* config_defaults may change it */
         config_defaults(cfg);
-        snprintf(err, errlen, "%s:0: cannot open config file: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: cannot open config file: %s", path, strerror(e));
         return -1;
     }
     buf_init(&b, 4 * 1024 * 1024);
@@ -683,7 +682,6 @@ config_release(struct config *cfg)
     free(cfg->path);
     free(cfg->endpoint_name);
     free(cfg->endpoint_addr);
-    free(cfg->config_path);
     redis_endpoint_release(&cfg->ep);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -74,7 +74,6 @@ struct config {
     struct redis_endpoint ep;
     char *endpoint_name; /* the endpoint's stable name ("default"): labels rows and alerts */
     char *endpoint_addr; /* "host:port/db" or "unix:/path/db": for messages */
-    char *config_path;   /* the file it was loaded from (SIGHUP reads it again) */
     struct config_section *sections;
     int nsections;
 };

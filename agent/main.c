@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "version.h"
 
 static void
 usage(FILE *out)
@@ -28,9 +29,89 @@ usage(FILE *out)
           "                                   terminal UI: queues, dead jobs, job detail,\n"
           "                                   alerts, audit, deliveries (? for keys)\n"
           "\n"
+          "  help CMD | CMD --help             the usage of one command\n"
+          "  --version                         the release\n"
+          "\n"
           "Config: -c FILE, else $BULLWATCH_CONFIG, else ./agent.ini\n"
           "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 3 partly done\n",
           out);
+}
+
+/* Each command's usage, for `bullwatch help CMD`, `CMD --help` and `-h`. */
+static const struct {
+    const char *name, *text;
+} helps[] = {
+    {"agent", "usage: bullwatch agent [-c FILE] [--drain]\n"
+              "  Run the agent in the foreground: read every queue's events, record dead jobs,\n"
+              "  evaluate rules, deliver notifications, serve [agent] http. SIGTERM/SIGINT:\n"
+              "  commit and exit 0; SIGHUP: read the configuration again.\n"
+              "  --drain   stop once every stream is read to its end\n"},
+    {"status", "usage: bullwatch status [-c FILE] [--json]\n"
+               "  Every queue: counts per state, paused, workers, dead/1h, agent lag, and dead\n"
+               "  jobs that have not failed yet where no worker will fail them.\n"},
+    {"query", "usage: bullwatch query NAME|FILE.sql [--param k=v]... [--json|--csv] [-c FILE]\n"
+              "  Read-only SQL over the audit store. NAME: failures, top_signatures,\n"
+              "  job_history, gaps, minute_counts, actions, action_jobs, replay_outcomes,\n"
+              "  alert_history, deliveries.\n"},
+    {"check-config", "usage: bullwatch check-config [-c FILE]\n"
+                     "  Validate the configuration and print it as it would run, secrets masked.\n"},
+    {"dlq", "usage: bullwatch dlq list QUEUE [filters] [--json]\n"
+            "       bullwatch dlq show QUEUE JOB_ID [--json]\n"
+            "       bullwatch dlq replay QUEUE (JOB_ID... | --all | filters) [--dry-run] [--yes]\n"
+            "                 [--rate N] [--stop-if-refail PCT] [--keep-attempts] [--reason TEXT]\n"
+            "       bullwatch dlq purge QUEUE (JOB_ID... | --all | filters) [--dry-run] [--yes]\n"
+            "  filters: --name N, --reason TEXT (list) / --failed-reason TEXT (replay, purge),\n"
+            "           --signature ID, --since T, --until T, --limit N\n"},
+    {"silence", "usage: bullwatch silence add MATCHER... --comment WHY [--for 2h | --until TIME]\n"
+                "       bullwatch silence list [--json]\n"
+                "       bullwatch silence expire ID\n"
+                "  MATCHER: KEY=GLOB over rule, severity, endpoint, queue\n"},
+    {"tui", "usage: bullwatch tui [-c FILE] [--read-only] [--queue NAME]\n"
+            "  The terminal UI: queues, dead jobs, job detail, alerts, audit, deliveries\n"
+            "  (? lists the keys).\n"},
+};
+
+static int
+help(const char *cmd, FILE *out)
+{
+    for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {
+        if (!strcmp(helps[i].name, cmd)) {
+            fputs(helps[i].text, out);
+            fputs("  -c FILE   the configuration (default $BULLWATCH_CONFIG, else ./agent.ini)\n"
+                  "  -h, --help  this text\n",
+                  out);
+            return EXIT_OK;
+        }
+    }
+    fprintf(stderr, "bullwatch: no command '%s'\n", cmd);
+    usage(stderr);
+    return EXIT_USAGE;
+}
+
+/* --opt=value becomes --opt value, for every command's parser. */
+static char **
+split_equals(int *argc, char **argv)
+{
+    char **out = calloc((size_t)(2 * *argc + 1), sizeof *out);
+    int n = 0;
+    if (!out)
+        return argv;
+    for (int i = 0; i < *argc; i++) {
+        char *eq = argv[i][0] == '-' && argv[i][1] == '-' ? strchr(argv[i], '=') : NULL;
+        if (eq && eq > argv[i] + 2) {
+            *eq = '\0';
+            out[n++] = argv[i];
+            out[n++] = eq + 1;
+        } else {
+            out[n++] = argv[i];
+        }
+        if (!strcmp(argv[i], "--")) { /* the rest as given */
+            while (++i < *argc)
+                out[n++] = argv[i];
+        }
+    }
+    *argc = n;
+    return out;
 }
 
 int
@@ -42,6 +123,16 @@ main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *c = argv[1];
+    if (!strcmp(c, "--version") || !strcmp(c, "-V") || !strcmp(c, "version")) {
+        printf("bullwatch %s\n", BULLWATCH_VERSION);
+        return EXIT_OK;
+    }
+    if (!strcmp(c, "help") && argc >= 3)
+        return help(argv[2], stdout);
+    for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return help(c, stdout);
+    argv = split_equals(&argc, argv);
     if (!strcmp(c, "agent"))
         return cmd_agent(argc - 1, argv + 1);
     if (!strcmp(c, "status"))
