@@ -81,7 +81,7 @@ struct agent {
     struct queue_depth *depths;
     bool polled; /* depths holds a poll */
     int http_at, nhttp; /* where gather() put the HTTP descriptors */
-    bool drain, have_queues, policy_checked, links_up;
+    bool drain, have_queues, had_queues, policy_checked, links_up;
     int64_t next_discover, next_poll, next_retention, next_stats, next_outage_eval;
     int64_t first_read, last_read;
 };
@@ -162,8 +162,15 @@ discover(struct agent *a, int64_t now)
     free(a->depths);
     a->depths = xcalloc((size_t)(a->ql.n ? a->ql.n : 1), sizeof *a->depths);
     a->polled = false;
-    if (!a->have_queues || a->ql.n == 0)
+    if (a->ql.n == 0 && (!a->have_queues || a->had_queues)) {
+        char hint[600];
+        queues_none_hint(a->cmd, a->cfg.prefix, hint, sizeof hint);
+        log_info("%s (looking again every %llds)", hint,
+                 (long long)(a->cfg.discover_every_ms / 1000));
+    } else if (!a->have_queues || !a->had_queues) {
         log_info("discovered %d queue(s) under prefix '%s'", a->ql.n, a->cfg.prefix);
+    }
+    a->had_queues = a->ql.n > 0;
     a->have_queues = true;
     a->next_poll = 0; /* check gaps of new queues right away */
 }

@@ -29,7 +29,7 @@ struct qextra {
 
 static void
 print_json(const struct config *cfg, const struct queue_list *l, const struct queue_depth *d,
-           const struct qextra *x, bool have_store, int64_t now)
+           const struct qextra *x, bool have_store, int64_t now, const char *hint)
 {
     struct buf b;
     buf_init(&b, 0);
@@ -97,14 +97,19 @@ print_json(const struct config *cfg, const struct queue_list *l, const struct qu
         }
         buf_addc(&b, '}');
     }
-    buf_adds(&b, "]}\n");
+    buf_adds(&b, "]");
+    if (hint[0]) {
+        buf_adds(&b, ",\"hint\":");
+        buf_add_json_str(&b, hint, strlen(hint));
+    }
+    buf_adds(&b, "}\n");
     fwrite(b.data, 1, b.len, stdout);
     buf_release(&b);
 }
 
 static void
 print_table(const struct config *cfg, const struct queue_list *l, const struct queue_depth *d,
-            const struct qextra *x, bool have_store)
+            const struct qextra *x, bool have_store, const char *hint)
 {
     int w = 5;
     for (int i = 0; i < l->n; i++) {
@@ -116,6 +121,10 @@ print_table(const struct config *cfg, const struct queue_list *l, const struct q
         w = 40;
     printf("redis %s  prefix '%s'  %d queue(s)%s\n\n", cfg->endpoint_addr, cfg->prefix, l->n,
            have_store ? "" : "  (no audit store yet: agent lag and dead/1h unknown)");
+    if (hint[0]) {
+        printf("%s\n", hint);
+        return;
+    }
     printf("%-*s %8s %7s %6s %7s %7s %9s %7s %6s %7s %7s %8s\n", w, "QUEUE", "WAITING", "ACTIVE",
            "PRIO", "DELAYED", "FAILED", "COMPLETED", "W-CHILD", "PAUSED", "WORKERS", "DEAD/1H",
            "LAG");
@@ -175,6 +184,9 @@ cmd_status(int argc, char **argv)
         config_release(&cfg);
         return EXIT_RUNTIME;
     }
+    char hint[600] = "";
+    if (l.n == 0)
+        queues_none_hint(rc, cfg.prefix, hint, sizeof hint);
     struct queue_depth *d = xcalloc((size_t)(l.n ? l.n : 1), sizeof *d);
     struct qextra *x = xcalloc((size_t)(l.n ? l.n : 1), sizeof *x);
     int rcode = EXIT_OK;
@@ -237,9 +249,9 @@ cmd_status(int argc, char **argv)
     bool have_store = st != NULL;
     store_close(st);
     if (json)
-        print_json(&cfg, &l, d, x, have_store, now);
+        print_json(&cfg, &l, d, x, have_store, now, hint);
     else
-        print_table(&cfg, &l, d, x, have_store);
+        print_table(&cfg, &l, d, x, have_store, hint);
 out:
     free(d);
     free(x);

@@ -109,6 +109,76 @@ queues_discover(struct rconn *rc, const struct config *cfg, struct queue_list *o
     return 0;
 }
 
+static int
+other_prefixes(struct rconn *rc, const char *prefix, struct buf *out)
+{
+    char cursor[32] = "0";
+    int found = 0;
+    size_t plen = strlen(prefix);
+    /* bounded: 200 SCAN calls of 1000 keys (a keyspace of 200k keys) */
+    for (int scans = 0; scans < 200; scans++) {
+        const char *argv[] = {"SCAN", cursor, "MATCH", "*:meta", "COUNT", "1000"};
+        redisReply *r = rconn_cmd(rc, 6, argv, NULL);
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+            if (r)
+                freeReplyObject(r);
+            return -1;
+        }
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        for (size_t i = 0; i < r->element[1]->elements && found < 10; i++) {
+            const redisReply *k = r->element[1]->element[i];
+            /* "<p>:<queue>:meta": p is what comes before the second to last ':' */
+            if (k->type != REDIS_REPLY_STRING || k->len < 7)
+                continue;
+            size_t end = k->len - 5, cut = end;
+            while (cut > 0 && k->str[cut - 1] != ':')
+                cut--;
+            if (cut < 2 || cut - 1 == end)
+                continue;
+            size_t pl = cut - 1;
+            if ((pl == plen && !memcmp(k->str, prefix, pl)) || memchr(k->str, '\n', pl))
+                continue;
+            struct buf one;
+            buf_init(&one, 0);
+            buf_add(&one, k->str, pl);
+            buf_addc(&one, '\0');
+            bool dup = false; /* out is "a, b, c" */
+            for (const char *p = out->data; p && *p && !dup;) {
+                size_t n = strcspn(p, ",");
+                dup = n == pl && !memcmp(p, one.data, pl);
+                p += n;
+                while (*p == ',' || *p == ' ')
+                    p++;
+            }
+            if (!dup) {
+                if (out->len)
+                    buf_adds(out, ", ");
+                buf_adds(out, log_esc(one.data, pl));
+                found++;
+            }
+            buf_release(&one);
+        }
+        freeReplyObject(r);
+        if (!strcmp(cursor, "0") || found >= 10)
+            break;
+    }
+    return found;
+}
+
+void
+queues_none_hint(struct rconn *rc, const char *prefix, char *out, size_t len)
+{
+    struct buf o;
+    buf_init(&o, 0);
+    int n = other_prefixes(rc, prefix, &o);
+    snprintf(out, len,
+             "no queue found under prefix '%s'%s%s%s; BullMQ 6 fleets that keep their queues in "
+             "PostgreSQL are not watched",
+             log_esc(prefix, strlen(prefix)), n > 0 ? " (queues exist under: " : "",
+             n > 0 ? o.data : "", n > 0 ? ")" : "");
+    buf_release(&o);
+}
+
 static int64_t
 int_reply(redisReply *r, bool *ok)
 {

@@ -47,6 +47,12 @@ void queue_list_release(struct queue_list *l);
 int queue_list_find(const struct queue_list *l, const char *name);
 bool queue_is_dlq(const struct config *cfg, const char *name);
 
+/* When no queue is found under the prefix: one line saying so, the other
+ * prefixes that do have BullMQ queues ("<p>:<queue>:meta", at most 10,
+ * a bounded part of the keyspace scanned), and that fleets kept in
+ * PostgreSQL (BullMQ 6) are not watched. For status, the agent, the TUI. */
+void queues_none_hint(struct rconn *rc, const char *prefix, char *out, size_t len);
+
 /* Poll depths of every queue in l, pipelined. out has l->n entries.
  * 0, or -1 when Redis failed. */
 int queues_poll(struct rconn *rc, const char *prefix, const struct queue_list *l,

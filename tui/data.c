@@ -48,6 +48,8 @@ data_queues(struct tui_src *s, struct view *v, int64_t now)
                  rconn_errstr(s->rc));
         return;
     }
+    if (l.n == 0)
+        queues_none_hint(s->rc, s->cfg->prefix, v->status, sizeof v->status);
     struct queue_depth *d = xcalloc((size_t)(l.n ? l.n : 1), sizeof *d);
     bool polled = queues_poll(s->rc, s->cfg->prefix, &l, d, now) == 0;
     struct qrow *q = xcalloc((size_t)(l.n ? l.n : 1), sizeof *q);

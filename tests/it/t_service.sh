@@ -22,6 +22,16 @@ metrics() { [ "$(get /metrics metrics.txt)" = 200 ]; }
 mval() { # NAME LABELS-JSON: the value in a fresh scrape
     metrics && node "$NODE_DIR/js/check_metrics.js" value "$T_DIR/metrics.txt" "$1" "$2"
 }
+# no queue under the prefix yet: status says so, names the prefixes that have
+# queues, and that PostgreSQL-backed fleets are not watched
+rcli hset acme:jobs:meta version bullmq:6.7.0 >/dev/null
+"$BW" status -c "$T_DIR/agent.ini" >"$T_DIR/none.txt" 2>&1
+check "status with no queue under the prefix says so and names the other prefix" \
+    grep -q "no queue found under prefix 'bull' (queues exist under: acme); BullMQ 6 fleets that keep their queues in PostgreSQL are not watched" "$T_DIR/none.txt"
+"$BW" status -c "$T_DIR/agent.ini" --json >"$T_DIR/none.json" 2>&1
+check "... and status --json carries the same hint" node -e \
+    'const s=require(process.argv[1]);process.exit(s.queues.length===0&&/under: acme/.test(s.hint)?0:1)' "$T_DIR/none.json"
+rcli del acme:jobs:meta >/dev/null
 for v in 5 6; do
     node_js deadjobs.js --redis "$REDIS_URL" --bullmq "$v" --queue "m$v" --jobs 5 --prio-every 2 \
         --out "$T_DIR/m$v.json" >"$T_DIR/m$v.out" 2>&1 || die "deadjobs.js failed: $(tail -3 "$T_DIR/m$v.out")"
