@@ -79,7 +79,9 @@ struct agent {
     struct http *http;
     struct queue_list ql;
     struct queue_depth *depths;
-    bool polled; /* depths holds a poll */
+    bool polled;     /* depths holds a poll */
+    bool *pick;      /* the queues this poll reads (pick_queues) */
+    int poll_cursor; /* where the next slice of the others starts */
     int http_at, nhttp; /* where gather() put the HTTP descriptors */
     bool drain, have_queues, had_queues, policy_checked, links_up;
     int64_t next_discover, next_poll, next_retention, next_stats, next_outage_eval;
@@ -113,19 +115,23 @@ commit(struct agent *a)
 
 /* ---- timers ---- */
 
+/* The polled queues' depths (and a sample a minute) into the window. */
 static int
-write_depths(struct agent *a, int64_t now)
+write_depths(struct agent *a, const struct queue_list *l, const struct queue_depth *dd,
+             int64_t now)
 {
+    if (l->n == 0)
+        return 0;
     if (window_open(a->win) != 0)
         return -1;
-    for (int i = 0; i < a->ql.n; i++) {
-        const struct queue_depth *d = &a->depths[i];
+    for (int i = 0; i < l->n; i++) {
+        const struct queue_depth *d = &dd[i];
         if (!d->ok)
             continue;
         for (int pass = 0; pass < 2; pass++) {
             sqlite3_stmt *s = store_stmt(a->st, pass ? "stmt/sample_upsert" : "stmt/depth_upsert");
             store_bind_str(s, ":endpoint", a->cfg.endpoint_name);
-            store_bind_str(s, ":queue", a->ql.names[i]);
+            store_bind_str(s, ":queue", l->names[i]);
             store_bind_int(s, ":now", now);
             store_bind_int(s, ":minute", now / 60000);
             store_bind_int(s, ":waiting", d->waiting);
@@ -156,12 +162,25 @@ discover(struct agent *a, int64_t now)
     commit(a); /* the ingest's queue table changes only between windows */
     if (window_is_open(a->win) || queues_discover(a->cmd, &a->cfg, &fresh) != 0)
         return;
+    /* the depths of queues still there carry over (both lists are sorted) */
+    struct queue_depth *nd = xcalloc((size_t)(fresh.n ? fresh.n : 1), sizeof *nd);
+    for (int i = 0, j = 0; i < fresh.n && j < a->ql.n;) {
+        int c = strcmp(fresh.names[i], a->ql.names[j]);
+        if (c == 0)
+            nd[i++] = a->depths[j++];
+        else if (c < 0)
+            i++;
+        else
+            j++;
+    }
     queue_list_release(&a->ql);
     a->ql = fresh;
     ingest_set_queues(a->ing, &a->ql);
     free(a->depths);
-    a->depths = xcalloc((size_t)(a->ql.n ? a->ql.n : 1), sizeof *a->depths);
-    a->polled = false;
+    a->depths = nd;
+    free(a->pick);
+    a->pick = xcalloc((size_t)(a->ql.n ? a->ql.n : 1), sizeof *a->pick);
+    a->poll_cursor = 0;
     if (a->ql.n == 0 && (!a->have_queues || a->had_queues)) {
         char hint[600];
         queues_none_hint(a->cmd, a->cfg.prefix, hint, sizeof hint);
@@ -175,6 +194,51 @@ discover(struct agent *a, int64_t now)
     a->next_poll = 0; /* check gaps of new queues right away */
 }
 
+/*
+ * Which queues this poll reads: every queue whose stream moved since the
+ * last poll (no event, no change: BullMQ writes an event for every move of
+ * a job), every queue never polled, every queue with active jobs (a lock
+ * can expire with no event), and a slice of the rest in turn, so
+ * that each is read at least every FULL_POLL_MS (a stream trimmed by hand,
+ * the stall limit's silent moves). The others keep their values, the age
+ * of their oldest waiting job moving on with the clock. An idle fleet of
+ * 10,000 queues then costs a few hundred queues a poll, not 10,000.
+ */
+#define FULL_POLL_MS 60000
+
+static int
+pick_queues(struct agent *a, int64_t wall, struct queue_list *sub, struct queue_depth **subd)
+{
+    int n = a->ql.n, k = 0;
+    int64_t slice = ((int64_t)n * a->cfg.poll_every_ms + FULL_POLL_MS - 1) / FULL_POLL_MS;
+    for (int i = 0; i < n; i++) {
+        const struct queue_depth *d = &a->depths[i];
+        /* active jobs can die silently (their worker gone, the lock expires
+         * with no event), and dead-not-failed ones must be seen to go */
+        a->pick[i] = ingest_moved(a->ing, i) || d->polled_at == 0 || !d->ok || d->active > 0 ||
+                     d->deferred > 0 || d->orphaned > 0;
+    }
+    for (int64_t j = 0; j < slice && n > 0; j++)
+        a->pick[(a->poll_cursor + j) % n] = true;
+    if (n > 0)
+        a->poll_cursor = (int)((a->poll_cursor + slice) % n);
+    int np = 0;
+    for (int i = 0; i < n; i++)
+        np += a->pick[i];
+    sub->names = xcalloc((size_t)(np ? np : 1), sizeof *sub->names);
+    *subd = xcalloc((size_t)(np ? np : 1), sizeof **subd);
+    for (int i = 0; i < n; i++) {
+        if (a->pick[i]) {
+            sub->names[k++] = a->ql.names[i]; /* borrowed, still sorted */
+        } else if (a->depths[i].oldest_waiting_ms >= 0) {
+            a->depths[i].oldest_waiting_ms += wall - a->depths[i].polled_at;
+            a->depths[i].polled_at = wall;
+        }
+    }
+    sub->n = k;
+    return k;
+}
+
 /* Depths, gaps and every rule, on the poll timer. */
 static void
 poll_timer(struct agent *a, int64_t now)
@@ -183,20 +247,26 @@ poll_timer(struct agent *a, int64_t now)
     if (window_backoff_ms(a->win) > 0)
         return;
     int64_t wall = now_ms();
-    int rc = ingest_check_gaps(a->ing);
-    if (rc != 0) {
-        dropped(a, rc, "gaps");
-        return;
-    }
-    bool polled = queues_poll(a->cmd, a->cfg.prefix, &a->ql, a->depths, wall) == 0;
-    a->polled = polled;
+    struct queue_list sub;
+    struct queue_depth *subd;
+    pick_queues(a, wall, &sub, &subd);
+    int rc = ingest_check_gaps(a->ing, a->pick);
+    bool polled = rc == 0 && queues_poll(a->cmd, a->cfg.prefix, &sub, subd, wall) == 0;
     if (polled) {
-        if (write_depths(a, wall) != 0) {
-            dropped(a, INGEST_STORE, "depths");
-            return;
-        }
+        for (int i = 0, k = 0; i < a->ql.n; i++)
+            if (a->pick[i])
+                a->depths[i] = subd[k++];
+        a->polled = true;
+        if (write_depths(a, &sub, subd, wall) != 0)
+            rc = INGEST_STORE;
         for (int i = 0; i < a->ql.n; i++)
             a->depths[i].agent_lag_ms = ingest_lag_ms(a->ing, i);
+    }
+    free(sub.names);
+    free(subd);
+    if (rc != 0) {
+        dropped(a, rc, rc == INGEST_STORE ? "depths" : "gaps");
+        return;
     }
     engine_depths(a->eng, &a->ql, a->depths, polled, wall);
     if (engine_eval(a->eng, now_ms(), true) < 0)
@@ -285,25 +355,21 @@ on_replies(struct agent *a)
     }
 }
 
-/* How long XREAD may block: up to the nearest timer. */
+/* How long XREAD may block: [agent] block. The loop does not wait for it:
+ * timers run on the command link while the XREAD is in flight, and
+ * deliveries have their own descriptors in poll(). */
 static int64_t
-block_for(const struct agent *a, int64_t now)
+block_for(const struct agent *a)
 {
-    int64_t block = a->cfg.block_ms;
-    int64_t until = (a->next_poll < a->next_discover ? a->next_poll : a->next_discover) - now;
-    if (until < block)
-        block = until < 10 ? 10 : until;
-    if (engine_inflight(a->eng) && block > 250)
-        block = 250;
-    return block;
+    return a->cfg.block_ms;
 }
 
 static void
-send_read(struct agent *a, int64_t now)
+send_read(struct agent *a)
 {
     if (!rconn_is_up(a->srd) || !ingest_wants_read(a->ing) || window_backoff_ms(a->win) > 0)
         return;
-    (void)ingest_send(a->ing, a->srd, block_for(a, now));
+    (void)ingest_send(a->ing, a->srd, block_for(a));
 }
 
 /* ---- the HTTP endpoint (served with the window closed: committed rows) ---- */
@@ -402,7 +468,7 @@ wait_and_read(struct agent *a)
         /* what committed may make streams readable (a new queue's first
          * read): ask before waiting, not after the next timer */
         if (a->links_up && a->have_queues)
-            send_read(a, mono_ms());
+            send_read(a);
         n = gather(a, p);
         ready = poll(p, (nfds_t)n, (int)wait_ms(a, mono_ms()));
     }
@@ -517,12 +583,12 @@ run(struct agent *a)
         if (stop_requested)
             break;
         if (a->links_up && a->have_queues)
-            send_read(a, mono_ms());
+            send_read(a);
         wait_and_read(a);
         if (a->drain && ingest_caught_up(a->ing) && !ingest_has_work(a->ing)) {
             /* every stream read to its end: reconcile what is due, then stop */
             commit(a);
-            if (ingest_check_gaps(a->ing) == 0) {
+            if (ingest_check_gaps(a->ing, NULL) == 0) {
                 while (ingest_has_work(a->ing) && ingest_step(a->ing) > 0)
                     ;
                 commit(a);
@@ -611,6 +677,7 @@ teardown(struct agent *a)
     window_free(a->win);
     queue_list_release(&a->ql);
     free(a->depths);
+    free(a->pick);
     rconn_free(a->cmd);
     rconn_free(a->srd);
     arena_free(a->arena);

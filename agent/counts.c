@@ -41,6 +41,15 @@ counts_note(struct ingest *ing, int qi, int what, int64_t minute, int delta)
         ing->obs(ing->obs_ud, ing->q[qi].name, what, minute, delta);
 }
 
+static uint64_t
+job_hash(struct bstr id)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < id.n; i++)
+        h = (h ^ (unsigned char)id.p[i]) * 1099511628211ULL;
+    return h ? h : 1;
+}
+
 /* Count one decoded entry of queue qi. */
 void
 counts_track(struct ingest *ing, int qi, const struct bmq_event *ev)
@@ -48,8 +57,8 @@ counts_track(struct ingest *ing, int qi, const struct bmq_event *ev)
     struct iq *q = &ing->q[qi];
     struct prev_entry *p = &q->prev;
     int64_t minute = (int64_t)(ev->id_ms / 60000);
-    bool same_job = ev->job_id.p && ev->job_id.n == p->job_len &&
-                    memcmp(ev->job_id.p, p->job, p->job_len) == 0;
+    uint64_t job = ev->job_id.p ? job_hash(ev->job_id) : 0;
+    bool same_job = job && job == p->job;
     bool was_retry = false;
     switch (ev->type) {
     case BMQ_EV_ADDED:
@@ -88,12 +97,7 @@ counts_track(struct ingest *ing, int qi, const struct bmq_event *ev)
     p->type = ev->type;
     p->was_retry = was_retry;
     p->minute = minute;
-    if (ev->job_id.p && ev->job_id.n < PREV_JOB_MAX) {
-        memcpy(p->job, ev->job_id.p, ev->job_id.n);
-        p->job_len = ev->job_id.n;
-    } else {
-        p->job_len = (size_t)-1;
-    }
+    p->job = job;
 }
 
 /* Before COMMIT: the staged counts into minute_counts. */

@@ -103,18 +103,36 @@ start_pending(struct ingest *ing, int qi, const char *last_id)
               caught_up ? " (caught up)" : "");
 }
 
-/* The first and the newest entry of every stream: ids[i][0], ids[i][1]. */
+static int stream_ends_part(struct ingest *ing, const bool *which,
+                            char (*ids)[2][STREAM_ID_MAX], int from, int to);
+
+/* The first and the newest entry of every stream asked for (which NULL:
+ * all): ids[i][0], ids[i][1]. Pipelines of STREAM_ENDS_PART queues. */
+#define STREAM_ENDS_PART 1024
+
 static int
-stream_ends(struct ingest *ing, char (*ids)[2][STREAM_ID_MAX])
+stream_ends(struct ingest *ing, const bool *which, char (*ids)[2][STREAM_ID_MAX])
 {
-    for (int i = 0; i < ing->nq; i++) {
-        if (ing->q[i].skip)
+    for (int off = 0; off < ing->nq; off += STREAM_ENDS_PART) {
+        int end = ing->nq - off < STREAM_ENDS_PART ? ing->nq : off + STREAM_ENDS_PART;
+        if (stream_ends_part(ing, which, ids, off, end) != 0)
+            return INGEST_REDIS;
+    }
+    return 0;
+}
+
+static int
+stream_ends_part(struct ingest *ing, const bool *which, char (*ids)[2][STREAM_ID_MAX], int from,
+                 int to)
+{
+    for (int i = from; i < to; i++) {
+        if (ing->q[i].skip || (which && !which[i]))
             continue;
         rconn_appendf(ing->cmd, "XRANGE %s - + COUNT 1", ing->q[i].stream_key);
         rconn_appendf(ing->cmd, "XREVRANGE %s + - COUNT 1", ing->q[i].stream_key);
     }
-    for (int i = 0; i < ing->nq; i++) {
-        if (ing->q[i].skip)
+    for (int i = from; i < to; i++) {
+        if (ing->q[i].skip || (which && !which[i]))
             continue;
         for (int k = 0; k < 2; k++) {
             redisReply *r = rconn_reply(ing->cmd);
@@ -157,11 +175,11 @@ trimmed(struct ingest *ing, int qi, const char *first)
 }
 
 int
-gaps_check(struct ingest *ing)
+gaps_check(struct ingest *ing, const bool *which)
 {
     int nq = ing->nq;
     char (*ids)[2][STREAM_ID_MAX] = xcalloc((size_t)(nq ? nq : 1), sizeof *ids);
-    if (stream_ends(ing, ids) != 0) {
+    if (stream_ends(ing, which, ids) != 0) {
         free(ids);
         return INGEST_REDIS;
     }
@@ -169,10 +187,9 @@ gaps_check(struct ingest *ing)
     for (int i = 0; i < nq && rc == 0; i++) {
         struct iq *q = &ing->q[i];
         const char *first = ids[i][0], *last = ids[i][1];
-        if (q->skip)
+        if (q->skip || (which && !which[i]))
             continue;
         q->lag_ms = stream_lag_ms(q->cursor, last, first);
-        snprintf(q->last_seen, sizeof q->last_seen, "%s", last);
         if (q->is_new) {
             /* first sight: the failed set may hold jobs older than the stream */
             uint64_t fms = 0, fseq = 0;

@@ -349,6 +349,8 @@ stage_entries(struct ingest *ing, int qi, const redisReply *list, bool *full)
         return 0;
     if ((long long)list->elements >= ing->cfg->read_count)
         *full = true;
+    if (list->elements > 0)
+        q->moved = true;
     for (size_t e = 0; e < list->elements; e++) {
         struct bmq_event ev;
         int ok = event_decode(list->element[e], &ev, err, sizeof err);
@@ -443,11 +445,20 @@ ingest_on_reply(struct ingest *ing, struct rconn *sr, redisReply *r)
 /* ---- timers ---- */
 
 int
-ingest_check_gaps(struct ingest *ing)
+ingest_check_gaps(struct ingest *ing, const bool *which)
 {
     if (lineage_load(ing) != 0)
         return INGEST_STORE;
-    return gaps_check(ing);
+    return gaps_check(ing, which);
+}
+
+bool
+ingest_moved(struct ingest *ing, int i)
+{
+    bool m = i >= 0 && i < ing->nq && ing->q[i].moved;
+    if (m)
+        ing->q[i].moved = false;
+    return m;
 }
 
 int

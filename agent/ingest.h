@@ -68,10 +68,12 @@ int ingest_on_reply(struct ingest *ing, struct rconn *sr, redisReply *r);
 /* The last reply said nothing is new (every stream read to its end). */
 bool ingest_caught_up(const struct ingest *ing);
 
-/* Poll timer: compare each cursor with its stream's first entry; record
- * gaps and start due reconciliations; reload replayed jobs. 0, or
- * INGEST_REDIS / INGEST_STORE. */
-int ingest_check_gaps(struct ingest *ing);
+/* Poll timer: compare each cursor (of the queues in which, NULL: all) with
+ * its stream's first entry; record gaps and start due reconciliations;
+ * reload replayed jobs. 0, or INGEST_REDIS / INGEST_STORE. */
+int ingest_check_gaps(struct ingest *ing, const bool *which);
+/* Were entries of queue i read since the last call (then cleared)? */
+bool ingest_moved(struct ingest *ing, int i);
 /* One page of a reconciliation in progress: 1 more to do, 0 none, or
  * INGEST_REDIS / INGEST_STORE. */
 int ingest_step(struct ingest *ing);

@@ -24,16 +24,15 @@
 #include "window.h"
 
 #define STREAM_ID_MAX 48
-#define PREV_JOB_MAX 256
 
 /* what the counting piece remembers of the previous entry of a queue, to
- * tell retries from delayed adds and stalls */
+ * tell retries from delayed adds and stalls: its job by a 64-bit hash of
+ * the id (10,000 queues keep 24 bytes each, not the ids) */
 struct prev_entry {
     enum bmq_ev type;
     bool was_retry;
     int64_t minute;
-    char job[PREV_JOB_MAX];
-    size_t job_len;
+    uint64_t job; /* FNV-1a of the job id; 0: none */
 };
 
 /* a reconciliation in progress: one page of the failed set at a time */
@@ -54,8 +53,8 @@ struct iq {
     bool new_staged;                /* its initial gap row is in the open window */
     bool skip;                      /* events key is not a stream */
     bool has_pending;               /* gaps waiting for reconciliation */
+    bool moved;                     /* entries were read since the agent last asked */
     int64_t lag_ms;                 /* see stream_lag_ms, at the last gap check; -1 unknown */
-    char last_seen[STREAM_ID_MAX];  /* the stream's newest entry at the last gap check */
     struct prev_entry prev, prev_committed;
     struct recon rec;
     struct ingest_totals tot; /* committed */
@@ -131,7 +130,7 @@ bool failrec_known(struct ingest *ing, const char *queue, const char *id, size_t
                    int64_t fin);
 
 /* gaps.c */
-int gaps_check(struct ingest *ing);
+int gaps_check(struct ingest *ing, const bool *which);
 int gaps_step(struct ingest *ing);
 void gaps_drop(struct ingest *ing);
 

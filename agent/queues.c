@@ -324,18 +324,17 @@ dead_pending(struct rconn *rc, const char *prefix, const struct queue_list *l,
 
 #define POLL_CMDS 11
 
-int
-queues_poll(struct rconn *rc, const char *prefix, const struct queue_list *l,
-            struct queue_depth *out, int64_t now)
+/* Counts of every state and the oldest waiting job of the queues of l, in
+ * one pipeline. 0 / -1. */
+static int
+poll_part(struct rconn *rc, const char *prefix, const struct queue_list *l,
+          struct queue_depth *out, int64_t now)
 {
     static const char *const lists[] = {"wait", "paused", "active"};
     static const char *const zsets[] = {"prioritized", "delayed", "completed", "failed",
                                         "waiting-children"};
     struct buf k;
     buf_init(&k, 0);
-    memset(out, 0, sizeof *out * (size_t)l->n);
-    for (int i = 0; i < l->n; i++)
-        out[i].agent_lag_ms = -1; /* the agent fills it in */
     for (int i = 0; i < l->n; i++) {
         for (int j = 0; j < 3; j++) {
             buf_reset(&k);
@@ -398,6 +397,7 @@ queues_poll(struct rconn *rc, const char *prefix, const struct queue_list *l,
         d->ok = ok;
         d->workers = -1;
         d->oldest_waiting_ms = -1;
+        d->polled_at = now;
         for (int j = 0; j < POLL_CMDS; j++)
             freeReplyObject(r[j]);
     }
@@ -421,10 +421,6 @@ queues_poll(struct rconn *rc, const char *prefix, const struct queue_list *l,
             out[i].oldest_waiting_ms = now > ts ? now - ts : 0;
         freeReplyObject(r);
     }
-    if (!count_workers(rc, prefix, l, out) && !rconn_is_up(rc))
-        rc_ok = -1;
-    if (rc_ok == 0 && dead_pending(rc, prefix, l, out, now) != 0)
-        rc_ok = -1;
 out:
     for (int i = 0; i < l->n; i++)
         free(next[i]);
@@ -432,4 +428,25 @@ out:
     free(nextlen);
     buf_release(&k);
     return rc_ok;
+}
+
+/* Pipelines of this many queues (11 commands each): the output buffer of
+ * one poll of 10,000 queues would otherwise hold 5 MB of commands. */
+#define POLL_PART 512
+
+int
+queues_poll(struct rconn *rc, const char *prefix, const struct queue_list *l,
+            struct queue_depth *out, int64_t now)
+{
+    memset(out, 0, sizeof *out * (size_t)l->n);
+    for (int i = 0; i < l->n; i++)
+        out[i].agent_lag_ms = -1; /* the agent fills it in */
+    for (int off = 0; off < l->n; off += POLL_PART) {
+        struct queue_list part = {l->names + off, l->n - off < POLL_PART ? l->n - off : POLL_PART};
+        if (poll_part(rc, prefix, &part, out + off, now) != 0)
+            return -1;
+    }
+    if (!count_workers(rc, prefix, l, out) && !rconn_is_up(rc))
+        return -1;
+    return dead_pending(rc, prefix, l, out, now);
 }

@@ -26,6 +26,7 @@ struct queue_depth {
     int64_t oldest_waiting_ms; /* age of the next job in wait/paused; -1 none */
     char version[40];          /* meta version ("bullmq:5.71.0") */
     int64_t agent_lag_ms;      /* filled by the agent from its ingest; -1 unknown */
+    int64_t polled_at;         /* wall ms of the poll */
     /* dead but not failed yet (-1: not looked at this poll; 0 where a live
      * worker settles them), looked for where none can (no live worker, or
      * workers unknown):
