@@ -484,6 +484,9 @@ outcome_words(const struct dlq_recorder *rec, const struct dlq_outcome *o, char 
 {
     bool ok = o->status == DLQ_JOB_DONE;
     *why = ok ? NULL : dlq_skip_reason(o->status, rec->wrappers);
+    /* a purge still takes the rest of such a job (as Job.remove does) */
+    if (o->status == DLQ_JOB_GONE && !rec->replay && !rec->wrappers)
+        *why = "job hash was gone (its id, logs and children were removed)";
     /* where a job made ready went (lua/place.lua's rule): the audit row's
      * record of it */
     const char *pl = ok ? dlq_place_name(o->place) : NULL;

@@ -373,11 +373,13 @@ START_TEST(recorder_placement)
     rec_up(DLQ_PURGE, "orders", false);
     dlq_batch_add(&b, "a", DLQ_JOB_DONE)->place = DLQ_PLACE_PAUSED; /* released its parent */
     dlq_batch_add(&b, "b", DLQ_JOB_DONE);
+    dlq_batch_add(&b, "c", DLQ_JOB_GONE);
     ck_assert_int_eq(dlq_record(&rec, &b), 0);
     char got[4][160];
-    ck_assert_int_eq(rows(got, 4), 2);
+    ck_assert_int_eq(rows(got, 4), 3);
     ck_assert_str_eq(got[0], "a purged released its parent to paused -/-");
     ck_assert_str_eq(got[1], "b purged - -/-");
+    ck_assert_str_eq(got[2], "c skipped job hash was gone (its id, logs and children were removed) -/-");
     rec_down();
     /* a replay says where each job went; a re-added original too */
     rec_up(DLQ_REPLAY, "orders", false);
