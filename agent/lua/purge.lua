@@ -12,7 +12,10 @@
 --    keeps them: a parent that runs later still sees the failure;
 --  - its children (processed, failed, unsuccessful, then pending), depth
 --    first, each out of whichever state holds it, with a `removed` event in
---    its own queue (whose meta gets opts.maxLenEvents if it has none);
+--    its own queue (whose meta gets opts.maxLenEvents if it has none); a
+--    descendant whose last pending child goes is released as above first
+--    (marker, `waiting` event before that child's events) and then removed
+--    from that list (prev `wait`, or `paused`);
 --  - its keys (hash, logs, dependencies, processed, failed, unsuccessful)
 --    and deduplication keys (`de:<id>` while it names the job, and 6.x's
 --    `dn:<id>` with it);
@@ -23,10 +26,12 @@
 -- children's `removed`, the job's own.
 -- Kept different on purpose: on a paused 6.x queue a released parent goes
 -- to the legacy `paused` list, not `wait` (place.lua says why); a locked job
--- or tree is refused per job, not as a whole call; a descendant that waits
--- for children of its own is removed from `waiting-children` (Job.remove
--- first moves it to `wait`, adding a marker, and reports prev `wait`); a
--- large tree goes over several calls (below).
+-- or tree is refused per job, not as a whole call; a large tree goes over
+-- several calls (below), so its events interleave by call, a lost hash's
+-- `removed` event is decided in its last call, and a descendant whose last
+-- pending child went in an earlier call than itself is removed from
+-- `waiting-children` (Job.remove, in one call, first releases it: see
+-- released_at).
 -- KEYS: 1 failed, 2 wait, 3 paused, 4 meta, 5 prioritized, 6 pc, 7 marker,
 --       8 events, 9 active (the same list as replay.lua)
 -- ARGV: 1 key prefix of the queue ("bull:q:"), 2, 3 unused, 4.. job ids or
@@ -173,9 +178,9 @@ end
 
 -- ck, removed with the tree of the purged job, leaves the lists of its
 -- parent pk (also being removed), so that a later call does not walk it
--- again
+-- again. true: it was one of pk's pending children
 local function unlink(pk, ck)
-  redis.call('SREM', pk .. ':dependencies', ck)
+  local pending = redis.call('SREM', pk .. ':dependencies', ck) == 1
   redis.call('HDEL', pk .. ':processed', ck)
   if redis.call('TYPE', pk .. ':failed').ok == 'hash' then
     redis.call('HDEL', pk .. ':failed', ck)
@@ -183,6 +188,7 @@ local function unlink(pk, ck)
   if redis.call('TYPE', pk .. ':unsuccessful').ok == 'zset' then
     redis.call('ZREM', pk .. ':unsuccessful', ck)
   end
+  return pending
 end
 
 -- family: the job may have children keys (else only its hash and logs).
@@ -199,6 +205,13 @@ local function delete_keys(qp, id, deid, family)
     jk .. ':failed', jk .. ':unsuccessful')
 end
 
+-- Descendants that this call's removals left waiting for nothing: key ->
+-- where the events of the child whose removal did it begin in evq.
+-- Job.remove releases such a one to its list as that last pending child
+-- goes (marker, `waiting` event), then removes it from there (prev `wait`);
+-- so does this script when it removes the descendant in the same call.
+local released_at = {}
+
 -- a child ck of the purged job pk: its own children first, then it leaves
 -- whichever state holds it, with a `removed` event in its queue, and pk's
 -- lists. nil when done; 'locked' (a worker holds it) or 'budget' (this
@@ -208,6 +221,7 @@ local function remove_child(pk, ck, depth)
   if redis.call('EXISTS', ck .. ':lock') == 1 then
     return 'locked'
   end
+  local mark = #evq + 1
   if depth <= 32 then
     for _, gk in ipairs(children(ck)) do
       local why = remove_child(ck, gk, depth + 1)
@@ -225,7 +239,16 @@ local function remove_child(pk, ck, depth)
   budget = budget - 1
   local qp, id = split_key(ck)
   local prev
-  for _, s in ipairs({'completed', 'waiting-children', 'delayed', 'failed', 'prioritized'}) do
+  if released_at[ck] and redis.call('ZREM', qp .. 'waiting-children', id) == 1 then
+    local where, wake = place_where(qp .. 'meta', qp .. 'active', 0)
+    if wake then
+      redis.call('ZADD', qp .. 'marker', 0, '0')
+    end
+    table.insert(evq, released_at[ck], {key = qp .. 'events', max = max_events(qp, false),
+      f = {'event', 'waiting', 'jobId', id, 'prev', 'waiting-children'}})
+    prev = where
+  end
+  for _, s in ipairs(prev and {} or {'completed', 'waiting-children', 'delayed', 'failed', 'prioritized'}) do
     if redis.call('ZREM', qp .. s, id) == 1 then
       prev = s
       break
@@ -244,7 +267,9 @@ local function remove_child(pk, ck, depth)
     evq[#evq + 1] = {key = qp .. 'events', max = max_events(qp, true),
       f = {'event', 'removed', 'jobId', id, 'prev', prev or 'unknown'}}
   end
-  unlink(pk, ck)
+  if unlink(pk, ck) and redis.call('SCARD', pk .. ':dependencies') == 0 then
+    released_at[pk] = mark
+  end
 end
 
 -- The purged job jk leaves the pending children of its parent pk; a parent

@@ -115,9 +115,12 @@ async function build(B) {
   await work('lostp', boom, failedIs('lostp', 1), 'the parent LP to die');
   await raw.del(`${PFX}:lostp:LP`);
   plan.push({ fixture: 'lost-hash parent', queue: 'lostp', ids: ['LP'] });
-  // a parent failed by its failParentOnFailure child, a sibling still pending
+  // a parent failed by its failParentOnFailure child, a sibling still
+  // pending, itself waiting for a pending child (Job.remove releases that
+  // sibling as its child goes, then removes it)
   await fp.add({ name: 'parent', queueName: 'pfail', data: {}, opts: { jobId: 'PF', attempts: 1 },
-    children: [kid('PFC1', 'bad', { failParentOnFailure: true }), idle('PFC2')] });
+    children: [kid('PFC1', 'bad', { failParentOnFailure: true }),
+      Object.assign(idle('PFC2'), { children: [idle('PFG')] })] });
   nk += 1;
   await kids(() => L.waitFor(kidsDone(nk), { what: 'PF\'s child to fail' }));
   await work('pfail', async () => 'never', failedIs('pfail', 1), 'the parent PF to fail by its child');
