@@ -18,6 +18,25 @@
 #include "util.h"
 #include "xmem.h"
 
+/* The note for jobs in a queue's legacy `paused` list (BullMQ 5.x's place
+ * for a paused queue's jobs, and where bullwatch replays into a paused
+ * queue: lua/place.lua), or "" when it has none. */
+static void
+legacy_paused_note(const struct queue_depth *q, char *out, size_t n)
+{
+    out[0] = '\0';
+    if (q->paused_list <= 0)
+        return;
+    snprintf(out, n,
+             "%lld job%s wait%s in the legacy 'paused' list; %s",
+             (long long)q->paused_list, q->paused_list == 1 ? "" : "s",
+             q->paused_list == 1 ? "s" : "",
+             q->paused ? "resume() of BullMQ 5.x or 6.x moves them to 'wait' (6.x counts show "
+                         "them only then)"
+                       : "the queue is not paused: no worker takes them until a resume() moves "
+                         "them to 'wait'");
+}
+
 struct qextra {
     char last_id[48];
     char first_id[48];
@@ -65,7 +84,12 @@ print_json(const struct config *cfg, const struct queue_list *l, const struct qu
             buf_addf(&b, "\"oldest_waiting_ms\":%lld,", (long long)q->oldest_waiting_ms);
         else
             buf_adds(&b, "\"oldest_waiting_ms\":null,");
-        buf_adds(&b, "\"version\":");
+        char note[200];
+        legacy_paused_note(q, note, sizeof note);
+        buf_adds(&b, "\"notes\":[");
+        if (note[0])
+            buf_add_json_str(&b, note, strlen(note));
+        buf_adds(&b, "],\"version\":");
         if (q->version[0])
             buf_add_json_str(&b, q->version, strlen(q->version));
         else
@@ -155,6 +179,16 @@ print_table(const struct config *cfg, const struct queue_list *l, const struct q
             printf("%-*s   ^ dead, not failed yet (no worker will fail them): %lld in wait past "
                    "the stall limit, %lld in active with no lock\n",
                    w, "", (long long)q->deferred, (long long)q->orphaned);
+    }
+    bool noted = false;
+    for (int i = 0; i < l->n; i++) {
+        char note[200];
+        legacy_paused_note(&d[i], note, sizeof note);
+        if (!note[0])
+            continue;
+        printf("%snote: %s: %s\n", noted ? "" : "\n", log_esc(l->names[i], strlen(l->names[i])),
+               note);
+        noted = true;
     }
 }
 

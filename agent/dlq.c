@@ -216,16 +216,42 @@ sha_slot(const char *name)
     return shas[3].sha;
 }
 
+static const char *const place_names[] = {NULL, "wait", "paused", "prioritized"};
+
+const char *
+dlq_place_name(enum dlq_place p)
+{
+    return (unsigned)p < sizeof place_names / sizeof place_names[0] ? place_names[p] : NULL;
+}
+
+int
+dlq_reply_status(const redisReply *e, enum dlq_place *place)
+{
+    if (place)
+        *place = DLQ_PLACE_NONE;
+    if (e->type == REDIS_REPLY_INTEGER)
+        return (int)e->integer;
+    if (e->type != REDIS_REPLY_STRING)
+        return DLQ_JOB_BAD_DATA;
+    for (int p = DLQ_PLACE_WAIT; p <= DLQ_PLACE_PRIORITIZED; p++)
+        if (strcmp(e->str, place_names[p]) == 0) {
+            if (place)
+                *place = (enum dlq_place)p;
+            return DLQ_JOB_DONE;
+        }
+    return DLQ_JOB_BAD_DATA;
+}
+
 int
 dlq_script_batch(struct rconn *rc, const char *script_name, const char *prefix, const char *queue,
-                 bool v5, bool reset, const char *const *ids, int n, int *status, char *err,
-                 size_t errlen)
+                 bool reset, const char *const *ids, int n, int *status, enum dlq_place *place,
+                 char *err, size_t errlen)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
         if (!sha_slot(script_name)[0] && dlq_script_load(rc, script_name, err, errlen) != 0)
             return -1;
-        dlq_script_send(rc, script_name, prefix, queue, v5, reset, ids, n);
-        if (dlq_script_recv(rc, script_name, n, status, err, errlen) == 0)
+        dlq_script_send(rc, script_name, prefix, queue, reset, ids, n);
+        if (dlq_script_recv(rc, script_name, n, status, place, err, errlen) == 0)
             return 0;
         if (!strstr(err, "NOSCRIPT"))
             return -1;
@@ -440,9 +466,9 @@ out:
 
 int
 dlq_readd_batch(struct rconn *rc, const char *prefix, const char *dlq_queue,
-                const char *orig_queue, bool v5, struct dlq_wrapper *const *w,
+                const char *orig_queue, struct dlq_wrapper *const *w,
                 const char *const *wrapper_ids, int n, int *status, char (*new_ids)[32],
-                char *err, size_t errlen)
+                enum dlq_place *place, char *err, size_t errlen)
 {
     static const char *const okeys[] = {"id", "meta", "wait", "paused", "marker", "events",
                                         "active"};
@@ -475,7 +501,7 @@ dlq_readd_batch(struct rconn *rc, const char *prefix, const char *dlq_queue,
             argv[a++] = keys[k].data;
         argv[a++] = op.data;
         argv[a++] = dp.data;
-        argv[a++] = v5 ? "5" : "6";
+        argv[a++] = "-"; /* unused: placement comes from the keys (lua/place) */
         argv[a++] = ts;
         for (int i = 0; i < n; i++) {
             argv[a++] = wrapper_ids[i];
@@ -489,9 +515,12 @@ dlq_readd_batch(struct rconn *rc, const char *prefix, const char *dlq_queue,
             sha[0] = '\0';
             continue;
         }
-        if (!r || r->type != REDIS_REPLY_ARRAY || (int)r->elements != n) {
+        /* per wrapper, then where the re-added jobs went */
+        if (!r || r->type != REDIS_REPLY_ARRAY || (int)r->elements != n + 1) {
             snprintf(err, errlen, "lua/readd failed: %s",
-                     r && r->type == REDIS_REPLY_ERROR ? r->str : rconn_errstr(rc));
+                     r && r->type == REDIS_REPLY_ERROR ? r->str
+                     : r                              ? "unexpected reply"
+                                                      : rconn_errstr(rc));
             if (r)
                 freeReplyObject(r);
             goto out;
@@ -506,6 +535,7 @@ dlq_readd_batch(struct rconn *rc, const char *prefix, const char *dlq_queue,
                 new_ids[i][0] = '\0';
             }
         }
+        (void)dlq_reply_status(r->element[n], place);
         freeReplyObject(r);
         rcode = 0;
         break;
@@ -523,11 +553,15 @@ int
 dlq_script_load(struct rconn *rc, const char *script_name, char *err, size_t errlen)
 {
     char *sha = sha_slot(script_name);
-    /* the failed-set scripts share a prologue: how a call names its jobs */
+    /* the failed-set scripts share a prologue: how a call names its jobs;
+     * the scripts that place jobs share the placement rule */
     struct buf text;
     buf_init(&text, 0);
-    if (strcmp(script_name, "lua/replay") == 0 || strcmp(script_name, "lua/purge") == 0)
+    bool failed_set = strcmp(script_name, "lua/replay") == 0 || strcmp(script_name, "lua/purge") == 0;
+    if (failed_set)
         buf_adds(&text, sql_get("lua/select"));
+    if (failed_set || strcmp(script_name, "lua/readd") == 0)
+        buf_adds(&text, sql_get("lua/place"));
     buf_adds(&text, sql_get(script_name));
     redisReply *r = rconn_cmdf(rc, "SCRIPT LOAD %b", text.data, text.len);
     buf_release(&text);
@@ -543,11 +577,12 @@ dlq_script_load(struct rconn *rc, const char *script_name, char *err, size_t err
     return 0;
 }
 
-/* EVALSHA of a failed-set script: the nine keys, then prefix, fleet,
+/* EVALSHA of a failed-set script: the nine keys, then prefix, an unused
+ * slot (it held the fleet's version; placement comes from the keys now),
  * reset, and the rest (job ids, or a range) */
 static void
 script_send(struct rconn *rc, const char *script_name, const char *prefix, const char *queue,
-            bool v5, bool reset, const char *const *rest, int n)
+            bool reset, const char *const *rest, int n)
 {
     static const char *const suffix[] = {"failed", "wait",   "paused", "meta",  "prioritized",
                                          "pc",     "marker", "events", "active"};
@@ -565,7 +600,7 @@ script_send(struct rconn *rc, const char *script_name, const char *prefix, const
         argv[a++] = keys[k].data;
     }
     argv[a++] = p.data;
-    argv[a++] = v5 ? "5" : "6";
+    argv[a++] = "-";
     argv[a++] = reset ? "1" : "0";
     for (int i = 0; i < n; i++)
         argv[a++] = rest[i];
@@ -579,21 +614,21 @@ script_send(struct rconn *rc, const char *script_name, const char *prefix, const
 
 void
 dlq_script_send(struct rconn *rc, const char *script_name, const char *prefix, const char *queue,
-                bool v5, bool reset, const char *const *ids, int n)
+                bool reset, const char *const *ids, int n)
 {
-    script_send(rc, script_name, prefix, queue, v5, reset, ids, n);
+    script_send(rc, script_name, prefix, queue, reset, ids, n);
 }
 
 void
 dlq_script_send_range(struct rconn *rc, const char *script_name, const char *prefix,
-                      const char *queue, bool v5, bool reset, const char *min, const char *max,
+                      const char *queue, bool reset, const char *min, const char *max,
                       int64_t offset, int limit)
 {
     char off[24], lim[24];
     snprintf(off, sizeof off, "%lld", (long long)offset);
     snprintf(lim, sizeof lim, "%d", limit);
     const char *rest[] = {"", min, max, off, lim};
-    script_send(rc, script_name, prefix, queue, v5, reset, rest, 5);
+    script_send(rc, script_name, prefix, queue, reset, rest, 5);
 }
 
 redisReply *
@@ -605,7 +640,8 @@ dlq_script_recv_range(struct rconn *rc, const char *script_name, int *n, char *e
         ok = r->element[k]->type == REDIS_REPLY_ARRAY && r->element[k]->elements == r->element[0]->elements;
     for (size_t k = 0; ok && k < r->element[0]->elements; k++)
         ok = r->element[0]->element[k]->type == REDIS_REPLY_STRING &&
-             r->element[1]->element[k]->type == REDIS_REPLY_INTEGER &&
+             (r->element[1]->element[k]->type == REDIS_REPLY_INTEGER ||
+              r->element[1]->element[k]->type == REDIS_REPLY_STRING) &&
              r->element[2]->element[k]->type == REDIS_REPLY_INTEGER;
     if (!ok) {
         snprintf(err, errlen, "%s failed: %s", script_name,
@@ -619,8 +655,8 @@ dlq_script_recv_range(struct rconn *rc, const char *script_name, int *n, char *e
 }
 
 int
-dlq_script_recv(struct rconn *rc, const char *script_name, int n, int *status, char *err,
-                size_t errlen)
+dlq_script_recv(struct rconn *rc, const char *script_name, int n, int *status,
+                enum dlq_place *place, char *err, size_t errlen)
 {
     redisReply *r = rconn_reply(rc);
     if (!r || r->type != REDIS_REPLY_ARRAY || (int)r->elements != n) {
@@ -631,7 +667,7 @@ dlq_script_recv(struct rconn *rc, const char *script_name, int n, int *status, c
         return -1;
     }
     for (int i = 0; i < n; i++)
-        status[i] = (int)r->element[i]->integer;
+        status[i] = dlq_reply_status(r->element[i], place ? &place[i] : NULL);
     freeReplyObject(r);
     return 0;
 }

@@ -90,7 +90,9 @@ int64_t dlq_select_wrappers(struct rconn *rc, const char *prefix, const char *qu
  */
 enum dlq_job_status {
     /* replay, purge, purgewait: acted on; readd: re-added (the script
-     * returns the new job id, dlq_readd_batch turns it into 1) */
+     * returns the new job id, dlq_readd_batch turns it into 1). A script
+     * that placed a job returns where instead of 1 (replay: the job; purge:
+     * the parent it released): see enum dlq_place */
     DLQ_JOB_DONE = 1,
     /* replay, purge, purgewait: the job hash is gone; readd: the wrapper is */
     DLQ_JOB_GONE = -1,
@@ -115,49 +117,79 @@ enum dlq_job_status {
     DLQ_JOB_STOPPED = -12,
 };
 
+/*
+ * Where an action put a job it made ready. The rule is stated once, in
+ * agent/lua/place.lua (prepended to the scripts that place jobs), from the
+ * queue's keys at the moment of the call, never from meta.version (that
+ * file says why): a paused queue's jobs go to the legacy `paused` list,
+ * which both a 5.x and a 6.x resume() find; priority > 0 to `prioritized`;
+ * else `wait`. The scripts return the name; the audit row's detail keeps
+ * it ("placed in paused", "released its parent to wait").
+ */
+enum dlq_place {
+    DLQ_PLACE_NONE, /* nothing placed (a skip; a purge that released no parent) */
+    DLQ_PLACE_WAIT,
+    DLQ_PLACE_PAUSED,
+    DLQ_PLACE_PRIORITIZED,
+};
+/* "wait", "paused", "prioritized"; NULL for DLQ_PLACE_NONE */
+const char *dlq_place_name(enum dlq_place p);
+/* One per-job element of a script's reply: an integer status, or the name
+ * of a placement, which means DLQ_JOB_DONE (*place, when not NULL, says
+ * where; DLQ_PLACE_NONE otherwise). A reply of neither kind reads as
+ * DLQ_JOB_BAD_DATA. Pure. */
+int dlq_reply_status(const redisReply *e, enum dlq_place *place);
+
 /* Replay wrappers whose originals all belong to orig_queue (lua/readd):
  * each original is added to orig_queue as a new job and its wrapper
  * removed. new_ids[i] receives the new job id ("" when skipped) and
- * status[i] an enum dlq_job_status (1, -1, -2, -3). 0 or -1 with err. */
+ * status[i] an enum dlq_job_status (1, -1, -2, -3); *place where the
+ * re-added jobs went (lua/place's rule). 0 or -1 with err. */
 int dlq_readd_batch(struct rconn *rc, const char *prefix, const char *dlq_queue,
-                    const char *orig_queue, bool v5, struct dlq_wrapper *const *w,
+                    const char *orig_queue, struct dlq_wrapper *const *w,
                     const char *const *wrapper_ids, int n, int *status, char (*new_ids)[32],
-                    char *err, size_t errlen);
+                    enum dlq_place *place, char *err, size_t errlen);
 
 /* Run one action script on up to 100 failed jobs in one call.
  * "lua/replay": each job must still be in the failed set with its hash; it
- * goes where the fleet's workers look (v5: a paused queue's `paused` list;
- * priority > 0: the prioritized zset) with a `waiting` event and the
+ * goes where lua/place puts it (a paused queue's `paused` list; priority >
+ * 0: the prioritized zset; else `wait`) with a `waiting` event and the
  * marker; reset clears attempts made and started.
  * "lua/purge": like Job.remove: job keys deleted, out of the failed set, a
- * `removed` event; never a locked job or a scheduler's current job.
- * status[i]: an enum dlq_job_status, as the script's comment lists them.
- * 0, or -1 with err. */
+ * `removed` event, a parent waiting for nothing else released; never a
+ * locked job or a scheduler's current job.
+ * status[i]: an enum dlq_job_status, as the script's comment lists them;
+ * place[i] (place may be NULL): where the job (replay) or its released
+ * parent (purge) went. 0, or -1 with err. */
 int dlq_script_batch(struct rconn *rc, const char *script_name, const char *prefix,
-                     const char *queue, bool v5, bool reset, const char *const *ids, int n,
-                     int *status, char *err, size_t errlen);
+                     const char *queue, bool reset, const char *const *ids, int n, int *status,
+                     enum dlq_place *place, char *err, size_t errlen);
 
 /* The same, split for pipelining: send a batch now, read its statuses
  * later (after the script was loaded once with dlq_script_load). */
 int dlq_script_load(struct rconn *rc, const char *script_name, char *err, size_t errlen);
 void dlq_script_send(struct rconn *rc, const char *script_name, const char *prefix,
-                     const char *queue, bool v5, bool reset, const char *const *ids, int n);
-int dlq_script_recv(struct rconn *rc, const char *script_name, int n, int *status, char *err,
-                    size_t errlen);
+                     const char *queue, bool reset, const char *const *ids, int n);
+int dlq_script_recv(struct rconn *rc, const char *script_name, int n, int *status,
+                    enum dlq_place *place, char *err, size_t errlen);
 
 /* Range mode of lua/replay and lua/purge: the script itself takes the
  * oldest `limit` dead jobs with min <= finishedOn <= max (ZRANGEBYSCORE
  * bounds), after the first `offset` (jobs earlier calls left in place).
  * The reply (caller frees) holds element[0] the ids, element[1] their
- * statuses, element[2] for each 1 if it is still in the failed set (left in
- * place), else 0; *n the number of ids. */
+ * statuses (read them with dlq_reply_status), element[2] for each 1 if it
+ * is still in the failed set (left in place), else 0; *n the number of
+ * ids. */
 void dlq_script_send_range(struct rconn *rc, const char *script_name, const char *prefix,
-                           const char *queue, bool v5, bool reset, const char *min,
-                           const char *max, int64_t offset, int limit);
+                           const char *queue, bool reset, const char *min, const char *max,
+                           int64_t offset, int limit);
 redisReply *dlq_script_recv_range(struct rconn *rc, const char *script_name, int *n, char *err,
                                   size_t errlen);
 
-/* Is the queue run by a BullMQ 5.x fleet (meta version "bullmq:5...")? */
+/* Did a BullMQ 5.x `Queue` start last on the queue (meta version
+ * "bullmq:5...")? Informational only (said in the CLI's result): it names
+ * the last producer or dashboard, not the workers, so no placement depends
+ * on it (lua/place.lua). */
 bool dlq_fleet_is_v5(struct rconn *rc, const char *prefix, const char *queue);
 
 #endif

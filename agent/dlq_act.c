@@ -416,7 +416,8 @@ dlq_walk_take(struct dlq_walk *w, int64_t offset, int limit, const redisReply *r
     w->offset = offset;
     for (int k = 0; k < rn; k++) {
         const char *id = rr->element[0]->element[k]->str;
-        int sc = (int)rr->element[1]->element[k]->integer;
+        enum dlq_place place;
+        int sc = dlq_reply_status(rr->element[1]->element[k], &place);
         /* -9: stepped over for now (the script reports it not kept) */
         bool over = sc == DLQ_JOB_NOT_YET || rr->element[2]->element[k]->integer == 1;
         int at = walk_find(w, id);
@@ -447,6 +448,7 @@ dlq_walk_take(struct dlq_walk *w, int64_t offset, int limit, const redisReply *r
         struct dlq_outcome *o = dlq_batch_add(b, id, sc);
         o->revised = revised;
         o->later = later;
+        o->place = place;
     }
 }
 
@@ -474,15 +476,26 @@ dlq_recorder_init(struct dlq_recorder *rec, struct store *st, int64_t action,
 }
 
 /* the outcome as the audit row and the CLI word it: "purged", or
- * "skipped" with why (in as, or a constant) */
+ * "skipped" with why (in as, or a constant); for a job placed, where it
+ * went: "placed in paused", "released its parent to wait" */
 static const char *
 outcome_words(const struct dlq_recorder *rec, const struct dlq_outcome *o, char *as, size_t n,
               const char **why)
 {
     bool ok = o->status == DLQ_JOB_DONE;
     *why = ok ? NULL : dlq_skip_reason(o->status, rec->wrappers);
+    /* a purge still takes the rest of such a job (as Job.remove does) */
+    if (o->status == DLQ_JOB_GONE && !rec->replay && !rec->wrappers)
+        *why = "job hash was gone (its id, logs and children were removed)";
+    /* where a job made ready went (lua/place.lua's rule): the audit row's
+     * record of it */
+    const char *pl = ok ? dlq_place_name(o->place) : NULL;
     if (ok && o->queue) {
-        snprintf(as, n, "re-added to %s as job %s", o->queue, o->new_id);
+        snprintf(as, n, "re-added to %s as job %s%s%s", o->queue, o->new_id,
+                 pl ? ", placed in " : "", pl ? pl : "");
+        *why = as;
+    } else if (pl) {
+        snprintf(as, n, "%s %s", rec->replay ? "placed in" : "released its parent to", pl);
         *why = as;
     }
     return ok ? rec->vb->past : "skipped";
@@ -589,7 +602,7 @@ struct exec {
     const struct dlq_callbacks *cb;
     const struct dlq_verb_info *vb;
     const struct source_ops *src;
-    bool v5;
+    bool v5;     /* informational (the result): no placement depends on it */
     bool piped;  /* up to two calls in flight */
     int batch;   /* jobs a call */
     struct call fl[2]; /* in flight, oldest first */
@@ -628,11 +641,11 @@ jobs_left(const struct exec *x, int from)
 }
 
 static void
-ids_outcomes(struct exec *x, int from, int n, const int *status)
+ids_outcomes(struct exec *x, int from, int n, const int *status, const enum dlq_place *place)
 {
     x->b.n = 0;
     for (int k = 0; k < n; k++)
-        dlq_batch_add(&x->b, x->s->ids[from + k], status[k]);
+        dlq_batch_add(&x->b, x->s->ids[from + k], status[k])->place = place[k];
     dlq_hold_parents(&x->b, &x->again);
 }
 
@@ -642,8 +655,8 @@ ids_send(struct exec *x)
 {
     while (x->nfl < 2 && x->sent < x->s->n) {
         int lim = jobs_left(x, x->sent);
-        dlq_script_send(x->rc, x->s->script, x->cfg->prefix, x->r->queue, x->v5,
-                        !x->r->keep_attempts, (const char *const *)x->s->ids + x->sent, lim);
+        dlq_script_send(x->rc, x->s->script, x->cfg->prefix, x->r->queue, !x->r->keep_attempts,
+                        (const char *const *)x->s->ids + x->sent, lim);
         x->fl[x->nfl++] = (struct call){x->sent, lim, 0};
         x->sent += lim;
     }
@@ -665,9 +678,10 @@ ids_next(struct exec *x)
         return 0;
     struct call c = call_pop(x);
     int status[200];
-    if (dlq_script_recv(x->rc, x->s->script, c.limit, status, x->err, sizeof x->err) != 0)
+    enum dlq_place place[200];
+    if (dlq_script_recv(x->rc, x->s->script, c.limit, status, place, x->err, sizeof x->err) != 0)
         return -1;
-    ids_outcomes(x, c.start, c.limit, status);
+    ids_outcomes(x, c.start, c.limit, status, place);
     return 1;
 }
 
@@ -678,12 +692,13 @@ paced_next(struct exec *x)
     if (x->pos >= x->s->n)
         return 0;
     int n = jobs_left(x, x->pos), from = x->pos, status[200];
+    enum dlq_place place[200];
     x->pos += n;
-    if (dlq_script_batch(x->rc, x->s->script, x->cfg->prefix, x->r->queue, x->v5,
-                         !x->r->keep_attempts, (const char *const *)x->s->ids + from, n, status,
-                         x->err, sizeof x->err) != 0)
+    if (dlq_script_batch(x->rc, x->s->script, x->cfg->prefix, x->r->queue, !x->r->keep_attempts,
+                         (const char *const *)x->s->ids + from, n, status, place, x->err,
+                         sizeof x->err) != 0)
         return -1;
-    ids_outcomes(x, from, n, status);
+    ids_outcomes(x, from, n, status, place);
     return 1;
 }
 
@@ -695,7 +710,7 @@ range_send(struct exec *x)
         int lim = dlq_walk_limit(&x->walk, x->s->n, x->rec.done + x->rec.skipped, x->batch);
         if (lim == 0)
             break;
-        dlq_script_send_range(x->rc, x->s->script, x->cfg->prefix, x->r->queue, x->v5,
+        dlq_script_send_range(x->rc, x->s->script, x->cfg->prefix, x->r->queue,
                               !x->r->keep_attempts, x->s->rmin, x->s->rmax, x->walk.offset, lim);
         x->walk.asked += lim;
         x->fl[x->nfl++] = (struct call){0, lim, x->walk.offset};
@@ -783,8 +798,8 @@ readd_next(struct exec *x)
                 idx[m++] = t;
                 handled[t] = true;
             }
-        bool ov5 = dlq_fleet_is_v5(x->rc, x->cfg->prefix, oq);
-        if (dlq_readd_batch(x->rc, x->cfg->prefix, x->r->queue, oq, ov5, ws, wid, m, st2, nid,
+        enum dlq_place where;
+        if (dlq_readd_batch(x->rc, x->cfg->prefix, x->r->queue, oq, ws, wid, m, st2, nid, &where,
                             x->err, sizeof x->err) != 0) {
             /* the queues before this one are done: theirs are recorded */
             int kept = 0;
@@ -797,6 +812,7 @@ readd_next(struct exec *x)
         for (int t = 0; t < m; t++) {
             back[idx[t]] = true;
             x->b.o[idx[t]].status = st2[t];
+            x->b.o[idx[t]].place = st2[t] == DLQ_JOB_DONE ? where : DLQ_PLACE_NONE;
             snprintf(x->b.o[idx[t]].new_id, sizeof x->b.o[idx[t]].new_id, "%s", nid[t]);
         }
     }
@@ -816,14 +832,15 @@ static int
 again_next(struct exec *x)
 {
     int n = x->again.n < x->batch ? x->again.n : x->batch, status[200];
+    enum dlq_place place[200];
     dlq_ids_release(&x->retry);
     x->retry.v = xmalloc(sizeof *x->retry.v * (size_t)n);
     memcpy(x->retry.v, x->again.v, sizeof *x->retry.v * (size_t)n);
     x->retry.n = x->retry.cap = n;
     memmove(x->again.v, x->again.v + n, sizeof *x->again.v * (size_t)(x->again.n - n));
     x->again.n -= n;
-    if (dlq_script_batch(x->rc, x->s->script, x->cfg->prefix, x->r->queue, x->v5,
-                         !x->r->keep_attempts, (const char *const *)x->retry.v, n, status, x->err,
+    if (dlq_script_batch(x->rc, x->s->script, x->cfg->prefix, x->r->queue, !x->r->keep_attempts,
+                         (const char *const *)x->retry.v, n, status, place, x->err,
                          sizeof x->err) != 0) {
         for (int k = 0; k < n; k++)
             dlq_ids_push(&x->again, x->retry.v[k]);
@@ -832,7 +849,8 @@ again_next(struct exec *x)
     x->b.n = 0;
     for (int k = 0; k < n; k++)
         dlq_batch_add(&x->b, x->retry.v[k],
-                      status[k] == DLQ_JOB_LOCKED ? DLQ_JOB_CHILD_LOCKED : status[k]);
+                      status[k] == DLQ_JOB_LOCKED ? DLQ_JOB_CHILD_LOCKED : status[k])
+            ->place = place[k];
     dlq_hold_parents(&x->b, &x->again);
     return 1;
 }

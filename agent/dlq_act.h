@@ -79,7 +79,9 @@ struct dlq_callbacks {
 struct dlq_result {
     int64_t action; /* the audit row, -1 none */
     int64_t done, skipped, left; /* left: newer dead jobs left alone (-1 unknown) */
-    bool breaker, v5;
+    bool breaker;
+    bool v5; /* meta.version said 5.x (informational: placement never
+              * depends on it, see lua/place.lua) */
 };
 
 /* Set (e.g. from a SIGINT handler) to stop a running dlq_execute: no call
@@ -124,6 +126,8 @@ struct dlq_outcome {
     int status;        /* an enum dlq_job_status */
     const char *queue; /* readd: the queue the original went back to; else NULL */
     char new_id[32];   /* readd: the id it got there */
+    enum dlq_place place; /* done: where the job (replay, readd) or the parent
+                           * it released (purge) was put; else NONE */
     bool revised;      /* range mode: replaces the skip recorded for it before */
     bool later;        /* a skip told to cb->skipped only once the walk is over */
 };

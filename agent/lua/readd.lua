@@ -7,12 +7,14 @@
 --       4 original paused, 5 original marker, 6 original events,
 --       7 original active, 8 DLQ events, 9 DLQ meta
 -- ARGV: 1 original key prefix ("bull:orders:"), 2 DLQ key prefix,
---       3 "5" for a 5.x fleet on the original queue, 4 timestamp (ms),
+--       3 unused (it was the fleet's version: placement comes from the
+--       keys, place.lua, prepended when loaded), 4 timestamp (ms),
 --       then per wrapper: wrapper id, name, data JSON, opts JSON
 -- Returns per wrapper the new job id, or -1 wrapper gone, -2 wrapper
--- locked, -3 wrapper not waiting in the dead-letter queue.
+-- locked, -3 wrapper not waiting in the dead-letter queue; then one more
+-- element: where the re-added jobs went ('wait' or 'paused', place.lua's
+-- rule; the new jobs have priority 0).
 local OP, DP = ARGV[1], ARGV[2]
-local v5 = ARGV[3] == '5'
 local ts = ARGV[4]
 local function max_events(meta)
   local m = redis.call('HGET', meta, 'opts.maxLenEvents')
@@ -23,9 +25,7 @@ local function max_events(meta)
   return m
 end
 local omax, dmax = max_events(KEYS[2]), max_events(KEYS[9])
-local paused = redis.call('HEXISTS', KEYS[2], 'paused') == 1
-local conc = tonumber(redis.call('HGET', KEYS[2], 'concurrency') or '')
-local maxed = conc ~= nil and redis.call('LLEN', KEYS[7]) >= conc
+local where, wake = place_where(KEYS[2], KEYS[7], 0)
 local out = {}
 local ready = false
 for i = 5, #ARGV, 4 do
@@ -49,7 +49,7 @@ for i = 5, #ARGV, 4 do
       redis.call('HMSET', OP .. id, 'name', name, 'data', data, 'opts', opts, 'timestamp', ts,
         'delay', 0, 'priority', 0)
       redis.call('XADD', KEYS[6], '*', 'event', 'added', 'jobId', id, 'name', name)
-      redis.call('LPUSH', (v5 and paused) and KEYS[4] or KEYS[3], id)
+      redis.call('LPUSH', where == 'paused' and KEYS[4] or KEYS[3], id)
       -- both streams are trimmed once for the batch, below: the script is
       -- atomic, so readers see the same streams as with MAXLEN on each entry
       redis.call('XADD', KEYS[6], '*', 'event', 'waiting', 'jobId', id)
@@ -61,10 +61,11 @@ for i = 5, #ARGV, 4 do
   end
 end
 if ready then
-  if not paused and not maxed then
+  if wake then
     redis.call('ZADD', KEYS[5], 0, '0')
   end
   redis.call('XTRIM', KEYS[6], 'MAXLEN', '~', omax)
   redis.call('XTRIM', KEYS[8], 'MAXLEN', '~', dmax)
 end
+out[#out + 1] = where
 return out

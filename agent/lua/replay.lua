@@ -3,13 +3,14 @@
 -- shared/bullmq-internals.md sections 5.1, 8.3 and 10); not BullMQ's code.
 -- KEYS: 1 failed, 2 wait, 3 paused, 4 meta, 5 prioritized, 6 pc, 7 marker,
 --       8 events, 9 active
--- ARGV: 1 key prefix of the queue ("bull:q:"), 2 "5" for a 5.x fleet,
+-- ARGV: 1 key prefix of the queue ("bull:q:"), 2 unused (it was the
+--       fleet's version: placement comes from the keys, place.lua),
 --       3 "1" to reset attempts made/started, 4.. job ids or a range
---       (select.lua, prepended when loaded)
--- Returns one status per id: 1 replayed, -1 job hash missing, -3 not in the
--- failed set, -11 unexpected data (a key of the wrong type).
+--       (select.lua and place.lua, prepended when loaded)
+-- Returns one status per id: replayed, as where the job went ('wait',
+-- 'paused' or 'prioritized': place.lua's rule), -1 job hash missing, -3 not
+-- in the failed set, -11 unexpected data (a key of the wrong type).
 local P = ARGV[1]
-local v5 = ARGV[2] == '5'
 local reset = ARGV[3] == '1'
 -- the queue's keys this call writes: one of the wrong type fails the call
 -- here, before any change
@@ -27,9 +28,7 @@ if not maxEvents then
   maxEvents = 10000
   redis.call('HSET', KEYS[4], 'opts.maxLenEvents', maxEvents)
 end
-local paused = redis.call('HEXISTS', KEYS[4], 'paused') == 1
-local conc = tonumber(redis.call('HGET', KEYS[4], 'concurrency') or '')
-local maxed = conc ~= nil and redis.call('LLEN', KEYS[9]) >= conc
+local _, wake = place_where(KEYS[4], KEYS[9], 0)
 local out = {}
 -- pushes are batched per target list, in order, like BullMQ's own bulk retry
 local push = {}
@@ -73,21 +72,19 @@ local function replay(id)
   end
   redis.call('HDEL', jk, unpack(clear))
   local prio = tonumber(f[1]) or 0
-  if prio > 0 then
-    -- both versions' workers take prioritized jobs from the zset
-    local n = redis.call('INCR', KEYS[6])
-    redis.call('ZADD', KEYS[5], prio * 4294967296 + (n % 4294967296), id)
+  local where = place_where(KEYS[4], KEYS[9], prio)
+  if where == 'prioritized' then
+    redis.call('ZADD', KEYS[5], place_score(KEYS[6], prio), id)
   else
     -- opts is cjson output: a lifo job says "lifo":true
     local lifo = string.find(f[2], '"lifo":true', 1, true) ~= nil
-    -- 5.x keeps a paused queue's jobs in `paused`; 6.x always in `wait`
-    queue_push(lifo and 'RPUSH' or 'LPUSH', (v5 and paused) and KEYS[3] or KEYS[2], id)
+    queue_push(lifo and 'RPUSH' or 'LPUSH', where == 'paused' and KEYS[3] or KEYS[2], id)
   end
   -- trimmed once for the batch, below: the script is atomic, so readers
   -- see the same stream as with MAXLEN on every entry
   redis.call('XADD', KEYS[8], '*', 'event', 'waiting', 'jobId', id, 'prev', 'failed')
   moved[#moved + 1] = id
-  return 1
+  return where
 end
 for i, id in ipairs(ids) do
   if not scores[i] then
@@ -103,7 +100,7 @@ if #moved > 0 then
   for _, p in ipairs(push) do
     redis.call(p.cmd, p.key, unpack(p.ids))
   end
-  if not paused and not maxed then
+  if wake then
     redis.call('ZADD', KEYS[7], 0, '0')
   end
   redis.call('XTRIM', KEYS[8], 'MAXLEN', '~', maxEvents)

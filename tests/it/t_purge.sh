@@ -187,6 +187,7 @@ for i in 1 2 3; do
     rcli zadd bull:bd:failed "$i" "$i" >/dev/null
 done
 rcli hset bull:bd:2 parentKey bull:bdp:x >/dev/null
+rcli hset bull:bdp:x name p data '{}' opts '{}' >/dev/null # (a parent whose hash is gone is left alone)
 rcli set bull:bdp:x:dependencies not-a-set >/dev/null
 "$BW" dlq purge bd --all --yes -c "$T_DIR/agent.ini" >"$T_DIR/bd.out" 2>"$T_DIR/bd.err"
 check "a job with unexpected data is skipped with the reason, the others purged (exit 3)" bash -c \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # dlq replay against real BullMQ 5.71 and 6.7 workers: replayed dead jobs are
 # taken by a worker that was already blocked waiting, on a paused queue only
-# after resume (5.x keeps them in `paused`, 6.x in `wait`), prioritized jobs
+# after resume (both versions: in the legacy `paused` list, which 5.x's
+# resume renames to `wait` and 6.x's moves onto it), prioritized jobs
 # keep their priority, filters touch exactly the matching jobs, jobs dying
 # after a dry run's snapshot are left alone and reported, and every action
 # is audited (the intent row even when the process dies right after it).
@@ -33,8 +34,8 @@ for v in 5 6; do
     q=pz$v
     dead --bullmq "$v" --queue "$q" --jobs 12 --pause true
     replay "$q" --all --yes >/dev/null || not_ok "bullmq $v: paused replay exit $?"
-    if [ "$v" = 5 ]; then list=paused; else list=wait; fi
-    check "bullmq $v: on a paused queue the jobs wait in '$list'" test "$(rcli llen "bull:$q:$list")" = 12
+    check "bullmq $v: on a paused queue the jobs wait in 'paused', none in 'wait'" \
+        test "$(rcli llen "bull:$q:paused") $(rcli llen "bull:$q:wait")" = "12 0"
     (cd "$NODE_DIR" && node -e "const {Queue}=require('bullmq$v');(async()=>{const q=new Queue('$q',{connection:{host:'127.0.0.1',port:$REDIS_PORT}});await q.resume();await q.close()})()")
     node_js worker.js --redis "$REDIS_URL" --bullmq "$v" --queue "$q" --count 12 --until-idle-ms 10000 \
         >"$T_DIR/p$v.out" 2>&1

@@ -163,6 +163,42 @@ START_TEST(walk_pending_then_locked)
 }
 END_TEST
 
+START_TEST(reply_status_and_placement)
+{
+    /* a script says where it placed a job instead of 1; anything else it
+     * does not say is bad data, never "done" */
+    redisReply *r = RESP("*6\r\n:1\r\n:-2\r\n$4\r\nwait\r\n$6\r\npaused\r\n"
+                         "$11\r\nprioritized\r\n$5\r\nwaitz\r\n");
+    enum dlq_place p;
+    ck_assert_int_eq(dlq_reply_status(r->element[0], &p), DLQ_JOB_DONE);
+    ck_assert_int_eq(p, DLQ_PLACE_NONE);
+    ck_assert_int_eq(dlq_reply_status(r->element[1], &p), DLQ_JOB_LOCKED);
+    ck_assert_int_eq(p, DLQ_PLACE_NONE);
+    ck_assert_int_eq(dlq_reply_status(r->element[2], &p), DLQ_JOB_DONE);
+    ck_assert_int_eq(p, DLQ_PLACE_WAIT);
+    ck_assert_int_eq(dlq_reply_status(r->element[3], &p), DLQ_JOB_DONE);
+    ck_assert_int_eq(p, DLQ_PLACE_PAUSED);
+    ck_assert_int_eq(dlq_reply_status(r->element[4], NULL), DLQ_JOB_DONE);
+    ck_assert_int_eq(dlq_reply_status(r->element[5], &p), DLQ_JOB_BAD_DATA);
+    ck_assert_int_eq(p, DLQ_PLACE_NONE);
+    ck_assert_str_eq(dlq_place_name(DLQ_PLACE_PAUSED), "paused");
+    ck_assert_ptr_null(dlq_place_name(DLQ_PLACE_NONE));
+    freeReplyObject(r);
+    /* the range walk reads the same: a replayed job's placement is kept */
+    walk_up(10);
+    redisReply *r1 = RESP("*3\r\n*2\r\n$1\r\n1\r\n$1\r\n2\r\n"
+                          "*2\r\n$6\r\npaused\r\n:-1\r\n*2\r\n:0\r\n:0\r\n");
+    dlq_walk_take(&w, 0, 2, r1, &b);
+    ck_assert_int_eq(b.n, 2);
+    ck_assert_int_eq(b.o[0].status, DLQ_JOB_DONE);
+    ck_assert_int_eq(b.o[0].place, DLQ_PLACE_PAUSED);
+    ck_assert_int_eq(b.o[1].status, DLQ_JOB_GONE);
+    ck_assert_int_eq(b.o[1].place, DLQ_PLACE_NONE);
+    freeReplyObject(r1);
+    walk_down();
+}
+END_TEST
+
 /* ---- the recorder, on a store in a scratch directory ---- */
 
 struct told {
@@ -332,6 +368,36 @@ START_TEST(recorder_store_fails)
 }
 END_TEST
 
+START_TEST(recorder_placement)
+{
+    rec_up(DLQ_PURGE, "orders", false);
+    dlq_batch_add(&b, "a", DLQ_JOB_DONE)->place = DLQ_PLACE_PAUSED; /* released its parent */
+    dlq_batch_add(&b, "b", DLQ_JOB_DONE);
+    dlq_batch_add(&b, "c", DLQ_JOB_GONE);
+    ck_assert_int_eq(dlq_record(&rec, &b), 0);
+    char got[4][160];
+    ck_assert_int_eq(rows(got, 4), 3);
+    ck_assert_str_eq(got[0], "a purged released its parent to paused -/-");
+    ck_assert_str_eq(got[1], "b purged - -/-");
+    ck_assert_str_eq(got[2], "c skipped job hash was gone (its id, logs and children were removed) -/-");
+    rec_down();
+    /* a replay says where each job went; a re-added original too */
+    rec_up(DLQ_REPLAY, "orders", false);
+    dlq_batch_add(&b, "r", DLQ_JOB_DONE)->place = DLQ_PLACE_PRIORITIZED;
+    struct dlq_outcome *o = dlq_batch_add(&b, "w", DLQ_JOB_DONE);
+    o->queue = "mail";
+    o->place = DLQ_PLACE_PAUSED;
+    snprintf(o->new_id, sizeof o->new_id, "4");
+    dlq_batch_add(&b, "x", DLQ_JOB_GONE);
+    ck_assert_int_eq(dlq_record(&rec, &b), 0);
+    ck_assert_int_eq(rows(got, 4), 3);
+    ck_assert_str_eq(got[0], "r replayed placed in prioritized orders/r");
+    ck_assert_str_eq(got[1], "w replayed re-added to mail as job 4, placed in paused mail/4");
+    ck_assert_str_eq(got[2], "x skipped job hash is gone -/-");
+    rec_down();
+}
+END_TEST
+
 Suite *
 dlqexec_suite(void)
 {
@@ -341,11 +407,13 @@ dlqexec_suite(void)
     tcase_add_test(tc, walk_limit);
     tcase_add_test(tc, walk_take);
     tcase_add_test(tc, walk_pending_then_locked);
+    tcase_add_test(tc, reply_status_and_placement);
     suite_add_tcase(s, tc);
     tc = tcase_create("recorder");
     tcase_add_test(tc, recorder_rows_and_counts);
     tcase_add_test(tc, recorder_wrappers);
     tcase_add_test(tc, recorder_store_fails);
+    tcase_add_test(tc, recorder_placement);
     suite_add_tcase(s, tc);
     return s;
 }
