@@ -66,6 +66,7 @@ data_queues(struct tui_src *s, struct view *v, int64_t now)
         q[i].paused = d[i].paused;
         q[i].workers = d[i].workers;
         q[i].dead_not_failed = d[i].deferred >= 0 ? d[i].deferred + d[i].orphaned : -1;
+        q[i].paused_list = d[i].paused_list;
         old_spark(v, l.names[i], q[i].spark, &q[i].nspark);
         if (q[i].ok) {
             if (q[i].nspark == SPARK_N) {

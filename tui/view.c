@@ -197,6 +197,11 @@ draw_queues(const struct view *v, struct grid *g)
             sx += 1 + grid_puts(g, sx + 1, y, -1, sel ? a : GA_WARN, "PAUSED");
         if (q->workers == 0 && q->waiting > 0)
             sx += 1 + grid_puts(g, sx + 1, y, -1, sel ? a : GA_BAD, "NO WORKERS");
+        if (q->paused_list > 0) { /* both 5.x and 6.x resume() move them to wait */
+            char lp[40];
+            snprintf(lp, sizeof lp, "%lld IN LEGACY PAUSED", (long long)q->paused_list);
+            sx += 1 + grid_puts(g, sx + 1, y, -1, sel ? a : GA_WARN, lp);
+        }
         if (q->dead_not_failed > 0) { /* dead, but no worker left to fail them */
             char dn[40];
             snprintf(dn, sizeof dn, "%lld DEAD-NOT-FAILED", (long long)q->dead_not_failed);

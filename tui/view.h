@@ -22,6 +22,7 @@ struct qrow {
     bool paused, ok;
     int workers;                        /* -1 unknown */
     int64_t dead_not_failed;            /* deferred + orphaned (queues.h); -1 unknown */
+    int64_t paused_list;                /* jobs in the legacy `paused` list (lua/place.lua) */
     int64_t done_per_min, failed_per_min; /* the last full minute */
     int64_t spark[SPARK_N];             /* waiting, oldest first */
     int nspark;
