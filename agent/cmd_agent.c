@@ -30,6 +30,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -264,6 +265,8 @@ poll_timer(struct agent *a, int64_t now)
     }
     free(sub.names);
     free(subd);
+    if (sub.n > 1000)
+        malloc_trim(0); /* a burst: read every queue (the first poll, a rediscovery) */
     if (rc != 0) {
         dropped(a, rc, rc == INGEST_STORE ? "depths" : "gaps");
         return;
@@ -286,6 +289,7 @@ retention(struct agent *a, int64_t now)
 static void
 stats(struct agent *a, int64_t now)
 {
+    malloc_trim(0); /* bursts (a first read of 10,000 streams) leave free heap behind */
     const struct ingest_stats *s = ingest_stats(a->ing);
     if (a->next_stats)
         log_info("stats: %d queues, %llu entries, %llu failures recorded (%llu reconciled), "
@@ -715,6 +719,10 @@ cmd_agent(int argc, char **argv)
         log_warn("%d operator action(s) left running by a process that is gone: marked interrupted",
                  gone);
     signals();
+    /* blocks of 256 KiB and more (reply arenas, command buffers) are mapped
+     * and unmapped: glibc would otherwise raise the threshold after the
+     * first and keep every burst's memory in the heap */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     a.win = window_new(a.st);
     a.cmd = rconn_new(&a.cfg.ep, a.cfg.endpoint_addr, "cmd", a.cfg.connect_timeout_ms);
     a.srd = rconn_new(&a.cfg.ep, a.cfg.endpoint_addr, "stream", a.cfg.connect_timeout_ms);

@@ -4,6 +4,7 @@
  * and added to minute_counts when it commits. Each count is told to the
  * observer (the alert engine) as it is staged; the engine stages it too.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ingest_int.h"
@@ -123,4 +124,9 @@ void
 counts_drop(struct ingest *ing)
 {
     ing->ncnt = 0;
+    if (ing->capcnt > 4096) { /* a burst over every queue: give the memory back */
+        free(ing->cnt);
+        ing->cnt = NULL;
+        ing->capcnt = 0;
+    }
 }

@@ -86,9 +86,11 @@ start_pending(struct ingest *ing, int qi, const char *last_id)
         n++;
         q->has_pending = true;
         int64_t from = sqlite3_column_int64(s, 2), to = sqlite3_column_int64(s, 3);
-        if (q->rec.active || (!caught_up && (int64_t)cms <= to + CLOCK_MARGIN_MS))
+        if (recon_on(q) || (!caught_up && (int64_t)cms <= to + CLOCK_MARGIN_MS))
             continue;
-        struct recon *r = &q->rec;
+        if (!q->rec)
+            q->rec = xcalloc(1, sizeof *q->rec);
+        struct recon *r = q->rec;
         memset(r, 0, sizeof *r);
         r->active = true;
         snprintf(r->after, sizeof r->after, "%s", (const char *)sqlite3_column_text(s, 0));
@@ -207,7 +209,7 @@ gaps_check(struct ingest *ing, const bool *which)
              * yet, starts after 0-0 without any loss) */
             rc = trimmed(ing, i, first);
         }
-        if (rc == 0 && q->has_pending && !q->rec.active)
+        if (rc == 0 && q->has_pending && !recon_on(q))
             start_pending(ing, i, last);
     }
     free(ids);
@@ -220,7 +222,7 @@ static int64_t
 recon_page(struct ingest *ing, int qi)
 {
     struct iq *q = &ing->q[qi];
-    struct recon *rec = &q->rec;
+    struct recon *rec = q->rec;
     struct buf key;
     char min[32], max[32], off[32];
     buf_init(&key, 0);
@@ -285,7 +287,7 @@ static int
 recon_done(struct ingest *ing, int qi)
 {
     struct iq *q = &ing->q[qi];
-    struct recon *rec = &q->rec;
+    struct recon *rec = q->rec;
     if (window_open(ing->win) != 0)
         return INGEST_STORE;
     sqlite3_stmt *s = store_stmt(ing->st, "stmt/gap_done");
@@ -305,7 +307,8 @@ recon_done(struct ingest *ing, int qi)
     else if (!rec->initial)
         log_warn("queue '%s': gap after %s reconciled: %lld dead jobs recorded from the failed set",
                  log_esc(q->name, strlen(q->name)), rec->after, (long long)rec->added);
-    rec->active = false;
+    free(q->rec);
+    q->rec = NULL;
     q->has_pending = true; /* another gap may be due: the next check looks */
     return 0;
 }
@@ -317,16 +320,16 @@ gaps_step(struct ingest *ing)
 {
     for (int i = 0; i < ing->nq; i++) {
         struct iq *q = &ing->q[i];
-        if (!q->rec.active)
+        if (!recon_on(q))
             continue;
         int64_t n = recon_page(ing, i);
         if (n < 0)
             return (int)n;
-        q->rec.offset += n;
+        q->rec->offset += n;
         if (n < RECONCILE_PAGE && recon_done(ing, i) != 0)
             return INGEST_STORE;
         for (int k = i; k < ing->nq; k++)
-            if (ing->q[k].rec.active)
+            if (recon_on(&ing->q[k]))
                 return 1;
         ing->recon_due = false;
         return 0;
@@ -341,9 +344,10 @@ gaps_drop(struct ingest *ing)
 {
     for (int i = 0; i < ing->nq; i++) {
         struct iq *q = &ing->q[i];
-        if (q->rec.active || q->new_staged)
+        if (recon_on(q) || q->new_staged)
             q->has_pending = true;
-        q->rec.active = false;
+        free(q->rec);
+        q->rec = NULL;
         q->new_staged = false;
     }
     ing->recon_due = false;

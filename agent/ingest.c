@@ -156,6 +156,7 @@ iq_release(struct iq *q)
 {
     free(q->name);
     free(q->stream_key);
+    free(q->rec);
 }
 
 void
@@ -282,7 +283,7 @@ ingest_set_queues(struct ingest *ing, const struct queue_list *l)
     ing->nq = l->n;
     ing->recon_due = false;
     for (int i = 0; i < ing->nq; i++)
-        ing->recon_due |= ing->q[i].rec.active;
+        ing->recon_due |= recon_on(&ing->q[i]);
 }
 
 /* ---- the stream link ---- */

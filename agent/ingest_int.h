@@ -56,7 +56,7 @@ struct iq {
     bool moved;                     /* entries were read since the agent last asked */
     int64_t lag_ms;                 /* see stream_lag_ms, at the last gap check; -1 unknown */
     struct prev_entry prev, prev_committed;
-    struct recon rec;
+    struct recon *rec;              /* a reconciliation in progress, or NULL */
     struct ingest_totals tot; /* committed */
     uint64_t staged_dead;     /* failure rows written in the open window */
 };
@@ -105,6 +105,12 @@ struct ingest {
     bool recon_due;      /* some queue has a reconciliation in progress */
     bool last_empty;     /* the last reply had nothing new */
 };
+
+static inline bool
+recon_on(const struct iq *q)
+{
+    return q->rec && q->rec->active;
+}
 
 /* xread.c */
 int xread_send(struct ingest *ing, struct rconn *sr, int64_t block_ms, bool ahead);
