@@ -32,7 +32,7 @@ q() { sqlite3 "$db" "$1"; }
 check "the old store has $dead failure rows under $old" test "$(q "SELECT COUNT(*) FROM failures WHERE endpoint = '$old'")" = "$dead"
 start_agent "$T_DIR/agent.ini"
 check "the agent migrates and polls" wait_for 20 bash -c "[ \"\$(sqlite3 '$db' 'SELECT COUNT(*) FROM queue_depths WHERE endpoint = \"default\"')\" = 1 ]"
-check "schema version 4" test "$(q 'PRAGMA user_version')" = 4
+check "schema version 5 (every migration applied)" test "$(q 'PRAGMA user_version')" = 5
 check "every failure row kept, under the name 'default'" \
     test "$(q "SELECT COUNT(*) FROM failures WHERE endpoint = 'default' AND failed_reason = 'old row'")/$(q "SELECT COUNT(*) FROM failures")" = "$dead/$dead"
 check "no row is left under the address" \
