@@ -479,7 +479,7 @@ context_release(struct ctx_hold *h)
 
 static int
 notify(struct engine *e, int ri, const struct eq *q, const struct slot *s, enum notice_kind kind,
-       int64_t now, struct buf *summary, const char *fingerprint)
+       bool may_hold, int64_t now, struct buf *summary, const char *fingerprint)
 {
     const struct rule *r = &e->rules.v[ri];
     struct notice n = {0};
@@ -515,7 +515,7 @@ notify(struct engine *e, int ri, const struct eq *q, const struct slot *s, enum 
         context_load(e, r, q, now, &h);
         n.ctx = &h.c;
         /* (a counter rule moves with the rows it counts: never held) */
-        if (kind == NOTICE_FIRING && !r->event_driven && !s->notified && h.c.njobs == 0 &&
+        if (may_hold && kind == NOTICE_FIRING && !r->event_driven && !s->notified && h.c.njobs == 0 &&
             now - s->starts_at < CONTEXT_WAIT_MS) {
             context_release(&h);
             return NOTIFY_HELD; /* the next evaluation sends it, same id */
@@ -635,8 +635,17 @@ eval_one(struct engine *e, int ri, struct eq *q, int64_t now, bool timer)
     if (c != ALERT_SAME)
         record_transition(e, r, q, s, from, c, fp, &summary, sil, now);
     int queued = 0;
+    /* resolved before its firing went out (held for its context, or by a
+     * silence that ended, maybe across a restart): the firing first, then
+     * the resolved, so every firing transition reaches the receivers */
+    if (c == ALERT_TO_RESOLVED && !s->notified && !sil) {
+        queued += notify(e, ri, q, s, NOTICE_FIRING, false, now, &summary, fp);
+        s->notified = true;
+        s->last_sent = now;
+        send_resolved = r->send_resolved;
+    }
     if (send_firing) {
-        int k = notify(e, ri, q, s, NOTICE_FIRING, now, &summary, fp);
+        int k = notify(e, ri, q, s, NOTICE_FIRING, true, now, &summary, fp);
         if (k != NOTIFY_HELD) {
             queued += k;
             s->notified = true;
@@ -644,9 +653,9 @@ eval_one(struct engine *e, int ri, struct eq *q, int64_t now, bool timer)
             s->last_push = now;
         }
     } else if (send_resolved) {
-        queued += notify(e, ri, q, s, NOTICE_RESOLVED, now, &summary, fp);
+        queued += notify(e, ri, q, s, NOTICE_RESOLVED, false, now, &summary, fp);
     } else if (push_due) {
-        (void)notify(e, ri, q, s, NOTICE_REPUSH, now, &summary, fp);
+        (void)notify(e, ri, q, s, NOTICE_REPUSH, false, now, &summary, fp);
         s->last_push = now;
     }
     if (c == ALERT_TO_RESOLVED)
