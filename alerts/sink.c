@@ -747,6 +747,18 @@ headline(const struct notice *n)
 
 #define SLACK_CTX_REASON 200
 
+/* a Block Kit section of mrkdwn text */
+static void
+slack_section(cJSON *blocks, const char *text)
+{
+    cJSON *sec = cJSON_CreateObject();
+    cJSON_AddStringToObject(sec, "type", "section");
+    cJSON *t = cJSON_AddObjectToObject(sec, "text");
+    cJSON_AddStringToObject(t, "type", "mrkdwn");
+    cJSON_AddStringToObject(t, "text", text);
+    cJSON_AddItemToArray(blocks, sec);
+}
+
 static void
 slack_body(const struct notice *n, cJSON *root)
 {
@@ -770,12 +782,7 @@ slack_body(const struct notice *n, cJSON *root)
     sink_text(&b, n->endpoint, 100, true);
     buf_adds(&b, ")\n");
     sink_text(&b, n->summary, SINK_SLACK_SECTION_MAX - sink_chars(b.data), true);
-    cJSON *sec = cJSON_CreateObject();
-    cJSON_AddStringToObject(sec, "type", "section");
-    cJSON *t = cJSON_AddObjectToObject(sec, "text");
-    cJSON_AddStringToObject(t, "type", "mrkdwn");
-    cJSON_AddStringToObject(t, "text", b.data);
-    cJSON_AddItemToArray(blocks, sec);
+    slack_section(blocks, b.data);
     /* 2: the value and the runbook, whatever the summary's length */
     buf_reset(&b);
     fmt_value(n->value, v);
@@ -785,12 +792,7 @@ slack_body(const struct notice *n, cJSON *root)
         buf_adds(&b, "\nrunbook: ");
         sink_text(&b, n->runbook, 1000, true);
     }
-    sec = cJSON_CreateObject();
-    cJSON_AddStringToObject(sec, "type", "section");
-    t = cJSON_AddObjectToObject(sec, "text");
-    cJSON_AddStringToObject(t, "type", "mrkdwn");
-    cJSON_AddStringToObject(t, "text", b.data);
-    cJSON_AddItemToArray(blocks, sec);
+    slack_section(blocks, b.data);
     /* 3: what died. Each part is capped so that the section stays within
      * its limit: 3 x (200 + 10) + 3 x (100 + 203) + 500 + 20 < 3,000 */
     const struct notice_context *c = n->ctx;
@@ -814,12 +816,7 @@ slack_body(const struct notice *n, cJSON *root)
             buf_adds(&b, b.len ? "\n" : "");
             sink_text(&b, c->dlq_command, 500, true);
         }
-        sec = cJSON_CreateObject();
-        cJSON_AddStringToObject(sec, "type", "section");
-        t = cJSON_AddObjectToObject(sec, "text");
-        cJSON_AddStringToObject(t, "type", "mrkdwn");
-        cJSON_AddStringToObject(t, "text", b.data);
-        cJSON_AddItemToArray(blocks, sec);
+        slack_section(blocks, b.data);
     }
     buf_release(&b);
 }

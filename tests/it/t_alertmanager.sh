@@ -15,19 +15,12 @@
 #     row per alert and Alertmanager); back up, it gets the alert again
 #     within a resend interval.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fault_lib.sh" # receiver
 AM=$(command -v prometheus-alertmanager || command -v alertmanager || true)
 [ -n "$AM" ] || die "prometheus-alertmanager is not installed (scripts/deps.sh installs it)"
 start_redis
 RESOLVE=15 # s: Alertmanager's resolve_timeout here
 
-receiver() { # name: a loopback receiver for Alertmanager's webhooks; sets RPORT
-    rm -f "$T_DIR/$1.port"
-    node "$NODE_DIR/js/receiver.js" --log "$T_DIR/$1.log" --port-file "$T_DIR/$1.port" \
-        --max-seconds 600 >"$T_DIR/$1.out" 2>&1 &
-    T_PIDS+=($!)
-    wait_for 10 test -s "$T_DIR/$1.port" || die "receiver $1 did not start"
-    RPORT=$(cat "$T_DIR/$1.port")
-}
 declare -A AM_PID AM_PORT
 am_start() { # n: Alertmanager n on its port (chosen once), its own storage
     local n=$1 port=${AM_PORT[$1]:-$(free_port)}
@@ -78,7 +71,7 @@ told() { # N STATUS: Alertmanager N's receiver got a notification with that stat
         "$T_DIR/amr.log" "/am$1" "$2"
 }
 
-receiver amr
+receiver amr --max-seconds 600
 am_start 1
 am_start 2
 write_ini "$T_DIR/agent.ini" "[sink am]

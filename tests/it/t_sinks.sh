@@ -17,21 +17,12 @@
 #  E. a store from before 0005 (routing keys in its outbox bodies) is
 #     scrubbed by the migration.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fault_lib.sh" # receiver
 start_redis
 SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 export BW_T_PD_KEY=R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY32
 HOSTILE='pay <!channel> & <b>x</b>'
 
-receiver() { # name [options]: starts it, sets RPORT
-    local name=$1
-    shift
-    rm -f "$T_DIR/$name.port"
-    node "$NODE_DIR/js/receiver.js" --log "$T_DIR/$name.log" --port-file "$T_DIR/$name.port" "$@" \
-        >"$T_DIR/$name.out" 2>&1 &
-    T_PIDS+=($!)
-    wait_for 10 test -s "$T_DIR/$name.port" || die "receiver $name did not start"
-    RPORT=$(cat "$T_DIR/$name.port")
-}
 cs() { node "$NODE_DIR/js/check_sinks.js" "$@"; }
 ca() { node "$NODE_DIR/js/check_alerts.js" "$@"; }
 

@@ -557,24 +557,52 @@ END_TEST
  * the same events read again are counted once, the transition is proposed
  * again and committed once, and a rule just above the real count never
  * fires (the store-full double count). */
+/* An engine on a store of its own in a scratch dir, from the [rule]/[sink]
+ * sections given. */
+struct eng_fix {
+    char dir[64], path[128];
+    struct config cfg;
+    struct store *st;
+    struct window *w;
+    struct engine *e;
+};
+
+static void
+eng_open(struct eng_fix *f, const char *sections, int64_t now)
+{
+    char ini[1024], err[300];
+    snprintf(f->dir, sizeof f->dir, "/tmp/bw-ut-engine-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(f->dir));
+    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+    snprintf(ini, sizeof ini, "[store]\npath = %s\n%s", f->path, sections);
+    memset(&f->cfg, 0, sizeof f->cfg);
+    ck_assert_msg(config_parse(&f->cfg, "t.ini", ini, err, sizeof err) == 0, "%s", err);
+    f->st = store_open(f->path, false, err, sizeof err);
+    ck_assert_msg(f->st != NULL, "%s", err);
+    f->w = window_new(f->st);
+    f->e = engine_new(&f->cfg, f->st, f->w, now, err, sizeof err);
+    ck_assert_msg(f->e != NULL, "%s", err);
+}
+
+static void
+eng_close(struct eng_fix *f)
+{
+    engine_free(f->e);
+    window_free(f->w);
+    store_close(f->st);
+    config_release(&f->cfg);
+    remove_store(f->dir, f->path);
+}
+
 START_TEST(engine_rollback_counts_nothing_twice)
 {
-    char dir[] = "/tmp/bw-ut-engine-XXXXXX", path[256], ini[512], err[300];
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/t.db", dir);
-    snprintf(ini, sizeof ini,
-             "[store]\npath = %s\n[rule exact]\nexpr = failures[30m] >= 5\n"
-             "[rule above]\nexpr = failures[30m] > 5\n[sink s]\ntype = slack\n"
-             "url = http://127.0.0.1:9/x\n", path);
-    struct config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    ck_assert_msg(config_parse(&cfg, "t.ini", ini, err, sizeof err) == 0, "%s", err);
-    struct store *st = store_open(path, false, err, sizeof err);
-    ck_assert_msg(st != NULL, "%s", err);
-    struct window *w = window_new(st);
+    struct eng_fix f;
     const int64_t now = 1800000000000LL, minute = now / 60000;
-    struct engine *e = engine_new(&cfg, st, w, now, err, sizeof err);
-    ck_assert_msg(e != NULL, "%s", err);
+    eng_open(&f, "[rule exact]\nexpr = failures[30m] >= 5\n[rule above]\nexpr = failures[30m] > 5\n"
+                 "[sink s]\ntype = slack\nurl = http://127.0.0.1:9/x\n", now);
+    struct store *st = f.st;
+    struct window *w = f.w;
+    struct engine *e = f.e;
     /* five deaths read, evaluated, then the window rolls back, three times */
     for (int round = 0; round < 3; round++) {
         for (int k = 0; k < 5; k++)
@@ -598,11 +626,7 @@ START_TEST(engine_rollback_counts_nothing_twice)
     (void)window_commit(w);
     ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM alert_transitions WHERE rule = 'above'"), 0);
     ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM outbox"), 1);
-    engine_free(e);
-    window_free(w);
-    store_close(st);
-    config_release(&cfg);
-    remove_store(dir, path);
+    eng_close(&f);
 }
 END_TEST
 
@@ -868,23 +892,15 @@ END_TEST
  * one (at most one pending per alert and Alertmanager). */
 START_TEST(engine_repushes_and_coalesces)
 {
-    char dir[] = "/tmp/bw-ut-repush-XXXXXX", path[256], ini[700], err[300];
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/t.db", dir);
-    snprintf(ini, sizeof ini,
-             "[store]\npath = %s\n[rule dead]\nexpr = failures[30m] > 0\nrepeat_interval = 1h\n"
-             "[sink am]\ntype = alertmanager\nmode = api\nresend_interval = 5s\n"
-             "url = http://127.0.0.1:9, http://127.0.0.1:10\n"
-             "[sink hook]\ntype = slack\nurl = http://127.0.0.1:9/x\n", path);
-    struct config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    ck_assert_msg(config_parse(&cfg, "t.ini", ini, err, sizeof err) == 0, "%s", err);
-    struct store *st = store_open(path, false, err, sizeof err);
-    ck_assert_msg(st != NULL, "%s", err);
-    struct window *w = window_new(st);
+    struct eng_fix f;
     const int64_t now = 1800000000000LL;
-    struct engine *e = engine_new(&cfg, st, w, now, err, sizeof err);
-    ck_assert_msg(e != NULL, "%s", err);
+    eng_open(&f, "[rule dead]\nexpr = failures[30m] > 0\nrepeat_interval = 1h\n"
+                 "[sink am]\ntype = alertmanager\nmode = api\nresend_interval = 5s\n"
+                 "url = http://127.0.0.1:9, http://127.0.0.1:10\n"
+                 "[sink hook]\ntype = slack\nurl = http://127.0.0.1:9/x\n", now);
+    struct store *st = f.st;
+    struct window *w = f.w;
+    struct engine *e = f.e;
     engine_count(e, "q", IC_FAILED, now / 60000, 2);
     ck_assert_int_eq(engine_eval(e, now, false), 1);
     ck_assert_int_eq(window_commit(w), 0);
@@ -909,11 +925,7 @@ START_TEST(engine_repushes_and_coalesces)
                                     "json_extract(body, '$[0].endsAt') = '2027-01-15T08:00:35.000Z'"), 2);
     /* ids are stored with the rows; the value in alert_state follows */
     ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM outbox WHERE msg_id LIKE 'msg_%'"), 9);
-    engine_free(e);
-    window_free(w);
-    store_close(st);
-    config_release(&cfg);
-    remove_store(dir, path);
+    eng_close(&f);
 }
 END_TEST
 
