@@ -67,7 +67,7 @@ INI
 }
 
 # ---- A: formats, signature, resolved ----
-receiver a
+receiver a --whsec "$SECRET" # verifies each webhook on arrival (standardwebhooks)
 write_ini "$T_DIR/a.ini" "$(sinks "$RPORT")
 [rule dead_letters]
 queues = qa*

@@ -30,7 +30,7 @@ ca() { node "$NODE_DIR/js/check_alerts.js" "$@"; }
 REASON=$(node -e 'process.stdout.write("payment <@U123> failed: password=hunter2 ünïcødé € 😀 & <b>".repeat(60).slice(0, 4096))')
 LONG=$(node -e 'process.stdout.write("{queue} has {value} dead jobs; " + "é".repeat(3500))')
 
-receiver a
+receiver a --whsec "$SECRET"
 write_ini "$T_DIR/a.ini" "[sink hook]
 type = webhook
 url = http://127.0.0.1:$RPORT/webhook
@@ -89,10 +89,15 @@ bad=$(free_port)
 sed "s|^url = http://127.0.0.1:$RPORT/webhook|url = http://127.0.0.1:$bad/webhook|" "$T_DIR/a.ini" >"$T_DIR/bad.ini"
 "$BW" sink test hook -c "$T_DIR/bad.ini" >"$T_DIR/st-bad.out" 2>&1
 rc=$?
+sed "s|^secret = $SECRET|secret = whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA|" "$T_DIR/a.ini" >"$T_DIR/wrong.ini"
+"$BW" sink test hook -c "$T_DIR/wrong.ini" >"$T_DIR/st-wrong.out" 2>&1
+rc=$?
+check "a wrong whsec_ secret: the receiver's standardwebhooks check refuses it (exit $rc, HTTP 401)" \
+    bash -c "[ $rc = 1 ] && grep -q 'HTTP 401' '$T_DIR/st-wrong.out' && grep -q 'answer: standardwebhooks: ' '$T_DIR/st-wrong.out'"
 check "sink test of an unreachable receiver: exit 1, says so" bash -c "[ $rc = 1 ] && grep -q 'no answer' '$T_DIR/st-bad.out'"
 
 # ---- D: webhook-ids across two agents and two stores ----
-receiver d
+receiver d --whsec "$SECRET"
 for n in 1 2; do
     write_ini "$T_DIR/d$n.ini" "[sink hook]
 type = webhook

@@ -105,6 +105,7 @@ if (args.check === 'swh') {
       fail(`request at ${r.at} (webhook-id ${r.headers['webhook-id']}) does not verify: ${e.message}`);
     }
     if (!/^msg_[0-9a-f]{32}$/.test(r.headers['webhook-id'])) fail(`webhook-id ${r.headers['webhook-id']}`);
+    if (r.verified === false) fail(`refused on arrival by the receiver: ${r.verify_error}`);
   }
   process.exit(0);
 }
