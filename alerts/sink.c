@@ -636,7 +636,12 @@ context_lines(const struct notice_context *c, struct buf *sigs, struct buf *jobs
 }
 
 /* Alertmanager labels: the alert's identity (its label set) plus alertname
- * and severity */
+ * and severity. Alertmanager identifies an alert by its labels and tells
+ * its episodes apart by startsAt/endsAt, so the labels carry the identity
+ * and not the transition: a resend, a re-push, and another agent's push of
+ * the same alert (a takeover with a store of its own, whose transition has
+ * another time) all land on the one Alertmanager alert instead of opening
+ * a second one; startsAt is the transition's time. */
 static cJSON *
 am_labels(const struct notice *n)
 {
