@@ -21,6 +21,7 @@ int cmd_query(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_dlq(int argc, char **argv);
 int cmd_silence(int argc, char **argv);
+int cmd_sink(int argc, char **argv);
 int cmd_tui(int argc, char **argv);
 
 /* Shared option handling: "-c FILE" / "--config FILE" at argv[*i].

@@ -80,7 +80,8 @@ static const char *const rule_keys[] = {"queues", "expr", "for", "keep_firing_fo
                                         "send_resolved", NULL};
 static const char *const sink_keys[] = {"type", "url", "url_env", "secret", "secret_env",
                                         "secret_file", "routing_key", "routing_key_env",
-                                        "timeout", "mode", NULL};
+                                        "timeout", "mode", "resend_interval",
+                                        "generator_url", NULL};
 
 static char **
 slot_str(struct config *cfg, const struct option *o)
@@ -714,6 +715,67 @@ print_masked_url(const char *url, FILE *out)
     fputs(shown, out);
 }
 
+static bool
+looks_like_token(const char *p, size_t n)
+{
+    bool digit = false, alpha = false;
+    for (size_t i = 0; i < n; i++) {
+        digit |= isdigit((unsigned char)p[i]) != 0;
+        alpha |= isalpha((unsigned char)p[i]) != 0;
+    }
+    return n >= 32 || (n >= 12 && digit && alpha) || !strncmp(p, "whsec_", n < 6 ? n : 6);
+}
+
+/* A sink's url (a comma-separated list for an Alertmanager cluster) as
+ * check-config shows it: user info masked, and the path of a Slack webhook
+ * (its secret), the query, and any path segment that looks like a token. */
+static void
+print_sink_urls(const char *v, bool slack, FILE *out)
+{
+    bool first = true;
+    for (const char *u = v; *u;) {
+        u += strspn(u, ", \t");
+        size_t n = strcspn(u, ", \t");
+        if (!n)
+            break;
+        fputs(first ? "" : ", ", out);
+        first = false;
+        const char *p = strstr(u, "://");
+        if (!p || p > u + n) {
+            fputs("****", out);
+            u += n;
+            continue;
+        }
+        p += 3;
+        const char *end = u + n, *q = p;
+        while (q < end && !strchr("/?#", *q))
+            q++;
+        const char *at = NULL;
+        for (const char *t = p; t < q; t++)
+            if (*t == '@')
+                at = t;
+        fprintf(out, "%.*s%s%.*s", (int)(p - u), u, at ? "****@" : "",
+                (int)(q - (at ? at + 1 : p)), at ? at + 1 : p);
+        if (q < end && *q == '/' && slack) {
+            fputs(q + 1 < end ? "/****" : "/", out);
+            q = end;
+        }
+        while (q < end && *q == '/') {
+            const char *seg = ++q;
+            while (q < end && !strchr("/?#", *q))
+                q++;
+            fputc('/', out);
+            if (looks_like_token(seg, (size_t)(q - seg)))
+                fputs("****", out);
+            else
+                fprintf(out, "%.*s", (int)(q - seg), seg);
+        }
+        if (q < end)
+            fputs(*q == '?' ? "?****" : "#****", out);
+        u = end;
+    }
+}
+
 void
 config_print(const struct config *cfg, FILE *out)
 {
@@ -760,12 +822,23 @@ config_print(const struct config *cfg, FILE *out)
                 cfg->redis_password_env[0] ? "the environment" : "password_file");
     for (int i = 0; i < cfg->nsections; i++) {
         const struct config_section *s = &cfg->sections[i];
+        const struct config_kv *type = config_section_get(s, "type");
+        bool slack = type && !strcmp(type->value, "slack");
         fprintf(out, "\n[%s %s]\n", s->kind, s->name);
         for (int k = 0; k < s->nkv; k++) {
-            bool secret = strstr(s->kv[k].key, "secret") && !strstr(s->kv[k].key, "_env") &&
-                          !strstr(s->kv[k].key, "_file");
-            bool rkey = !strcmp(s->kv[k].key, "routing_key");
-            fprintf(out, "%s = %s\n", s->kv[k].key, (secret || rkey) ? "****" : s->kv[k].value);
+            const struct config_kv *kv = &s->kv[k];
+            bool named = strstr(kv->key, "_env") || strstr(kv->key, "_file");
+            bool secret = !named && (strstr(kv->key, "secret") || !strcmp(kv->key, "routing_key") ||
+                                     !strncmp(kv->value, "whsec_", 6));
+            fprintf(out, "%s = ", kv->key);
+            if (secret)
+                fputs("****", out);
+            else if (!named && !strcmp(s->kind, "sink") &&
+                     (!strcmp(kv->key, "url") || !strcmp(kv->key, "generator_url")))
+                print_sink_urls(kv->value, slack && !strcmp(kv->key, "url"), out);
+            else
+                fputs(kv->value, out);
+            fputc('\n', out);
         }
     }
 }

@@ -25,6 +25,7 @@ usage(FILE *out)
           "  dlq show QUEUE JOB_ID [--json]   one job: fields, data, opts, stack traces\n"
           "  dlq replay|purge QUEUE (JOB_ID... | --all | filters) [--dry-run] [--yes] ...\n"
           "  silence add|list|expire [...]    hold back matching alert notifications\n"
+          "  sink test NAME [-c FILE]         send a test notification to a sink, print the answer\n"
           "  tui [-c FILE] [--read-only] [--queue NAME]\n"
           "                                   terminal UI: queues, dead jobs, job detail,\n"
           "                                   alerts, audit, deliveries (? for keys)\n"
@@ -149,6 +150,8 @@ main(int argc, char **argv)
         return cmd_dlq(argc - 1, argv + 1);
     if (!strcmp(c, "silence"))
         return cmd_silence(argc - 1, argv + 1);
+    if (!strcmp(c, "sink"))
+        return cmd_sink(argc - 1, argv + 1);
     if (!strcmp(c, "tui"))
         return cmd_tui(argc - 1, argv + 1);
     fprintf(stderr, "bullwatch: unknown command '%s'\n", c);

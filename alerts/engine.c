@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "expr.h"
 #include "labels.h"
@@ -18,10 +19,23 @@
 #include "xmem.h"
 
 #define MAX_MINUTES 1442 /* windows up to a day */
+/* A firing alert's current value reaches alert_state (the TUI, `query`) at
+ * most this often; it is also written with every change and every send. */
+#define VALUE_SAVE_MS 10000
+/* The context of a gauge rule (dlq_size > 0) looks this far back. */
+#define CONTEXT_DEFAULT_MS 3600000
+/* A gauge rule can see the failed set grow before the stream entries of
+ * those deaths are read (a queue just discovered, a busy link): its first
+ * notification waits for them, at most this long after the transition. */
+#define CONTEXT_WAIT_MS 5000
+#define NOTIFY_HELD (-2)
 
 struct slot { /* one rule on one queue */
     struct alert a;
     int64_t starts_at, last_sent;
+    int64_t last_push;   /* alertmanager api: the last push (memory only: a restart pushes) */
+    int64_t value_saved; /* when a.value was last written */
+    double value_stored;
     bool notified; /* its firing went out (not held back by a silence) */
     bool touched;  /* changed in the open window: `saved` is the committed one */
 };
@@ -79,6 +93,9 @@ struct engine {
     struct { int qi, ri; } *touched;
     int ntouched, captouched;
     bool failed;                /* a write of this evaluation failed */
+    /* per rule */
+    int64_t *repush_ms; /* the shortest resend_interval of its pushed sinks, 0: none */
+    bool *with_context; /* a failure or dead-letter rule: its notices say what died */
 };
 
 static struct eq *
@@ -363,8 +380,11 @@ exec(struct engine *e, sqlite3_stmt *st, const char *what)
 }
 
 static void
-save_state(struct engine *e, const struct rule *r, const struct eq *q, const struct slot *s)
+save_state(struct engine *e, const struct rule *r, const struct eq *q, struct slot *s,
+           int64_t now)
 {
+    s->value_saved = now;
+    s->value_stored = s->a.value;
     sqlite3_stmt *st = store_stmt(e->st, "stmt/alert_state_upsert");
     store_bind_str(st, ":rule", r->name);
     store_bind_str(st, ":labels", q->lab_json);
@@ -379,11 +399,93 @@ save_state(struct engine *e, const struct rule *r, const struct eq *q, const str
     exec(e, st, "alert state");
 }
 
-static int
-notify(struct engine *e, const struct rule *r, const struct eq *q, const struct slot *s,
-       bool resolved, int64_t now, struct buf *summary, const char *fingerprint)
+/* The context of a failure or dead-letter alert, read from the store
+ * (inside the open window, so it sees the rows this window adds). Only at
+ * a send, never per event. Strings are owned here. */
+struct ctx_hold {
+    struct notice_context c;
+    struct buf text[NOTICE_MAX_SIGS + 2 * NOTICE_MAX_JOBS + 1];
+    int nt;
+};
+
+static const char *
+ctx_keep(struct ctx_hold *h, const unsigned char *s, bool redact)
 {
+    struct buf *b = &h->text[h->nt++];
+    buf_init(b, 0);
+    if (redact)
+        sink_redact((const char *)s, SINK_REASON_MAX, b);
+    else
+        sink_text(b, s ? (const char *)s : "", 128, false);
+    return b->data;
+}
+
+static void
+shell_quote(struct buf *b, const char *s)
+{
+    buf_addc(b, '\'');
+    for (; *s; s++) {
+        if (*s == '\'')
+            buf_adds(b, "'\\''");
+        else
+            buf_addc(b, *s);
+    }
+    buf_addc(b, '\'');
+}
+
+static void
+context_load(struct engine *e, const struct rule *r, const struct eq *q, int64_t now,
+             struct ctx_hold *h)
+{
+    memset(h, 0, sizeof *h);
+    int64_t w = expr_max_window(r->expr);
+    int64_t since = now - (w > 0 ? w : CONTEXT_DEFAULT_MS);
+    sqlite3_stmt *st = store_stmt(e->st, "stmt/outbox_context_signatures");
+    store_bind_str(st, ":endpoint", e->cfg->endpoint_name);
+    store_bind_str(st, ":queue", q->name);
+    store_bind_int(st, ":since", since);
+    while (sqlite3_step(st) == SQLITE_ROW && h->c.nsigs < NOTICE_MAX_SIGS) {
+        h->c.sigs[h->c.nsigs].text = ctx_keep(h, sqlite3_column_text(st, 0), true);
+        h->c.sigs[h->c.nsigs++].count = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    st = store_stmt(e->st, "stmt/outbox_context_jobs");
+    store_bind_str(st, ":endpoint", e->cfg->endpoint_name);
+    store_bind_str(st, ":queue", q->name);
+    store_bind_int(st, ":since", since);
+    while (sqlite3_step(st) == SQLITE_ROW && h->c.njobs < NOTICE_MAX_JOBS) {
+        h->c.jobs[h->c.njobs].id = ctx_keep(h, sqlite3_column_text(st, 0), false);
+        h->c.jobs[h->c.njobs++].reason = ctx_keep(h, sqlite3_column_text(st, 1), true);
+        h->c.failures = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_reset(st);
+    struct buf *cmd = &h->text[h->nt++];
+    char t[32];
+    time_t secs = (time_t)(since / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    buf_init(cmd, 0);
+    buf_adds(cmd, "bullwatch dlq list ");
+    shell_quote(cmd, q->name);
+    buf_addf(cmd, " --since %s", t);
+    h->c.dlq_command = cmd->data;
+}
+
+static void
+context_release(struct ctx_hold *h)
+{
+    for (int i = 0; i < h->nt; i++)
+        buf_release(&h->text[i]);
+}
+
+static int
+notify(struct engine *e, int ri, const struct eq *q, const struct slot *s, enum notice_kind kind,
+       bool may_hold, int64_t now, struct buf *summary, const char *fingerprint)
+{
+    const struct rule *r = &e->rules.v[ri];
     struct notice n = {0};
+    struct ctx_hold h;
     n.rule = r->name;
     n.queue = q->name;
     n.labels = q->lab_json;
@@ -392,16 +494,39 @@ notify(struct engine *e, const struct rule *r, const struct eq *q, const struct 
     n.summary = summary->data;
     n.runbook = r->runbook;
     n.expr = r->expr_text;
-    n.resolved = resolved;
+    n.kind = kind;
+    n.resolved = kind == NOTICE_RESOLVED;
     n.value = s->a.value;
     n.threshold = s->a.threshold;
     n.starts_at = s->starts_at;
-    n.ends_at = resolved ? now : 0;
+    n.ends_at = n.resolved ? now : 0;
     n.at = now;
+    /* the message's identity: the transition it is about, and for a repeat
+     * its number (every repeat_interval since the start) */
+    n.transition_at = kind == NOTICE_FIRING ? s->starts_at : now;
+    if (kind == NOTICE_FIRING && s->notified) {
+        int64_t rep = r->repeat_interval_ms > 0 ? r->repeat_interval_ms : 1;
+        int64_t k = (now - s->starts_at) / rep;
+        n.seq = k < 1 ? 1 : k > 1000000 ? 1000000 : (int)k;
+    }
     memcpy(n.fingerprint, fingerprint, sizeof n.fingerprint);
     if (!e->outbox || e->failed)
         return 0; /* no sinks: the transition is recorded, nothing is sent */
-    if (outbox_add(e->outbox, r->sinks, &n, now) != 0) {
+    bool ctx = e->with_context[ri] && !n.resolved;
+    if (ctx) {
+        context_load(e, r, q, now, &h);
+        n.ctx = &h.c;
+        /* (a counter rule moves with the rows it counts: never held) */
+        if (may_hold && kind == NOTICE_FIRING && !r->event_driven && !s->notified && h.c.njobs == 0 &&
+            now - s->starts_at < CONTEXT_WAIT_MS) {
+            context_release(&h);
+            return NOTIFY_HELD; /* the next evaluation sends it, same id */
+        }
+    }
+    int rc = outbox_add(e->outbox, r->sinks, &n, now);
+    if (ctx)
+        context_release(&h);
+    if (rc != 0) {
         e->failed = true;
         return 0;
     }
@@ -453,8 +578,14 @@ due_sends(const struct rule *r, struct slot *s, enum alert_change c, int64_t sil
     }
 }
 
+static bool
+same_value(double a, double b)
+{
+    return a == b || (isnan(a) && isnan(b));
+}
+
 static int
-eval_one(struct engine *e, int ri, struct eq *q, int64_t now)
+eval_one(struct engine *e, int ri, struct eq *q, int64_t now, bool timer)
 {
     const struct rule *r = &e->rules.v[ri];
     struct slot *s = &q->slots[ri];
@@ -468,10 +599,19 @@ eval_one(struct engine *e, int ri, struct eq *q, int64_t now)
         next.value = value;
         next.threshold = threshold;
     }
+    bool firing = next.state == ALERT_FIRING;
+    /* on the timer only (the event path stays as cheap as it was): a push
+     * to Alertmanager is due again (not a notification: silences and
+     * repeat_interval do not hold it), or the current value of a firing
+     * alert is due in alert_state */
+    bool push_due = timer && firing && c == ALERT_SAME && e->repush_ms[ri] > 0 && s->notified &&
+                    now - s->last_push >= e->repush_ms[ri];
+    bool value_due = timer && firing && now - s->value_saved >= VALUE_SAVE_MS &&
+                     !same_value(next.value, s->value_stored);
     /* nothing changed and nothing due (a firing already sent, its repeat
      * not due): no silence lookup and no write, the common case */
-    if (c == ALERT_SAME && (next.state != ALERT_FIRING ||
-                            (s->notified && now - s->last_sent < r->repeat_interval_ms))) {
+    if (c == ALERT_SAME && !push_due && !value_due &&
+        (!firing || (s->notified && now - s->last_sent < r->repeat_interval_ms))) {
         if (next.last_true != s->a.last_true || next.value != s->a.value) {
             touch(e, q, ri); /* kept in memory, written with the next change */
             s->a = next;
@@ -483,7 +623,7 @@ eval_one(struct engine *e, int ri, struct eq *q, int64_t now)
     s->a = next;
     bool send_firing, send_resolved;
     due_sends(r, s, c, sil, now, &send_firing, &send_resolved);
-    if (c == ALERT_SAME && !send_firing)
+    if (c == ALERT_SAME && !send_firing && !push_due && !value_due)
         return 0;
     if (window_open(e->win) != 0) {
         e->failed = true;
@@ -497,16 +637,32 @@ eval_one(struct engine *e, int ri, struct eq *q, int64_t now)
     if (c != ALERT_SAME)
         record_transition(e, r, q, s, from, c, fp, &summary, sil, now);
     int queued = 0;
-    if (send_firing) {
-        queued += notify(e, r, q, s, false, now, &summary, fp);
+    /* resolved before its firing went out (held for its context, or by a
+     * silence that ended, maybe across a restart): the firing first, then
+     * the resolved, so every firing transition reaches the receivers */
+    if (c == ALERT_TO_RESOLVED && !s->notified && !sil) {
+        queued += notify(e, ri, q, s, NOTICE_FIRING, false, now, &summary, fp);
         s->notified = true;
         s->last_sent = now;
+        send_resolved = r->send_resolved;
+    }
+    if (send_firing) {
+        int k = notify(e, ri, q, s, NOTICE_FIRING, true, now, &summary, fp);
+        if (k != NOTIFY_HELD) {
+            queued += k;
+            s->notified = true;
+            s->last_sent = now;
+            s->last_push = now;
+        }
     } else if (send_resolved) {
-        queued += notify(e, r, q, s, true, now, &summary, fp);
+        queued += notify(e, ri, q, s, NOTICE_RESOLVED, false, now, &summary, fp);
+    } else if (push_due) {
+        (void)notify(e, ri, q, s, NOTICE_REPUSH, false, now, &summary, fp);
+        s->last_push = now;
     }
     if (c == ALERT_TO_RESOLVED)
         s->notified = false;
-    save_state(e, r, q, s);
+    save_state(e, r, q, s, now);
     buf_release(&summary);
     /* a rule without `for` changed state: commit (and send) at once */
     if (queued || (r->for_ms == 0 && c != ALERT_SAME))
@@ -531,7 +687,7 @@ engine_eval(struct engine *e, int64_t now, bool timer)
             continue;
         for (int r = 0; r < e->rules.n && !e->failed; r++)
             if ((timer || e->rules.v[r].event_driven) && rule_matches_queue(&e->rules.v[r], q->name))
-                queued += eval_one(e, r, q, now);
+                queued += eval_one(e, r, q, now, timer);
         q->dirty = false;
     }
     return e->failed ? -1 : queued;
@@ -719,6 +875,20 @@ engine_new(const struct config *cfg, struct store *st, struct window *win, int64
     e->tv = xmalloc(sizeof *e->tv * (size_t)e->nb);
     for (int i = 0; i < e->rules.n; i++)
         e->any_event_rule |= e->rules.v[i].event_driven;
+    e->repush_ms = xcalloc((size_t)(e->rules.n ? e->rules.n : 1), sizeof *e->repush_ms);
+    e->with_context = xcalloc((size_t)(e->rules.n ? e->rules.n : 1), sizeof *e->with_context);
+    const uint32_t dead = 1u << IND_FAILURES | 1u << IND_FAILURE_RATIO | 1u << IND_DLQ_SIZE |
+                          1u << IND_FAILED | 1u << IND_RETRIES;
+    for (int i = 0; i < e->rules.n; i++) {
+        const struct rule *r = &e->rules.v[i];
+        e->with_context[i] = (expr_inds(r->expr) & dead) != 0;
+        for (int k = 0; k < e->sinks.n; k++) {
+            const struct sink *sk = &e->sinks.v[k];
+            if (sink_repushes(sk) && sink_listed(r->sinks, sk->name) &&
+                (!e->repush_ms[i] || sk->resend_ms < e->repush_ms[i]))
+                e->repush_ms[i] = sk->resend_ms;
+        }
+    }
     /* libcurl (and its TLS library) only when there is somewhere to send */
     e->outbox = e->sinks.n ? outbox_new(st, win, &e->sinks) : NULL;
     if (e->rules.n)
@@ -757,5 +927,7 @@ engine_free(struct engine *e)
     sinks_release(&e->sinks);
     free(e->tt);
     free(e->tv);
+    free(e->repush_ms);
+    free(e->with_context);
     free(e);
 }

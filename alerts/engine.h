@@ -15,6 +15,17 @@
  * the store has, and the next evaluation proposes the same transitions
  * again. Nothing is counted twice and no notification is marked sent
  * unless its outbox row is committed.
+ *
+ * Alertmanager api sinks are pushed to again while an alert fires: the
+ * timer evaluation (never the per-event one) adds a 'repush' outbox row
+ * every resend_interval (the rule's shortest), with the current value and
+ * endsAt ahead, in the same window as everything else; the outbox
+ * coalesces them. The push time lives in the slot (rolled back with it)
+ * and not in the store: after a restart the first timer evaluation pushes.
+ * While an alert fires its current value reaches alert_state at most every
+ * 10 s (the TUI shows it). Notices of rules on failures, retries, failed
+ * or dlq_size carry a context read from the store at the send (top
+ * signatures, newest dead jobs, the `bullwatch dlq list` command).
  */
 #ifndef BW_ENGINE_H
 #define BW_ENGINE_H

@@ -24,7 +24,9 @@ struct xfer {
     CURL *easy;
     struct curl_slist *headers;
     int64_t id;
-    char *body;
+    char *body;          /* as posted: the stored body plus what the sink adds */
+    bool coalesce;       /* an alertmanager push: a newer one replaces it on retry */
+    bool once;           /* `sink test`: no retry */
     int64_t started;     /* mono ms */
     int64_t retry_after; /* s, -1 none */
     int attempts;        /* before this one (from the due row) */
@@ -37,6 +39,7 @@ struct result {
     int64_t id, next_at, now, ms;
     long status;
     const char *state;
+    bool coalesce;
     char err[400];
 };
 
@@ -51,6 +54,9 @@ struct outbox {
     struct result *res; /* recorded in the open window, or waiting for one */
     int nres, capres;
     bool added;         /* rows added in the open window */
+    outbox_report_fn *report;
+    void *report_ud;
+    bool manual;        /* a command's outbox: sends only what outbox_send_now starts */
 };
 
 static int
@@ -66,6 +72,7 @@ flush_results(void *ud)
         store_bind_int(s, ":status", r->status);
         store_bind_str(s, ":error", r->err[0] ? r->err : NULL);
         store_bind_int(s, ":now", r->now);
+        store_bind_int(s, ":coalesce", r->coalesce);
         if (store_exec(o->st, s, "outbox result") != 0)
             return -1;
         s = store_stmt(o->st, "stmt/delivery_insert");
@@ -157,50 +164,114 @@ outbox_backoff_ms(int attempts)
 }
 
 static bool
-in_list(const char *list, const char *name)
+busy(const struct outbox *o, int64_t id)
 {
-    if (!list || !*list)
-        return true;
-    size_t n = strlen(name);
-    for (const char *p = list; *p;) {
-        while (*p == ',' || *p == ' ')
-            p++;
-        size_t k = strcspn(p, ", ");
-        if (k == n && !strncmp(p, name, n))
+    for (int i = 0; i < o->n; i++)
+        if (o->x[i].id == id)
             return true;
-        p += k;
-    }
+    for (int i = 0; i < o->nres; i++) /* its result is not committed yet */
+        if (o->res[i].id == id)
+            return true;
     return false;
 }
 
-int
-outbox_add(struct outbox *o, const char *sink_list, const struct notice *n, int64_t now)
+/* Rows still pending for this alert and target are replaced by a newer
+ * push (alertmanager api: the newest push says everything Alertmanager
+ * needs). A row in flight, or whose result waits for its window, is left
+ * alone: the new row waits behind it, and if it fails it gives way then
+ * (outbox_result's :coalesce). */
+static int
+supersede(struct outbox *o, const struct sink *k, int target, const char *fp)
+{
+    int64_t ids[16];
+    int n = 0, rc = 0;
+    sqlite3_stmt *s = store_stmt(o->st, "stmt/outbox_pending_of");
+    store_bind_str(s, ":sink", k->name);
+    store_bind_int(s, ":target", target);
+    store_bind_str(s, ":fingerprint", fp);
+    while (sqlite3_step(s) == SQLITE_ROW && n < 16)
+        ids[n++] = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    for (int i = 0; i < n; i++) {
+        if (busy(o, ids[i]))
+            continue;
+        s = store_stmt(o->st, "stmt/outbox_supersede");
+        store_bind_int(s, ":id", ids[i]);
+        if (store_exec(o->st, s, "outbox supersede") != 0)
+            rc = -1;
+    }
+    return rc;
+}
+
+static int
+add_rows(struct outbox *o, const struct sink *k, const struct notice *n, int64_t now,
+         int64_t *ids)
 {
     struct buf body;
-    buf_init(&body, 0);
+    char msg_id[SINK_MSG_ID_LEN];
     int rc = 0;
-    for (int i = 0; i < o->sinks->n; i++) {
-        const struct sink *k = &o->sinks->v[i];
-        if (!in_list(sink_list, k->name))
-            continue;
-        buf_reset(&body);
-        sink_body(k, n, &body);
+    buf_init(&body, 0);
+    sink_body(k, n, &body);
+    sink_msg_id(k, n, msg_id);
+    for (int t = 0; t < sink_targets(k) && rc == 0; t++) {
+        if (sink_repushes(k) && n->kind != NOTICE_TEST && supersede(o, k, t, n->fingerprint) != 0)
+            rc = -1;
         sqlite3_stmt *s = store_stmt(o->st, "stmt/outbox_insert");
         store_bind_str(s, ":sink", k->name);
+        store_bind_int(s, ":target", t);
         store_bind_str(s, ":fingerprint", n->fingerprint);
         store_bind_str(s, ":rule", n->rule);
         store_bind_str(s, ":labels", n->labels);
         store_bind_str(s, ":endpoint", n->endpoint);
         store_bind_str(s, ":queue", n->queue);
-        store_bind_str(s, ":kind", n->resolved ? "resolved" : "firing");
+        store_bind_str(s, ":kind", notice_kind_name(n->kind));
         store_bind_text(s, ":body", body.data, body.len);
+        store_bind_str(s, ":msg_id", msg_id);
+        /* a test row is sent by the command that made it, never by the agent */
+        store_bind_str(s, ":state", n->kind == NOTICE_TEST ? "test" : "pending");
         store_bind_int(s, ":now", now);
-        if (store_exec(o->st, s, "outbox") != 0)
+        if (rc == 0 && store_exec(o->st, s, "outbox") != 0)
             rc = -1;
+        if (rc == 0 && ids)
+            ids[t] = sqlite3_last_insert_rowid(store_db(o->st));
     }
     buf_release(&body);
-    o->added = true; /* look for due rows once they are committed */
     return rc;
+}
+
+int
+outbox_add(struct outbox *o, const char *sink_list, const struct notice *n, int64_t now)
+{
+    int rc = 0, rows = 0;
+    for (int i = 0; i < o->sinks->n && rc == 0; i++) {
+        const struct sink *k = &o->sinks->v[i];
+        if (!sink_listed(sink_list, k->name))
+            continue;
+        /* a re-push goes to the sinks that are pushed to, only */
+        if (n->kind == NOTICE_REPUSH && !sink_repushes(k))
+            continue;
+        if (add_rows(o, k, n, now, NULL) != 0)
+            rc = -1;
+        rows++;
+    }
+    if (rows)
+        o->added = true; /* look for due rows once they are committed */
+    return rc;
+}
+
+int
+outbox_add_test(struct outbox *o, const struct sink *k, const struct notice *n, int64_t now,
+                int64_t ids[SINK_MAX_URLS])
+{
+    return add_rows(o, k, n, now, ids) == 0 ? sink_targets(k) : -1;
+}
+
+void
+outbox_set_report(struct outbox *o, outbox_report_fn *fn, void *ud)
+{
+    o->report = fn;
+    o->report_ud = ud;
+    o->manual = true;
 }
 
 static size_t
@@ -237,13 +308,18 @@ on_header(char *p, size_t size, size_t nmemb, void *ud)
 }
 
 static void
-start(struct outbox *o, const struct sink *k, int64_t id, int attempts, const char *body, int64_t now)
+start(struct outbox *o, const struct sink *k, int64_t id, int attempts, const char *stored,
+      const char *msg_id, int target, int64_t now)
 {
     struct xfer *x = &o->x[o->n];
+    struct buf wire;
     memset(x, 0, sizeof *x);
     x->id = id;
     x->attempts = attempts;
-    x->body = xstrdup(body);
+    x->coalesce = sink_repushes(k);
+    buf_init(&wire, 0);
+    sink_wire_body(k, stored, &wire); /* the routing key joins here, in memory only */
+    x->body = buf_detach(&wire, NULL);
     x->retry_after = -1;
     x->started = mono_ms();
     x->easy = curl_easy_init();
@@ -251,22 +327,21 @@ start(struct outbox *o, const struct sink *k, int64_t id, int attempts, const ch
     x->headers = curl_slist_append(x->headers, "User-Agent: bullwatch");
     x->headers = curl_slist_append(x->headers, "Expect:");
     if (k->type == SINK_WEBHOOK) {
-        char h[256], msg_id[40];
+        char h[256];
         struct buf sig;
-        snprintf(msg_id, sizeof msg_id, "msg_%lld", (long long)id);
         snprintf(h, sizeof h, "webhook-id: %s", msg_id);
         x->headers = curl_slist_append(x->headers, h);
         snprintf(h, sizeof h, "webhook-timestamp: %lld", (long long)(now / 1000));
         x->headers = curl_slist_append(x->headers, h);
         buf_init(&sig, 0);
-        webhook_sign(k->key, k->keylen, msg_id, now / 1000, body, strlen(body), &sig);
+        webhook_sign(k->key, k->keylen, msg_id, now / 1000, x->body, strlen(x->body), &sig);
         snprintf(h, sizeof h, "webhook-signature: %s", sig.data);
         buf_release(&sig);
         x->headers = curl_slist_append(x->headers, h);
     }
     struct buf url;
     buf_init(&url, 0);
-    buf_adds(&url, k->url);
+    buf_adds(&url, k->urls[target >= 0 && target < k->nurls ? target : 0]);
     if (k->type == SINK_ALERTMANAGER && k->am_api) {
         while (url.len && url.data[url.len - 1] == '/')
             url.data[--url.len] = '\0';
@@ -312,6 +387,8 @@ record(struct outbox *o, struct xfer *x, CURLcode res, int64_t now)
     int attempts = x->attempts + 1;
     if (res == CURLE_OK && status >= 200 && status < 300) {
         state = "delivered";
+    } else if (x->once) {
+        state = "gave_up"; /* a test is not retried */
     } else if (res != CURLE_OK || status == 429 || status >= 500) {
         state = "pending";
         int64_t d = outbox_backoff_ms(attempts);
@@ -333,22 +410,15 @@ record(struct outbox *o, struct xfer *x, CURLcode res, int64_t now)
     r->status = status;
     r->now = now;
     r->ms = ms;
+    r->coalesce = x->coalesce;
     snprintf(r->err, sizeof r->err, "%s", err);
+    if (o->report) {
+        x->answer[x->answer_len] = '\0';
+        o->report(o->report_ud, x->id, status, res == CURLE_OK ? NULL : err, x->answer);
+    }
     if (strcmp(state, "delivered") != 0)
         log_warn("alert notification %lld: %s (attempt %d)%s", (long long)x->id, err, attempts,
                  !strcmp(state, "gave_up") ? ": gave up" : "");
-}
-
-static bool
-busy(const struct outbox *o, int64_t id)
-{
-    for (int i = 0; i < o->n; i++)
-        if (o->x[i].id == id)
-            return true;
-    for (int i = 0; i < o->nres; i++) /* its result is not committed yet */
-        if (o->res[i].id == id)
-            return true;
-    return false;
 }
 
 void
@@ -380,7 +450,8 @@ outbox_pump(struct outbox *o, int64_t now)
         (void)window_open(o->win);
     /* rows the open window added are not committed: send from the store's
      * committed rows only */
-    if (window_is_open(o->win) || o->n >= MAX_INFLIGHT || (o->next_check && now < o->next_check))
+    if (o->manual || window_is_open(o->win) || o->n >= MAX_INFLIGHT ||
+        (o->next_check && now < o->next_check))
         return;
     sqlite3_stmt *s = store_stmt(o->st, "stmt/outbox_due");
     int64_t soonest = 0;
@@ -399,7 +470,14 @@ outbox_pump(struct outbox *o, int64_t now)
         const struct sink *k = sinks_find(o->sinks, (const char *)sqlite3_column_text(s, 1));
         if (!k)
             continue; /* a sink removed from the config: left pending */
-        start(o, k, id, sqlite3_column_int(s, 3), (const char *)sqlite3_column_text(s, 2), now);
+        const char *msg_id = (const char *)sqlite3_column_text(s, 5);
+        char old_id[32];
+        if (!msg_id) { /* cannot happen after 0005; keep the old shape */
+            snprintf(old_id, sizeof old_id, "msg_%lld", (long long)id);
+            msg_id = old_id;
+        }
+        start(o, k, id, sqlite3_column_int(s, 3), (const char *)sqlite3_column_text(s, 2), msg_id,
+              sqlite3_column_int(s, 6), now);
         started = true;
     }
     sqlite3_reset(s);
@@ -407,6 +485,29 @@ outbox_pump(struct outbox *o, int64_t now)
     o->next_check = o->n ? INT64_MAX : soonest ? soonest : now + 60000;
     if (started)
         curl_multi_perform(o->multi, &running);
+}
+
+int
+outbox_send_now(struct outbox *o, int64_t id, int64_t now)
+{
+    int rc = -1;
+    sqlite3_stmt *s = store_stmt(o->st, "stmt/outbox_row");
+    store_bind_int(s, ":id", id);
+    if (sqlite3_step(s) == SQLITE_ROW && o->n < MAX_INFLIGHT) {
+        const struct sink *k = sinks_find(o->sinks, (const char *)sqlite3_column_text(s, 1));
+        if (k) {
+            start(o, k, id, sqlite3_column_int(s, 3), (const char *)sqlite3_column_text(s, 2),
+                  (const char *)sqlite3_column_text(s, 5), sqlite3_column_int(s, 6), now);
+            o->x[o->n - 1].once = true;
+            rc = 0;
+        }
+    }
+    sqlite3_reset(s);
+    if (rc == 0) {
+        int running;
+        curl_multi_perform(o->multi, &running);
+    }
+    return rc;
 }
 
 int

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what bullwatch needs on Debian 12: build libraries, and for the
-# tests and the demo a redis-server, tmux and Node.js with the tests' npm
-# packages (bullmq 5.71.0 and 6.7.0, from tests/package-lock.json).
+# tests and the demo a redis-server, tmux, a real Alertmanager (Debian's
+# prometheus-alertmanager, for tests/it/t_alertmanager.sh), curl, and Node.js
+# with the tests' npm packages (bullmq 5.71.0 and 6.7.0, standardwebhooks,
+# from tests/package-lock.json).
 # As root it installs what is missing; otherwise it prints the command.
 #   scripts/deps.sh          everything (build + tests + demo)
 #   scripts/deps.sh build    only what `make` needs
@@ -11,8 +13,9 @@ cd "$(dirname "$0")/.."
 # HTTP server driven from the agent's poll loop, rather than a parser of ours)
 build_pkgs="gcc make pkg-config libhiredis-dev libcurl4-openssl-dev libcjson-dev libsqlite3-dev
 libncurses-dev libssl-dev check libmicrohttpd-dev"
-# prometheus: promtool and a real Prometheus scraping the agent in the tests
-test_pkgs="redis-server redis-tools tmux sqlite3 curl prometheus"
+# prometheus: promtool and a real Prometheus scraping the agent in the tests;
+# prometheus-alertmanager: the real receiver the alert tests push to
+test_pkgs="redis-server redis-tools tmux sqlite3 curl prometheus prometheus-alertmanager"
 # Node.js: Debian's nodejs/npm unless a node and npm are already installed
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     test_pkgs="$test_pkgs nodejs npm"
@@ -39,8 +42,9 @@ if [ -n "$missing" ]; then
 fi
 if [ "${1:-all}" != build ]; then
     if [ ! -d tests/node_modules/bullmq5 ] || [ ! -d tests/node_modules/bullmq6 ] ||
+        [ ! -d tests/node_modules/standardwebhooks ] ||
         [ tests/package-lock.json -nt tests/node_modules/.package-lock.json ]; then
-        echo "deps: installing the tests' npm packages (bullmq 5.71.0 and 6.7.0)"
+        echo "deps: installing the tests' npm packages (bullmq 5.71.0 and 6.7.0, standardwebhooks)"
         (cd tests && npm install --no-audit --no-fund --loglevel=error)
     fi
 fi

@@ -12,8 +12,9 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
 if [ ! -d tests/node_modules/bullmq5 ] || [ ! -d tests/node_modules/bullmq6 ] ||
+    [ ! -d tests/node_modules/standardwebhooks ] ||
     [ tests/package-lock.json -nt tests/node_modules/.package-lock.json ]; then
-    echo "# installing the tests' npm packages (bullmq 5.71.0 and 6.7.0)"
+    echo "# installing the tests' npm packages (bullmq 5.71.0 and 6.7.0, standardwebhooks)"
     (cd tests && npm install --no-audit --no-fund --loglevel=error) || exit 1
 fi
 

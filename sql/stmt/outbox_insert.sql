@@ -1,3 +1,4 @@
-INSERT INTO outbox (sink, fingerprint, rule, labels, endpoint, queue, kind, body, created_at,
-                    next_at)
-VALUES (:sink, :fingerprint, :rule, :labels, :endpoint, :queue, :kind, :body, :now, :now);
+INSERT INTO outbox (sink, target, fingerprint, rule, labels, endpoint, queue, kind, body, msg_id,
+                    state, created_at, next_at)
+VALUES (:sink, :target, :fingerprint, :rule, :labels, :endpoint, :queue, :kind, :body, :msg_id,
+        :state, :now, :now);

@@ -13,7 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 start_redis
 SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
-export BW_T_PD_KEY=R0UT1NGKEY
+export BW_T_PD_KEY=R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY32 # 32 characters, as PagerDuty's
 
 receiver() { # name [receiver.js options]: starts it, sets RPORT
     local name=$1
@@ -67,7 +67,7 @@ INI
 }
 
 # ---- A: formats, signature, resolved ----
-receiver a
+receiver a --whsec "$SECRET" # verifies each webhook on arrival (standardwebhooks)
 write_ini "$T_DIR/a.ini" "$(sinks "$RPORT")
 [rule dead_letters]
 queues = qa*
@@ -84,10 +84,15 @@ check "a burst of dead jobs fires: all four sinks get a firing body" \
     wait_for 20 ca --log "$T_DIR/a.log" --check formats --kind firing --queue qa1
 ca --log "$T_DIR/a.log" --check formats --kind firing --queue qa1 || true
 check "the webhook signature verifies with Node's crypto" ca --log "$T_DIR/a.log" --check signature --secret "$SECRET"
+check "... and with the official standardwebhooks package" ca --log "$T_DIR/a.log" --check swh --secret "$SECRET"
 check "alertmanager api mode pushes to /api/v2/alerts" ca --log "$T_DIR/a.log" --check amapi --queue qa1
 "$BW" dlq purge qa1 --all --yes -c "$T_DIR/a.ini" >/dev/null || not_ok "purge exit $?"
 check "recovery (the dead jobs purged) sends resolved to all four" \
     wait_for 20 ca --log "$T_DIR/a.log" --check formats --kind resolved --queue qa1
+check "the routing key is in what was posted, never in the store" bash -c "
+    grep -q '$BW_T_PD_KEY' '$T_DIR/a.log' && ! sqlite3 '$T_DIR/a.db' 'SELECT body FROM outbox' | grep -q '$BW_T_PD_KEY'"
+check "failure alerts say what died: top errors, jobs, the dlq list command" \
+    ca --log "$T_DIR/a.log" --check context --queue qa1
 check "one firing and one resolved per sink, no more" bash -c "
     for p in /webhook /slack /pagerduty /alertmanager; do
         node '$NODE_DIR/js/check_alerts.js' --log '$T_DIR/a.log' --check count --path \$p --kind firing --n 1 || exit 1

@@ -12,7 +12,14 @@
 // count: exactly --n requests to --path (of --kind, for --queue when given);
 // spacing: the requests to --path are at least --min-gap-ms apart;
 // amapi: an alertmanager /api/v2/alerts push for --queue;
-// order: per alert, the firing arrived before the resolved.
+// order: per alert, the firing arrived before the resolved;
+// swh: every /webhook request verifies with the official `standardwebhooks`
+//   package (Webhook(secret).verify) and carries a msg_ id;
+// ids: webhook-ids (of --path, default /webhook) are one per transition:
+//   the requests of one (type, rule, queue, starts_at|ends_at) share an id,
+//   different ones never do (also across agents and stores);
+// context: the firing bodies for --queue carry what died (top errors with
+//   counts, jobs with reasons, the `bullwatch dlq list` command).
 const fs = require('fs');
 const crypto = require('crypto');
 const L = require('./lib');
@@ -44,7 +51,7 @@ if (args.check === 'formats') {
   let fp = null;
   const one = (path) => {
     const r = reqs.find((x) => x.path === path && kindOf(x) === k &&
-      (path === '/pagerduty' && fp ? body(x).dedup_key === fp : x.body.includes(q)));
+      (path === '/pagerduty' && fp ? body(x).dedup_key.startsWith(`bw-${fp}-`) : x.body.includes(q)));
     if (!r) fail(`no ${k} request to ${path} for queue ${q} (got ${reqs.map((x) => x.path).join(' ')})`);
     if (!/application\/json/.test(r.headers['content-type'] || '')) fail(`${path}: content-type ${r.headers['content-type']}`);
     return body(r);
@@ -59,8 +66,8 @@ if (args.check === 'formats') {
       s.blocks[0].text.type !== 'mrkdwn' || !s.blocks[0].text.text.includes(q))
     fail(`slack body: ${JSON.stringify(s)}`);
   const p = one('/pagerduty');
-  if (p.routing_key !== 'R0UT1NGKEY' || p.event_action !== (k === 'firing' ? 'trigger' : 'resolve') ||
-      p.dedup_key !== w.data.fingerprint ||
+  if (p.routing_key !== process.env.BW_T_PD_KEY || p.event_action !== (k === 'firing' ? 'trigger' : 'resolve') ||
+      !p.dedup_key.startsWith(`bw-${w.data.fingerprint}-`) ||
       (k === 'firing' && !(p.payload && p.payload.summary && p.payload.source && ['critical', 'warning', 'info', 'error'].includes(p.payload.severity))))
     fail(`pagerduty body: ${JSON.stringify(p)}`);
   const a = one('/alertmanager');
@@ -84,6 +91,55 @@ if (args.check === 'signature') {
     if (!given.some((g) => g.length === mac.length && crypto.timingSafeEqual(Buffer.from(g), Buffer.from(mac))))
       fail(`signature ${sig} does not verify (expected v1,${mac})`);
   }
+  process.exit(0);
+}
+if (args.check === 'swh') {
+  const { Webhook } = require('standardwebhooks');
+  const hooks = reqs.filter((r) => r.path === (args.path || '/webhook'));
+  if (!hooks.length) fail('no webhook request');
+  for (const r of hooks) {
+    try {
+      // verify() checks the timestamp against now: the log is read at once
+      new Webhook(args.secret).verify(r.body, r.headers);
+    } catch (e) {
+      fail(`request at ${r.at} (webhook-id ${r.headers['webhook-id']}) does not verify: ${e.message}`);
+    }
+    if (!/^msg_[0-9a-f]{32}$/.test(r.headers['webhook-id'])) fail(`webhook-id ${r.headers['webhook-id']}`);
+    if (r.verified === false) fail(`refused on arrival by the receiver: ${r.verify_error}`);
+  }
+  process.exit(0);
+}
+if (args.check === 'ids') {
+  const byT = new Map(), byId = new Map();
+  for (const r of reqs.filter((x) => x.path === (args.path || '/webhook'))) {
+    const b = body(r), d = b.data;
+    const t = `${b.type}|${d.rule}|${d.queue}|${b.type === 'alert.resolved' ? d.ends_at : d.starts_at}|${d.repeat || 0}`;
+    const id = r.headers['webhook-id'];
+    if (byT.has(t) && byT.get(t) !== id) fail(`transition ${t}: two ids ${byT.get(t)} and ${id}`);
+    if (byId.has(id) && byId.get(id) !== t) fail(`id ${id} used by ${byId.get(id)} and by ${t}`);
+    byT.set(t, id);
+    byId.set(id, t);
+  }
+  if (byT.size < Number(args.n || 1)) fail(`only ${byT.size} transition(s) seen`);
+  console.log(`${byT.size} transitions, ${byId.size} ids`);
+  process.exit(0);
+}
+if (args.check === 'context') {
+  const f = reqs.filter((x) => kindOf(x) === 'firing');
+  const hook = f.find((x) => x.path === '/webhook' && body(x).data.queue === args.queue);
+  if (!hook) fail('no webhook firing');
+  const c = body(hook).data.context;
+  if (!c || !c.top_errors.length || !c.top_errors[0].count || !c.jobs.length || !c.jobs[0].id ||
+      !c.jobs[0].reason || !c.dlq_command.startsWith(`bullwatch dlq list '${args.queue}'`))
+    fail(`webhook context: ${JSON.stringify(c)}`);
+  const slack = f.find((x) => x.path === '/slack' && x.body.includes(args.queue));
+  if (!slack || !body(slack).blocks.some((bl) => bl.text.text.includes('bullwatch dlq list')))
+    fail(`slack context: ${slack && slack.body}`);
+  const pd = f.find((x) => x.path === '/pagerduty' && body(x).payload);
+  const pc = pd && body(pd).payload.custom_details.context;
+  if (!pc || !pc.jobs.length) fail(`pagerduty custom_details: ${pd && pd.body}`);
+  const am = f.find((x) => x.path === '/alertmanager');
+  if (!am || !body(am).alerts[0].annotations.dlq_command) fail(`alertmanager annotations: ${am && am.body}`);
   process.exit(0);
 }
 if (args.check === 'amapi') {

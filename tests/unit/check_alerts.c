@@ -1,6 +1,8 @@
 /* Unit tests of alerts/expr.c and alerts/rule.c: the expression language
  * against a fake source with a fixed clock, every indicator kind and
- * function, and the state machine, flapping included. */
+ * function, and the state machine, flapping included; of alerts/sink.c:
+ * escaping and cuts to the receivers' limits, message ids, secrets kept
+ * out of stored bodies; of the engine's Alertmanager re-push. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,8 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "outbox.h"
+#include "sink.h"
 #include "window.h"
 #include "expr.h"
 #include "ingest.h"
@@ -553,24 +557,52 @@ END_TEST
  * the same events read again are counted once, the transition is proposed
  * again and committed once, and a rule just above the real count never
  * fires (the store-full double count). */
+/* An engine on a store of its own in a scratch dir, from the [rule]/[sink]
+ * sections given. */
+struct eng_fix {
+    char dir[64], path[128];
+    struct config cfg;
+    struct store *st;
+    struct window *w;
+    struct engine *e;
+};
+
+static void
+eng_open(struct eng_fix *f, const char *sections, int64_t now)
+{
+    char ini[1024], err[300];
+    snprintf(f->dir, sizeof f->dir, "/tmp/bw-ut-engine-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(f->dir));
+    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+    snprintf(ini, sizeof ini, "[store]\npath = %s\n%s", f->path, sections);
+    memset(&f->cfg, 0, sizeof f->cfg);
+    ck_assert_msg(config_parse(&f->cfg, "t.ini", ini, err, sizeof err) == 0, "%s", err);
+    f->st = store_open(f->path, false, err, sizeof err);
+    ck_assert_msg(f->st != NULL, "%s", err);
+    f->w = window_new(f->st);
+    f->e = engine_new(&f->cfg, f->st, f->w, now, err, sizeof err);
+    ck_assert_msg(f->e != NULL, "%s", err);
+}
+
+static void
+eng_close(struct eng_fix *f)
+{
+    engine_free(f->e);
+    window_free(f->w);
+    store_close(f->st);
+    config_release(&f->cfg);
+    remove_store(f->dir, f->path);
+}
+
 START_TEST(engine_rollback_counts_nothing_twice)
 {
-    char dir[] = "/tmp/bw-ut-engine-XXXXXX", path[256], ini[512], err[300];
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/t.db", dir);
-    snprintf(ini, sizeof ini,
-             "[store]\npath = %s\n[rule exact]\nexpr = failures[30m] >= 5\n"
-             "[rule above]\nexpr = failures[30m] > 5\n[sink s]\ntype = slack\n"
-             "url = http://127.0.0.1:9/x\n", path);
-    struct config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    ck_assert_msg(config_parse(&cfg, "t.ini", ini, err, sizeof err) == 0, "%s", err);
-    struct store *st = store_open(path, false, err, sizeof err);
-    ck_assert_msg(st != NULL, "%s", err);
-    struct window *w = window_new(st);
+    struct eng_fix f;
     const int64_t now = 1800000000000LL, minute = now / 60000;
-    struct engine *e = engine_new(&cfg, st, w, now, err, sizeof err);
-    ck_assert_msg(e != NULL, "%s", err);
+    eng_open(&f, "[rule exact]\nexpr = failures[30m] >= 5\n[rule above]\nexpr = failures[30m] > 5\n"
+                 "[sink s]\ntype = slack\nurl = http://127.0.0.1:9/x\n", now);
+    struct store *st = f.st;
+    struct window *w = f.w;
+    struct engine *e = f.e;
     /* five deaths read, evaluated, then the window rolls back, three times */
     for (int round = 0; round < 3; round++) {
         for (int k = 0; k < 5; k++)
@@ -594,11 +626,7 @@ START_TEST(engine_rollback_counts_nothing_twice)
     (void)window_commit(w);
     ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM alert_transitions WHERE rule = 'above'"), 0);
     ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM outbox"), 1);
-    engine_free(e);
-    window_free(w);
-    store_close(st);
-    config_release(&cfg);
-    remove_store(dir, path);
+    eng_close(&f);
 }
 END_TEST
 
@@ -678,6 +706,232 @@ START_TEST(engine_every_indicator)
 }
 END_TEST
 
+/* ---- sinks ---- */
+
+static const char *
+text_of(const char *s, size_t max, bool slack)
+{
+    static struct buf b;
+    buf_release(&b);
+    buf_init(&b, 0);
+    sink_text(&b, s, max, slack);
+    return b.data;
+}
+
+START_TEST(sink_text_escapes_and_cuts_on_characters)
+{
+    /* Slack's three: & < > (a <!channel> must not ping) */
+    ck_assert_str_eq(text_of("pay <!channel> & <b>x</b>", 100, true),
+                     "pay &lt;!channel&gt; &amp; &lt;b&gt;x&lt;/b&gt;");
+    ck_assert_str_eq(text_of("a<b", 100, false), "a<b"); /* only Slack escapes */
+    /* cut on a character boundary, an ellipsis counted in the limit */
+    ck_assert_str_eq(text_of("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 3, false),
+                     "\xc3\xa9\xc3\xa9\xe2\x80\xa6");
+    ck_assert_str_eq(text_of("\xc3\xa9\xc3\xa9\xc3\xa9", 3, false), "\xc3\xa9\xc3\xa9\xc3\xa9");
+    /* never inside an entity: "&&&" is 15 characters escaped */
+    ck_assert_str_eq(text_of("&&&", 7, true), "&amp;\xe2\x80\xa6");
+    ck_assert_uint_eq(sink_chars(text_of("&&&", 7, true)), 6);
+    /* invalid UTF-8 and control characters become U+FFFD and spaces */
+    ck_assert_str_eq(text_of("a\xff" "b\x01" "c\nd", 100, false), "a\xef\xbf\xbd" "b c\nd");
+    ck_assert_str_eq(text_of("a\xf0\x9f\x98" "b", 100, false), "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "b");
+    /* a character cut off at the end (a capped text from the store) is dropped */
+    ck_assert_str_eq(text_of("ab\xf0\x9f\x98", 100, false), "ab");
+    text_of("", 0, false);
+}
+END_TEST
+
+START_TEST(sink_redacts_reasons)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    sink_redact("login failed: password=hunter2 token: abc.def for https://bob:pw@db.example/x "
+                "Authorization: Bearer eyJhbGciOi",
+                300, &b);
+    ck_assert_msg(!strstr(b.data, "hunter2") && !strstr(b.data, "abc.def") && !strstr(b.data, ":pw@") &&
+                      !strstr(b.data, "eyJhbGciOi"),
+                  "%s", b.data);
+    ck_assert_msg(strstr(b.data, "password=[redacted]") && strstr(b.data, "https://[redacted]@db.example/x"),
+                  "%s", b.data);
+    buf_reset(&b);
+    sink_redact("timeout after 30s", 300, &b);
+    ck_assert_str_eq(b.data, "timeout after 30s");
+    buf_release(&b);
+}
+END_TEST
+
+static int
+load_sinks(const char *ini, struct sinks *sk, char *err, struct config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    if (config_parse(cfg, "t.ini", ini, err, 300) != 0)
+        return -2;
+    return sinks_load(cfg, sk, err, 300);
+}
+
+static void
+hostile_notice(struct notice *n, const char *summary)
+{
+    memset(n, 0, sizeof *n);
+    n->rule = "dead";
+    n->queue = "pay <!channel> & <b>x</b>";
+    n->endpoint = "default";
+    n->severity = "critical";
+    n->summary = summary;
+    n->runbook = "https://runbooks.example/x?a=<b>";
+    n->expr = "dlq_size > 0";
+    n->labels = "{\"endpoint\":\"default\",\"queue\":\"pay <!channel> & <b>x</b>\"}";
+    memcpy(n->fingerprint, "0123456789abcdef", 17);
+    n->value = 3;
+    n->threshold = 0;
+    n->starts_at = n->at = n->transition_at = 1800000000000LL;
+}
+
+START_TEST(sink_bodies_within_limits)
+{
+    struct config cfg;
+    struct sinks sk;
+    char err[300];
+    setenv("BW_UT_PD_KEY", "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY32", 1);
+    ck_assert_msg(load_sinks("[sink chat]\ntype = slack\nurl = https://hooks.slack.example/services/T/B/X\n"
+                             "[sink pd]\ntype = pagerduty\nrouting_key_env = BW_UT_PD_KEY\n",
+                             &sk, err, &cfg) == 0, "%s", err);
+    struct buf sum, body, wire;
+    buf_init(&sum, 0);
+    buf_init(&body, 0);
+    buf_init(&wire, 0);
+    for (int i = 0; i < 1600; i++)
+        buf_adds(&sum, "\xc3\xa9"); /* é */
+    struct notice n;
+    hostile_notice(&n, sum.data);
+    sink_body(sinks_find(&sk, "chat"), &n, &body);
+    ck_assert_msg(!strstr(body.data, "<!channel>") && strstr(body.data, "&lt;!channel&gt;"), "%s", body.data);
+    ck_assert_ptr_nonnull(strstr(body.data, "value 3, threshold 0"));
+    ck_assert_ptr_nonnull(strstr(body.data, "runbook: https://runbooks.example/x?a=&lt;b&gt;"));
+    buf_reset(&body);
+    sink_body(sinks_find(&sk, "pd"), &n, &body);
+    /* no secret in what is stored; added on the wire */
+    ck_assert_ptr_null(strstr(body.data, "R0UT1NGKEY"));
+    sink_wire_body(sinks_find(&sk, "pd"), body.data, &wire);
+    ck_assert_msg(!strncmp(wire.data, "{\"routing_key\":\"R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY32\",\"event_action\"", 64),
+                  "%s", wire.data);
+    const char *s = strstr(body.data, "\"summary\":\"");
+    ck_assert_ptr_nonnull(s);
+    s += 11;
+    size_t len = strcspn(s, "\"");
+    char *summary = strndup(s, len);
+    ck_assert_uint_eq(sink_chars(summary), SINK_PD_SUMMARY_MAX);
+    ck_assert_str_eq(summary + strlen(summary) - 3, "\xe2\x80\xa6");
+    free(summary);
+    buf_release(&sum);
+    buf_release(&body);
+    buf_release(&wire);
+    sinks_release(&sk);
+    config_release(&cfg);
+}
+END_TEST
+
+START_TEST(sink_routing_keys_and_urls_checked)
+{
+    struct config cfg;
+    struct sinks sk;
+    char err[300];
+    ck_assert_int_eq(load_sinks("[sink pd]\ntype = pagerduty\nrouting_key = abcde\n", &sk, err, &cfg), -1);
+    ck_assert_msg(strstr(err, "t.ini:3:15:") && strstr(err, "expected 32 letters and digits") &&
+                      !strstr(err, "abcde"), "%s", err);
+    config_release(&cfg);
+    ck_assert_int_eq(load_sinks("[sink h]\ntype = webhook\nsecret = whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n"
+                                "url = http://a:1/x, http://b:1/x\n", &sk, err, &cfg), -1);
+    ck_assert_msg(strstr(err, "several URLs only for alertmanager"), "%s", err);
+    config_release(&cfg);
+    ck_assert_int_eq(load_sinks("[sink am]\ntype = alertmanager\nmode = api\n"
+                                "url = http://a:9093, http://b:9093/\ngenerator_url = ftp://x/\n", &sk, err, &cfg), -1);
+    ck_assert_msg(strstr(err, "generator_url: expected an http"), "%s", err);
+    config_release(&cfg);
+    ck_assert_msg(load_sinks("[sink am]\ntype = alertmanager\nmode = api\nresend_interval = 30s\n"
+                             "url = http://a:9093, http://b:9093/\n", &sk, err, &cfg) == 0, "%s", err);
+    ck_assert_int_eq(sink_targets(&sk.v[0]), 2);
+    ck_assert_int_eq(sk.v[0].resend_ms, 30000);
+    ck_assert_str_eq(sk.v[0].urls[1], "http://b:9093/");
+    sinks_release(&sk);
+    config_release(&cfg);
+}
+END_TEST
+
+START_TEST(sink_message_ids)
+{
+    char an[] = "hook", bn[] = "other";
+    struct sink a = {.name = an}, b = {.name = bn};
+    struct notice n;
+    char x[SINK_MSG_ID_LEN], y[SINK_MSG_ID_LEN], k1[48], k2[48];
+    hostile_notice(&n, "s");
+    sink_msg_id(&a, &n, x);
+    ck_assert_int_eq(strlen(x), 36);
+    ck_assert(!strncmp(x, "msg_", 4));
+    n.value = 99; /* the same transition sent again, another value: the same id */
+    sink_msg_id(&a, &n, y);
+    ck_assert_str_eq(x, y);
+    sink_msg_id(&b, &n, y);
+    ck_assert_str_ne(x, y);
+    n.transition_at++; /* another transition */
+    sink_msg_id(&a, &n, y);
+    ck_assert_str_ne(x, y);
+    n.transition_at--;
+    n.seq = 1; /* a repeat */
+    sink_msg_id(&a, &n, y);
+    ck_assert_str_ne(x, y);
+    /* PagerDuty: the trigger and the resolve of an episode share it */
+    notice_dedup_key(&n, k1);
+    n.kind = NOTICE_RESOLVED;
+    n.resolved = true;
+    n.ends_at = n.at = n.transition_at = n.starts_at + 5000;
+    notice_dedup_key(&n, k2);
+    ck_assert_str_eq(k1, k2);
+    ck_assert_str_eq(k1, "bw-0123456789abcdef-1800000000000");
+}
+END_TEST
+
+/* Alertmanager api: a firing alert is pushed again every resend_interval,
+ * to each Alertmanager, and a push not yet sent is replaced by the newer
+ * one (at most one pending per alert and Alertmanager). */
+START_TEST(engine_repushes_and_coalesces)
+{
+    struct eng_fix f;
+    const int64_t now = 1800000000000LL;
+    eng_open(&f, "[rule dead]\nexpr = failures[30m] > 0\nrepeat_interval = 1h\n"
+                 "[sink am]\ntype = alertmanager\nmode = api\nresend_interval = 5s\n"
+                 "url = http://127.0.0.1:9, http://127.0.0.1:10\n"
+                 "[sink hook]\ntype = slack\nurl = http://127.0.0.1:9/x\n", now);
+    struct store *st = f.st;
+    struct window *w = f.w;
+    struct engine *e = f.e;
+    engine_count(e, "q", IC_FAILED, now / 60000, 2);
+    ck_assert_int_eq(engine_eval(e, now, false), 1);
+    ck_assert_int_eq(window_commit(w), 0);
+    /* the firing: one row per Alertmanager, one for slack */
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM outbox WHERE kind = 'firing'"), 3);
+    for (int64_t t = 1000; t <= 16000; t += 1000) {
+        ck_assert_int_eq(engine_eval(e, now + t, true), 0); /* a push is not a notification */
+        (void)window_commit(w);
+    }
+    /* due at +5 s, +10 s, +15 s: three pushes to each Alertmanager */
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM outbox WHERE kind = 'repush' AND sink = 'am'"), 6);
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM outbox WHERE kind = 'repush' AND sink != 'am'"), 0);
+    /* nothing was sent (no pump): each newer push replaced the older one */
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM outbox WHERE state = 'pending' AND sink = 'am' "
+                                    "AND target = 0"), 1);
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM outbox WHERE state = 'pending' AND sink = 'am' "
+                                    "AND target = 1"), 1);
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM outbox WHERE state = 'superseded'"), 6);
+    /* the slack firing is untouched; the latest push carries endsAt ahead */
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM outbox WHERE sink = 'hook' AND state = 'pending'"), 1);
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM outbox WHERE state = 'pending' AND sink = 'am' AND "
+                                    "json_extract(body, '$[0].endsAt') = '2027-01-15T08:00:35.000Z'"), 2);
+    /* ids are stored with the rows; the value in alert_state follows */
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM outbox WHERE msg_id LIKE 'msg_%'"), 9);
+    eng_close(&f);
+}
+END_TEST
+
 Suite *
 alerts_suite(void)
 {
@@ -709,6 +963,14 @@ alerts_suite(void)
     tc = tcase_create("rules");
     tcase_add_test(tc, rules_from_sections);
     tcase_add_test(tc, rule_errors_name_line_and_column);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("sinks");
+    tcase_add_test(tc, sink_text_escapes_and_cuts_on_characters);
+    tcase_add_test(tc, sink_redacts_reasons);
+    tcase_add_test(tc, sink_bodies_within_limits);
+    tcase_add_test(tc, sink_routing_keys_and_urls_checked);
+    tcase_add_test(tc, sink_message_ids);
+    tcase_add_test(tc, engine_repushes_and_coalesces);
     suite_add_tcase(s, tc);
     return s;
 }

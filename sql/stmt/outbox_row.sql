@@ -1,0 +1,3 @@
+-- one row, to send it now (`bullwatch sink test`)
+SELECT id, sink, body, attempts, next_at, msg_id, target, kind, state, last_status, last_error
+FROM outbox WHERE id = :id;
