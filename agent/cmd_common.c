@@ -2,7 +2,11 @@
 #include "cmd.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "opts.h"
+#include "xmem.h"
 
 #include "rule.h"
 #include "sink.h"
@@ -49,26 +53,34 @@ cmd_load_config(struct config *cfg, const char *cli_path)
     return 0;
 }
 
+static int
+set_flag(void *ud, int id, const char *value)
+{
+    (void)value;
+    ((bool *)ud)[id] = true;
+    return 0;
+}
+
 int
 cmd_setup(int argc, char **argv, const char *name, const char *const *flags, bool *set,
           struct config *cfg)
 {
+    struct opt tab[16];
+    int n = 0;
+    for (; flags && flags[n] && n < 15; n++)
+        tab[n] = (struct opt){flags[n] + 2, false, n}; /* "--json" -> "json" */
+    tab[n] = (struct opt){NULL, false, 0};
     const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        int r = cmd_config_opt(argc, argv, &i, &path);
-        if (r < 0)
-            return EXIT_USAGE;
-        if (r == 1)
-            continue;
-        int f = 0;
-        while (flags && flags[f] && strcmp(flags[f], argv[i]) != 0)
-            f++;
-        if (!flags || !flags[f]) {
-            fprintf(stderr, "bullwatch %s: unknown option '%s'\n", name, argv[i]);
-            return EXIT_USAGE;
-        }
-        set[f] = true;
+    char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
+    int npos = 0;
+    int rc = opts_parse(name, argc, argv, tab, set_flag, set, &path, pos, &npos);
+    if (rc == 0 && npos > 0) {
+        fprintf(stderr, "bullwatch %s: unexpected argument '%s'\n", name, pos[0]);
+        rc = -1;
     }
+    free(pos);
+    if (rc != 0)
+        return EXIT_USAGE;
     if (cmd_load_config(cfg, path) != 0) {
         config_release(cfg);
         return EXIT_USAGE;

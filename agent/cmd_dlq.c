@@ -27,6 +27,7 @@
 #include "dlq_act.h"
 #include "jobdata.h"
 #include "log.h"
+#include "opts.h"
 #include "queues.h"
 #include "rconn.h"
 #include "store.h"
@@ -67,92 +68,112 @@ dlq_usage(void)
           stderr);
 }
 
+enum {
+    O_JSON, O_ALL, O_DRY_RUN, O_YES, O_KEEP_ATTEMPTS, O_READ_ONLY, O_NAME, O_REASON,
+    O_FAILED_REASON, O_SNAPSHOT, O_STOP_IF_REFAIL, O_RATE, O_SIGNATURE, O_SINCE, O_UNTIL, O_LIMIT,
+};
+
+static const struct opt list_opts[] = {
+    {"json", false, O_JSON},           {"name", true, O_NAME},
+    {"reason", true, O_REASON},        {"failed-reason", true, O_FAILED_REASON},
+    {"signature", true, O_SIGNATURE},  {"since", true, O_SINCE},
+    {"until", true, O_UNTIL},          {"limit", true, O_LIMIT},
+    {NULL, false, 0},
+};
+
+static const struct opt act_opts[] = {
+    {"json", false, O_JSON},           {"all", false, O_ALL},
+    {"dry-run", false, O_DRY_RUN},     {"yes", false, O_YES},
+    {"keep-attempts", false, O_KEEP_ATTEMPTS}, {"read-only", false, O_READ_ONLY},
+    {"name", true, O_NAME},            {"reason", true, O_REASON},
+    {"failed-reason", true, O_FAILED_REASON}, {"snapshot", true, O_SNAPSHOT},
+    {"stop-if-refail", true, O_STOP_IF_REFAIL}, {"rate", true, O_RATE},
+    {"signature", true, O_SIGNATURE},  {"since", true, O_SINCE},
+    {"until", true, O_UNTIL},          {"limit", true, O_LIMIT},
+    {NULL, false, 0},
+};
+
+/* One option of dlq list|show|replay|purge. */
+static int
+on_opt(void *ud, int id, const char *v)
+{
+    struct dlq_args *a = ud;
+    char *end;
+    int64_t t;
+    switch (id) {
+    case O_JSON: a->json = true; return 0;
+    case O_ALL: a->all = true; return 0;
+    case O_DRY_RUN: a->dry_run = true; return 0;
+    case O_YES: a->yes = true; return 0;
+    case O_KEEP_ATTEMPTS: a->keep_attempts = true; return 0;
+    case O_READ_ONLY: a->read_only = true; return 0;
+    case O_NAME: a->f.name = v; return 0;
+    case O_SIGNATURE: a->f.signature = v; return 0;
+    case O_FAILED_REASON: a->f.reason = v; return 0;
+    case O_REASON: /* the audit comment of a mutation; the filter in list */
+        if (a->mutating)
+            a->why = v;
+        else
+            a->f.reason = v;
+        return 0;
+    case O_SNAPSHOT:
+        if (parse_int64(v, &a->snapshot) != 0 || a->snapshot <= 0) {
+            fprintf(stderr, "bullwatch dlq: bad --snapshot '%s': the ms a --dry-run printed\n", v);
+            return -1;
+        }
+        return 0;
+    case O_STOP_IF_REFAIL:
+        a->refail_pct = strtod(v, &end);
+        if (*end == '%')
+            end++;
+        if (*end || a->refail_pct <= 0 || a->refail_pct > 100) {
+            fprintf(stderr, "bullwatch dlq: bad --stop-if-refail '%s': a percentage 1..100\n", v);
+            return -1;
+        }
+        return 0;
+    case O_RATE:
+        a->rate = strtod(v, &end);
+        if (*end || a->rate <= 0) {
+            fprintf(stderr, "bullwatch dlq: bad --rate '%s': jobs per second\n", v);
+            return -1;
+        }
+        return 0;
+    case O_SINCE:
+    case O_UNTIL:
+        if (parse_time_ms(v, now_ms(), &t) != 0) {
+            fprintf(stderr, "bullwatch dlq: bad --%s '%s': expected a duration (2h), epoch ms or "
+                            "2026-11-23T10:00:00Z\n", id == O_SINCE ? "since" : "until", v);
+            return -1;
+        }
+        *(id == O_SINCE ? &a->f.since : &a->f.until) = t;
+        return 0;
+    case O_LIMIT:
+        if (parse_int64(v, &a->f.limit) != 0 || a->f.limit < 0) {
+            fprintf(stderr, "bullwatch dlq: bad --limit '%s'\n", v);
+            return -1;
+        }
+        return 0;
+    }
+    return 0;
+}
+
 static int
 parse_args(int argc, char **argv, bool want_id, bool mutating, struct dlq_args *a)
 {
-    int64_t now = now_ms();
     memset(a, 0, sizeof *a);
     a->mutating = mutating;
     a->f.limit = mutating ? 0 : 100;
     a->ids = xcalloc((size_t)argc, sizeof *a->ids);
-    for (int i = 2; i < argc; i++) {
-        const char *o = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int r = cmd_config_opt(argc, argv, &i, &a->config);
-        if (r < 0)
-            return -1;
-        if (r == 1)
-            continue;
-        if (!strcmp(o, "--json")) {
-            a->json = true;
-            continue;
-        }
-        if (mutating && (!strcmp(o, "--all") || !strcmp(o, "--dry-run") || !strcmp(o, "--yes") ||
-                         !strcmp(o, "--keep-attempts") || !strcmp(o, "--read-only"))) {
-            bool *flag = !strcmp(o, "--all")       ? &a->all
-                         : !strcmp(o, "--dry-run") ? &a->dry_run
-                         : !strcmp(o, "--yes")     ? &a->yes
-                         : !strcmp(o, "--keep-attempts") ? &a->keep_attempts
-                                                         : &a->read_only;
-            *flag = true;
-            continue;
-        }
-        if (o[0] == '-' && o[1]) {
-            if (!v) {
-                fprintf(stderr, "bullwatch dlq: %s needs a value\n", o);
-                return -1;
-            }
-            i++;
-            if (!strcmp(o, "--name")) {
-                a->f.name = v;
-            } else if (!strcmp(o, "--reason") && mutating) {
-                a->why = v; /* the audit comment of a mutation */
-            } else if (!strcmp(o, "--reason") || !strcmp(o, "--failed-reason")) {
-                a->f.reason = v;
-            } else if (mutating && !strcmp(o, "--snapshot")) {
-                if (parse_int64(v, &a->snapshot) != 0 || a->snapshot <= 0) {
-                    fprintf(stderr, "bullwatch dlq: bad --snapshot '%s': the ms a --dry-run "
-                                    "printed\n", v);
-                    return -1;
-                }
-            } else if (mutating && !strcmp(o, "--stop-if-refail")) {
-                char *end;
-                a->refail_pct = strtod(v, &end);
-                if (*end == '%')
-                    end++;
-                if (*end || a->refail_pct <= 0 || a->refail_pct > 100) {
-                    fprintf(stderr, "bullwatch dlq: bad --stop-if-refail '%s': a percentage "
-                                    "1..100\n", v);
-                    return -1;
-                }
-            } else if (mutating && !strcmp(o, "--rate")) {
-                char *end;
-                a->rate = strtod(v, &end);
-                if (*end || a->rate <= 0) {
-                    fprintf(stderr, "bullwatch dlq: bad --rate '%s': jobs per second\n", v);
-                    return -1;
-                }
-            } else if (!strcmp(o, "--signature")) {
-                a->f.signature = v;
-            } else if (!strcmp(o, "--since") || !strcmp(o, "--until")) {
-                int64_t t;
-                if (parse_time_ms(v, now, &t) != 0) {
-                    fprintf(stderr, "bullwatch dlq: bad %s '%s': expected a duration (2h), epoch "
-                                    "ms or 2026-11-23T10:00:00Z\n", o, v);
-                    return -1;
-                }
-                *(o[2] == 's' ? &a->f.since : &a->f.until) = t;
-            } else if (!strcmp(o, "--limit")) {
-                if (parse_int64(v, &a->f.limit) != 0 || a->f.limit < 0) {
-                    fprintf(stderr, "bullwatch dlq: bad --limit '%s'\n", v);
-                    return -1;
-                }
-            } else {
-                fprintf(stderr, "bullwatch dlq: unknown option '%s'\n", o);
-                return -1;
-            }
-            continue;
-        }
+    char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
+    int npos = 0;
+    /* argv[1] is the verb: it stands where getopt expects the program name */
+    if (opts_parse("dlq", argc - 1, argv + 1, mutating ? act_opts : list_opts, on_opt, a,
+                   &a->config, pos, &npos) != 0) {
+        free(pos);
+        return -1;
+    }
+    for (int i = 0; i < npos; i++) {
+        const char *o = pos[i];
         if (!a->queue)
             a->queue = o;
         else if (want_id && !a->job_id)
@@ -161,9 +182,11 @@ parse_args(int argc, char **argv, bool want_id, bool mutating, struct dlq_args *
             a->ids[a->nids++] = o;
         else {
             fprintf(stderr, "bullwatch dlq: unexpected argument '%s'\n", o);
+            free(pos);
             return -1;
         }
     }
+    free(pos);
     if (!a->queue || (want_id && !a->job_id)) {
         dlq_usage();
         return -1;

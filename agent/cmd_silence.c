@@ -14,6 +14,8 @@
 
 #include "buf.h"
 #include "log.h"
+#include "opts.h"
+#include "xmem.h"
 #include "silence.h"
 #include "store.h"
 #include "util.h"
@@ -29,46 +31,79 @@ silence_usage(void)
             "MATCHER: rule=GLOB, queue=GLOB or severity=GLOB (all must match)\n");
 }
 
+/* What the command line said: the verb's words and the options of all
+ * three verbs (each verb refuses the others'). */
+struct sargs {
+    char **pos; /* after the verb: matchers (add) or the id (expire) */
+    int npos;
+    const char *comment, *author, *for_, *until;
+    bool all, json;
+};
+
+enum { S_COMMENT, S_AUTHOR, S_FOR, S_UNTIL, S_ALL, S_JSON };
+static const struct opt silence_opts[] = {
+    {"comment", true, S_COMMENT}, {"author", true, S_AUTHOR}, {"for", true, S_FOR},
+    {"until", true, S_UNTIL},     {"all", false, S_ALL},      {"json", false, S_JSON},
+    {NULL, false, 0},
+};
+
 static int
-add(struct store *st, int argc, char **argv, int64_t now)
+on_opt(void *ud, int id, const char *v)
+{
+    struct sargs *a = ud;
+    switch (id) {
+    case S_COMMENT: a->comment = v; break;
+    case S_AUTHOR: a->author = v; break;
+    case S_FOR: a->for_ = v; break;
+    case S_UNTIL: a->until = v; break;
+    case S_ALL: a->all = true; break;
+    case S_JSON: a->json = true; break;
+    }
+    return 0;
+}
+
+/* A matcher is KEY=GLOB: rule, severity or a label (endpoint, queue). */
+static bool
+is_matcher(const char *a)
+{
+    size_t k = strspn(a, "abcdefghijklmnopqrstuvwxyz_");
+    return k > 0 && a[k] == '=';
+}
+
+static int
+add(struct store *st, const struct sargs *sa, int64_t now)
 {
     struct buf m;
-    const char *author = silence_author(), *comment = NULL;
+    const char *author = sa->author ? sa->author : silence_author(), *comment = sa->comment;
     int64_t until = now + 3600000;
     buf_init(&m, 0);
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if ((!strcmp(a, "--comment") || !strcmp(a, "--author") || !strcmp(a, "--for") ||
-             !strcmp(a, "--until")) && i + 1 >= argc) {
-            fprintf(stderr, "bullwatch silence add: %s needs a value\n", a);
+    if (sa->all || sa->json) {
+        fprintf(stderr, "bullwatch silence add: --all and --json are for list\n");
+        goto bad;
+    }
+    if (sa->for_) {
+        int64_t d;
+        if (parse_duration_ms(sa->for_, &d) != 0 || d <= 0) {
+            fprintf(stderr, "bullwatch silence add: bad --for '%s' (e.g. 30m, 2h)\n", sa->for_);
             goto bad;
         }
-        if (!strcmp(a, "--comment")) {
-            comment = argv[++i];
-        } else if (!strcmp(a, "--author")) {
-            author = argv[++i];
-        } else if (!strcmp(a, "--for")) {
-            int64_t d;
-            if (parse_duration_ms(argv[++i], &d) != 0 || d <= 0) {
-                fprintf(stderr, "bullwatch silence add: bad --for '%s' (e.g. 30m, 2h)\n", argv[i]);
-                goto bad;
-            }
-            until = now + d;
-        } else if (!strcmp(a, "--until")) {
-            if (parse_time_ms(argv[++i], now, &until) != 0 || until <= now) {
-                fprintf(stderr, "bullwatch silence add: bad --until '%s' (a future time)\n", argv[i]);
-                goto bad;
-            }
-        } else if (!strncmp(a, "rule=", 5) || !strncmp(a, "queue=", 6) || !strncmp(a, "severity=", 9)) {
-            if (strchr(a, ',')) {
-                fprintf(stderr, "bullwatch silence add: a matcher holds no ',': '%s'\n", a);
-                goto bad;
-            }
-            buf_addf(&m, "%s%s", m.len ? "," : "", a);
-        } else {
-            fprintf(stderr, "bullwatch silence add: unknown argument '%s'\n", a);
+        until = now + d;
+    }
+    if (sa->until && (parse_time_ms(sa->until, now, &until) != 0 || until <= now)) {
+        fprintf(stderr, "bullwatch silence add: bad --until '%s' (a future time)\n", sa->until);
+        goto bad;
+    }
+    for (int i = 0; i < sa->npos; i++) {
+        const char *a = sa->pos[i];
+        if (!is_matcher(a)) {
+            fprintf(stderr, "bullwatch silence add: not a KEY=GLOB matcher: '%s'\n", a);
             goto bad;
         }
+        if (strchr(a, ',')) {
+            fprintf(stderr, "bullwatch silence add: a matcher holds no ',': '%s'\n", a);
+            goto bad;
+        }
+        buf_addf(&m, "%s%s", m.len ? "," : "", a);
     }
     if (!m.len || !comment || !*comment) {
         fprintf(stderr, "bullwatch silence add: needs at least one matcher and --comment\n");
@@ -94,18 +129,12 @@ bad:
 }
 
 static int
-list(struct store *st, int argc, char **argv, int64_t now)
+list(struct store *st, const struct sargs *sa, int64_t now)
 {
-    bool all = false, json = false;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--all"))
-            all = true;
-        else if (!strcmp(argv[i], "--json"))
-            json = true;
-        else {
-            fprintf(stderr, "bullwatch silence list: unknown argument '%s'\n", argv[i]);
-            return EXIT_USAGE;
-        }
+    bool all = sa->all, json = sa->json;
+    if (sa->npos || sa->comment || sa->author || sa->for_ || sa->until) {
+        fprintf(stderr, "bullwatch silence list: takes only --all and --json\n");
+        return EXIT_USAGE;
     }
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(store_db(st),
@@ -154,10 +183,10 @@ list(struct store *st, int argc, char **argv, int64_t now)
 }
 
 static int
-expire(struct store *st, int argc, char **argv, int64_t now)
+expire(struct store *st, const struct sargs *sa, int64_t now)
 {
     int64_t id;
-    if (argc != 1 || parse_int64(argv[0], &id) != 0) {
+    if (sa->npos != 1 || parse_int64(sa->pos[0], &id) != 0 || sa->comment || sa->all || sa->json) {
         silence_usage();
         return EXIT_USAGE;
     }
@@ -172,23 +201,13 @@ expire(struct store *st, int argc, char **argv, int64_t now)
     return EXIT_OK;
 }
 
-int
-cmd_silence(int argc, char **argv)
+static int
+run(int argc, char **argv, struct sargs *sa, const char **path)
 {
-    const char *path = NULL;
-    char *rest[64];
-    int n = 0;
-    if (argc < 2) {
-        silence_usage();
+    /* argv[1] is the verb: it stands where getopt expects the program name */
+    if (opts_parse("silence", argc - 1, argv + 1, silence_opts, on_opt, sa, path, sa->pos,
+                   &sa->npos) != 0)
         return EXIT_USAGE;
-    }
-    for (int i = 2; i < argc && n < 64; i++) {
-        int r = cmd_config_opt(argc, argv, &i, &path);
-        if (r < 0)
-            return EXIT_USAGE;
-        if (r == 0)
-            rest[n++] = argv[i];
-    }
     const char *verb = argv[1];
     bool mutating = !strcmp(verb, "add") || !strcmp(verb, "expire");
     if (!mutating && strcmp(verb, "list") != 0) {
@@ -197,7 +216,7 @@ cmd_silence(int argc, char **argv)
         return EXIT_USAGE;
     }
     struct config cfg;
-    if (cmd_load_config(&cfg, path) != 0) {
+    if (cmd_load_config(&cfg, *path) != 0) {
         config_release(&cfg);
         return EXIT_USAGE;
     }
@@ -214,10 +233,26 @@ cmd_silence(int argc, char **argv)
         return EXIT_RUNTIME;
     }
     int64_t now = now_ms();
-    int rc = !strcmp(verb, "add") ? add(st, n, rest, now)
-             : !strcmp(verb, "list") ? list(st, n, rest, now)
-                                     : expire(st, n, rest, now);
+    int rc = !strcmp(verb, "add") ? add(st, sa, now)
+             : !strcmp(verb, "list") ? list(st, sa, now)
+                                     : expire(st, sa, now);
     store_close(st);
     config_release(&cfg);
+    return rc;
+}
+
+int
+cmd_silence(int argc, char **argv)
+{
+    const char *path = NULL;
+    if (argc < 2) {
+        silence_usage();
+        return EXIT_USAGE;
+    }
+    struct sargs sa;
+    memset(&sa, 0, sizeof sa);
+    sa.pos = xcalloc((size_t)argc + 1, sizeof *sa.pos);
+    int rc = run(argc, argv, &sa, &path);
+    free(sa.pos);
     return rc;
 }

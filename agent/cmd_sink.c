@@ -9,9 +9,12 @@
  * retry, and records the attempt like any delivery (`query deliveries`).
  */
 #include "cmd.h"
+#include "opts.h"
+#include "xmem.h"
 
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -64,22 +67,16 @@ int
 cmd_sink(int argc, char **argv)
 {
     const char *path = NULL, *name = NULL;
-    bool test = false;
-    for (int i = 1; i < argc; i++) {
-        int r = cmd_config_opt(argc, argv, &i, &path);
-        if (r < 0)
-            return EXIT_USAGE;
-        if (r == 1)
-            continue;
-        if (!test && !strcmp(argv[i], "test"))
-            test = true;
-        else if (test && !name && argv[i][0] != '-')
-            name = argv[i];
-        else {
-            sink_usage();
-            return EXIT_USAGE;
-        }
-    }
+    char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
+    int npos = 0;
+    static const struct opt none[] = {{NULL, false, 0}};
+    int prc = opts_parse("sink", argc, argv, none, NULL, NULL, &path, pos, &npos);
+    bool test = npos == 2 && !strcmp(pos[0], "test");
+    if (test)
+        name = pos[1];
+    free(pos);
+    if (prc != 0)
+        return EXIT_USAGE;
     if (!test || !name) {
         sink_usage();
         return EXIT_USAGE;

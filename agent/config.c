@@ -63,6 +63,8 @@ static const struct option options[] = {
     {"store", "stack_max", OPT_SIZE, OFF(stack_max_bytes), "16k", 0, 16 * 1024 * 1024,
      "stack traces kept per failure"},
     {"agent", "log_level", OPT_LEVEL, OFF(log_level), "info", 0, 0, "debug, info, warn, error"},
+    {"agent", "log_format", OPT_STR, OFF(log_format), "text", 0, 0,
+     "text, or json (one object a line: time, level, msg; for journald or Loki)"},
     {"agent", "http", OPT_STR, OFF(http), "", 0, 0,
      "numeric host:port serving /metrics, /livez and /readyz (empty: off)"},
     {"agent", "metrics_per_queue", OPT_BOOL, OFF(metrics_per_queue), "true", 0, 0,
@@ -556,6 +558,11 @@ config_parse(struct config *cfg, const char *name, const char *text, char *err, 
                      line_of(lines, "store", "path"));
             return -1;
         }
+        if (strcmp(cfg->log_format, "text") != 0 && strcmp(cfg->log_format, "json") != 0) {
+            snprintf(err, errlen, "%s:%d: [agent] log_format must be text or json, not '%s'", name,
+                     line_of(lines, "agent", "log_format"), cfg->log_format);
+            return -1;
+        }
         char host[64];
         int port;
         if (cfg->http[0] && http_parse_addr(cfg->http, host, sizeof host, &port, msg, sizeof msg) != 0) {
@@ -600,6 +607,7 @@ config_parse(struct config *cfg, const char *name, const char *text, char *err, 
     enum log_level lvl;
     if (log_parse_level(cfg->log_level, &lvl) == 0)
         log_set_level(lvl);
+    log_set_json(!strcmp(cfg->log_format, "json"));
     return 0;
 }
 

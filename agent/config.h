@@ -65,6 +65,7 @@ struct config {
     /* [agent] */
     char *log_level;
     char *http;
+    char *log_format;
     bool metrics_per_queue;
     int64_t read_count;
     int64_t block_ms;

@@ -2,6 +2,7 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -11,6 +12,7 @@
 
 int log_threshold = LOG_INFO;
 static FILE *log_fp;
+static bool log_json; /* one JSON object a line (journald, Loki) */
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -45,6 +47,12 @@ log_set_file(FILE *f)
 }
 
 void
+log_set_json(bool json)
+{
+    log_json = json;
+}
+
+void
 log_write(enum log_level lvl, const char *fmt, ...)
 {
     FILE *fp = log_fp ? log_fp : stderr;
@@ -59,7 +67,20 @@ log_write(enum log_level lvl, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    fprintf(fp, "%s.%03dZ %c %s\n", ts, (int)(tv.tv_usec / 1000), "DIWE"[lvl], line);
+    if (log_json) {
+        /* {"time":"...","level":"warn","msg":"..."}: the message is already
+         * escaped for a terminal; JSON escaping on top keeps the line valid */
+        struct buf b;
+        buf_init(&b, 0);
+        buf_addf(&b, "{\"time\":\"%s.%03dZ\",\"level\":\"%s\",\"msg\":", ts,
+                 (int)(tv.tv_usec / 1000), level_names[lvl]);
+        buf_add_json_str(&b, line, strlen(line));
+        buf_adds(&b, "}\n");
+        fwrite(b.data, 1, b.len, fp);
+        buf_release(&b);
+    } else {
+        fprintf(fp, "%s.%03dZ %c %s\n", ts, (int)(tv.tv_usec / 1000), "DIWE"[lvl], line);
+    }
     fflush(fp);
 }
 

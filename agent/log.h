@@ -6,6 +6,7 @@
 #ifndef AGENT_LOG_H
 #define AGENT_LOG_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
@@ -16,6 +17,8 @@ void log_set_level(enum log_level lvl);
 int log_parse_level(const char *s, enum log_level *out);
 const char *log_level_name(enum log_level lvl);
 void log_set_file(FILE *f);
+/* One JSON object a line instead of text (log_format = json). */
+void log_set_json(bool json);
 void log_write(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Escape at most 200 bytes of s (n bytes) into a static ring slot; valid until

@@ -24,6 +24,7 @@
 #include "silence.h"
 #include "grid.h"
 #include "log.h"
+#include "opts.h"
 #include "util.h"
 #include "view.h"
 #include "xmem.h"
@@ -641,26 +642,44 @@ first_frame(int64_t started)
     quit_requested = 1;
 }
 
+struct tui_args {
+    bool read_only;
+    const char *queue; /* --queue NAME opens that queue's dead jobs */
+};
+
+static int
+on_opt(void *ud, int id, const char *v)
+{
+    struct tui_args *t = ud;
+    if (id == 0)
+        t->read_only = true;
+    else
+        t->queue = v;
+    return 0;
+}
+
 int
 cmd_tui(int argc, char **argv)
 {
     int64_t started = mono_ms();
-    bool read_only = false;
-    const char *open_queue = NULL;
-    /* --queue NAME opens that queue's dead jobs; the rest as every command */
-    char *rest[64];
-    int n = 0;
-    for (int i = 0; i < argc && n < 63; i++) {
-        if (i > 0 && (!strcmp(argv[i], "--queue") || !strcmp(argv[i], "-q")) && i + 1 < argc)
-            open_queue = argv[++i];
-        else
-            rest[n++] = argv[i];
-    }
-    rest[n] = NULL;
-    static const char *const flags[] = {"--read-only", NULL};
-    struct config cfg;
-    if (cmd_setup(n, rest, "tui", flags, &read_only, &cfg) != 0)
+    struct tui_args ta = {false, NULL};
+    static const struct opt opts[] = {{"read-only", false, 0}, {"queue", true, 1}, {NULL, false, 0}};
+    const char *path = NULL;
+    char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
+    int npos = 0;
+    int prc = opts_parse("tui", argc, argv, opts, on_opt, &ta, &path, pos, &npos);
+    if (prc == 0 && npos)
+        fprintf(stderr, "bullwatch tui: unexpected argument '%s'\n", pos[0]);
+    free(pos);
+    if (prc != 0 || npos)
         return EXIT_USAGE;
+    bool read_only = ta.read_only;
+    const char *open_queue = ta.queue;
+    struct config cfg;
+    if (cmd_load_config(&cfg, path) != 0) {
+        config_release(&cfg);
+        return EXIT_USAGE;
+    }
     if (!isatty(0) || !isatty(1)) {
         fprintf(stderr, "bullwatch tui: needs a terminal\n");
         config_release(&cfg);

@@ -122,3 +122,15 @@ printf '[redis]\nurl = %s\n[store]\npath = rel.db\n' "$REDIS_URL" >"$T_DIR/rel/a
 check "the store is created beside the config file" wait_for 10 test -f "$T_DIR/rel/rel.db"
 check "and not in the working directory" test ! -e /rel.db
 kill -TERM "$(cat "$T_DIR/rel.pid")"
+
+# log_format = json: every line one JSON object (journald, Loki); a bad value is refused
+printf '[redis]\nurl = %s\n[store]\npath = %s/json.db\n[agent]\nlog_format = json\n' "$REDIS_URL" "$T_DIR" >"$T_DIR/json.ini"
+start_agent "$T_DIR/json.ini" "$T_DIR/json.log"
+check "log_format = json: the agent logs JSON lines" wait_for 10 grep -q '"msg":"bullwatch agent starting' "$T_DIR/json.log"
+stop_agent
+check "every line is an object with time, level and msg" node -e '
+    const l = require("fs").readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean);
+    process.exit(l.length > 2 && l.every(x => { const o = JSON.parse(x); return o.time && o.level && typeof o.msg === "string"; }) ? 0 : 1)' "$T_DIR/json.log"
+printf '[agent]\nlog_format = yaml\n' >"$T_DIR/badlog.ini"
+"$BW" check-config -c "$T_DIR/badlog.ini" >/dev/null 2>"$T_DIR/badlog.err"
+check "log_format = yaml is refused with FILE:LINE (exit 2)" bash -c "[ $? = 2 ] && grep -q 'badlog.ini:2: \[agent\] log_format must be text or json' '$T_DIR/badlog.err'"

@@ -28,6 +28,7 @@ Suite *dlqexec_suite(void);
 Suite *strmap_suite(void);
 Suite *alerts_suite(void);
 Suite *ingest_suite(void);
+Suite *opts_suite(void);
 Suite *tui_suite(void);
 
 #endif
