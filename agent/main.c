@@ -115,25 +115,10 @@ split_equals(int *argc, char **argv)
     return out;
 }
 
-int
-main(int argc, char **argv)
+/* The command c with its arguments (args[0] is c). */
+static int
+dispatch(const char *c, int argc, char **argv)
 {
-    srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    if (argc < 2) {
-        usage(stderr);
-        return EXIT_USAGE;
-    }
-    const char *c = argv[1];
-    if (!strcmp(c, "--version") || !strcmp(c, "-V") || !strcmp(c, "version")) {
-        printf("bullwatch %s\n", BULLWATCH_VERSION);
-        return EXIT_OK;
-    }
-    if (!strcmp(c, "help") && argc >= 3)
-        return help(argv[2], stdout);
-    for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-            return help(c, stdout);
-    argv = split_equals(&argc, argv);
     if (!strcmp(c, "agent"))
         return cmd_agent(argc - 1, argv + 1);
     if (!strcmp(c, "status"))
@@ -157,4 +142,29 @@ main(int argc, char **argv)
     fprintf(stderr, "bullwatch: unknown command '%s'\n", c);
     usage(stderr);
     return EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *c = argv[1];
+    if (!strcmp(c, "--version") || !strcmp(c, "-V") || !strcmp(c, "version")) {
+        printf("bullwatch %s\n", BULLWATCH_VERSION);
+        return EXIT_OK;
+    }
+    if (!strcmp(c, "help") && argc >= 3)
+        return help(argv[2], stdout);
+    for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return help(c, stdout);
+    char **args = split_equals(&argc, argv);
+    int rc = dispatch(c, argc, args);
+    if (args != argv)
+        free(args);
+    return rc;
 }
