@@ -22,6 +22,7 @@ int cmd_check_config(int argc, char **argv);
 int cmd_dlq(int argc, char **argv);
 int cmd_silence(int argc, char **argv);
 int cmd_tui(int argc, char **argv);
+int cmd_store(int argc, char **argv);
 
 /* Shared option handling: "-c FILE" / "--config FILE" at argv[*i].
  * Returns 1 when consumed (and advances *i), 0 when not a config option,

@@ -17,7 +17,11 @@ usage(FILE *out)
           "  agent  [-c FILE] [--drain]       run the agent in the foreground (--drain: stop\n"
           "                                   once every stream is read to its end)\n"
           "  status [-c FILE] [--json]        queues, depths per state, agent lag\n"
-          "  query  NAME|FILE.sql [--param k=v]... [--json|--csv] [-c FILE]\n"
+          "  query  NAME|FILE.sql [--param k=v]... [--json|--csv] [--raw] [-c FILE]\n"
+          "                                   read-only SQL; --raw: cells as stored, with no\n"
+          "                                   escaping of control/bidi bytes (default: escaped)\n"
+          "  store [--json] | store backup FILE   the audit store: rows, size, oldest row;\n"
+          "                                   a consistent copy (SQLite online backup)\n"
           "  check-config [-c FILE]           validate agent.ini, print the effective config\n"
           "  dlq list QUEUE [--name N] [--reason TEXT] [--signature ID] [--since T] [--until T]\n"
           "           [--limit N] [--json]    dead jobs of a queue's failed set, newest first\n"
@@ -60,6 +64,8 @@ main(int argc, char **argv)
         return cmd_silence(argc - 1, argv + 1);
     if (!strcmp(c, "tui"))
         return cmd_tui(argc - 1, argv + 1);
+    if (!strcmp(c, "store"))
+        return cmd_store(argc - 1, argv + 1);
     fprintf(stderr, "bullwatch: unknown command '%s'\n", c);
     usage(stderr);
     return EXIT_USAGE;
