@@ -233,8 +233,15 @@ add_utf8(struct buf *b, unsigned cp)
 static bool
 key_matches(const char *globs, const unsigned char *k, size_t n)
 {
+    /* decoded, a key is never longer than as written: short keys are
+     * decoded on the stack */
+    char small[256];
     struct buf key;
     buf_init(&key, 0);
+    if (n < sizeof small) {
+        key.data = small;
+        key.cap = sizeof small;
+    }
     for (size_t i = 0; i < n; i++) {
         unsigned char c = k[i];
         if (c == '\\' && i + 1 < n) {
@@ -268,7 +275,8 @@ key_matches(const char *globs, const unsigned char *k, size_t n)
         buf_addc(&key, (char)c);
     }
     bool hit = jobdata_key_redacted(globs, key.data ? key.data : "", key.len);
-    buf_release(&key);
+    if (key.data != small)
+        buf_release(&key);
     return hit;
 }
 
