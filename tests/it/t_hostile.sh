@@ -13,18 +13,8 @@
 command -v tmux >/dev/null || die "tmux is needed (scripts/deps.sh installs it)"
 start_redis
 INI=$T_DIR/agent.ini
-cat >"$INI" <<INI
-[redis]
-url = $REDIS_URL
-[queues]
-discover_every = 1s
-poll_every = 500ms
-[store]
-path = $T_DIR/bw.db
-redact = password,	token	,  *secret*
-[agent]
-block = 200ms
-INI
+write_ini "$INI" "[store]
+redact = password,	token	,  *secret*"
 # a fresh store under the usual umask
 (umask 022 && exec "$BW" agent -c "$INI") >>"$T_DIR/agent.log" 2>&1 &
 AGENT_PID=$!
