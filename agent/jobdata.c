@@ -525,8 +525,9 @@ jobdata_prepare(const char *data, size_t n, const char *redact, size_t max, stru
     size_t start = out->len;
     size_t orig = n;
     /* a leading UTF-8 byte order mark (.NET, PowerShell, some editors) is
-     * not part of the text */
-    if (n >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
+     * not part of the text; nor are more of them (a text re-encoded with
+     * one each time), so that redacting the result again changes nothing */
+    while (n >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
         data += 3;
         n -= 3;
         res->lax = true;
