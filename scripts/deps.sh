@@ -9,7 +9,8 @@ set -eu
 cd "$(dirname "$0")/.."
 build_pkgs="gcc make pkg-config libhiredis-dev libcurl4-openssl-dev libcjson-dev libsqlite3-dev
 libncurses-dev libssl-dev check"
-test_pkgs="redis-server redis-tools tmux sqlite3"
+# clang: the libFuzzer harnesses (make fuzz; its libclang_rt.fuzzer comes with it)
+test_pkgs="redis-server redis-tools tmux sqlite3 clang"
 # Node.js: Debian's nodejs/npm unless a node and npm are already installed
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     test_pkgs="$test_pkgs nodejs npm"
