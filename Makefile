@@ -142,6 +142,63 @@ install: $(BUILD)/bullwatch
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
+# Fuzzing (libFuzzer): tests/fuzz/fuzz_<target>.c against the core library
+# built with clang, ASan and UBSan in build-fuzz/. `make fuzz` runs every
+# target for FUZZ_SECONDS (a working corpus in build-fuzz/corpus/, seeded
+# from the committed tests/fuzz/corpus/<target>/), then every committed
+# crash input (tests/fuzz/crashes/<target>/*) as a regression test;
+# `make fuzz-regress` only the latter.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_BUILD   := build-fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_TARGETS))
+.PHONY: fuzz fuzz-build fuzz-regress fuzz-core
+
+# (a phony step, not a rule for $(FUZZ_BUILD)/libcore.a: inside the sub-make
+# that is $(BUILD)/libcore.a, and a second rule for it would recurse)
+fuzz-core:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) SANITIZER= \
+	    OPT="-O1 -g" CFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" $(FUZZ_BUILD)/libcore.a
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h fuzz-core
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(CSTD) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer -Iagent -Ialerts -Itests/fuzz \
+	    -o $@ $< $(FUZZ_BUILD)/libcore.a $(LDLIBS_ALL)
+
+# the script-reply harness brings its own rconn (a fake fed by the input)
+$(FUZZ_BUILD)/libcore-norconn.a: fuzz-core
+	$(Q)cp $(FUZZ_BUILD)/libcore.a $@.tmp && ar d $@.tmp rconn.o && mv $@.tmp $@
+
+$(FUZZ_BUILD)/fuzz_dlqreply: tests/fuzz/fuzz_dlqreply.c tests/fuzz/fuzz_util.h $(FUZZ_BUILD)/libcore-norconn.a
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(CSTD) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer -Iagent -Ialerts -Itests/fuzz \
+	    -o $@ $< $(FUZZ_BUILD)/libcore-norconn.a $(LDLIBS_ALL)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz-regress: fuzz-build
+	$(Q)for t in $(FUZZ_TARGETS); do \
+	    set -- $$(find tests/fuzz/corpus/$$t tests/fuzz/crashes/$$t -type f 2>/dev/null); \
+	    [ $$# -gt 0 ] || continue; \
+	    echo "  REGRESS $$t ($$# inputs)"; \
+	    $(FUZZ_BUILD)/fuzz_$$t "$$@" >$(FUZZ_BUILD)/regress_$$t.log 2>&1 || \
+	        { tail -30 $(FUZZ_BUILD)/regress_$$t.log; exit 1; }; \
+	done
+
+fuzz: fuzz-build
+	$(Q)for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts/$$t; \
+	    echo "  FUZZ    $$t for $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t/ $$(test -f tests/fuzz/$$t.dict && echo -dict=tests/fuzz/$$t.dict) \
+	        $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t >$(FUZZ_BUILD)/fuzz_$$t.log 2>&1 || \
+	        { tail -40 $(FUZZ_BUILD)/fuzz_$$t.log; echo "fuzz: $$t failed; input in $(FUZZ_BUILD)/artifacts/$$t/"; exit 1; }; \
+	    grep -h "stat::number_of_executed_units" $(FUZZ_BUILD)/fuzz_$$t.log | sed "s/^/        $$t /"; \
+	done
+	$(Q)$(MAKE) --no-print-directory fuzz-regress
+
 clean:
 	rm -rf $(BUILD)
 

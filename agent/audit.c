@@ -13,6 +13,10 @@
 static const char *
 os_user(void)
 {
+    /* root through sudo: the operator who ran sudo is who acted */
+    const char *sudo = getenv("SUDO_USER");
+    if (getuid() == 0 && sudo && *sudo)
+        return sudo;
     struct passwd *pw = getpwuid(getuid());
     if (pw && pw->pw_name)
         return pw->pw_name;

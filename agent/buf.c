@@ -130,16 +130,29 @@ utf8_decode(const unsigned char *s, size_t n, uint32_t *out)
     return len;
 }
 
-/* Length of a valid UTF-8 sequence at s (max n bytes), or 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
+bool
+utf8_cp_bidi(uint32_t cp)
 {
-    uint32_t cp;
-    size_t len = utf8_decode(s, n, &cp);
-    if (len == 0)
-        return 0;
-    /* C1 controls (U+0080..U+009F) can act as terminal escapes: reject */
-    if (cp >= 0x80 && cp <= 0x9f)
+    return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e ||
+           cp == 0x200f || cp == 0x061c;
+}
+
+bool
+utf8_cp_unsafe(uint32_t cp)
+{
+    return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || utf8_cp_bidi(cp);
+}
+
+/* Length of a valid UTF-8 sequence at s (max n bytes) that may reach a
+ * terminal as it is, or 0: invalid, or a code point that utf8_cp_unsafe()
+ * names (C1 controls act as terminal escapes, bidi controls reorder what
+ * is shown around them). *cp is set when the bytes decode. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    *cp = 0;
+    size_t len = utf8_decode(s, n, cp);
+    if (len == 0 || utf8_cp_unsafe(*cp))
         return 0;
     return len;
 }
@@ -167,8 +180,14 @@ buf_add_escaped(struct buf *b, const char *str, size_t n)
             buf_addf(b, "\\x%02x", c);
             i++;
         } else {
-            size_t l = utf8_seq(s + i, n - i);
-            if (l == 0) {
+            uint32_t cp;
+            size_t l = utf8_seq(s + i, n - i, &cp);
+            if (l == 0 && utf8_cp_bidi(cp)) {
+                /* a bidi control: named by its code point, so the text around
+                 * it stays in order and a reader sees it was there */
+                buf_addf(b, "\\u%04x", (unsigned)cp);
+                i += utf8_decode(s + i, n - i, &cp);
+            } else if (l == 0) {
                 buf_addf(b, "\\x%02x", c);
                 i++;
             } else {
@@ -206,12 +225,15 @@ buf_add_json_str(struct buf *b, const char *str, size_t n)
             buf_addf(b, "\\u%04x", c);
             i++;
         } else {
-            size_t l = utf8_seq(s + i, n - i);
+            uint32_t cp;
+            size_t l = utf8_seq(s + i, n - i, &cp);
             if (l == 0) {
-                /* invalid byte, or a C1 control: U+FFFD / \u escape */
-                if (c >= 0xc2 && i + 1 < n && c == 0xc2 && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f) {
-                    buf_addf(b, "\\u%04x", s[i + 1]);
-                    i += 2;
+                /* a C1 or bidi control: \u escape (the JSON still means the
+                 * same text); an invalid byte: U+FFFD */
+                size_t dl = utf8_decode(s + i, n - i, &cp);
+                if (dl > 0) {
+                    buf_addf(b, "\\u%04x", (unsigned)cp);
+                    i += dl;
                 } else {
                     buf_adds(b, "\xef\xbf\xbd");
                     i++;

@@ -23,11 +23,11 @@ int cmd_dlq(int argc, char **argv);
 int cmd_silence(int argc, char **argv);
 int cmd_sink(int argc, char **argv);
 int cmd_tui(int argc, char **argv);
+int cmd_store(int argc, char **argv);
 
 /* Shared option handling: "-c FILE" / "--config FILE" at argv[*i].
  * Returns 1 when consumed (and advances *i), 0 when not a config option,
  * -1 on a missing value. */
-int cmd_config_opt(int argc, char **argv, int *i, const char **path);
 /* The common start of a subcommand: parse "-c FILE" and the boolean flags
  * named in flags (NULL-terminated; their values go to set[i]), then load the
  * config. 0, or EXIT_USAGE after printing why (cfg is then released). */

@@ -12,20 +12,6 @@
 #include "sink.h"
 
 int
-cmd_config_opt(int argc, char **argv, int *i, const char **path)
-{
-    const char *a = argv[*i];
-    if (strcmp(a, "-c") && strcmp(a, "--config"))
-        return 0;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "bullwatch: %s needs a file name\n", a);
-        return -1;
-    }
-    *path = argv[++*i];
-    return 1;
-}
-
-int
 cmd_read_config(struct config *cfg, const char *path, char *err, size_t errlen)
 {
     if (config_load(cfg, path, err, errlen) != 0)

@@ -3,6 +3,18 @@
  * file on a READ-ONLY handle of the audit store. Parameters (:name) come from
  * --param k=v; absent ones are NULL. since/until accept durations ("2h"),
  * epoch ms or ISO timestamps. Output: aligned table, --json or --csv.
+ *
+ * Read-only three times over: the handle is opened read-only with
+ * query_only set, an authorizer refuses every write, ATTACH/DETACH, pragmas
+ * that set something and load_extension, and VACUUM (VACUUM INTO writes a
+ * new file, which neither of the others stops) is refused by name. Exactly
+ * one statement: text after it other than ';', whitespace and comments is
+ * an error naming its position, never silently ignored.
+ *
+ * Cells are untrusted text (job data, reasons, names): the table and CSV
+ * escape them like every other writer (buf_add_escaped: controls, bidi
+ * controls, invalid UTF-8), JSON writes \u escapes. --raw writes the bytes
+ * as stored (CSV/table unescaped, JSON with only the escapes JSON needs).
  */
 #include "cmd.h"
 
@@ -11,7 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <strings.h>
+
 #include "buf.h"
+#include "log.h"
+#include "opts.h"
 #include "sqlembed.h"
 #include "store.h"
 #include "util.h"
@@ -52,6 +68,28 @@ read_file(const char *path, char *err, size_t errlen)
     return buf_detach(&b, NULL);
 }
 
+/* A JSON string literal with only the escapes JSON requires (quote,
+ * backslash, C0 controls): --raw --json, bytes otherwise as stored. */
+static void
+json_raw_str(struct buf *b, const char *s, size_t n)
+{
+    buf_addc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            buf_addc(b, '\\');
+            buf_addc(b, (char)c);
+        } else if (c < 0x20) {
+            buf_addf(b, "\\u%04x", c);
+        } else {
+            buf_addc(b, (char)c);
+        }
+    }
+    buf_addc(b, '"');
+}
+
+static bool opt_raw;
+
 static void
 cell_text(sqlite3_stmt *s, int c, struct buf *b, bool json)
 {
@@ -68,7 +106,9 @@ cell_text(sqlite3_stmt *s, int c, struct buf *b, bool json)
     default: {
         const char *t = (const char *)sqlite3_column_blob(s, c);
         size_t n = (size_t)sqlite3_column_bytes(s, c);
-        if (json)
+        if (json && opt_raw)
+            json_raw_str(b, t ? t : "", n);
+        else if (json)
             buf_add_json_str(b, t ? t : "", n);
         else
             buf_add(b, t ? t : "", n);
@@ -76,9 +116,20 @@ cell_text(sqlite3_stmt *s, int c, struct buf *b, bool json)
     }
 }
 
+/* One CSV field (RFC 4180), escaped like the table unless --raw: a file
+ * written with --csv is read on a terminal too (cat, less -r). */
 static void
-csv_field(struct buf *b, const char *s, size_t n)
+csv_field(struct buf *b, const char *raw, size_t rawn)
 {
+    struct buf e;
+    buf_init(&e, 0);
+    const char *s = raw;
+    size_t n = rawn;
+    if (!opt_raw) {
+        buf_add_escaped(&e, raw, rawn);
+        s = e.data ? e.data : "";
+        n = e.len;
+    }
     if (n && !memchr(s, ',', n) && !memchr(s, '"', n) && !memchr(s, '\n', n) &&
         !memchr(s, '\r', n)) {
         buf_add(b, s, n);
@@ -91,6 +142,172 @@ csv_field(struct buf *b, const char *s, size_t n)
         buf_addc(b, s[i]);
     }
     buf_addc(b, '"');
+}
+
+/* Why the authorizer refused the statement (the first refusal, for the
+ * message). */
+static char denied[160];
+
+static const char *
+action_name(int action)
+{
+    switch (action) {
+    case SQLITE_INSERT:
+        return "INSERT";
+    case SQLITE_UPDATE:
+        return "UPDATE";
+    case SQLITE_DELETE:
+        return "DELETE";
+    case SQLITE_CREATE_INDEX:
+    case SQLITE_CREATE_TABLE:
+    case SQLITE_CREATE_TEMP_INDEX:
+    case SQLITE_CREATE_TEMP_TABLE:
+    case SQLITE_CREATE_TEMP_TRIGGER:
+    case SQLITE_CREATE_TEMP_VIEW:
+    case SQLITE_CREATE_TRIGGER:
+    case SQLITE_CREATE_VIEW:
+    case SQLITE_CREATE_VTABLE:
+        return "CREATE";
+    case SQLITE_DROP_INDEX:
+    case SQLITE_DROP_TABLE:
+    case SQLITE_DROP_TEMP_INDEX:
+    case SQLITE_DROP_TEMP_TABLE:
+    case SQLITE_DROP_TEMP_TRIGGER:
+    case SQLITE_DROP_TEMP_VIEW:
+    case SQLITE_DROP_TRIGGER:
+    case SQLITE_DROP_VIEW:
+    case SQLITE_DROP_VTABLE:
+        return "DROP";
+    case SQLITE_ALTER_TABLE:
+        return "ALTER TABLE";
+    case SQLITE_REINDEX:
+        return "REINDEX";
+    case SQLITE_ANALYZE:
+        return "ANALYZE";
+    default:
+        return "a statement that writes";
+    }
+}
+
+static int
+authorize(void *ud, int action, const char *a3, const char *a4, const char *db, const char *trig)
+{
+    (void)ud;
+    (void)a4;
+    (void)db;
+    (void)trig;
+    switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_RECURSIVE:
+        return SQLITE_OK;
+    case SQLITE_FUNCTION:
+        if (a4 && !strcasecmp(a4, "load_extension")) {
+            if (!denied[0])
+                snprintf(denied, sizeof denied, "load_extension() is refused: query only reads");
+            return SQLITE_DENY;
+        }
+        return SQLITE_OK;
+    case SQLITE_PRAGMA:
+        /* reading a pragma (PRAGMA table_info(failures), PRAGMA user_version)
+         * is fine; giving one a value is a write */
+        if (a4 == NULL || (a3 && (!strcasecmp(a3, "table_info") || !strcasecmp(a3, "table_xinfo") ||
+                                  !strcasecmp(a3, "index_list") || !strcasecmp(a3, "index_info") ||
+                                  !strcasecmp(a3, "index_xinfo") ||
+                                  !strcasecmp(a3, "foreign_key_list"))))
+            return SQLITE_OK;
+        if (!denied[0])
+            snprintf(denied, sizeof denied, "PRAGMA %.60s = ... is refused: query only reads", a3 ? a3 : "?");
+        return SQLITE_DENY;
+    case SQLITE_ATTACH:
+    case SQLITE_DETACH:
+        if (!denied[0])
+            snprintf(denied, sizeof denied,
+                 "%s is refused: query reads the audit store only (copy one with 'bullwatch store "
+                 "backup FILE')",
+                 action == SQLITE_ATTACH ? "ATTACH" : "DETACH");
+        return SQLITE_DENY;
+    case SQLITE_TRANSACTION:
+    case SQLITE_SAVEPOINT:
+        if (!denied[0])
+            snprintf(denied, sizeof denied, "transaction control is refused: query runs one SELECT");
+        return SQLITE_DENY;
+    default:
+        /* CREATE, DROP and ANALYZE first write the schema tables: name the
+         * statement, not that write */
+        if (!denied[0] && !((action == SQLITE_INSERT || action == SQLITE_UPDATE ||
+                              action == SQLITE_DELETE) && a3 && !strncmp(a3, "sqlite_", 7)))
+            snprintf(denied, sizeof denied, "%s is refused: query only reads", action_name(action));
+        return SQLITE_DENY;
+    }
+}
+
+/* Skip whitespace, ';' and SQL comments from p; returns where other text
+ * starts (or the end). */
+static const char *
+skip_tail(const char *p)
+{
+    for (;;) {
+        while (*p == ';' || *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' ||
+               *p == '\v')
+            p++;
+        if (p[0] == '-' && p[1] == '-') {
+            p += strcspn(p, "\n");
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *e = strstr(p + 2, "*/");
+            p = e ? e + 2 : p + strlen(p);
+        } else {
+            return p;
+        }
+    }
+}
+
+/* First keyword of a statement (after comments), upper-cased, in kw. */
+static void
+first_word(const char *p, char *kw, size_t kwlen)
+{
+    size_t o = 0;
+    p = skip_tail(p);
+    while (*p && o + 1 < kwlen && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+        kw[o++] = (char)(*p >= 'a' ? *p - 32 : *p), p++;
+    kw[o] = '\0';
+}
+
+/* The command line of query: what it is told as getopt_long goes. */
+struct qargs {
+    int mode; /* OUT_TABLE, OUT_JSON, OUT_CSV */
+    bool raw;
+    char **pk, **pv; /* --param k=v, in order */
+    int np;
+    bool bad;
+};
+
+enum { Q_JSON, Q_CSV, Q_RAW, Q_PARAM };
+static const struct opt query_opts[] = {
+    {"json", false, Q_JSON}, {"csv", false, Q_CSV}, {"raw", false, Q_RAW},
+    {"param", true, Q_PARAM}, {NULL, false, 0},
+};
+
+static int
+on_opt(void *ud, int id, const char *v)
+{
+    struct qargs *q = ud;
+    if (id == Q_JSON || id == Q_CSV) {
+        q->mode = id == Q_JSON ? 1 : 2;
+    } else if (id == Q_RAW) {
+        q->raw = true;
+    } else {
+        const char *eq = strchr(v, '=');
+        if (!eq || eq == v) {
+            fprintf(stderr, "bullwatch query: --param needs k=v, not '%s'\n", v);
+            q->bad = true;
+            return -1;
+        }
+        q->pk[q->np] = xstrndup(v, (size_t)(eq - v));
+        q->pv[q->np] = xstrdup(eq + 1);
+        q->np++;
+    }
+    return 0;
 }
 
 int
@@ -108,44 +325,31 @@ cmd_query(int argc, char **argv)
     sqlite3_stmt *s = NULL;
     bool cfg_loaded = false;
 
-    for (int i = 1; i < argc; i++) {
-        int r = cmd_config_opt(argc, argv, &i, &path);
-        if (r < 0) {
-            rc = EXIT_USAGE;
-            goto out;
-        }
-        if (r == 1)
-            continue;
-        if (!strcmp(argv[i], "--json")) {
-            mode = OUT_JSON;
-        } else if (!strcmp(argv[i], "--csv")) {
-            mode = OUT_CSV;
-        } else if (!strcmp(argv[i], "--param") || !strcmp(argv[i], "-p")) {
-            char *eq = i + 1 < argc ? strchr(argv[i + 1], '=') : NULL;
-            if (!eq || eq == argv[i + 1]) {
-                fprintf(stderr, "bullwatch query: --param needs k=v\n");
-                rc = EXIT_USAGE;
-                goto out;
-            }
-            i++;
-            pk[np] = xstrndup(argv[i], (size_t)(eq - argv[i]));
-            pv[np] = xstrdup(eq + 1);
-            np++;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "bullwatch query: unknown option '%s'\n", argv[i]);
-            rc = EXIT_USAGE;
-            goto out;
-        } else if (!what) {
-            what = argv[i];
-        } else {
-            fprintf(stderr, "bullwatch query: one query at a time ('%s' and '%s')\n", what,
-                    argv[i]);
-            rc = EXIT_USAGE;
-            goto out;
-        }
+    struct qargs qa = {OUT_TABLE, false, pk, pv, 0, false};
+    char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
+    int npos = 0;
+    if (opts_parse("query", argc, argv, query_opts, on_opt, &qa, &path, pos, &npos) != 0 ||
+        qa.bad) {
+        free(pos);
+        np = qa.np;
+        rc = EXIT_USAGE;
+        goto out;
     }
+    mode = qa.mode;
+    opt_raw = qa.raw;
+    np = qa.np;
+    if (npos > 1) {
+        fprintf(stderr, "bullwatch query: one query at a time ('%s' and '%s')\n", pos[0], pos[1]);
+        free(pos);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    what = npos ? pos[0] : NULL;
+    free(pos);
     if (!what) {
-        fprintf(stderr, "usage: bullwatch query NAME|FILE.sql [--param k=v]... [--json|--csv]\n");
+        fprintf(stderr, "usage: bullwatch query NAME|FILE.sql [--param k=v]... [--json|--csv] "
+                        "[--raw]\n"
+                        "  --raw: cells as stored (control, bidi and invalid bytes not escaped)\n");
         list_queries(stderr);
         rc = EXIT_USAGE;
         goto out;
@@ -182,8 +386,56 @@ cmd_query(int argc, char **argv)
         rc = EXIT_RUNTIME;
         goto out;
     }
-    if (sqlite3_prepare_v2(store_db(st), sqltext, -1, &s, NULL) != SQLITE_OK || !s) {
-        fprintf(stderr, "bullwatch query: %s: %s\n", what, store_errmsg(st));
+    char kw[16];
+    first_word(sqltext, kw, sizeof kw);
+    if (!strcmp(kw, "VACUUM")) {
+        fprintf(stderr, "bullwatch query: %s: VACUUM is refused: query only reads (VACUUM INTO "
+                        "writes a file; copy a store with 'bullwatch store backup FILE')\n",
+                what);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    sqlite3_set_authorizer(store_db(st), authorize, NULL);
+    denied[0] = '\0';
+    const char *tail = NULL;
+    if (sqlite3_prepare_v2(store_db(st), sqltext, -1, &s, &tail) != SQLITE_OK || !s) {
+        if (denied[0])
+            fprintf(stderr, "bullwatch query: %s: %s\n", what, denied);
+        else if (sqlite3_errcode(store_db(st)) == SQLITE_AUTH ||
+                 !strcmp(store_errmsg(st), "not authorized"))
+            fprintf(stderr, "bullwatch query: %s: %s is refused: query only reads\n", what,
+                    kw[0] ? kw : "the statement");
+        else if (!s && sqlite3_errcode(store_db(st)) == SQLITE_OK)
+            fprintf(stderr, "bullwatch query: %s: no SQL statement in it\n", what);
+        else
+            fprintf(stderr, "bullwatch query: %s: %s\n", what, store_errmsg(st));
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    const char *rest = tail ? skip_tail(tail) : "";
+    if (*rest) {
+        size_t off = (size_t)(rest - sqltext);
+        int line = 1, col = 1;
+        for (const char *p = sqltext; p < rest; p++) {
+            if (*p == '\n') {
+                line++;
+                col = 1;
+            } else {
+                col++;
+            }
+        }
+        size_t show = strcspn(rest, "\n");
+        fprintf(stderr,
+                "bullwatch query: %s: line %d, column %d (byte %zu): text after the first "
+                "statement: '%s%s' (one statement per query)\n",
+                what, line, col, off + 1, log_esc(rest, show > 40 ? 40 : show),
+                show > 40 ? "..." : "");
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (!sqlite3_stmt_readonly(s)) {
+        fprintf(stderr, "bullwatch query: %s: the statement writes and is refused: query only "
+                        "reads\n", what);
         rc = EXIT_USAGE;
         goto out;
     }
@@ -234,7 +486,7 @@ cmd_query(int argc, char **argv)
         buf_addc(&out, '[');
     } else {
         for (int c = 0; c < ncol; c++)
-            width[c] = (int)strlen(sqlite3_column_name(s, c));
+            width[c] = (int)strlen(log_esc(sqlite3_column_name(s, c), strlen(sqlite3_column_name(s, c))));
     }
     int step;
     struct buf cell;
@@ -273,7 +525,10 @@ cmd_query(int argc, char **argv)
                 buf_reset(&cell);
                 cell_text(s, c, &cell, false);
                 buf_init(&e, TABLE_CELL_MAX * 4);
-                buf_add_escaped(&e, cell.data ? cell.data : "", cell.len);
+                if (opt_raw)
+                    buf_add(&e, cell.data ? cell.data : "", cell.len);
+                else
+                    buf_add_escaped(&e, cell.data ? cell.data : "", cell.len);
                 if (e.len > TABLE_CELL_MAX) {
                     e.len = TABLE_CELL_MAX - 3;
                     while (e.len > 0 && ((unsigned char)e.data[e.len] & 0xc0) == 0x80)
@@ -297,7 +552,8 @@ cmd_query(int argc, char **argv)
         buf_adds(&out, nrows ? "\n]\n" : "]\n");
     } else if (mode == OUT_TABLE) {
         for (int c = 0; c < ncol; c++)
-            buf_addf(&out, "%-*s%s", c + 1 < ncol ? width[c] : 0, sqlite3_column_name(s, c),
+            buf_addf(&out, "%-*s%s", c + 1 < ncol ? width[c] : 0,
+                     log_esc(sqlite3_column_name(s, c), strlen(sqlite3_column_name(s, c))),
                      c + 1 < ncol ? "  " : "\n");
         for (int r = 0; r < nrows; r++)
             for (int c = 0; c < ncol; c++)

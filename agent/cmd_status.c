@@ -46,6 +46,10 @@ struct qextra {
     int64_t lag_ms;  /* -1 unknown */
 };
 
+/* Failure rows of the last 24 h whose job data redaction could not read
+ * (a placeholder was stored instead); -1 unknown. */
+static int64_t data_withheld = -1;
+
 static void
 print_json(const struct config *cfg, const struct queue_list *l, const struct queue_depth *d,
            const struct qextra *x, bool have_store, int64_t now, const char *hint)
@@ -58,8 +62,8 @@ print_json(const struct config *cfg, const struct queue_list *l, const struct qu
     buf_add_json_str(&b, cfg->endpoint_addr, strlen(cfg->endpoint_addr));
     buf_addf(&b, ",\"prefix\":");
     buf_add_json_str(&b, cfg->prefix, strlen(cfg->prefix));
-    buf_addf(&b, ",\"time\":%lld,\"store\":%s,\"queues\":[", (long long)now,
-             have_store ? "true" : "false");
+    buf_addf(&b, ",\"time\":%lld,\"store\":%s,\"data_withheld_24h\":%lld,\"queues\":[",
+             (long long)now, have_store ? "true" : "false", (long long)data_withheld);
     for (int i = 0; i < l->n; i++) {
         const struct queue_depth *q = &d[i];
         if (i)
@@ -190,6 +194,10 @@ print_table(const struct config *cfg, const struct queue_list *l, const struct q
                note);
         noted = true;
     }
+    if (data_withheld > 0)
+        printf("\njob data withheld (redact is set and it could not be read) in %lld failure "
+               "row%s of the last 24h: see `bullwatch store`\n",
+               (long long)data_withheld, data_withheld == 1 ? "" : "s");
 }
 
 int
@@ -277,6 +285,13 @@ cmd_status(int argc, char **argv)
             store_bind_int(s, ":since", now - 3600 * 1000);
             if (sqlite3_step(s) == SQLITE_ROW)
                 x[i].dead_1h = sqlite3_column_int64(s, 0);
+            sqlite3_reset(s);
+        }
+        sqlite3_stmt *s = store_stmt(st, "stmt/data_withheld");
+        if (s) {
+            store_bind_int(s, ":since", now - 24 * 3600 * 1000);
+            if (sqlite3_step(s) == SQLITE_ROW)
+                data_withheld = sqlite3_column_int64(s, 0);
             sqlite3_reset(s);
         }
     }

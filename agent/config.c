@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,8 @@ static const struct option options[] = {
      "store job data with each failure"},
     {"store", "redact", OPT_STR, OFF(redact), "password, token, *secret*", 0, 0,
      "globs of JSON keys whose values are replaced before storing"},
+    {"store", "group", OPT_STR, OFF(store_group), "", 0, 0,
+     "OS group the store files are shared with (0660); empty: owner only (0600)"},
     {"store", "data_max", OPT_SIZE, OFF(data_max_bytes), "64k", 0, 16 * 1024 * 1024,
      "job data kept per failure; longer data is cut and flagged"},
     {"store", "stack_max", OPT_SIZE, OFF(stack_max_bytes), "16k", 0, 16 * 1024 * 1024,
@@ -397,6 +400,15 @@ resolve_secrets(struct config *cfg, const char *name, const int *lines, char *er
     return 0;
 }
 
+/* [store] group of the configuration parsed last (see config.h) */
+static char last_store_group[256];
+
+const char *
+config_store_group(void)
+{
+    return last_store_group;
+}
+
 int
 config_parse(struct config *cfg, const char *name, const char *text, char *err, size_t errlen)
 {
@@ -570,6 +582,12 @@ config_parse(struct config *cfg, const char *name, const char *text, char *err, 
                      msg);
             return -1;
         }
+        if (cfg->store_group[0] && !getgrnam(cfg->store_group)) {
+            snprintf(err, errlen, "%s:%d: [store] group '%s': no such group", name,
+                     line_of(lines, "store", "group"), cfg->store_group);
+            return -1;
+        }
+        snprintf(last_store_group, sizeof last_store_group, "%s", cfg->store_group);
         if (resolve_secrets(cfg, name, lines, err, errlen) != 0)
             return -1;
         if (cfg->redis_username[0] && !cfg->ep.username)

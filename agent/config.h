@@ -60,6 +60,7 @@ struct config {
     int64_t retention_ms;
     bool capture_data;
     char *redact;
+    char *store_group; /* "" = files 0600; else 0660 and chgrp'd to it */
     int64_t data_max_bytes;
     int64_t stack_max_bytes;
     /* [agent] */
@@ -90,6 +91,10 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 int config_parse(struct config *cfg, const char *name, const char *text, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 void config_release(struct config *cfg);
+/* [store] group of the configuration parsed last ("" = none): store_open()
+ * creates the store's files for it. The commands open the store without
+ * handing it their config, so the group travels this way. */
+const char *config_store_group(void);
 
 /* Which file to use: -c value, else $BULLWATCH_CONFIG, else ./agent.ini */
 const char *config_choose_path(const char *cli_path);

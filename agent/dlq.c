@@ -48,6 +48,24 @@ advance(char *max, size_t maxlen, int64_t *skip, const char *score)
     }
 }
 
+/* A JSON number as epoch ms, or 0 when it is not one that fits (1e100,
+ * -1, NaN): converting an out-of-range double to an integer is undefined.
+ * The bound is the year 9999. */
+static int64_t
+ms_of(double v)
+{
+    if (!(v >= 0 && v <= 253402300799999.0))
+        return 0;
+    return (int64_t)v;
+}
+
+/* A score from Redis ("inf" and "-inf" are valid scores) as epoch ms. */
+static int64_t
+score_ms(const char *s)
+{
+    return ms_of(strtod(s, NULL));
+}
+
 int64_t
 dlq_select(struct rconn *rc, const char *prefix, const char *queue, const struct dlq_filter *f,
            dlq_job_fn fn, void *ud, int64_t *total_out, char *err, size_t errlen)
@@ -113,7 +131,7 @@ dlq_select(struct rconn *rc, const char *prefix, const char *queue, const struct
                 memset(&j, 0, sizeof j);
                 j.id = ids->element[2 * i]->str;
                 j.id_len = ids->element[2 * i]->len;
-                j.finished_on = (int64_t)strtod(ids->element[2 * i + 1]->str, NULL);
+                j.finished_on = score_ms(ids->element[2 * i + 1]->str);
                 j.attempts_made = -1;
                 snprintf(j.signature, sizeof j.signature, "-");
                 advance(max, sizeof max, &offset, ids->element[2 * i + 1]->str);
@@ -155,7 +173,7 @@ dlq_select(struct rconn *rc, const char *prefix, const char *queue, const struct
             memset(&j, 0, sizeof j);
             j.id = ids->element[2 * i]->str;
             j.id_len = ids->element[2 * i]->len;
-            j.finished_on = (int64_t)strtod(ids->element[2 * i + 1]->str, NULL);
+            j.finished_on = score_ms(ids->element[2 * i + 1]->str);
             redisReply **e = h->element;
             j.hash_missing = e[0]->type == REDIS_REPLY_NIL && e[1]->type == REDIS_REPLY_NIL &&
                              e[4]->type == REDIS_REPLY_NIL;
@@ -341,8 +359,12 @@ dlq_unpack(const char *json, size_t n, struct dlq_wrapper *w)
     } else {
         cJSON *ma = cJSON_GetObjectItemCaseSensitive(o, "maxAttempts");
         char tmp[48];
+        /* a count BullMQ could hold (an int32): 6666666660 or 1e100 is no
+         * attempts count, and converting it to int is undefined */
         snprintf(tmp, sizeof tmp, "{\"attempts\":%d}",
-                 cJSON_IsNumber(ma) && ma->valuedouble > 0 ? (int)ma->valuedouble : 0);
+                 cJSON_IsNumber(ma) && ma->valuedouble >= 1 && ma->valuedouble <= 2147483647.0
+                     ? (int)ma->valuedouble
+                     : 0);
         w->opts = xstrdup(tmp);
     }
     cJSON *why = first_item(o, kwhy);
@@ -351,7 +373,7 @@ dlq_unpack(const char *json, size_t n, struct dlq_wrapper *w)
     w->reason = item_text(why);
     cJSON *at = first_item(o, kat);
     if (cJSON_IsNumber(at))
-        w->failed_at = (int64_t)at->valuedouble;
+        w->failed_at = ms_of(at->valuedouble);
     cJSON_Delete(o);
     if (!w->queue || !w->queue[0] || strchr(w->queue, ':'))
         return -1;

@@ -409,6 +409,11 @@ dlq_walk_take(struct dlq_walk *w, int64_t offset, int limit, const redisReply *r
 {
     int rn = (int)rr->element[0]->elements;
     b->n = 0;
+    if (rn > limit) /* a reply longer than asked for (fuzzing found it): the batch holds limit */
+        rn = limit;
+    if ((int)rr->element[1]->elements < rn || (int)rr->element[2]->elements < rn)
+        rn = (int)(rr->element[1]->elements < rr->element[2]->elements ? rr->element[1]->elements
+                                                                       : rr->element[2]->elements);
     if (rn < limit)
         w->exhausted = true; /* the window holds no more (jobs removed meanwhile) */
     /* the rows before this reply's first were stepped over when it was

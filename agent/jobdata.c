@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "util.h"
+#include "xmem.h"
 
 void
 jobdata_cut_utf8(struct buf *b, size_t max)
@@ -45,90 +46,238 @@ parse_exact(const char *s, size_t n)
 struct jv {
     const unsigned char *p, *end;
     /* redaction (optional): values of matching keys are replaced in out */
-    const char *globs;
+    bool redact;
     struct buf *out;
     const unsigned char *copied; /* input copied to out up to here */
     int redacted;
+    /* lax: also what real clients write that RFC 8259 does not allow:
+     * NaN, Infinity, -Infinity (Python's json.dumps, as the Python BullMQ
+     * client writes it), raw control bytes inside strings, a trailing comma */
+    bool lax;
 };
 
-/* Does the raw key (between its quotes) match one of the globs,
- * case-insensitively? */
-/* The redact list split and lower-cased once (per distinct list text). */
-#define MAX_GLOBS 32
+/* ---- the redact list ---- */
+
+/* The redact list split once (per distinct list text): items trimmed of
+ * any whitespace (spaces, tabs, newlines) and lower-cased. An item without
+ * glob characters is a bare word that matches anywhere in a key ("token"
+ * matches "api_token", "X-Token"); an item with * ? or [ is a glob over
+ * the whole key (fnmatch), so "*secret*" and "c?v" keep their meaning. */
+struct pat {
+    char *text;
+    bool word;
+    char *lit; /* longest literal run, for the quick check */
+    size_t litn;
+};
 static struct {
-    char text[1024];
-    char pat[MAX_GLOBS][128];
+    char *text;
+    struct pat *p;
     int n;
 } compiled;
+
+static bool
+is_glob(const char *s)
+{
+    return strpbrk(s, "*?[") != NULL;
+}
+
+/* Longest run of the pattern that any matching key contains literally (as
+ * written in the JSON text, apart from \u escapes): outside [...] classes,
+ * without glob characters, and without the characters JSON may spell with
+ * an escape other than \u (quote, backslash, slash, controls). */
+static void
+longest_literal(struct pat *pt)
+{
+    const char *p = pt->text, *e = p + strlen(p);
+    pt->lit = NULL;
+    pt->litn = 0;
+    for (const char *q = p; q < e;) {
+        if (*q == '[' && !pt->word) {
+            const char *c = q + 1;
+            if (c < e && (*c == '!' || *c == '^'))
+                c++;
+            if (c < e && *c == ']')
+                c++;
+            while (c < e && *c != ']')
+                c++;
+            q = c < e ? c + 1 : e;
+            continue;
+        }
+        size_t lit = 0;
+        while (q + lit < e && (unsigned char)q[lit] >= 0x20 &&
+               !strchr(pt->word ? "\"\\/" : "*?[]\"\\/", q[lit]))
+            lit++;
+        if (lit > pt->litn) {
+            pt->lit = (char *)q;
+            pt->litn = lit;
+        }
+        q += lit ? lit : 1;
+    }
+}
 
 static void
 compile_globs(const char *globs)
 {
-    if (strcmp(compiled.text, globs) == 0 && compiled.text[0])
+    if (compiled.text && strcmp(compiled.text, globs) == 0)
         return;
-    snprintf(compiled.text, sizeof compiled.text, "%s", globs);
+    for (int i = 0; i < compiled.n; i++)
+        free(compiled.p[i].text);
+    free(compiled.p);
+    free(compiled.text);
+    compiled.text = xstrdup(globs);
+    compiled.p = NULL;
     compiled.n = 0;
+    int cap = 0;
     const char *p = globs;
-    while (*p && compiled.n < MAX_GLOBS) {
-        while (*p == ',' || isspace((unsigned char)*p))
-            p++;
+    while (*p) {
         size_t len = strcspn(p, ",");
-        size_t t = len;
-        while (t > 0 && isspace((unsigned char)p[t - 1]))
-            t--;
-        if (t > 0 && t < sizeof compiled.pat[0]) {
-            for (size_t i = 0; i < t; i++)
-                compiled.pat[compiled.n][i] = (char)tolower((unsigned char)p[i]);
-            compiled.pat[compiled.n][t] = '\0';
-            compiled.n++;
+        const char *a = p, *z = p + len;
+        while (a < z && isspace((unsigned char)*a))
+            a++;
+        while (z > a && isspace((unsigned char)z[-1]))
+            z--;
+        if (z > a) {
+            if (compiled.n == cap) {
+                cap = cap ? cap * 2 : 8;
+                compiled.p = xrealloc(compiled.p, sizeof *compiled.p * (size_t)cap);
+            }
+            struct pat *pt = &compiled.p[compiled.n++];
+            pt->text = xstrndup(a, (size_t)(z - a));
+            for (char *c = pt->text; *c; c++)
+                *c = (char)tolower((unsigned char)*c);
+            pt->word = !is_glob(pt->text);
+            longest_literal(pt);
         }
         p += len;
+        if (*p == ',')
+            p++;
     }
 }
 
-/* Does the key (raw text between its quotes) match one of the globs,
- * case-insensitively? JSON escapes are decoded first, so "p\u0061ss"
- * is the key "pass"; a key with an escape for a non-ASCII character is
- * compared with that character as '?'. */
+static bool
+contains(const char *h, size_t hn, const char *w, size_t wn)
+{
+    if (wn == 0)
+        return true;
+    for (size_t i = 0; i + wn <= hn; i++)
+        if (h[i] == w[0] && !memcmp(h + i, w, wn))
+            return true;
+    return false;
+}
+
+bool
+jobdata_key_redacted(const char *redact, const char *key, size_t n)
+{
+    if (!redact || !*redact)
+        return false;
+    compile_globs(redact);
+    char small[256];
+    char *low = n < sizeof small ? small : xmalloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)tolower((unsigned char)key[i]);
+    low[n] = '\0';
+    bool hit = false;
+    for (int i = 0; i < compiled.n && !hit; i++) {
+        const struct pat *pt = &compiled.p[i];
+        if (pt->word)
+            hit = contains(low, n, pt->text, strlen(pt->text));
+        else
+            hit = fnmatch(pt->text, low, 0) == 0 ||
+                  /* a key with a NUL (\u0000) is matched up to it by fnmatch:
+                   * also try the rest so no part escapes */
+                  (strlen(low) < n && fnmatch(pt->text, low + strlen(low) + 1, 0) == 0);
+    }
+    if (low != small)
+        free(low);
+    return hit;
+}
+
+static unsigned
+hex4(const unsigned char *h)
+{
+    unsigned cp = 0;
+    for (int d = 0; d < 4; d++)
+        cp = cp * 16 + (unsigned)(isdigit(h[d]) ? h[d] - '0' : (tolower(h[d]) - 'a' + 10));
+    return cp;
+}
+
+static void
+add_utf8(struct buf *b, unsigned cp)
+{
+    char u[4];
+    if (cp < 0x80) {
+        buf_addc(b, (char)cp);
+        return;
+    }
+    if (cp < 0x800) {
+        u[0] = (char)(0xc0 | (cp >> 6));
+        u[1] = (char)(0x80 | (cp & 0x3f));
+        buf_add(b, u, 2);
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xe0 | (cp >> 12));
+        u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        u[2] = (char)(0x80 | (cp & 0x3f));
+        buf_add(b, u, 3);
+    } else {
+        u[0] = (char)(0xf0 | (cp >> 18));
+        u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        u[3] = (char)(0x80 | (cp & 0x3f));
+        buf_add(b, u, 4);
+    }
+}
+
+/* Does the key (raw text between its quotes, any length) match the redact
+ * list? JSON escapes are decoded first ("p\u0061ssword" is "password";
+ * surrogate pairs become the character they stand for). */
 static bool
 key_matches(const char *globs, const unsigned char *k, size_t n)
 {
-    char low[256];
-    size_t o = 0;
+    /* decoded, a key is never longer than as written: short keys are
+     * decoded on the stack */
+    char small[256];
+    struct buf key;
+    buf_init(&key, 0);
+    if (n < sizeof small) {
+        key.data = small;
+        key.cap = sizeof small;
+    }
     for (size_t i = 0; i < n; i++) {
-        if (o + 1 >= sizeof low)
-            return false;
         unsigned char c = k[i];
         if (c == '\\' && i + 1 < n) {
             c = k[++i];
             if (c == 'u' && i + 4 < n) {
-                unsigned cp = 0;
-                for (int d = 1; d <= 4; d++) {
-                    unsigned char h = k[i + (size_t)d];
-                    cp = cp * 16 + (unsigned)(isdigit(h) ? h - '0' : (tolower(h) - 'a' + 10));
-                }
+                unsigned cp = hex4(k + i + 1);
                 i += 4;
-                c = cp < 0x80 ? (unsigned char)cp : '?';
-            } else if (c == 'n') {
+                if (cp >= 0xd800 && cp <= 0xdbff && i + 6 < n && k[i + 1] == '\\' &&
+                    k[i + 2] == 'u') {
+                    unsigned lo = hex4(k + i + 3);
+                    if (lo >= 0xdc00 && lo <= 0xdfff) {
+                        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                        i += 6;
+                    }
+                }
+                add_utf8(&key, cp);
+                continue;
+            }
+            if (c == 'n')
                 c = '\n';
-            } else if (c == 't') {
+            else if (c == 't')
                 c = '\t';
-            } else if (c == 'r') {
+            else if (c == 'r')
                 c = '\r';
-            } else if (c == 'b') {
+            else if (c == 'b')
                 c = '\b';
-            } else if (c == 'f') {
+            else if (c == 'f')
                 c = '\f';
-            } /* else \" \\ \/ stand for themselves */
+            /* else \" \\ \/ stand for themselves */
         }
-        low[o++] = (char)tolower(c);
+        buf_addc(&key, (char)c);
     }
-    low[o] = '\0';
-    compile_globs(globs);
-    for (int i = 0; i < compiled.n; i++)
-        if (fnmatch(compiled.pat[i], low, 0) == 0)
-            return true;
-    return false;
+    bool hit = jobdata_key_redacted(globs, key.data ? key.data : "", key.len);
+    if (key.data != small)
+        buf_release(&key);
+    return hit;
 }
 
 static void
@@ -148,7 +297,7 @@ jv_string(struct jv *v)
         unsigned char c = *v->p++;
         if (c == '"')
             return true;
-        if (c < 0x20)
+        if (c < 0x20 && !v->lax)
             return false;
         if (c == '\\') {
             if (v->p >= v->end)
@@ -172,6 +321,10 @@ jv_number(struct jv *v)
     const unsigned char *st = v->p;
     if (v->p < v->end && *v->p == '-')
         v->p++;
+    if (v->lax && (size_t)(v->end - v->p) >= 8 && !memcmp(v->p, "Infinity", 8)) {
+        v->p += 8;
+        return true;
+    }
     if (v->p >= v->end || !isdigit(*v->p))
         return false;
     if (*v->p == '0')
@@ -226,12 +379,16 @@ jv_value(struct jv *v, int depth)
         }
         for (;;) {
             jv_ws(v);
+            if (v->lax && v->p < v->end && *v->p == '}') { /* {"a":1,} */
+                v->p++;
+                return true;
+            }
             if (v->p >= v->end || *v->p != '"')
                 return false;
             const unsigned char *ks = v->p + 1;
             if (!jv_string(v))
                 return false;
-            bool redact = v->globs && key_matches(v->globs, ks, (size_t)(v->p - 1 - ks));
+            bool redact = v->redact && key_matches(compiled.text, ks, (size_t)(v->p - 1 - ks));
             jv_ws(v);
             if (v->p >= v->end || *v->p++ != ':')
                 return false;
@@ -239,11 +396,11 @@ jv_value(struct jv *v, int depth)
             const unsigned char *vs = v->p;
             /* inside a value that is replaced as a whole, nothing more is
              * redacted: the copy position must not move past vs */
-            const char *globs = v->globs;
+            bool outer = v->redact;
             if (redact)
-                v->globs = NULL;
+                v->redact = false;
             bool ok = jv_value(v, depth + 1);
-            v->globs = globs;
+            v->redact = outer;
             if (!ok)
                 return false;
             if (redact) {
@@ -271,6 +428,11 @@ jv_value(struct jv *v, int depth)
             return true;
         }
         for (;;) {
+            jv_ws(v);
+            if (v->lax && v->p < v->end && *v->p == ']') { /* [1,] */
+                v->p++;
+                return true;
+            }
             if (!jv_value(v, depth + 1))
                 return false;
             jv_ws(v);
@@ -292,6 +454,10 @@ jv_value(struct jv *v, int depth)
         return jv_lit(v, "false");
     case 'n':
         return jv_lit(v, "null");
+    case 'N':
+        return v->lax && jv_lit(v, "NaN");
+    case 'I':
+        return v->lax && jv_lit(v, "Infinity");
     default:
         return jv_number(v);
     }
@@ -300,68 +466,55 @@ jv_value(struct jv *v, int depth)
 bool
 jobdata_json_valid(const char *s, size_t n)
 {
-    struct jv v = {(const unsigned char *)s, (const unsigned char *)s + n, NULL, NULL, NULL, 0};
+    struct jv v = {(const unsigned char *)s, (const unsigned char *)s + n, false, NULL, NULL, 0,
+                   false};
     if (!jv_value(&v, 0))
         return false;
     jv_ws(&v);
     return v.p == v.end;
 }
 
-/* Could a key matching one of the globs occur in data? Each glob's longest
- * literal run (outside [...] classes) must occur, case-insensitively; a glob
- * without one ("*") always may, and so may any data with a \u escape, as a
- * key may be spelt with them. Lets the common case skip the redaction pass. */
+/* Could a key matching the redact list occur in data? Each item's longest
+ * literal run must occur, case-insensitively; an item without one ("*")
+ * always may, and so may any data with a \u escape, as a key may be spelt
+ * with them. Lets the common case skip the redaction pass, and decides
+ * whether text no parser reads may hold a redacted value. */
 static bool
 redact_may_match(const char *data, size_t n, const char *globs)
 {
+    compile_globs(globs);
     for (size_t i = 0; i + 1 < n; i++)
         if (data[i] == '\\' && data[i + 1] == 'u')
             return true;
-    const char *p = globs;
-    while (*p) {
-        while (*p == ',' || *p == ' ')
-            p++;
-        if (!*p)
-            break;
-        const char *e = p + strcspn(p, ",");
-        const char *best = NULL;
-        size_t bestn = 0;
-        for (const char *q = p; q < e;) {
-            if (*q == '[') { /* a class: skip to its closing ] */
-                const char *c = q + 1;
-                if (c < e && (*c == '!' || *c == '^'))
-                    c++;
-                if (c < e && *c == ']')
-                    c++;
-                while (c < e && *c != ']')
-                    c++;
-                q = c < e ? c + 1 : e;
-                continue;
-            }
-            size_t lit = 0;
-            while (q + lit < e && !strchr("*?[] \\", q[lit]))
-                lit++;
-            if (lit > bestn) {
-                best = q;
-                bestn = lit;
-            }
-            q += lit ? lit : 1;
-        }
+    for (int g = 0; g < compiled.n; g++) {
+        const char *best = compiled.p[g].lit;
+        size_t bestn = compiled.p[g].litn;
         if (bestn == 0)
             return true;
-        unsigned char f0 = (unsigned char)tolower((unsigned char)best[0]);
+        unsigned char f0 = (unsigned char)best[0]; /* lower-cased already */
         for (size_t i = 0; i + bestn <= n; i++) {
             if ((unsigned char)tolower((unsigned char)data[i]) != f0)
                 continue;
             size_t k = 1;
-            while (k < bestn && tolower((unsigned char)data[i + k]) == tolower((unsigned char)best[k]))
+            while (k < bestn && tolower((unsigned char)data[i + k]) == (unsigned char)best[k])
                 k++;
             if (k == bestn)
                 return true;
         }
-        p = e;
     }
     return false;
+}
+
+static void
+withhold(struct buf *out, size_t start, size_t n, const char *why, struct jobdata_result *res)
+{
+    out->len = start;
+    if (out->data)
+        out->data[start] = '\0';
+    buf_addf(out, JOBDATA_WITHHELD "%s; %zu bytes]", why, n);
+    res->is_json = false;
+    res->withheld = true;
+    res->redacted = 0;
 }
 
 void
@@ -370,21 +523,84 @@ jobdata_prepare(const char *data, size_t n, const char *redact, size_t max, stru
 {
     memset(res, 0, sizeof *res);
     size_t start = out->len;
+    size_t orig = n;
+    /* a leading UTF-8 byte order mark (.NET, PowerShell, some editors) is
+     * not part of the text; nor are more of them (a text re-encoded with
+     * one each time), so that redacting the result again changes nothing */
+    while (n >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
+        data += 3;
+        n -= 3;
+        res->lax = true;
+    }
     /* unchanged data is copied only up to the cap (+4 to notice the cut) */
     size_t copy = max && n > max + 4 ? max + 4 : n;
-    if (!jobdata_json_valid(data, n)) {
-        buf_add(out, data, copy);
-    } else if (!redact || !*redact || !redact_may_match(data, n, redact)) {
+    bool redacting = redact && *redact;
+    if (redacting)
+        compile_globs(redact);
+    if (jobdata_json_valid(data, n)) {
         res->is_json = true;
+        if (!redacting || !redact_may_match(data, n, redact)) {
+            buf_add(out, data, copy);
+        } else {
+            /* one pass over the text: values of matching keys are replaced,
+             * everything else is copied byte for byte */
+            struct jv v = {(const unsigned char *)data, (const unsigned char *)data + n, true, out,
+                           (const unsigned char *)data, 0, false};
+            (void)jv_value(&v, 0);
+            buf_add(out, v.copied, (size_t)((const unsigned char *)data + n - v.copied));
+            res->redacted = v.redacted;
+        }
+    } else if (!redacting || !redact_may_match(data, n, redact)) {
+        /* not JSON, and no configured key can be in it: kept as text */
         buf_add(out, data, copy);
     } else {
-        /* one pass over the text: values of matching keys are replaced,
-         * everything else is copied byte for byte */
-        struct jv v = {(const unsigned char *)data, (const unsigned char *)data + n, redact, out,
-                       (const unsigned char *)data, 0};
-        (void)jv_value(&v, 0);
-        buf_add(out, v.copied, (size_t)((const unsigned char *)data + n - v.copied));
-        res->is_json = true;
+        /* What real clients write beyond RFC 8259: NaN/Infinity, raw control
+         * bytes in strings, trailing commas, more values or other bytes
+         * after the value (a C client's NUL terminator, NDJSON). Each value
+         * is redacted; bytes after the last one that might hold a key are
+         * withheld. Text no parser reads is withheld whole: redaction fails
+         * closed. */
+        res->lax = true;
+        struct jv v = {(const unsigned char *)data, (const unsigned char *)data + n, true, out,
+                       (const unsigned char *)data, 0, true};
+        int values = 0;
+        const unsigned char *good = v.p;
+        for (;;) {
+            jv_ws(&v);
+            while (v.p < v.end && *v.p == '\0') /* NUL terminators */
+                v.p++, jv_ws(&v);
+            good = v.p;
+            if (v.p >= v.end)
+                break;
+            size_t mark = out->len;
+            const unsigned char *copied = v.copied;
+            int red = v.redacted;
+            if (!jv_value(&v, 0)) {
+                /* undo what this failed value staged */
+                out->len = mark;
+                if (out->data)
+                    out->data[mark] = '\0';
+                v.copied = copied;
+                v.redacted = red;
+                v.p = good;
+                break;
+            }
+            values++;
+        }
+        if (values == 0) {
+            withhold(out, start, orig, "not JSON that redaction can read, and redact is set", res);
+            return;
+        }
+        buf_add(out, v.copied, (size_t)(good - v.copied));
+        size_t rest = (size_t)(v.end - good);
+        if (rest && redact_may_match((const char *)good, rest, redact)) {
+            res->withheld = true;
+            buf_addf(out, JOBDATA_WITHHELD "bytes after the JSON value that redaction can "
+                          "not read; %zu bytes]",
+                     rest);
+        } else {
+            buf_add(out, good, rest);
+        }
         res->redacted = v.redacted;
     }
     if (max && out->len - start > max) {

@@ -18,7 +18,11 @@ usage(FILE *out)
           "  agent  [-c FILE] [--drain]       run the agent in the foreground (--drain: stop\n"
           "                                   once every stream is read to its end)\n"
           "  status [-c FILE] [--json]        queues, depths per state, agent lag\n"
-          "  query  NAME|FILE.sql [--param k=v]... [--json|--csv] [-c FILE]\n"
+          "  query  NAME|FILE.sql [--param k=v]... [--json|--csv] [--raw] [-c FILE]\n"
+          "                                   read-only SQL; --raw: cells as stored, with no\n"
+          "                                   escaping of control/bidi bytes (default: escaped)\n"
+          "  store [--json] | store backup FILE   the audit store: rows, size, oldest row;\n"
+          "                                   a consistent copy (SQLite online backup)\n"
           "  check-config [-c FILE]           validate agent.ini, print the effective config\n"
           "  dlq list QUEUE [--name N] [--reason TEXT] [--signature ID] [--since T] [--until T]\n"
           "           [--limit N] [--json]    dead jobs of a queue's failed set, newest first\n"
@@ -67,6 +71,11 @@ static const struct {
                 "       bullwatch silence list [--json]\n"
                 "       bullwatch silence expire ID\n"
                 "  MATCHER: KEY=GLOB over rule, severity, endpoint, queue\n"},
+    {"store", "usage: bullwatch store [-c FILE] [--json]\n"
+              "       bullwatch store backup FILE [-c FILE]\n"
+              "  The audit store: rows, size, oldest row, retention; a consistent copy.\n"},
+    {"sink", "usage: bullwatch sink test NAME [-c FILE]\n"
+             "  Send a marked test notification to the sink and print the receiver's answer.\n"},
     {"tui", "usage: bullwatch tui [-c FILE] [--read-only] [--queue NAME]\n"
             "  The terminal UI: queues, dead jobs, job detail, alerts, audit, deliveries\n"
             "  (? lists the keys).\n"},
@@ -87,32 +96,6 @@ help(const char *cmd, FILE *out)
     fprintf(stderr, "bullwatch: no command '%s'\n", cmd);
     usage(stderr);
     return EXIT_USAGE;
-}
-
-/* --opt=value becomes --opt value, for every command's parser. */
-static char **
-split_equals(int *argc, char **argv)
-{
-    char **out = calloc((size_t)(2 * *argc + 1), sizeof *out);
-    int n = 0;
-    if (!out)
-        return argv;
-    for (int i = 0; i < *argc; i++) {
-        char *eq = argv[i][0] == '-' && argv[i][1] == '-' ? strchr(argv[i], '=') : NULL;
-        if (eq && eq > argv[i] + 2) {
-            *eq = '\0';
-            out[n++] = argv[i];
-            out[n++] = eq + 1;
-        } else {
-            out[n++] = argv[i];
-        }
-        if (!strcmp(argv[i], "--")) { /* the rest as given */
-            while (++i < *argc)
-                out[n++] = argv[i];
-        }
-    }
-    *argc = n;
-    return out;
 }
 
 /* The command c with its arguments (args[0] is c). */
@@ -139,6 +122,8 @@ dispatch(const char *c, int argc, char **argv)
         return cmd_sink(argc - 1, argv + 1);
     if (!strcmp(c, "tui"))
         return cmd_tui(argc - 1, argv + 1);
+    if (!strcmp(c, "store"))
+        return cmd_store(argc - 1, argv + 1);
     fprintf(stderr, "bullwatch: unknown command '%s'\n", c);
     usage(stderr);
     return EXIT_USAGE;
@@ -162,9 +147,5 @@ main(int argc, char **argv)
     for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             return help(c, stdout);
-    char **args = split_equals(&argc, argv);
-    int rc = dispatch(c, argc, args);
-    if (args != argv)
-        free(args);
-    return rc;
+    return dispatch(c, argc, argv); /* each command's parser: opts.c */
 }

@@ -5,8 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <grp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "log.h"
 #include "sqlembed.h"
 #include "xmem.h"
@@ -23,6 +27,9 @@ struct store {
     bool quiet;         /* errors are remembered, not logged (the agent) */
     char last_err[300]; /* the last failed write: "what: message" */
 };
+
+static struct store *store_open_files(const char *path, bool readonly, char *err,
+                                      size_t errlen);
 
 /* A write failed: remember it, and log it unless the owner reports. */
 static void
@@ -126,8 +133,69 @@ migrate(struct store *st, const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * File modes. The store holds job data, stack traces and secrets a job may
+ * carry: its files are the owner's only (0600), or shared with the
+ * operators' group (0660, [store] group) so they can run the CLI and TUI on
+ * it. SQLite creates the database file with 0644 less the umask, and
+ * creates -wal and -shm with the database file's mode (fchmod'ed, whatever
+ * the umask) but the creator's group; its temporary files are 0600 and
+ * unlinked at once. So: a tight umask around the open and the first write,
+ * the database file's mode and group set when we create it, and -wal/-shm
+ * given the database file's group when they are ours.
+ */
+static void
+secure_files(const char *path, bool created, bool readonly)
+{
+    const char *gname = config_store_group();
+    struct group *gr = gname[0] ? getgrnam(gname) : NULL;
+    struct stat db;
+    if (created) {
+        if (chmod(path, gr ? 0660 : 0600) != 0)
+            log_warn("store: cannot chmod '%s': %s", path, strerror(errno));
+        if (gr && chown(path, (uid_t)-1, gr->gr_gid) != 0)
+            log_warn("store: cannot give '%s' to group '%s': %s", path, gname, strerror(errno));
+    }
+    if (stat(path, &db) != 0)
+        return;
+    if (!created && !readonly && (db.st_mode & 0007))
+        log_warn("store: '%s' is %s by others (mode %04o): it holds job data and stack traces; "
+                 "chmod 600 it (or 660 with [store] group)",
+                 path, (db.st_mode & 0002) ? "writable" : "readable", (unsigned)(db.st_mode & 07777));
+    static const char *const sfx[] = {"-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof sfx / sizeof *sfx; i++) {
+        char f[4096];
+        struct stat st;
+        snprintf(f, sizeof f, "%s%s", path, sfx[i]);
+        if (stat(f, &st) != 0 || st.st_uid != geteuid())
+            continue;
+        if ((st.st_mode & 0777) != (db.st_mode & 0666))
+            (void)chmod(f, db.st_mode & 0666);
+        if (st.st_gid != db.st_gid)
+            (void)chown(f, (uid_t)-1, db.st_gid);
+    }
+}
+
 struct store *
 store_open(const char *path, bool readonly, char *err, size_t errlen)
+{
+    /* the umask covers the open and the first write (which creates -wal
+     * and -shm); restored on every way out */
+    mode_t old_mask = umask(config_store_group()[0] ? 007 : 077);
+    bool created = !readonly && access(path, F_OK) != 0;
+    struct store *st = store_open_files(path, readonly, err, errlen);
+    if (st) {
+        char msg[256];
+        if (readonly) /* a first read creates -shm */
+            (void)exec_plain(st->db, "SELECT 1 FROM sqlite_master LIMIT 1", msg, sizeof msg);
+        secure_files(path, created, readonly);
+    }
+    umask(old_mask);
+    return st;
+}
+
+static struct store *
+store_open_files(const char *path, bool readonly, char *err, size_t errlen)
 {
     struct store *st = xcalloc(1, sizeof *st);
     int flags = readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);

@@ -648,8 +648,10 @@ print(const struct expr *e, struct buf *out, int parent)
         print(e->a, out, p);
         break;
     default:
-        /* left-associative: the right side binds tighter */
-        print(e->a, out, p);
+        /* left-associative: the right side binds tighter; comparisons do
+         * not chain (a > b > c does not parse), so a comparison on either
+         * side of one is parenthesised (a fuzzing finding) */
+        print(e->a, out, p == prec(OP_GT) ? p + 1 : p);
         buf_addf(out, " %s ", op_text[e->op]);
         print(e->b, out, p + 1);
         break;

@@ -10,6 +10,9 @@
 const char *
 silence_author(void)
 {
+    const char *sudo = getenv("SUDO_USER"); /* root through sudo: the operator */
+    if (getuid() == 0 && sudo && *sudo)
+        return sudo;
     const char *u = getenv("USER");
     if (u && *u)
         return u;

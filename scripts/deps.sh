@@ -14,8 +14,9 @@ cd "$(dirname "$0")/.."
 build_pkgs="gcc make pkg-config libhiredis-dev libcurl4-openssl-dev libcjson-dev libsqlite3-dev
 libncurses-dev libssl-dev check libmicrohttpd-dev"
 # prometheus: promtool and a real Prometheus scraping the agent in the tests;
-# prometheus-alertmanager: the real receiver the alert tests push to
-test_pkgs="redis-server redis-tools tmux sqlite3 curl prometheus prometheus-alertmanager"
+# prometheus-alertmanager: the real receiver the alert tests push to;
+# clang: the libFuzzer harnesses (make fuzz; its libclang_rt.fuzzer comes with it)
+test_pkgs="redis-server redis-tools tmux sqlite3 curl prometheus prometheus-alertmanager clang"
 # Node.js: Debian's nodejs/npm unless a node and npm are already installed
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     test_pkgs="$test_pkgs nodejs npm"

@@ -240,6 +240,10 @@ START_TEST(canonical_print_precedence)
     expect_print("(waiting - active) * 2 > 10 or not (failures[90s] > 0)",
                  "(waiting - active) * 2 > 10 or not failures[90s] > 0");
     expect_print("waiting - (active - delayed) > 0", "waiting - (active - delayed) > 0");
+    /* comparisons do not chain: one inside another keeps its parentheses
+     * (fuzzing found the print dropping them: it did not parse back) */
+    expect_print("(waiting > 1) > 0", "(waiting > 1) > 0");
+    expect_print("0 < (waiting > 1)", "0 < (waiting > 1)");
     expect_print("completed[1h] > 0", "completed[1h] > 0");
 }
 END_TEST

@@ -171,6 +171,38 @@ START_TEST(escaped_every_byte_is_terminal_safe)
 }
 END_TEST
 
+/* bidi controls reorder the text around them ("Trojan Source"): named by
+ * their code point in the table/log policy, \u escapes in JSON */
+START_TEST(escaped_bidi_controls)
+{
+    ck_assert_str_eq(ESC("a\xe2\x80\xae" "b"), "a\\u202eb");             /* RLO */
+    ck_assert_str_eq(ESC("\xe2\x80\xaa\xe2\x80\xac"), "\\u202a\\u202c"); /* LRE PDF */
+    ck_assert_str_eq(ESC("\xe2\x81\xa6x\xe2\x81\xa9"), "\\u2066x\\u2069"); /* LRI PDI */
+    ck_assert_str_eq(ESC("\xe2\x80\x8e\xe2\x80\x8f"), "\\u200e\\u200f"); /* LRM RLM */
+    ck_assert_str_eq(ESC("\xd8\x9c"), "\\u061c");                       /* ALM */
+    /* neighbours are ordinary text */
+    ck_assert_str_eq(ESC("\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5"), "\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5");
+    for (uint32_t cp = 0; cp < 0x110000; cp++)
+        ck_assert(utf8_cp_unsafe(cp) ==
+                  (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
+                   (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+                   cp == 0x200e || cp == 0x200f || cp == 0x61c));
+}
+END_TEST
+
+START_TEST(json_str_bidi)
+{
+    static const char in[] = "evil\xe2\x80\xae txt.exe \xe2\x81\xa6\xd8\x9c\xe2\x80\x8f";
+    buf_reset(&b);
+    buf_add_json_str(&b, in, sizeof in - 1);
+    ck_assert_str_eq(b.data, "\"evil\\u202e txt.exe \\u2066\\u061c\\u200f\"");
+    cJSON *j = cJSON_Parse(b.data);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_str_eq(j->valuestring, in); /* the same text once decoded */
+    cJSON_Delete(j);
+}
+END_TEST
+
 /* buf.h: quotes are printable and kept as they are */
 START_TEST(escaped_quotes)
 {
@@ -276,6 +308,7 @@ buf_suite(void)
     tcase_add_test(tc, escaped_keeps_valid_utf8);
     tcase_add_test(tc, escaped_every_byte_is_terminal_safe);
     tcase_add_test(tc, escaped_quotes);
+    tcase_add_test(tc, escaped_bidi_controls);
     tcase_add_test(tc, escaped_stops_at_cap);
     suite_add_tcase(s, tc);
 
@@ -284,6 +317,7 @@ buf_suite(void)
     tcase_add_test(tc, json_str_round_trip);
     tcase_add_test(tc, json_str_invalid_utf8);
     tcase_add_test(tc, json_str_every_byte);
+    tcase_add_test(tc, json_str_bidi);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -47,6 +47,39 @@ START_TEST(unpack_variants)
 }
 END_TEST
 
+/* issue 12 item 5, found by fuzzing: a float-to-integer conversion out of
+ * range is undefined; out-of-range numbers read as "not given" */
+START_TEST(unpack_out_of_range_numbers)
+{
+    static const struct {
+        const char *in;
+        const char *opts;
+        long long at;
+    } cases[] = {
+        {"{\"originalQueue\":\"q\",\"maxAttempts\": 6666666660}", "{\"attempts\":0}", 0},
+        {"{\"originalQueue\":\"q\",\"maxAttempts\": 1e100}", "{\"attempts\":0}", 0},
+        {"{\"originalQueue\":\"q\",\"maxAttempts\": -1e100}", "{\"attempts\":0}", 0},
+        {"{\"originalQueue\":\"q\",\"maxAttempts\": 2147483647}", "{\"attempts\":2147483647}", 0},
+        {"{\"originalQueue\":\"q\",\"maxAttempts\": 2147483648}", "{\"attempts\":0}", 0},
+        {"{\"originalQueue\":\"q\",\"maxAttempts\": 0.5}", "{\"attempts\":0}", 0},
+        {"{\"originalQueue\":\"q\",\"failedAt\": 1e100}", "{\"attempts\":0}", 0},
+        {"{\"originalQueue\":\"q\",\"failedAt\": -1e100}", "{\"attempts\":0}", 0},
+        {"{\"originalQueue\":\"q\",\"failedAt\": 1e19}", "{\"attempts\":0}", 0},
+        {"{\"originalQueue\":\"q\",\"timestamp\": 9.3e18}", "{\"attempts\":0}", 0},
+        {"{\"originalQueue\":\"q\",\"failedAt\": 1795400000000.7}", "{\"attempts\":0}", 1795400000000LL},
+        {"{\"originalQueue\":\"q\",\"jobId\": 1e300, \"failedAt\": 253402300799999}", "{\"attempts\":0}",
+         253402300799999LL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct dlq_wrapper w;
+        ck_assert_int_eq(dlq_unpack(cases[i].in, strlen(cases[i].in), &w), 0);
+        ck_assert_str_eq(w.opts, cases[i].opts);
+        ck_assert_int_eq(w.failed_at, cases[i].at);
+        dlq_wrapper_release(&w);
+    }
+}
+END_TEST
+
 START_TEST(progress_line)
 {
     char b[256];
@@ -74,6 +107,7 @@ dlq_suite(void)
     Suite *s = suite_create("dlq");
     TCase *tc = tcase_create("unpack");
     tcase_add_test(tc, unpack_variants);
+    tcase_add_test(tc, unpack_out_of_range_numbers);
     tcase_add_test(tc, progress_line);
     suite_add_tcase(s, tc);
     return s;

@@ -37,6 +37,17 @@ prepare(const char *in, const char *redact, size_t max)
 
 #define utf8_valid(s, n) ut_utf8_valid((s), (n), false)
 
+/* true when needle does not occur in h (NUL bytes included) */
+static bool
+memmem_ok(const char *h, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (!memcmp(h + i, needle, k))
+            return false;
+    return true;
+}
+
 /* ---- redaction ---- */
 
 START_TEST(redaction_any_depth_any_case)
@@ -84,10 +95,203 @@ END_TEST
 
 START_TEST(redaction_matches_keys_not_values)
 {
-    prepare("{\"note\":\"password\",\"tokens_left\":3,\"passwords\":1}", REDACT, 0);
+    /* a bare word matches anywhere in a key, never in a value */
+    prepare("{\"note\":\"password\",\"tokens_left\":3,\"passwords\":1,\"tok\":\"token\"}", REDACT, 0);
     ck_assert(r.is_json);
-    ck_assert_int_eq(r.redacted, 0);
-    ck_assert_str_eq(b.data, "{\"note\":\"password\",\"tokens_left\":3,\"passwords\":1}");
+    ck_assert_int_eq(r.redacted, 2);
+    ck_assert_str_eq(b.data, "{\"note\":\"password\",\"tokens_left\":\"[redacted]\","
+                             "\"passwords\":\"[redacted]\",\"tok\":\"token\"}");
+}
+END_TEST
+
+/* issue 14: a bare word matches anywhere in the key, case-insensitively;
+ * globs keep their meaning; whitespace around items never changes what
+ * matches; keys of any length */
+START_TEST(redaction_key_matching)
+{
+    static const char *const hit[] = {"token", "api_token", "X-Token", "TOKEN", "refreshTokenV2",
+                                      "password", "DB_PASSWORD", "my secret", "secret", "clientSecret"};
+    static const char *const miss[] = {"tok", "passwd", "user", "secre", "to ken"};
+    static const char *const lists[] = {"password, token, *secret*", "password,token,*secret*",
+                                        " password ,\ttoken\t, *secret*\n",
+                                        "\npassword\n,\ntoken\n,\n*secret*\n",
+                                        "password,\r\n token,\t\t*secret*,,"};
+    for (size_t l = 0; l < sizeof lists / sizeof *lists; l++) {
+        for (size_t i = 0; i < sizeof hit / sizeof *hit; i++)
+            ck_assert_msg(jobdata_key_redacted(lists[l], hit[i], strlen(hit[i])), "'%s' with list %zu",
+                          hit[i], l);
+        for (size_t i = 0; i < sizeof miss / sizeof *miss; i++)
+            ck_assert_msg(!jobdata_key_redacted(lists[l], miss[i], strlen(miss[i])), "'%s' with list %zu",
+                          miss[i], l);
+        char in[256];
+        snprintf(in, sizeof in, "{\"X-Token\":\"v1-Aa\",\"a\":{\"api_token\":\"v2-Bb\"},\"DbSecretKey\":\"v3-Cc\"}");
+        prepare(in, lists[l], 0);
+        ck_assert_int_eq(r.redacted, 3);
+        ck_assert_ptr_null(strstr(b.data, "v1-Aa"));
+        ck_assert_ptr_null(strstr(b.data, "v2-Bb"));
+        ck_assert_ptr_null(strstr(b.data, "v3-Cc"));
+    }
+    /* globs keep their meaning: anchored over the whole key */
+    ck_assert(jobdata_key_redacted("c?v", "cvv", 3));
+    ck_assert(!jobdata_key_redacted("c?v", "xcvv", 4));
+    ck_assert(jobdata_key_redacted("k[a-z]", "KQ", 2));
+    ck_assert(!jobdata_key_redacted("", "password", 8));
+    ck_assert(!jobdata_key_redacted(NULL, "password", 8));
+    /* keys of 255 bytes and more */
+    for (size_t len = 250; len < 5000; len += 97) {
+        struct buf in;
+        buf_init(&in, 0);
+        buf_adds(&in, "{\"");
+        for (size_t i = 0; i < len; i++)
+            buf_addc(&in, 'x');
+        buf_adds(&in, "_password\":\"long-Kk9\",\"");
+        for (size_t i = 0; i < len; i++)
+            buf_addc(&in, 'y');
+        buf_adds(&in, "\":1}");
+        buf_reset(&b);
+        jobdata_prepare(in.data, in.len, REDACT, 0, &b, &r);
+        ck_assert_msg(strstr(b.data, "long-Kk9") == NULL, "key of %zu bytes", len + 9);
+        ck_assert_int_eq(r.redacted, 1);
+        ck_assert(r.is_json);
+        buf_release(&in);
+    }
+    /* many items, long items: none dropped */
+    struct buf list;
+    buf_init(&list, 0);
+    for (int i = 0; i < 100; i++)
+        buf_addf(&list, "item%03d, ", i);
+    for (int i = 0; i < 200; i++)
+        buf_addc(&list, 'z');
+    ck_assert(jobdata_key_redacted(list.data, "xitem099x", 9));
+    char longkey[201];
+    memset(longkey, 'Z', 200);
+    longkey[200] = '\0';
+    ck_assert(jobdata_key_redacted(list.data, longkey, 200));
+    buf_release(&list);
+}
+END_TEST
+
+/* What real clients write that is not strict JSON is read and redacted:
+ * NaN and Infinity (Python's json.dumps, the Python BullMQ client), a
+ * leading BOM, bytes after the value, raw control bytes, trailing commas,
+ * \u escapes for every character, surrogate pairs */
+START_TEST(redaction_lenient_spellings)
+{
+    static const struct {
+        const char *in;
+        size_t n;
+    } in[] = {
+#define S(x) {x, sizeof(x) - 1}
+        S("{\"password\": \"nan-Pw1\", \"score\": NaN, \"hi\": Infinity, \"lo\": -Infinity}"),
+        S("{\"score\": NaN, \"password\": \"nan-Pw1\"}"),
+        S("\xef\xbb\xbf{\"password\":\"nan-Pw1\"}"),
+        S("{\"password\":\"nan-Pw1\"}\n\ntrailing junk"),
+        S("{\"password\":\"nan-Pw1\"}\0"),
+        S("{\"password\":\"nan-Pw1\"} {\"token\":\"nan-Pw1\"}"),
+        S("{\"password\":\"nan-Pw1\"}{\"token\":\"nan-Pw1\"}"),
+        S("{\"password\":\"nan-Pw1\tline\nbreak\",}"),
+        S("[{\"password\":\"nan-Pw1\"},]"),
+        S("{\"\\u0070\\u0061\\u0073\\u0073\\u0077\\u006f\\u0072\\u0064\":\"nan-Pw1\"}"),
+        S("{\"\\ud83d\\ude00token\":\"nan-Pw1\"}"),
+        S("{\"PASS\\u0057ORD\":\"nan-Pw1\", \"x\": NaN}"),
+        S("{\"a\\/b\":1,\"pass\\u0077ord\":\"nan-Pw1\"}"),
+        S("\xef\xbb\xbf{\"score\":-Infinity,\"nested\":{\"Api-Token\":[\"nan-Pw1\"]}}\0\0"),
+#undef S
+    };
+    for (size_t i = 0; i < sizeof in / sizeof *in; i++) {
+        buf_reset(&b);
+        jobdata_prepare(in[i].in, in[i].n, REDACT, 0, &b, &r);
+        ck_assert_msg(memmem_ok(b.data, b.len, "nan-Pw1"), "case %zu leaked: %s", i, b.data);
+        ck_assert_msg(r.redacted >= 1 && !r.withheld, "case %zu: redacted %d withheld %d: %s", i,
+                      r.redacted, r.withheld, b.data);
+    }
+    /* a BOM alone in front of strict JSON: dropped, and the rest is JSON */
+    prepare("\xef\xbb\xbf{\"a\":1}", REDACT, 0);
+    ck_assert(r.is_json);
+    ck_assert_str_eq(b.data, "{\"a\":1}");
+    /* found by fuzz_redact: two BOMs (a second pass dropped the second) */
+    prepare("\xef\xbb\xbf\xef\xbb\xbf{\"a\":1}", REDACT, 0);
+    ck_assert(r.is_json);
+    ck_assert_str_eq(b.data, "{\"a\":1}");
+    /* the NaN is kept as written, the key redacted */
+    prepare("{\"score\": NaN, \"token\": \"t\"}", REDACT, 0);
+    ck_assert_str_eq(b.data, "{\"score\": NaN, \"token\": \"[redacted]\"}");
+    ck_assert(!r.is_json);
+    ck_assert(r.lax);
+    /* trailing bytes that may hold a key are withheld, others kept */
+    prepare("{\"a\":1} password=hunter2", REDACT, 0);
+    ck_assert_ptr_null(strstr(b.data, "hunter2"));
+    ck_assert_ptr_nonnull(strstr(b.data, JOBDATA_WITHHELD));
+    ck_assert_ptr_nonnull(strstr(b.data, "16 bytes"));
+    ck_assert(r.withheld);
+    prepare("{\"token\":1} tail", REDACT, 0);
+    ck_assert_str_eq(b.data, "{\"token\":\"[redacted]\"} tail");
+}
+END_TEST
+
+/* Only when redact is set and no parser reads the data: a placeholder
+ * saying why and how big, never the text */
+START_TEST(redaction_fails_closed)
+{
+    static const char *const in[] = {
+        "password=hunter2&user=bob",
+        "{\"password\": \"unterminated",
+        "{'password': 'hunter2'}",
+        "{\"password\" \"hunter2\"}",
+        "TOKEN: hunter2",
+        "{\"\\u0070assword\":hunter2}",
+    };
+    for (size_t i = 0; i < sizeof in / sizeof *in; i++) {
+        prepare(in[i], REDACT, 0);
+        ck_assert_msg(strstr(b.data, "hunter2") == NULL, "case %zu leaked: %s", i, b.data);
+        ck_assert(r.withheld);
+        ck_assert(!r.is_json);
+        ck_assert_int_eq(strncmp(b.data, JOBDATA_WITHHELD, strlen(JOBDATA_WITHHELD)), 0);
+        char size[32];
+        snprintf(size, sizeof size, "; %zu bytes]", strlen(in[i]));
+        ck_assert_msg(strstr(b.data, size) != NULL, "%s", b.data);
+    }
+    /* no redact list: kept as text */
+    prepare("password=hunter2", "", 0);
+    ck_assert(!r.withheld);
+    ck_assert_str_eq(b.data, "password=hunter2");
+    /* no configured key can be in it: kept as text */
+    prepare("this is {not json", REDACT, 0);
+    ck_assert(!r.withheld);
+    ck_assert_str_eq(b.data, "this is {not json");
+    /* "*" may match anything: any unreadable text is withheld */
+    prepare("this is {not json", "*", 0);
+    ck_assert(r.withheld);
+}
+END_TEST
+
+/* Property: every spelling of every configured key, at any depth, in
+ * strict and lenient JSON; no value survives */
+START_TEST(redaction_property_every_spelling)
+{
+    static const char *const keys[] = {
+        "password", "Password", "PASSWORD", "db_password", "X-Password", "p\\u0061ssword",
+        "\\u0050ASSWORD", "token", "api_token", "X-Token", "authToken", "t\\u006fken", "secret",
+        "clientSecret", "SECRET_KEY", "my-secret-2", "s\\u0065cret",
+    };
+    static const char *const wraps[] = {"{\"%s\":%s}", "{\"a\":1,\"%s\":%s,\"b\":NaN}",
+                                        "\xef\xbb\xbf[{\"x\":{\"%s\":%s}}]", "{\"%s\" : %s}\0",
+                                        "{\"k\":[1,{\"%s\":%s},]} more bytes"};
+    static const char *const vals[] = {"\"LEAK-1\"", "[\"LEAK-1\",2]", "{\"in\":\"LEAK-1\"}",
+                                       "\"LEAK-1\\u0000\"", "\"\\u004cEAK-1\""};
+    char in[512];
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+        for (size_t w = 0; w < sizeof wraps / sizeof *wraps; w++)
+            for (size_t v = 0; v < sizeof vals / sizeof *vals; v++) {
+                int n = snprintf(in, sizeof in, wraps[w], keys[k], vals[v]);
+                if (w == 3)
+                    n++; /* the NUL terminator */
+                buf_reset(&b);
+                jobdata_prepare(in, (size_t)n, REDACT, 0, &b, &r);
+                ck_assert_msg(memmem_ok(b.data, b.len, "LEAK-1") && memmem_ok(b.data, b.len, "EAK-1"),
+                              "leaked: %s -> %s", in, b.data);
+                ck_assert_msg(r.redacted == 1, "%s -> %d", in, r.redacted);
+            }
 }
 END_TEST
 
@@ -179,9 +383,9 @@ START_TEST(non_json_kept_as_text)
     ck_assert(!r.is_json);
     ck_assert_int_eq(r.redacted, 0);
     ck_assert_str_eq(b.data, "not {json");
-    prepare("{\"password\":\"x\",}", REDACT, 0); /* trailing comma: not JSON, kept */
+    prepare("{\"password\":\"x\",}", REDACT, 0); /* trailing comma: read leniently */
     ck_assert(!r.is_json);
-    ck_assert_str_eq(b.data, "{\"password\":\"x\",}");
+    ck_assert_str_eq(b.data, "{\"password\":\"[redacted]\",}");
     prepare("", REDACT, 0);
     ck_assert(!r.is_json);
     ck_assert_uint_eq(b.len, 0);
@@ -508,6 +712,10 @@ jobdata_suite(void)
     tcase_add_test(tc, redaction_escaped_key);
     tcase_add_test(tc, redaction_bracket_glob);
     tcase_add_test(tc, redaction_nested_matches);
+    tcase_add_test(tc, redaction_key_matching);
+    tcase_add_test(tc, redaction_lenient_spellings);
+    tcase_add_test(tc, redaction_fails_closed);
+    tcase_add_test(tc, redaction_property_every_spelling);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("kept");
