@@ -125,8 +125,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct rconn *rc = (struct rconn *)&queue; /* never dereferenced */
     char err[256];
     int status[12];
+    enum dlq_place place[12];
     if (mode == 0) {
-        if (dlq_script_recv(rc, "lua/purge", n, status, err, sizeof err) == 0)
+        if (dlq_script_recv(rc, "lua/purge", n, status, place, err, sizeof err) == 0)
             for (int i = 0; i < n; i++)
                 (void)status[i];
     } else if (mode == 1) {
@@ -166,8 +167,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ids[i] = "w1";
         }
         if (n > 0)
-            (void)dlq_readd_batch(rc, "bull", "dead-letter", "q", false, wp, ids, n, status, new_ids,
-                                  err, sizeof err);
+            (void)dlq_readd_batch(rc, "bull", "dead-letter", "q", wp, ids, n, status, new_ids,
+                                  place, err, sizeof err);
         for (int i = 0; i < n; i++)
             dlq_wrapper_release(&wr[i]);
     }
