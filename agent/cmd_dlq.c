@@ -209,14 +209,6 @@ parse_args(int argc, char **argv, bool want_id, bool mutating, struct dlq_args *
     return 0;
 }
 
-static void
-fmt_time(int64_t ms, char *out, size_t n)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, n, "%Y-%m-%d %H:%M:%SZ", &tm);
-}
 
 struct list_ctx {
     bool json;
@@ -261,7 +253,7 @@ list_row(const struct dlq_job *j, void *ud)
         buf_adds(b, "}");
     } else {
         char when[32], att[32];
-        fmt_time(j->finished_on, when, sizeof when);
+        format_utc(j->finished_on, "%Y-%m-%d %H:%M:%SZ", when, sizeof when);
         if (j->attempts_made >= 0)
             snprintf(att, sizeof att, "%lld/%lld", (long long)j->attempts_made,
                      (long long)j->attempts_allowed);
@@ -429,7 +421,7 @@ dlq_show(struct dlq_args *a, struct config *cfg, struct rconn *rc)
                 if ((!strcmp(order[o], "timestamp") || !strcmp(order[o], "processedOn") ||
                      !strcmp(order[o], "finishedOn")) && parse_int64(fv->str, &ms) == 0) {
                     char when[32];
-                    fmt_time(ms, when, sizeof when);
+                    format_utc(ms, "%Y-%m-%d %H:%M:%SZ", when, sizeof when);
                     buf_addf(&b, "%-13s %s (%lld)\n", order[o], when, (long long)ms);
                 } else if (!strcmp(order[o], "opts") || !strcmp(order[o], "data")) {
                     buf_addf(&b, "%s:\n", order[o]);
@@ -473,7 +465,7 @@ static int
 confirm_typed(const char *verb, const char *queue, int64_t n, int64_t snapshot)
 {
     char when[32], line[64];
-    fmt_time(snapshot, when, sizeof when);
+    format_utc(snapshot, "%Y-%m-%d %H:%M:%SZ", when, sizeof when);
     fprintf(stderr, "%s %lld dead job%s of queue '%s' (selection frozen at %s).\n"
                     "Type %lld to confirm, anything else cancels: ",
             verb, (long long)n, n == 1 ? "" : "s", log_esc(queue, strlen(queue)), when, (long long)n);

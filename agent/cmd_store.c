@@ -33,14 +33,6 @@ static const char *const store_tables[] = {
     "depth_samples", "outbox",  "deliveries", "alert_transitions", "silences",
     NULL};
 
-static void
-iso_time(int64_t ms, char *out, size_t n)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 static int64_t
 one_int(sqlite3 *db, const char *sql, bool *ok)
@@ -95,7 +87,7 @@ store_report(struct config *cfg, bool json)
     } else {
         char when[40] = "-", ret[32];
         if (oldest >= 0)
-            iso_time(oldest, when, sizeof when);
+            format_utc(oldest, "%Y-%m-%dT%H:%M:%SZ", when, sizeof when);
         format_duration(cfg->retention_ms, ret, sizeof ret);
         buf_addf(&b, "store %s  (mode %04o)\n", log_esc(cfg->store_path, strlen(cfg->store_path)),
                  mode);

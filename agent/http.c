@@ -13,6 +13,7 @@
 #include <microhttpd.h>
 
 #include "log.h"
+#include "util.h"
 #include "xmem.h"
 
 struct http {
@@ -172,7 +173,6 @@ http_fds(struct http *h, struct pollfd *p, int max)
 {
     fd_set r, w, x;
     MHD_socket maxfd = 0;
-    int n = 0;
     if (!h)
         return 0;
     FD_ZERO(&r);
@@ -180,16 +180,7 @@ http_fds(struct http *h, struct pollfd *p, int max)
     FD_ZERO(&x);
     if (MHD_get_fdset(h->d, &r, &w, &x, &maxfd) != MHD_YES)
         return 0;
-    for (int fd = 0; fd <= maxfd && n < max; fd++) {
-        short ev = (short)((FD_ISSET(fd, &r) ? POLLIN : 0) | (FD_ISSET(fd, &w) ? POLLOUT : 0));
-        if (ev) {
-            p[n].fd = fd;
-            p[n].events = ev;
-            p[n].revents = 0;
-            n++;
-        }
-    }
-    return n;
+    return fdsets_to_poll(&r, &w, NULL, maxfd, p, max);
 }
 
 int64_t

@@ -1,6 +1,10 @@
 /* util: see util.h */
 #include "util.h"
 
+#include <poll.h>
+#include <sys/select.h>
+#include <time.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -303,4 +307,33 @@ mono_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void
+format_utc(int64_t ms, const char *fmt, char *out, size_t n)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    if (strftime(out, n, fmt, &tm) == 0 && n)
+        out[0] = '\0';
+}
+
+int
+fdsets_to_poll(const void *rset, const void *wset, const void *xset, int maxfd, struct pollfd *p,
+               int max)
+{
+    const fd_set *r = rset, *w = wset, *x = xset;
+    int n = 0;
+    for (int fd = 0; fd <= maxfd && fd < FD_SETSIZE && n < max; fd++) {
+        short ev = (short)((FD_ISSET(fd, r) ? POLLIN : 0) | (FD_ISSET(fd, w) ? POLLOUT : 0) |
+                           (x && FD_ISSET(fd, x) ? POLLPRI : 0));
+        if (ev) {
+            p[n].fd = fd;
+            p[n].events = ev;
+            p[n].revents = 0;
+            n++;
+        }
+    }
+    return n;
 }

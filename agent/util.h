@@ -49,6 +49,15 @@ int64_t stream_lag_ms(const char *cursor, const char *newest, const char *first)
 
 
 
+/* ms as UTC text with strftime's fmt ("%Y-%m-%dT%H:%M:%SZ"). */
+void format_utc(int64_t ms, const char *fmt, char *out, size_t n);
+
+/* The descriptors set in select()-style sets (libcurl's and libmicrohttpd's
+ * fdsets, for the agent's poll()): at most max pollfds, how many. */
+struct pollfd;
+int fdsets_to_poll(const void *rset, const void *wset, const void *xset, int maxfd,
+                   struct pollfd *p, int max);
+
 /* A point in time for --since/--until: a duration back from now ("2h"),
  * epoch ms (13+ digits) or seconds (10 digits), or an ISO-8601 UTC
  * timestamp ("2026-11-23T10:00:00Z", "2026-11-23 10:00"). */

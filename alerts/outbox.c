@@ -514,7 +514,7 @@ int
 outbox_fds(struct outbox *o, struct pollfd *p, int max)
 {
     fd_set r, w, x;
-    int maxfd = -1, n = 0;
+    int maxfd = -1;
     if (!o || o->n == 0)
         return 0;
     FD_ZERO(&r);
@@ -522,17 +522,7 @@ outbox_fds(struct outbox *o, struct pollfd *p, int max)
     FD_ZERO(&x);
     if (curl_multi_fdset(o->multi, &r, &w, &x, &maxfd) != CURLM_OK)
         return 0;
-    for (int fd = 0; fd <= maxfd && n < max; fd++) {
-        short ev = (short)((FD_ISSET(fd, &r) ? POLLIN : 0) | (FD_ISSET(fd, &w) ? POLLOUT : 0) |
-                           (FD_ISSET(fd, &x) ? POLLPRI : 0));
-        if (ev) {
-            p[n].fd = fd;
-            p[n].events = ev;
-            p[n].revents = 0;
-            n++;
-        }
-    }
-    return n;
+    return fdsets_to_poll(&r, &w, &x, maxfd, p, max);
 }
 
 int64_t

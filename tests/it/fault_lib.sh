@@ -2,19 +2,6 @@
 # lib.sh. Truth comes from tests/js/faultload.js; the checks are in
 # tests/js/check_faults.js.
 
-# receiver NAME [receiver.js options]: a loopback webhook receiver logging
-# every request to $T_DIR/NAME.log; sets RPORT.
-receiver() {
-    local name=$1
-    shift
-    rm -f "$T_DIR/$name.port"
-    node "$NODE_DIR/js/receiver.js" --log "$T_DIR/$name.log" --port-file "$T_DIR/$name.port" "$@" \
-        >"$T_DIR/$name.out" 2>&1 &
-    T_PIDS+=($!)
-    wait_for 10 test -s "$T_DIR/$name.port" || die "receiver $name did not start"
-    RPORT=$(cat "$T_DIR/$name.port")
-}
-
 # faultload OUT [faultload.js options]: run the workload to its end (dies on failure)
 faultload() {
     local out=$1

@@ -56,6 +56,21 @@ wait_for() {
     "$@" >/dev/null 2>&1
 }
 
+# receiver NAME [receiver.js options]: a loopback webhook receiver
+# (tests/js/receiver.js) logging every request to $T_DIR/NAME.log; sets
+# RPORT and RPID.
+receiver() {
+    local name=$1
+    shift
+    rm -f "$T_DIR/$name.port"
+    node "$NODE_DIR/js/receiver.js" --log "$T_DIR/$name.log" --port-file "$T_DIR/$name.port" "$@" \
+        >"$T_DIR/$name.out" 2>&1 &
+    RPID=$!
+    T_PIDS+=($RPID)
+    wait_for 10 test -s "$T_DIR/$name.port" || die "receiver $name did not start"
+    RPORT=$(cat "$T_DIR/$name.port")
+}
+
 start_redis() { # [port]  (another free port is tried if the chosen one was taken meanwhile)
     local ok=0
     redis_start "$T_DIR" "${1:-}" && ok=1

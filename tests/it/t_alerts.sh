@@ -15,17 +15,6 @@ start_redis
 SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 export BW_T_PD_KEY=R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY32 # 32 characters, as PagerDuty's
 
-receiver() { # name [receiver.js options]: starts it, sets RPORT
-    local name=$1
-    shift
-    rm -f "$T_DIR/$name.port"
-    node "$NODE_DIR/js/receiver.js" --log "$T_DIR/$name.log" --port-file "$T_DIR/$name.port" "$@" \
-        >"$T_DIR/$name.out" 2>&1 &
-    T_PIDS+=($!)
-    RPID=$!
-    wait_for 10 test -s "$T_DIR/$name.port" || die "receiver $name did not start"
-    RPORT=$(cat "$T_DIR/$name.port")
-}
 ca() { node "$NODE_DIR/js/check_alerts.js" "$@"; }
 dead() { # queue n
     node_js deadjobs.js --redis "$REDIS_URL" --bullmq 6 --queue "$1" --jobs "$2" --out "$T_DIR/$1.json" \
