@@ -133,6 +133,7 @@ csv_field(struct buf *b, const char *raw, size_t rawn)
     if (n && !memchr(s, ',', n) && !memchr(s, '"', n) && !memchr(s, '\n', n) &&
         !memchr(s, '\r', n)) {
         buf_add(b, s, n);
+        buf_release(&e);
         return;
     }
     buf_addc(b, '"');
@@ -142,6 +143,7 @@ csv_field(struct buf *b, const char *raw, size_t rawn)
         buf_addc(b, s[i]);
     }
     buf_addc(b, '"');
+    buf_release(&e);
 }
 
 /* Why the authorizer refused the statement (the first refusal, for the
