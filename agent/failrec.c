@@ -99,6 +99,42 @@ failure_where(char *where, size_t len, const struct iq *q, struct bstr job_id,
 }
 #define WHERE() failure_where(where, sizeof where, q, job_id, stream_id, stream_id_len, event_time)
 
+/* A stack trace or opts text into texts (once per distinct value). 0 / -1 */
+static int
+put_text(struct ingest *ing, const char *p, size_t n)
+{
+    sqlite3_stmt *t = store_stmt(ing->st, "stmt/text_put");
+    store_bind_text(t, ":body", p, n);
+    return store_exec(ing->st, t, "cannot record a failure");
+}
+
+static int
+put_signature(struct ingest *ing, const char *sig, const char *text, size_t n)
+{
+    sqlite3_stmt *t = store_stmt(ing->st, "stmt/signature_put");
+    store_bind_str(t, ":signature", sig);
+    store_bind_text(t, ":signature_text", text, n);
+    return store_exec(ing->st, t, "cannot record a failure");
+}
+
+/* The row's queue, signature and hour summary (failure_hours), in the same
+ * transaction as the row. 0 / -1 */
+static int
+hour_add(struct ingest *ing, const char *queue, const char *sig, int64_t finished_at,
+         const char *reason, size_t rn)
+{
+    sqlite3_stmt *t = store_stmt(ing->st, "stmt/failure_hour_add");
+    store_bind_str(t, ":endpoint", ing->cfg->endpoint_name);
+    store_bind_str(t, ":queue", queue);
+    store_bind_str(t, ":signature", sig);
+    store_bind_int(t, ":finished_at", finished_at);
+    if (reason)
+        store_bind_text(t, ":failed_reason", reason, rn);
+    else
+        store_bind_null(t, ":failed_reason");
+    return store_exec(ing->st, t, "cannot record a failure");
+}
+
 /*
  * Insert one failure row into the open window. reason is the event's
  * failedReason when it came from the stream (else the hash's). stream_id
@@ -189,6 +225,15 @@ failrec_write(struct ingest *ing, int qi, struct bstr job_id, const char *stream
     if (missing && !reconciled)
         log_debug("%s: job hash already gone (removeOnFail?); keeping what the event carried",
                   WHERE());
+    /* stack trace and opts once per distinct value, the signature's text
+     * once per signature (sql/schema/0008), before the row that refers to
+     * them; a row ignored as a duplicate leaves them for the first one */
+    if ((f.stacktrace.p && put_text(ing, ing->b3.data ? ing->b3.data : "", ing->b3.len) != 0) ||
+        (f.opts.p && put_text(ing, f.opts.p, f.opts.n > OPTS_MAX ? OPTS_MAX : f.opts.n) != 0) ||
+        (reason.p && put_signature(ing, sig, ing->b1.data ? ing->b1.data : "", ing->b1.len) != 0)) {
+        log_debug("store: cannot record failure of %s: %s", WHERE(), store_errmsg(ing->st));
+        return -1;
+    }
     int rc = sqlite3_step(s);
     if (rc != SQLITE_DONE) {
         store_note_error(ing->st, "cannot record a failure");
@@ -198,6 +243,12 @@ failrec_write(struct ingest *ing, int qi, struct bstr job_id, const char *stream
     }
     int changed = sqlite3_changes(store_db(ing->st));
     sqlite3_reset(s);
+    if (changed > 0 && hour_add(ing, q->name, reason.p ? sig : NULL, fin,
+                                reason.p ? reason.p : NULL,
+                                reason.n > REASON_MAX ? REASON_MAX : reason.n) != 0) {
+        log_debug("store: cannot record failure of %s: %s", WHERE(), store_errmsg(ing->st));
+        return -1;
+    }
     return changed > 0 ? 1 : 0;
 }
 

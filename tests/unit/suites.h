@@ -29,5 +29,6 @@ Suite *strmap_suite(void);
 Suite *alerts_suite(void);
 Suite *ingest_suite(void);
 Suite *tui_suite(void);
+Suite *store_suite(void);
 
 #endif
