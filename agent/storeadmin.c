@@ -99,7 +99,7 @@ storeadmin_retention_slice(struct store *st, int64_t cutoff, int64_t now, bool *
         return -1;
     }
     sqlite3_reset(s);
-    if (n > 0 && storeadmin_incremental_vacuum(st, 1024) != 0)
+    if (n > 0 && storeadmin_incremental_vacuum(st, STOREADMIN_VACUUM_PAGES) != 0)
         return -1;
     double ms = mono_now_ms() - t0;
 

@@ -8,7 +8,7 @@
  *
  * It must not open or commit transactions of its own except in
  * storeadmin_vacuum() (a separate command, never the agent), and it never
- * waits: every statement is bounded (a slice is at most 2,000 rows of a
+ * waits: every statement is bounded (a slice is at most 500 rows of a
  * table, from an index).
  */
 #ifndef AGENT_STOREADMIN_H
@@ -21,7 +21,10 @@
 #include "store.h"
 
 /* Rows per slice: sql/stmt/retention_slice.sql says it too. */
-#define STOREADMIN_SLICE 2000
+#define STOREADMIN_SLICE 500
+/* Free pages returned to the file system per slice (4 KiB each): moving a
+ * page costs a write, so a few more than a slice frees, not all at once. */
+#define STOREADMIN_VACUUM_PAGES 128
 
 /* What retention has done and has left (the store_state row). Plain value. */
 struct storeadmin_retention {
