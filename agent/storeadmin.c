@@ -174,7 +174,7 @@ void
 storeadmin_retention_line(const struct storeadmin_retention *r, int64_t now, char *line,
                           size_t len)
 {
-    char a[32], b[32];
+    char a[32];
     if (r->backlog_since) {
         fmt_ago(now, r->backlog_since, a, sizeof a);
         snprintf(line, len,
@@ -182,11 +182,9 @@ storeadmin_retention_line(const struct storeadmin_retention *r, int64_t now, cha
                  a, (long long)r->trimmed, r->max_slice_ms);
     } else if (r->done_at) {
         fmt_ago(now, r->done_at, a, sizeof a);
-        fmt_ago(now, r->last_slice_at, b, sizeof b);
         snprintf(line, len, "retention: up to date (checked %s, %lld rows last trimmed, longest "
                             "slice %.1f ms)",
                  a, (long long)r->trimmed, r->max_slice_ms);
-        (void)b;
     } else {
         snprintf(line, len, "retention: not run yet");
     }
@@ -229,7 +227,9 @@ int
 storeadmin_vacuum(const char *path, bool dry_run, FILE *out, char *err, size_t errlen)
 {
     char lock[4096 + 8];
-    struct stat_like { long long size, avail; } sz = {0, 0};
+    struct {
+        long long size, avail;
+    } sz = {0, 0};
     snprintf(lock, sizeof lock, "%s.lock", path);
     int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
