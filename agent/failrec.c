@@ -99,13 +99,53 @@ failure_where(char *where, size_t len, const struct iq *q, struct bstr job_id,
 }
 #define WHERE() failure_where(where, sizeof where, q, job_id, stream_id, stream_id_len, event_time)
 
-/* A stack trace or opts text into texts (once per distinct value). 0 / -1 */
+/*
+ * A stack trace or opts text into texts, once per distinct value: its id is
+ * the text's FNV-1a 64 hash (top bit clear); when another text holds that
+ * id (a collision, or an id plain SQL gave), the next ids are probed. *id
+ * is the text's id. 0 / -1 (store).
+ */
+#define TEXT_PROBES 16
 static int
-put_text(struct ingest *ing, const char *p, size_t n)
+put_text(struct ingest *ing, const char *p, size_t n, int64_t *id)
 {
-    sqlite3_stmt *t = store_stmt(ing->st, "stmt/text_put");
-    store_bind_text(t, ":body", p, n);
-    return store_exec(ing->st, t, "cannot record a failure");
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 1099511628211ULL;
+    }
+    for (int k = 0; k < TEXT_PROBES; k++) {
+        int64_t cand = (int64_t)((h + (uint64_t)k) & INT64_MAX);
+        sqlite3_stmt *g = store_stmt(ing->st, "stmt/text_get");
+        store_bind_int(g, ":id", cand);
+        int rc = sqlite3_step(g);
+        if (rc == SQLITE_ROW) {
+            const void *b = sqlite3_column_blob(g, 0);
+            size_t bn = (size_t)sqlite3_column_bytes(g, 0);
+            bool same = bn == n && (n == 0 || memcmp(b, p, n) == 0);
+            sqlite3_reset(g);
+            if (same) {
+                *id = cand;
+                return 0;
+            }
+            continue;
+        }
+        sqlite3_reset(g);
+        if (rc != SQLITE_DONE) {
+            store_note_error(ing->st, "cannot record a failure");
+            return -1;
+        }
+        sqlite3_stmt *t = store_stmt(ing->st, "stmt/text_put");
+        store_bind_int(t, ":id", cand);
+        store_bind_text(t, ":body", p, n);
+        if (store_exec(ing->st, t, "cannot record a failure") != 0)
+            return -1;
+        *id = cand;
+        return 0;
+    }
+    /* TEXT_PROBES texts in a row hold other ids: not plausibly by chance */
+    store_note_error(ing->st, "cannot record a failure (text ids exhausted)");
+    return -1;
 }
 
 static int
@@ -228,12 +268,19 @@ failrec_write(struct ingest *ing, int qi, struct bstr job_id, const char *stream
     /* stack trace and opts once per distinct value, the signature's text
      * once per signature (sql/schema/0008), before the row that refers to
      * them; a row ignored as a duplicate leaves them for the first one */
-    if ((f.stacktrace.p && put_text(ing, ing->b3.data ? ing->b3.data : "", ing->b3.len) != 0) ||
-        (f.opts.p && put_text(ing, f.opts.p, f.opts.n > OPTS_MAX ? OPTS_MAX : f.opts.n) != 0) ||
-        (reason.p && put_signature(ing, sig, ing->b1.data ? ing->b1.data : "", ing->b1.len) != 0)) {
-        log_debug("store: cannot record failure of %s: %s", WHERE(), store_errmsg(ing->st));
-        return -1;
+    int64_t tid;
+    if (f.stacktrace.p) {
+        if (put_text(ing, ing->b3.data ? ing->b3.data : "", ing->b3.len, &tid) != 0)
+            goto fail_text;
+        store_bind_int(s, ":stack_id", tid);
     }
+    if (f.opts.p) {
+        if (put_text(ing, f.opts.p, f.opts.n > OPTS_MAX ? OPTS_MAX : f.opts.n, &tid) != 0)
+            goto fail_text;
+        store_bind_int(s, ":opts_id", tid);
+    }
+    if (reason.p && put_signature(ing, sig, ing->b1.data ? ing->b1.data : "", ing->b1.len) != 0)
+        goto fail_text;
     int rc = sqlite3_step(s);
     if (rc != SQLITE_DONE) {
         store_note_error(ing->st, "cannot record a failure");
@@ -250,6 +297,10 @@ failrec_write(struct ingest *ing, int qi, struct bstr job_id, const char *stream
         return -1;
     }
     return changed > 0 ? 1 : 0;
+fail_text:
+    log_debug("store: cannot record failure of %s: %s", WHERE(), store_errmsg(ing->st));
+    sqlite3_reset(s);
+    return -1;
 }
 
 /* ---- the batch's failures ---- */

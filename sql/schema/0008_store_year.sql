@@ -1,8 +1,10 @@
 -- 0008_store_year: the audit store after a year (10M failure rows).
 --
 -- * failure rows live in `failure_rows`; stack traces and opts are stored once
---   per distinct value in `texts` (content-addressed: the text is its own
---   key, through the unique index texts_body) and referenced by id. The view
+--   per distinct value in `texts` (content-addressed: the agent keys each by
+--   a 64-bit FNV-1a hash of the text, probing the next id on a collision;
+--   no index on the text itself, so a unique text costs its bytes once) and
+--   referenced by id. The view
 --   `failures` gives whole rows with every column of before (plus
 --   `finished_at`), so `sqlite3 bullwatch.db "SELECT ... FROM failures"` and
 --   the canned queries keep working; INSTEAD OF triggers let plain SQL
@@ -17,10 +19,14 @@
 -- * `store_state`: one row of retention progress, shown by `status`.
 -- Existing rows are moved over in this transaction (minutes at 10M rows).
 CREATE TABLE texts (
-    id   INTEGER PRIMARY KEY,
+    id   INTEGER PRIMARY KEY,  -- FNV-1a 64 of body (top bit clear), or the next free on a collision
     body TEXT NOT NULL
 );
-CREATE UNIQUE INDEX texts_body ON texts (body);
+-- the old rows' texts: deduplicated here (UNION), through a temporary index
+-- for the lookups, under ids in insertion order; the agent's texts go under
+-- their hash (an old id in the way is probed past), so a value seen before
+-- and after the upgrade is stored at most twice
+CREATE INDEX texts_migrate ON texts (body);
 
 CREATE TABLE failure_rows (
     id               INTEGER PRIMARY KEY,
@@ -56,8 +62,9 @@ CREATE TABLE signatures (
     signature_text TEXT
 ) WITHOUT ROWID;
 
-INSERT OR IGNORE INTO texts (body) SELECT stacktrace FROM failures WHERE stacktrace IS NOT NULL;
-INSERT OR IGNORE INTO texts (body) SELECT opts FROM failures WHERE opts IS NOT NULL;
+INSERT INTO texts (body)
+SELECT stacktrace FROM failures WHERE stacktrace IS NOT NULL
+UNION SELECT opts FROM failures WHERE opts IS NOT NULL;
 INSERT OR IGNORE INTO signatures (signature, signature_text)
 SELECT signature, signature_text FROM failures WHERE signature IS NOT NULL;
 INSERT INTO failure_rows (id, endpoint, queue, job_id, stream_id, event_time, finished_at, name,
@@ -73,6 +80,7 @@ SELECT f.id, f.endpoint, f.queue, f.job_id, f.stream_id, f.event_time,
        f.recorded_at
 FROM failures f ORDER BY f.id;
 DROP TABLE failures;
+DROP INDEX texts_migrate;
 
 CREATE UNIQUE INDEX failure_rows_death ON failure_rows (queue, job_id, endpoint, finished_on);
 CREATE INDEX failure_rows_at ON failure_rows (finished_at);
@@ -92,10 +100,11 @@ LEFT JOIN texts t ON t.id = r.stack_id;
 -- plain SQL through the view (scripts, tests, the rename of an endpoint)
 CREATE TRIGGER failures_insert INSTEAD OF INSERT ON failures
 BEGIN
-    INSERT OR IGNORE INTO texts (body) SELECT NEW.stacktrace WHERE NEW.stacktrace IS NOT NULL;
-    INSERT OR IGNORE INTO texts (body) SELECT NEW.opts WHERE NEW.opts IS NOT NULL;
+    -- plain SQL stores each row's texts as new ones (no lookup by content:
+    -- texts has no index on it); the agent deduplicates by hash
     INSERT OR IGNORE INTO signatures (signature, signature_text)
     SELECT NEW.signature, NEW.signature_text WHERE NEW.signature IS NOT NULL;
+    INSERT INTO texts (body) SELECT NEW.stacktrace WHERE NEW.stacktrace IS NOT NULL;
     INSERT INTO failure_rows (id, endpoint, queue, job_id, stream_id, event_time, finished_at,
                               name, attempts_made, attempts_allowed, failed_reason, signature,
                               data, data_size, data_truncated, data_json, opts_id, stack_id,
@@ -104,11 +113,14 @@ BEGIN
     VALUES (NEW.id, NEW.endpoint, NEW.queue, NEW.job_id, NEW.stream_id, NEW.event_time,
             COALESCE(NEW.finished_on, NEW.event_time), NEW.name, NEW.attempts_made,
             NEW.attempts_allowed, NEW.failed_reason, NEW.signature, NEW.data, NEW.data_size,
-            COALESCE(NEW.data_truncated, 0), COALESCE(NEW.data_json, 1),
-            (SELECT id FROM texts WHERE body = NEW.opts),
-            (SELECT id FROM texts WHERE body = NEW.stacktrace), NEW.timestamp, NEW.processed_on,
-            NEW.finished_on, NEW.processed_by, COALESCE(NEW.hash_missing, 0),
+            COALESCE(NEW.data_truncated, 0), COALESCE(NEW.data_json, 1), NULL,
+            CASE WHEN NEW.stacktrace IS NOT NULL THEN last_insert_rowid() END, NEW.timestamp,
+            NEW.processed_on, NEW.finished_on, NEW.processed_by, COALESCE(NEW.hash_missing, 0),
             COALESCE(NEW.reconciled, 0), NEW.recorded_at);
+    INSERT INTO texts (body) SELECT NEW.opts WHERE NEW.opts IS NOT NULL;
+    UPDATE failure_rows SET opts_id = last_insert_rowid()
+    WHERE NEW.opts IS NOT NULL AND opts_id IS NULL AND queue = NEW.queue AND job_id = NEW.job_id
+      AND endpoint = NEW.endpoint AND finished_on IS NEW.finished_on;
     INSERT INTO failure_hours (endpoint, queue, signature, hour, failures, first_seen, last_seen,
                                sample_reason)
     VALUES (NEW.endpoint, NEW.queue, COALESCE(NEW.signature, ''),

@@ -1,2 +1,3 @@
--- A stack trace or opts text, stored once per distinct value (texts_body).
-INSERT OR IGNORE INTO texts (body) VALUES (:body);
+-- A stack trace or opts text under its id (FNV-1a 64 of the text, or the
+-- next free id after a collision: failrec.c).
+INSERT INTO texts (id, body) VALUES (:id, :body);

@@ -57,5 +57,11 @@ check "old rows: every dead job recorded exactly once" \
     node "$NODE_DIR/js/check_ingest.js" dead "$T_DIR/w1.json" "$T_DIR/failures.json" mg-a,mg-b,mg-c
 check "new rows after the migration: every dead job recorded exactly once" \
     node "$NODE_DIR/js/check_ingest.js" dead "$T_DIR/w2.json" "$T_DIR/failures.json" mg2-a,mg2-b,mg2-c
+# the agent keys new texts by hash; the migrated ones keep their ids, so a
+# value seen before and after the upgrade is stored at most twice
+check "the agent's new rows share texts too: once per distinct value under hash ids" \
+    test "$(q "$db" "SELECT COUNT(*) FROM (SELECT body FROM texts WHERE id > 4294967296 GROUP BY body HAVING COUNT(*) > 1)")" = 0
+check "and at most once more for a value the migrated rows had" \
+    test "$(q "$db" "SELECT COUNT(*) FROM (SELECT body FROM texts GROUP BY body HAVING COUNT(*) > 2)")" = 0
 check "integrity" test "$(q "$db" "PRAGMA integrity_check")" = ok
 check "SIGTERM stops the agent with exit 0" stop_agent
