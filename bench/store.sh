@@ -16,6 +16,7 @@
 # release before, schema 0001-0005) for the "before" numbers. The store is
 # kept under /tmp and deleted at the end.
 set -u
+{ # the whole script is read before it runs: editing it meanwhile cannot break a run
 cd "$(dirname "$0")/.."
 TREE=${BENCH_STORE_BASE:-$PWD}
 BW=${BW:-$TREE/${BUILD:-build}/bullwatch}
@@ -60,15 +61,16 @@ if [ $new_schema = 1 ]; then idx="failure_rows_death failure_rows_at failure_row
 else idx="failures_death failures_time failures_sig"; fi
 drop_idx=$(for i in $idx; do echo "DROP INDEX $i;"; done)
 make_idx=$(for i in $idx; do grep -h "^CREATE .*INDEX $i " "$TREE"/sql/schema/*.sql; done)
+load_begin="PRAGMA journal_mode = OFF;
+PRAGMA synchronous = OFF;
+PRAGMA cache_size = -400000;
+BEGIN;
+$drop_idx"
 t_build=$(date +%s.%N)
 say "building $N rows (schema $([ $new_schema = 1 ] && echo 0008 || echo 0005))"
 if [ $new_schema = 1 ]; then
     sqlite3 "$DB" >/dev/null <<EOF || { say "generator failed"; exit 1; }
-PRAGMA journal_mode = OFF;
-PRAGMA synchronous = OFF;
-PRAGMA cache_size = -400000;
-BEGIN;
-$drop_idx
+$load_begin
 WITH RECURSIVE k(s) AS (SELECT 0 UNION ALL SELECT s + 1 FROM k WHERE s < 199)
 INSERT INTO texts (body) SELECT $stack FROM k;
 WITH RECURSIVE k(q) AS (SELECT 0 UNION ALL SELECT q + 1 FROM k WHERE q < 49)
@@ -91,11 +93,7 @@ PRAGMA journal_mode = WAL;
 EOF
 else
     sqlite3 "$DB" >/dev/null <<EOF || { say "generator failed"; exit 1; }
-PRAGMA journal_mode = OFF;
-PRAGMA synchronous = OFF;
-PRAGMA cache_size = -400000;
-BEGIN;
-$drop_idx
+$load_begin
 $rows_cte
 INSERT INTO failures (endpoint, queue, job_id, stream_id, event_time, name, attempts_made,
     attempts_allowed, failed_reason, signature, signature_text, data, data_size, data_truncated,
@@ -203,3 +201,5 @@ PY
 fi
 size_after=$(stat -c %s "$DB")
 printf '%-58s %8s\n' "file size after retention (MB)" "$((size_after / 1000000))"
+exit
+}

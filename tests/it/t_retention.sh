@@ -9,18 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 start_redis
 ini=$T_DIR/agent.ini
-cat >"$ini" <<INI
-[redis]
-url = $REDIS_URL
-[queues]
-discover_every = 1s
-poll_every = 500ms
-[store]
-path = $T_DIR/bw.db
-retention = 30d
-[agent]
-block = 200ms
-INI
+write_ini "$ini" # [store] retention = 30d, the default
 db=$T_DIR/bw.db
 q() { sqlite3 "$db" "$1"; }
 # a new store, made by the agent
