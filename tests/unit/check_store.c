@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -276,6 +278,28 @@ START_TEST(new_store_vacuums_incrementally)
 }
 END_TEST
 
+START_TEST(vacuum_converts_only_without_an_agent)
+{
+    char err[256] = "", lock[80];
+    old_store(2000, 1700000000000LL); /* auto_vacuum none, as the release made it */
+    snprintf(lock, sizeof lock, "%s.lock", path);
+    int fd = open(lock, O_RDWR | O_CREAT, 0600);
+    ck_assert(fd >= 0 && flock(fd, LOCK_EX) == 0); /* an agent */
+    FILE *out = fopen("/dev/null", "w");
+    ck_assert_int_eq(storeadmin_vacuum(path, false, out, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "an agent holds") != NULL, "%s", err);
+    close(fd);
+    ck_assert_int_eq(storeadmin_vacuum(path, false, out, err, sizeof err), 0);
+    fclose(out);
+    unlink(lock);
+    sqlite3 *db;
+    ck_assert(sqlite3_open(path, &db) == SQLITE_OK);
+    ck_assert_int_eq(one_int(db, "PRAGMA auto_vacuum"), 2);
+    ck_assert_int_eq(one_int(db, "SELECT COUNT(*) FROM failures"), 2000);
+    sqlite3_close(db);
+}
+END_TEST
+
 Suite *
 store_suite(void)
 {
@@ -287,6 +311,7 @@ store_suite(void)
     tcase_add_test(tc, migration_keeps_every_row);
     tcase_add_test(tc, retention_in_slices);
     tcase_add_test(tc, new_store_vacuums_incrementally);
+    tcase_add_test(tc, vacuum_converts_only_without_an_agent);
     suite_add_tcase(s, tc);
     return s;
 }
