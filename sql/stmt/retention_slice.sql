@@ -1,7 +1,9 @@
 -- One slice of retention: at most 500 rows of each growing table older
 -- than :cutoff (ms), oldest first, each statement from an index. Run by the
 -- agent inside its commit window, one slice per loop iteration, until
--- stmt/retention_more says nothing is due (storeadmin.c).
+-- stmt/retention_more says nothing is due (storeadmin.c). failure_hours
+-- goes by whole hours: the hour the cutoff falls in stays until it is all
+-- older, so its summary may still count rows trimmed from it.
 DELETE FROM failure_rows WHERE id IN
     (SELECT id FROM failure_rows WHERE finished_at < :cutoff ORDER BY finished_at LIMIT 500);
 DELETE FROM failure_hours WHERE (queue, hour, signature, endpoint) IN
