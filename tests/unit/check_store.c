@@ -51,6 +51,8 @@ static const struct {
     {"stmt/tui_audit", "SCAN actions", "newest first by rowid, stopped by LIMIT 500"},
     {"stmt/tui_deliveries", "SCAN outbox", "newest first by rowid, stopped by LIMIT 500"},
     {"stmt/silences_active", "SCAN silences", "silences: a handful, expired ones trimmed"},
+    {"stmt/store_summary", "SCAN failure_hours",
+     "`bullwatch store` only: queues x signatures x hours kept, not rows (~20 ms at 10M rows)"},
     {NULL, NULL, NULL},
 };
 
@@ -64,7 +66,8 @@ bounded(const char *stmt, const char *what)
     for (int i = 0; fixed[i]; i++)
         if (!strcmp(what, fixed[i]))
             return true;
-    if (!strncmp(what, "(subquery", 9) || !strncmp(what, "(join", 5))
+    if (!strncmp(what, "(subquery", 9) || !strncmp(what, "(join", 5) ||
+        !strncmp(what, "pragma_", 7))
         return true;
     /* tui_alerts' alias a is alert_state */
     return !strcmp(stmt, "stmt/tui_alerts") && !strcmp(what, "a");
