@@ -101,7 +101,7 @@ failure_where(char *where, size_t len, const struct iq *q, struct bstr job_id,
 
 /*
  * A stack trace or opts text into texts, once per distinct value: its id is
- * the text's FNV-1a 64 hash (top bit clear); when another text holds that
+ * a 64-bit hash of the text (top bit clear); when another text holds that
  * id (a collision, or an id plain SQL gave), the next ids are probed. *id
  * is the text's id. 0 / -1 (store).
  */
@@ -109,11 +109,20 @@ failure_where(char *where, size_t len, const struct iq *q, struct bstr job_id,
 static int
 put_text(struct ingest *ing, const char *p, size_t n, int64_t *id)
 {
-    uint64_t h = 14695981039346656037ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 1099511628211ULL;
+    /* 8 bytes a step (a stack trace is KBs): multiply-xorshift, FNV-1a's
+     * basis and prime; the probe below compares the texts, so the hash
+     * only has to spread, not to be unguessable */
+    uint64_t h = 14695981039346656037ULL ^ (uint64_t)n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 1099511628211ULL;
+        h ^= h >> 29;
     }
+    for (; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+    h ^= h >> 32;
     for (int k = 0; k < TEXT_PROBES; k++) {
         int64_t cand = (int64_t)((h + (uint64_t)k) & INT64_MAX);
         sqlite3_stmt *g = store_stmt(ing->st, "stmt/text_get");

@@ -2,7 +2,7 @@
 --
 -- * failure rows live in `failure_rows`; stack traces and opts are stored once
 --   per distinct value in `texts` (content-addressed: the agent keys each by
---   a 64-bit FNV-1a hash of the text, probing the next id on a collision;
+--   a 64-bit hash of the text (failrec.c), probing the next id on a collision;
 --   no index on the text itself, so a unique text costs its bytes once) and
 --   referenced by id. The view
 --   `failures` gives whole rows with every column of before (plus
@@ -19,7 +19,7 @@
 -- * `store_state`: one row of retention progress, shown by `status`.
 -- Existing rows are moved over in this transaction (minutes at 10M rows).
 CREATE TABLE texts (
-    id   INTEGER PRIMARY KEY,  -- FNV-1a 64 of body (top bit clear), or the next free on a collision
+    id   INTEGER PRIMARY KEY,  -- 64-bit hash of body (top bit clear), or the next free on a collision
     body TEXT NOT NULL
 );
 -- the old rows' texts: deduplicated here (UNION), through a temporary index
