@@ -67,7 +67,8 @@ int storeadmin_integrity(struct store *st, bool full, FILE *out, int max_lines);
  * an agent holds <path>.lock, or when the file system has less free space
  * than twice the store (VACUUM writes a copy, and the WAL holds another).
  * Before it starts it prints to `out` how big the store is, how much disk
- * it needs and about how long it takes (~1 minute per GB here). With
+ * it needs and about how long it takes (~20 s per GB of rows; 1M rows,
+ * 473 MB, took 3 s from the page cache here). With
  * dry_run it stops after that. 0 / -1. */
 int storeadmin_vacuum(const char *path, bool dry_run, FILE *out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
