@@ -15,15 +15,14 @@
 
 #include "store.h"
 #include "storeadmin.h"
+#include "util.h"
 
 static int wal_frames;
 
 static double
 now_ms_f(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+    return (double)mono_us() / 1000.0;
 }
 
 static int
