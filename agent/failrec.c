@@ -107,7 +107,7 @@ failure_where(char *where, size_t len, const struct iq *q, struct bstr job_id,
  */
 #define TEXT_PROBES 16
 static int
-put_text(struct ingest *ing, const char *p, size_t n, int64_t *id)
+put_text(struct ingest *ing, const char *p, size_t n, int64_t at, int64_t *id)
 {
     /* 8 bytes a step (a stack trace is KBs): multiply-xorshift, FNV-1a's
      * basis and prime; the probe below compares the texts, so the hash
@@ -132,10 +132,17 @@ put_text(struct ingest *ing, const char *p, size_t n, int64_t *id)
             const void *b = sqlite3_column_blob(g, 0);
             size_t bn = (size_t)sqlite3_column_bytes(g, 0);
             bool same = bn == n && (n == 0 || memcmp(b, p, n) == 0);
+            int64_t last = sqlite3_column_int64(g, 1);
             sqlite3_reset(g);
             if (same) {
                 *id = cand;
-                return 0;
+                if (at <= last + 3600000)
+                    return 0;
+                /* an hour newer: retention must keep it longer (texts.last_at) */
+                sqlite3_stmt *u = store_stmt(ing->st, "stmt/text_seen");
+                store_bind_int(u, ":id", cand);
+                store_bind_int(u, ":at", at);
+                return store_exec(ing->st, u, "cannot record a failure");
             }
             continue;
         }
@@ -147,6 +154,7 @@ put_text(struct ingest *ing, const char *p, size_t n, int64_t *id)
         sqlite3_stmt *t = store_stmt(ing->st, "stmt/text_put");
         store_bind_int(t, ":id", cand);
         store_bind_text(t, ":body", p, n);
+        store_bind_int(t, ":at", at);
         if (store_exec(ing->st, t, "cannot record a failure") != 0)
             return -1;
         *id = cand;
@@ -279,12 +287,12 @@ failrec_write(struct ingest *ing, int qi, struct bstr job_id, const char *stream
      * them; a row ignored as a duplicate leaves them for the first one */
     int64_t tid;
     if (f.stacktrace.p) {
-        if (put_text(ing, ing->b3.data ? ing->b3.data : "", ing->b3.len, &tid) != 0)
+        if (put_text(ing, ing->b3.data ? ing->b3.data : "", ing->b3.len, fin, &tid) != 0)
             goto fail_text;
         store_bind_int(s, ":stack_id", tid);
     }
     if (f.opts.p) {
-        if (put_text(ing, f.opts.p, f.opts.n > OPTS_MAX ? OPTS_MAX : f.opts.n, &tid) != 0)
+        if (put_text(ing, f.opts.p, f.opts.n > OPTS_MAX ? OPTS_MAX : f.opts.n, fin, &tid) != 0)
             goto fail_text;
         store_bind_int(s, ":opts_id", tid);
     }

@@ -19,9 +19,14 @@
 -- * `store_state`: one row of retention progress, shown by `status`.
 -- Existing rows are moved over in this transaction (minutes at 10M rows).
 CREATE TABLE texts (
-    id   INTEGER PRIMARY KEY,  -- 64-bit hash of body (top bit clear), or the next free on a collision
-    body TEXT NOT NULL
+    id      INTEGER PRIMARY KEY,  -- 64-bit hash of body (top bit clear), or the next free on a collision
+    body    TEXT NOT NULL,
+    -- the newest finished_at of the rows that refer to it, at most an hour
+    -- behind (failrec moves it on once it is an hour old): retention
+    -- deletes a text once every row that may refer to it is gone
+    last_at INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX texts_last_at ON texts (last_at);
 -- the old rows' texts: deduplicated here (UNION), through a temporary index
 -- for the lookups, under ids in insertion order; the agent's texts go under
 -- their hash (an old id in the way is probed past), so a value seen before
@@ -81,6 +86,13 @@ SELECT f.id, f.endpoint, f.queue, f.job_id, f.stream_id, f.event_time,
 FROM failures f ORDER BY f.id;
 DROP TABLE failures;
 DROP INDEX texts_migrate;
+UPDATE texts SET last_at = m.t
+FROM (SELECT id, MAX(t) AS t
+      FROM (SELECT stack_id AS id, finished_at AS t FROM failure_rows WHERE stack_id IS NOT NULL
+            UNION ALL
+            SELECT opts_id, finished_at FROM failure_rows WHERE opts_id IS NOT NULL)
+      GROUP BY id) AS m
+WHERE texts.id = m.id;
 
 CREATE UNIQUE INDEX failure_rows_death ON failure_rows (queue, job_id, endpoint, finished_on);
 CREATE INDEX failure_rows_at ON failure_rows (finished_at);
@@ -104,7 +116,8 @@ BEGIN
     -- texts has no index on it); the agent deduplicates by hash
     INSERT OR IGNORE INTO signatures (signature, signature_text)
     SELECT NEW.signature, NEW.signature_text WHERE NEW.signature IS NOT NULL;
-    INSERT INTO texts (body) SELECT NEW.stacktrace WHERE NEW.stacktrace IS NOT NULL;
+    INSERT INTO texts (body, last_at)
+    SELECT NEW.stacktrace, COALESCE(NEW.finished_on, NEW.event_time) WHERE NEW.stacktrace IS NOT NULL;
     INSERT INTO failure_rows (id, endpoint, queue, job_id, stream_id, event_time, finished_at,
                               name, attempts_made, attempts_allowed, failed_reason, signature,
                               data, data_size, data_truncated, data_json, opts_id, stack_id,
@@ -117,7 +130,8 @@ BEGIN
             CASE WHEN NEW.stacktrace IS NOT NULL THEN last_insert_rowid() END, NEW.timestamp,
             NEW.processed_on, NEW.finished_on, NEW.processed_by, COALESCE(NEW.hash_missing, 0),
             COALESCE(NEW.reconciled, 0), NEW.recorded_at);
-    INSERT INTO texts (body) SELECT NEW.opts WHERE NEW.opts IS NOT NULL;
+    INSERT INTO texts (body, last_at)
+    SELECT NEW.opts, COALESCE(NEW.finished_on, NEW.event_time) WHERE NEW.opts IS NOT NULL;
     UPDATE failure_rows SET opts_id = last_insert_rowid()
     WHERE NEW.opts IS NOT NULL AND opts_id IS NULL AND queue = NEW.queue AND job_id = NEW.job_id
       AND endpoint = NEW.endpoint AND finished_on IS NEW.finished_on;

@@ -1,2 +1,2 @@
 -- The text stored under an id (is this text already there?).
-SELECT body FROM texts WHERE id = :id;
+SELECT body, last_at FROM texts WHERE id = :id;

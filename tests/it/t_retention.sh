@@ -21,7 +21,7 @@ now=$(($(date +%s) * 1000))
 old=$((now - 40 * 86400000))
 n=200000
 q "PRAGMA synchronous = OFF; BEGIN;
-INSERT INTO texts (body) VALUES ('[\"at old (x.js:1)\"]');
+INSERT INTO texts (id, body, last_at) VALUES (1, '[\"at old (x.js:1)\"]', $old + ($n - 1) * 10);
 WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < $n - 1)
 INSERT INTO failure_rows (endpoint, queue, job_id, stream_id, event_time, finished_at, failed_reason,
     signature, data, stack_id, finished_on, recorded_at)
@@ -47,6 +47,7 @@ wait "$WL" || die "workload failed: $(tail -3 "$T_DIR/live.out")"
 check "the agent catches up" wait_for 60 agent_caught_up "$ini"
 check "no row older than the retention period is left" \
     test "$(q "SELECT COUNT(*) FROM failure_rows WHERE queue LIKE 'old-%'")/$(q "SELECT COUNT(*) FROM failure_hours WHERE queue LIKE 'old-%'")" = 0/0
+check "the old rows' stack trace is gone with them" test "$(q "SELECT COUNT(*) FROM texts WHERE id = 1")" = 0
 check "the row inside the period is kept" test "$(q "SELECT COUNT(*) FROM failures WHERE queue = 'kept'")" = 1
 failures_json "$T_DIR/failures.json"
 check "every dead job of the live workload recorded exactly once" \

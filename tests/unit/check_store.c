@@ -261,11 +261,26 @@ START_TEST(retention_in_slices)
     ck_assert_int_ge(slices, 3);
     ck_assert_int_eq(one_int(db, "SELECT COUNT(*) FROM failure_rows"), 500);
     ck_assert_int_eq(one_int(db, "SELECT MIN(finished_at) >= " "1700004500000" " FROM failure_rows"), 1);
+    /* the texts the remaining rows refer to are kept */
+    ck_assert_int_eq(one_int(db, "SELECT COUNT(*) FROM failures WHERE stacktrace IS NULL OR opts IS "
+                                 "NULL"),
+                     0);
     struct storeadmin_retention r;
     ck_assert_int_eq(storeadmin_retention_get(st, &r), 0);
     ck_assert_int_eq(r.backlog_since, 0);
     ck_assert_int_eq(r.trimmed >= 4500, 1);
     ck_assert_int_eq(r.cutoff, cutoff);
+    /* once no row is left, neither are their texts */
+    more = true;
+    while (more) {
+        ck_assert_int_eq(store_begin(st), 0);
+        ck_assert_int_eq(storeadmin_retention_slice(st, t0 + 10000 * 1000LL + 7200000,
+                                                    t0 + 10000000, &more),
+                         0);
+        ck_assert_int_eq(store_commit(st), 0);
+    }
+    ck_assert_int_eq(one_int(db, "SELECT COUNT(*) FROM failure_rows"), 0);
+    ck_assert_int_eq(one_int(db, "SELECT COUNT(*) FROM texts"), 0);
     store_close(st);
 }
 END_TEST
