@@ -72,9 +72,9 @@ if [ $new_schema = 1 ]; then
     sqlite3 "$DB" >/dev/null <<EOF || { say "generator failed"; exit 1; }
 $load_begin
 WITH RECURSIVE k(s) AS (SELECT 0 UNION ALL SELECT s + 1 FROM k WHERE s < 199)
-INSERT INTO texts (body) SELECT $stack FROM k;
+INSERT INTO texts (body, last_at) SELECT $stack, $now FROM k;
 WITH RECURSIVE k(q) AS (SELECT 0 UNION ALL SELECT q + 1 FROM k WHERE q < 49)
-INSERT INTO texts (body) SELECT $opts FROM k;
+INSERT INTO texts (body, last_at) SELECT $opts, $now FROM k;
 WITH RECURSIVE k(s) AS (SELECT 0 UNION ALL SELECT s + 1 FROM k WHERE s < 199)
 INSERT INTO signatures SELECT $sigid, 'upstream timeout calling service-<n> after <n>ms' FROM k;
 $rows_cte
