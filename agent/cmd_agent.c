@@ -51,12 +51,15 @@
 #include "queues.h"
 #include "rconn.h"
 #include "store.h"
+#include "storeadmin.h"
 #include "util.h"
 #include "window.h"
 #include "xmem.h"
 
 #define MAX_FDS 24
 #define RETENTION_EVERY_MS (3600 * 1000)
+#define RETENTION_MAX_SLICES 8 /* per loop iteration, while a backlog lasts */
+#define RETENTION_BUDGET_MS 40
 
 static volatile sig_atomic_t stop_requested, reload_requested;
 
@@ -276,14 +279,36 @@ poll_timer(struct agent *a, int64_t now)
         dropped(a, INGEST_STORE, "alerts");
 }
 
+/* Retention in slices (storeadmin.c: at most STOREADMIN_SLICE rows per
+ * table, from indexes), whether Redis is up or not. Each slice is one of a
+ * window's writes and the window is committed right after it, so the write
+ * lock is never held longer than one window; while a backlog is left, a few
+ * slices run per loop iteration (RETENTION_BUDGET_MS), the loop reads and
+ * waits between iterations, and the next slices are due at the next one;
+ * otherwise retention looks again in an hour. */
 static void
 retention(struct agent *a, int64_t now)
 {
     a->next_retention = now + RETENTION_EVERY_MS;
-    if (window_open(a->win) != 0)
-        return;
-    if (store_run_script(a->st, "stmt/retention", ":cutoff", now_ms() - a->cfg.retention_ms) != 0)
-        dropped(a, INGEST_STORE, "retention");
+    for (int k = 0; k < RETENTION_MAX_SLICES; k++) {
+        bool more = false;
+        if (window_backoff_ms(a->win) > 0 || window_open(a->win) != 0) {
+            a->next_retention = now + 1000;
+            return;
+        }
+        int64_t wall = now_ms();
+        if (storeadmin_retention_slice(a->st, wall - a->cfg.retention_ms, wall, &more) != 0) {
+            dropped(a, INGEST_STORE, "retention");
+            a->next_retention = now + 1000;
+            return;
+        }
+        commit(a);
+        if (!more)
+            return;
+        a->next_retention = now; /* the next loop iteration */
+        if (mono_ms() - now >= RETENTION_BUDGET_MS)
+            return;
+    }
 }
 
 static void

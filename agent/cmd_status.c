@@ -15,6 +15,7 @@
 #include "queues.h"
 #include "rconn.h"
 #include "store.h"
+#include "storeadmin.h"
 #include "util.h"
 #include "xmem.h"
 
@@ -296,11 +297,17 @@ cmd_status(int argc, char **argv)
         }
     }
     bool have_store = st != NULL;
+    char ret_line[200] = ""; /* retention's progress (storeadmin.h), text output only */
+    struct storeadmin_retention ret;
+    if (st && storeadmin_retention_get(st, &ret) == 0)
+        storeadmin_retention_line(&ret, now, ret_line, sizeof ret_line);
     store_close(st);
     if (json)
         print_json(&cfg, &l, d, x, have_store, now, hint);
     else
         print_table(&cfg, &l, d, x, have_store, hint);
+    if (!json && ret_line[0])
+        printf("%s\n", ret_line);
 out:
     free(d);
     free(x);

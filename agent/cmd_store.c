@@ -26,6 +26,7 @@
 #include "opts.h"
 #include "xmem.h"
 #include "store.h"
+#include "storeadmin.h"
 #include "util.h"
 
 static const char *const store_tables[] = {
@@ -69,12 +70,15 @@ store_report(struct config *cfg, bool json)
     sqlite3 *db = store_db(st);
     bool ok;
     int64_t size = file_size(cfg->store_path, "") + file_size(cfg->store_path, "-wal");
-    int64_t oldest = one_int(db, "SELECT min(event_time) FROM failures", &ok);
+    int64_t oldest = one_int(db, "SELECT min(finished_at) FROM failures", &ok); /* an index */
     if (!ok)
         oldest = -1;
-    int64_t withheld =
-        one_int(db, "SELECT count(*) FROM failures WHERE data_json = 0 AND instr(data, '[withheld: ') > 0",
-                &ok);
+    int64_t withheld = -1; /* the last day's, as status (an index reaches them) */
+    sqlite3_stmt *ws = store_stmt(st, "stmt/data_withheld");
+    store_bind_int(ws, ":since", now_ms() - 86400000);
+    if (sqlite3_step(ws) == SQLITE_ROW)
+        withheld = sqlite3_column_int64(ws, 0);
+    sqlite3_reset(ws);
     struct stat sb;
     unsigned mode = stat(cfg->store_path, &sb) == 0 ? (unsigned)(sb.st_mode & 07777) : 0;
     struct buf b;
@@ -94,8 +98,14 @@ store_report(struct config *cfg, bool json)
         buf_addf(&b, "size        %lld bytes (db + wal)\n", (long long)size);
         buf_addf(&b, "oldest row  %s\n", when);
         buf_addf(&b, "retention   %s\n", ret);
-        buf_addf(&b, "withheld    %lld failure row%s whose job data redaction could not read\n",
+        buf_addf(&b, "withheld    %lld failure row%s of the last 24h whose job data redaction could not read\n",
                  (long long)(withheld < 0 ? 0 : withheld), withheld == 1 ? "" : "s");
+        struct storeadmin_retention r;
+        char line[300];
+        if (storeadmin_retention_get(st, &r) == 0) {
+            storeadmin_retention_line(&r, now_ms(), line, sizeof line);
+            buf_addf(&b, "%s\n", line);
+        }
         buf_adds(&b, "rows\n");
     }
     int shown = 0;
@@ -111,13 +121,27 @@ store_report(struct config *cfg, bool json)
             buf_addf(&b, "  %-18s %lld\n", store_tables[i], (long long)n);
         shown++;
     }
-    if (json)
-        buf_addf(&b, "},\"oldest_failure_ms\":%lld,\"data_withheld\":%lld}\n", (long long)oldest,
-                 (long long)(withheld < 0 ? 0 : withheld));
+    fflush(stdout);
+    int integrity = 0;
+    if (!json) {
+        fwrite(b.data, 1, b.len, stdout);
+        buf_reset(&b);
+        fputs("integrity   ", stdout);
+        fflush(stdout);
+        integrity = storeadmin_integrity(st, false, stdout, 20);
+        fputs(integrity == 0 ? "ok (quick_check)\n" : integrity > 0 ? "PROBLEMS (above)\n"
+                                                                      : "could not run\n",
+              stdout);
+    } else {
+        integrity = storeadmin_integrity(st, false, NULL, 0);
+        buf_addf(&b, "},\"oldest_failure_ms\":%lld,\"data_withheld\":%lld,\"integrity\":\"%s\"}\n",
+                 (long long)oldest, (long long)(withheld < 0 ? 0 : withheld),
+                 integrity == 0 ? "ok" : integrity > 0 ? "problems" : "unknown");
+    }
     fwrite(b.data, 1, b.len, stdout);
     buf_release(&b);
     store_close(st);
-    return EXIT_OK;
+    return integrity > 0 ? EXIT_RUNTIME : EXIT_OK;
 }
 
 static int
@@ -182,12 +206,19 @@ store_backup(struct config *cfg, const char *to)
     return code;
 }
 
+struct store_flags {
+    bool json, dry_run;
+};
+
 static int
-set_json(void *ud, int id, const char *v)
+set_flag(void *ud, int id, const char *v)
 {
-    (void)id;
+    struct store_flags *f = ud;
     (void)v;
-    *(bool *)ud = true;
+    if (id == 0)
+        f->json = true;
+    else
+        f->dry_run = true;
     return 0;
 }
 
@@ -195,26 +226,31 @@ int
 cmd_store(int argc, char **argv)
 {
     static const char *const usage =
-        "usage: bullwatch store [-c FILE] [--json]         rows, size, oldest row, retention\n"
-        "       bullwatch store backup FILE [-c FILE]      consistent copy (SQLite backup API)\n";
-    const char *path = NULL, *to = NULL;
-    bool json = false, backup = false;
-    static const struct opt opts[] = {{"json", false, 0}, {NULL, false, 0}};
+        "usage: bullwatch store [-c FILE] [--json]         rows, size, oldest row, retention, integrity\n"
+        "       bullwatch store backup FILE [-c FILE]      consistent copy (SQLite backup API)\n"
+        "       bullwatch store vacuum [--dry-run] [-c FILE]   compact, and convert to incremental\n"
+        "                                  auto_vacuum (needs the agent stopped; says how long)\n";
+    const char *path = NULL, *to = NULL, *verb = NULL;
+    struct store_flags fl = {false, false};
+    static const struct opt opts[] = {{"json", false, 0}, {"dry-run", false, 1}, {NULL, false, 0}};
     char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
     int npos = 0;
-    int prc = opts_parse("store", argc, argv, opts, set_json, &json, &path, pos, &npos);
-    if (prc == 0 && npos >= 1 && !strcmp(pos[0], "backup")) {
-        backup = true;
+    int prc = opts_parse("store", argc, argv, opts, set_flag, &fl, &path, pos, &npos);
+    if (prc == 0 && npos >= 1)
+        verb = pos[0];
+    if (prc == 0 && verb && !strcmp(verb, "backup"))
         to = npos >= 2 ? pos[1] : NULL;
-    }
-    if (prc == 0 && (npos > 2 || (npos >= 1 && !backup))) {
+    if (prc == 0 && verb && ((strcmp(verb, "backup") && strcmp(verb, "vacuum")) ||
+                             npos > (strcmp(verb, "backup") ? 1 : 2))) {
         fprintf(stderr, "bullwatch store: unexpected '%s'\n%s",
-                log_esc(pos[backup ? 2 : 0], strlen(pos[backup ? 2 : 0])), usage);
+                log_esc(pos[npos - 1], strlen(pos[npos - 1])), usage);
         prc = -1;
     }
     free(pos);
     if (prc != 0)
         return EXIT_USAGE;
+    bool backup = verb && !strcmp(verb, "backup"), vacuum = verb && !strcmp(verb, "vacuum");
+    bool json = fl.json;
     if (backup && !to) {
         fprintf(stderr, "bullwatch store backup: which FILE?\n%s", usage);
         return EXIT_USAGE;
@@ -224,7 +260,15 @@ cmd_store(int argc, char **argv)
         config_release(&cfg);
         return EXIT_USAGE;
     }
-    int rc = backup ? store_backup(&cfg, to) : store_report(&cfg, json);
+    int rc;
+    if (vacuum) {
+        char err[512];
+        rc = storeadmin_vacuum(cfg.store_path, fl.dry_run, stdout, err, sizeof err) == 0
+                 ? EXIT_OK
+                 : (fprintf(stderr, "bullwatch store vacuum: %s\n", err), EXIT_RUNTIME);
+    } else {
+        rc = backup ? store_backup(&cfg, to) : store_report(&cfg, json);
+    }
     config_release(&cfg);
     return rc;
 }

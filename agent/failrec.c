@@ -100,6 +100,99 @@ failure_where(char *where, size_t len, const struct iq *q, struct bstr job_id,
 #define WHERE() failure_where(where, sizeof where, q, job_id, stream_id, stream_id_len, event_time)
 
 /*
+ * A stack trace or opts text into texts, once per distinct value: its id is
+ * a 64-bit hash of the text (top bit clear); when another text holds that
+ * id (a collision, or an id plain SQL gave), the next ids are probed. *id
+ * is the text's id. 0 / -1 (store).
+ */
+#define TEXT_PROBES 16
+static int
+put_text(struct ingest *ing, const char *p, size_t n, int64_t at, int64_t *id)
+{
+    /* 8 bytes a step (a stack trace is KBs): multiply-xorshift, FNV-1a's
+     * basis and prime; the probe below compares the texts, so the hash
+     * only has to spread, not to be unguessable */
+    uint64_t h = 14695981039346656037ULL ^ (uint64_t)n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 1099511628211ULL;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+    h ^= h >> 32;
+    for (int k = 0; k < TEXT_PROBES; k++) {
+        int64_t cand = (int64_t)((h + (uint64_t)k) & INT64_MAX);
+        sqlite3_stmt *g = store_stmt(ing->st, "stmt/text_get");
+        store_bind_int(g, ":id", cand);
+        int rc = sqlite3_step(g);
+        if (rc == SQLITE_ROW) {
+            const void *b = sqlite3_column_blob(g, 0);
+            size_t bn = (size_t)sqlite3_column_bytes(g, 0);
+            bool same = bn == n && (n == 0 || memcmp(b, p, n) == 0);
+            int64_t last = sqlite3_column_int64(g, 1);
+            sqlite3_reset(g);
+            if (same) {
+                *id = cand;
+                if (at <= last + 3600000)
+                    return 0;
+                /* an hour newer: retention must keep it longer (texts.last_at) */
+                sqlite3_stmt *u = store_stmt(ing->st, "stmt/text_seen");
+                store_bind_int(u, ":id", cand);
+                store_bind_int(u, ":at", at);
+                return store_exec(ing->st, u, "cannot record a failure");
+            }
+            continue;
+        }
+        sqlite3_reset(g);
+        if (rc != SQLITE_DONE) {
+            store_note_error(ing->st, "cannot record a failure");
+            return -1;
+        }
+        sqlite3_stmt *t = store_stmt(ing->st, "stmt/text_put");
+        store_bind_int(t, ":id", cand);
+        store_bind_text(t, ":body", p, n);
+        store_bind_int(t, ":at", at);
+        if (store_exec(ing->st, t, "cannot record a failure") != 0)
+            return -1;
+        *id = cand;
+        return 0;
+    }
+    /* TEXT_PROBES texts in a row hold other ids: not plausibly by chance */
+    store_note_error(ing->st, "cannot record a failure (text ids exhausted)");
+    return -1;
+}
+
+static int
+put_signature(struct ingest *ing, const char *sig, const char *text, size_t n)
+{
+    sqlite3_stmt *t = store_stmt(ing->st, "stmt/signature_put");
+    store_bind_str(t, ":signature", sig);
+    store_bind_text(t, ":signature_text", text, n);
+    return store_exec(ing->st, t, "cannot record a failure");
+}
+
+/* The row's queue, signature and hour summary (failure_hours), in the same
+ * transaction as the row. 0 / -1 */
+static int
+hour_add(struct ingest *ing, const char *queue, const char *sig, int64_t finished_at,
+         const char *reason, size_t rn)
+{
+    sqlite3_stmt *t = store_stmt(ing->st, "stmt/failure_hour_add");
+    store_bind_str(t, ":endpoint", ing->cfg->endpoint_name);
+    store_bind_str(t, ":queue", queue);
+    store_bind_str(t, ":signature", sig);
+    store_bind_int(t, ":finished_at", finished_at);
+    if (reason)
+        store_bind_text(t, ":failed_reason", reason, rn);
+    else
+        store_bind_null(t, ":failed_reason");
+    return store_exec(ing->st, t, "cannot record a failure");
+}
+
+/*
  * Insert one failure row into the open window. reason is the event's
  * failedReason when it came from the stream (else the hash's). stream_id
  * NULL for reconciled rows, then event_time is finishedOn. Returns 1 when a
@@ -189,6 +282,22 @@ failrec_write(struct ingest *ing, int qi, struct bstr job_id, const char *stream
     if (missing && !reconciled)
         log_debug("%s: job hash already gone (removeOnFail?); keeping what the event carried",
                   WHERE());
+    /* stack trace and opts once per distinct value, the signature's text
+     * once per signature (sql/schema/0008), before the row that refers to
+     * them; a row ignored as a duplicate leaves them for the first one */
+    int64_t tid;
+    if (f.stacktrace.p) {
+        if (put_text(ing, ing->b3.data ? ing->b3.data : "", ing->b3.len, fin, &tid) != 0)
+            goto fail_text;
+        store_bind_int(s, ":stack_id", tid);
+    }
+    if (f.opts.p) {
+        if (put_text(ing, f.opts.p, f.opts.n > OPTS_MAX ? OPTS_MAX : f.opts.n, fin, &tid) != 0)
+            goto fail_text;
+        store_bind_int(s, ":opts_id", tid);
+    }
+    if (reason.p && put_signature(ing, sig, ing->b1.data ? ing->b1.data : "", ing->b1.len) != 0)
+        goto fail_text;
     int rc = sqlite3_step(s);
     if (rc != SQLITE_DONE) {
         store_note_error(ing->st, "cannot record a failure");
@@ -198,7 +307,17 @@ failrec_write(struct ingest *ing, int qi, struct bstr job_id, const char *stream
     }
     int changed = sqlite3_changes(store_db(ing->st));
     sqlite3_reset(s);
+    if (changed > 0 && hour_add(ing, q->name, reason.p ? sig : NULL, fin,
+                                reason.p ? reason.p : NULL,
+                                reason.n > REASON_MAX ? REASON_MAX : reason.n) != 0) {
+        log_debug("store: cannot record failure of %s: %s", WHERE(), store_errmsg(ing->st));
+        return -1;
+    }
     return changed > 0 ? 1 : 0;
+fail_text:
+    log_debug("store: cannot record failure of %s: %s", WHERE(), store_errmsg(ing->st));
+    sqlite3_reset(s);
+    return -1;
 }
 
 /* ---- the batch's failures ---- */

@@ -73,7 +73,9 @@ static const struct {
                 "  MATCHER: KEY=GLOB over rule, severity, endpoint, queue\n"},
     {"store", "usage: bullwatch store [-c FILE] [--json]\n"
               "       bullwatch store backup FILE [-c FILE]\n"
-              "  The audit store: rows, size, oldest row, retention; a consistent copy.\n"},
+              "       bullwatch store vacuum [--dry-run] [-c FILE]\n"
+              "  The audit store: rows, size, oldest row, retention, integrity; a consistent\n"
+              "  copy; compaction (with the agent stopped: it says how long and how much disk).\n"},
     {"sink", "usage: bullwatch sink test NAME [-c FILE]\n"
              "  Send a marked test notification to the sink and print the receiver's answer.\n"},
     {"tui", "usage: bullwatch tui [-c FILE] [--read-only] [--queue NAME]\n"

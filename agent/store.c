@@ -176,6 +176,19 @@ secure_files(const char *path, bool created, bool readonly)
     }
 }
 
+static int64_t
+store_page_count(struct store *st)
+{
+    sqlite3_stmt *s;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA page_count", -1, &s, NULL) == SQLITE_OK) {
+        if (sqlite3_step(s) == SQLITE_ROW)
+            n = sqlite3_column_int64(s, 0);
+        sqlite3_finalize(s);
+    }
+    return n;
+}
+
 struct store *
 store_open(const char *path, bool readonly, char *err, size_t errlen)
 {
@@ -215,6 +228,12 @@ store_open_files(const char *path, bool readonly, char *err, size_t errlen)
     }
     sqlite3_busy_timeout(st->db, 5000);
     if (!readonly) {
+        /* a new store returns the pages retention frees (PRAGMA
+         * incremental_vacuum in storeadmin.c); auto_vacuum can only be set
+         * before the first table: an existing store is converted by
+         * `bullwatch store vacuum`, never here */
+        if (store_page_count(st) == 0)
+            exec_plain(st->db, "PRAGMA auto_vacuum=INCREMENTAL", msg, sizeof msg);
         if (exec_plain(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                                "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=10000;",
                        msg, sizeof msg) != 0 ||

@@ -12,6 +12,7 @@
 #include "bmq.h"
 #include "dlq.h"
 #include "queues.h"
+#include "sqlembed.h"
 #include "labels.h"
 #include "silence.h"
 #include "util.h"
@@ -80,8 +81,7 @@ data_queues(struct tui_src *s, struct view *v, int64_t now)
     if (s->st) {
         sqlite3_stmt *st;
         if (sqlite3_prepare_v2(store_db(s->st),
-                               "SELECT queue, completed, failed FROM minute_counts WHERE endpoint = ? "
-                               "AND minute = ?", -1, &st, NULL) == SQLITE_OK) {
+                               sql_get("stmt/tui_minute"), -1, &st, NULL) == SQLITE_OK) {
             sqlite3_bind_text(st, 1, s->cfg->endpoint_name, -1, SQLITE_STATIC);
             sqlite3_bind_int64(st, 2, now / 60000 - 1);
             while (sqlite3_step(st) == SQLITE_ROW) {
@@ -94,8 +94,7 @@ data_queues(struct tui_src *s, struct view *v, int64_t now)
             sqlite3_finalize(st);
         }
         if (sqlite3_prepare_v2(store_db(s->st),
-                               "SELECT DISTINCT queue FROM alert_state WHERE state = 'firing'", -1, &st,
-                               NULL) == SQLITE_OK) {
+                               sql_get("stmt/tui_firing"), -1, &st, NULL) == SQLITE_OK) {
             while (sqlite3_step(st) == SQLITE_ROW) {
                 int i = queue_list_find(&l, (const char *)sqlite3_column_text(st, 0));
                 if (i >= 0)
@@ -302,15 +301,7 @@ timeline(struct tui_src *s, struct view *v)
     if (!s->st)
         return;
     sqlite3_stmt *st;
-    const char *sql =
-        "SELECT event_time, 'died (attempt ' || COALESCE(attempts_made, '?') || '/' || "
-        "COALESCE(attempts_allowed, '?') || '): ' || COALESCE(failed_reason, '') FROM failures "
-        "WHERE endpoint = ?1 AND queue = ?2 AND job_id = ?3 "
-        "UNION ALL SELECT j.at, j.outcome || ' by action ' || a.id || ' (' || a.os_user || "
-        "COALESCE(', ' || a.reason, '') || ')' || COALESCE(': ' || j.detail, '') || "
-        "COALESCE(', then ' || j.result || COALESCE(': ' || j.result_reason, ''), '') "
-        "FROM action_jobs j JOIN actions a ON a.id = j.action_id "
-        "WHERE a.endpoint = ?1 AND a.queue = ?2 AND j.job_id = ?3 ORDER BY 1 LIMIT 200";
+    const char *sql = sql_get("stmt/tui_timeline");
     if (sqlite3_prepare_v2(store_db(s->st), sql, -1, &st, NULL) != SQLITE_OK)
         return;
     sqlite3_bind_text(st, 1, s->cfg->endpoint_name, -1, SQLITE_STATIC);
@@ -446,7 +437,7 @@ active_silences(struct tui_src *s, int *n)
     sqlite3_stmt *st;
     char **m = NULL;
     *n = 0;
-    if (sqlite3_prepare_v2(store_db(s->st), "SELECT matchers FROM silences WHERE expires_at > ?", -1,
+    if (sqlite3_prepare_v2(store_db(s->st), sql_get("stmt/tui_silences"), -1,
                            &st, NULL) != SQLITE_OK)
         return NULL;
     sqlite3_bind_int64(st, 1, now_ms());
@@ -479,27 +470,19 @@ data_table(struct tui_src *s, struct view *v)
     if (v->scr == SCR_ALERTS) {
         cols = alert_cols;
         v->ntcols = 6;
-        sql = "SELECT a.state, a.rule, a.queue, strftime('%m-%d %H:%M:%S', a.since / 1000, 'unixepoch'), "
-              "a.value, a.threshold, (SELECT severity FROM alert_transitions t WHERE t.rule = a.rule "
-              "AND t.queue = a.queue ORDER BY t.id DESC LIMIT 1) FROM alert_state a "
-              "WHERE a.state != 'inactive' ORDER BY a.state = 'firing' DESC, a.since DESC";
+        sql = sql_get("stmt/tui_alerts");
     } else if (v->scr == SCR_AUDIT) {
         cols = audit_cols;
         v->ntcols = 8;
-        sql = "SELECT id, queue, verb, os_user, state, done, skipped, reason FROM actions "
-              "ORDER BY id DESC LIMIT 500";
+        sql = sql_get("stmt/tui_audit");
     } else if (v->scr == SCR_SIGS) {
         cols = sig_cols;
         v->ntcols = 5;
-        sql = "SELECT COUNT(*), signature, strftime('%m-%d %H:%M:%S', MIN(event_time) / 1000, 'unixepoch'), "
-              "strftime('%m-%d %H:%M:%S', MAX(event_time) / 1000, 'unixepoch'), MAX(failed_reason) "
-              "FROM failures WHERE endpoint = ?1 AND queue = ?2 GROUP BY signature "
-              "ORDER BY COUNT(*) DESC, MAX(event_time) DESC LIMIT 200";
+        sql = sql_get("stmt/tui_signatures");
     } else {
         cols = deliv_cols;
         v->ntcols = 8;
-        sql = "SELECT id, sink, queue, kind, state, attempts, last_status, last_error FROM outbox "
-              "ORDER BY id DESC LIMIT 500";
+        sql = sql_get("stmt/tui_deliveries");
     }
     for (int k = 0; k < v->ntcols; k++)
         v->tcols[k] = cols[k];

@@ -4,6 +4,6 @@
 SELECT queue, minute * 60000 AS minute_start, added, completed, failed, retries, stalled, unknown,
        malformed
 FROM minute_counts
-WHERE (:queue IS NULL OR queue = :queue)
-  AND minute * 60000 >= COALESCE(:since, CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 3600000)
+WHERE minute >= COALESCE(:since, CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 3600000) / 60000
+  AND (:queue IS NULL OR queue = :queue)
 ORDER BY minute DESC, queue;

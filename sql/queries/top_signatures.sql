@@ -1,12 +1,34 @@
 -- top_signatures: the most frequent error signatures per queue over a window.
 -- params: queue (optional), since (optional, default the last 24 h), limit (default 20)
 -- columns: queue, signature, signature_text, failures, first_seen, last_seen, sample_reason
-SELECT queue, signature, signature_text, COUNT(*) AS failures,
-       MIN(event_time) AS first_seen, MAX(event_time) AS last_seen,
-       MAX(failed_reason) AS sample_reason
-FROM failures
-WHERE (:queue IS NULL OR queue = :queue)
-  AND event_time >= COALESCE(:since, CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 86400000)
-GROUP BY queue, signature
+-- Whole hours from the summary failure_hours (kept with the rows); the
+-- hour `since` falls in is counted from the rows themselves (by finish time).
+WITH p (since) AS (
+    SELECT COALESCE(:since, CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 86400000)
+),
+parts (queue, signature, failures, first_seen, last_seen, sample_reason) AS (
+    SELECT h.queue, h.signature, h.failures, h.first_seen, h.last_seen, h.sample_reason
+    FROM failure_hours h, p
+    WHERE :queue IS NULL AND h.hour > p.since / 3600000
+    UNION ALL
+    SELECT h.queue, h.signature, h.failures, h.first_seen, h.last_seen, h.sample_reason
+    FROM failure_hours h, p
+    WHERE h.queue = :queue AND h.hour > p.since / 3600000
+    UNION ALL
+    SELECT r.queue, COALESCE(r.signature, ''), 1, r.finished_at, r.finished_at, r.failed_reason
+    FROM failure_rows r, p
+    WHERE :queue IS NULL AND r.finished_at >= p.since
+      AND r.finished_at < (p.since / 3600000 + 1) * 3600000
+    UNION ALL
+    SELECT r.queue, COALESCE(r.signature, ''), 1, r.finished_at, r.finished_at, r.failed_reason
+    FROM failure_rows r, p
+    WHERE r.queue = :queue AND r.finished_at >= p.since
+      AND r.finished_at < (p.since / 3600000 + 1) * 3600000
+)
+SELECT x.queue, NULLIF(x.signature, '') AS signature, s.signature_text, SUM(x.failures) AS failures,
+       MIN(x.first_seen) AS first_seen, MAX(x.last_seen) AS last_seen,
+       MAX(x.sample_reason) AS sample_reason
+FROM parts x LEFT JOIN signatures s ON s.signature = x.signature
+GROUP BY x.queue, x.signature
 ORDER BY failures DESC, last_seen DESC
 LIMIT COALESCE(:limit, 20);

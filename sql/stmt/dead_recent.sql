@@ -1,1 +1,2 @@
-SELECT COUNT(*) FROM failures WHERE endpoint = :endpoint AND queue = :queue AND event_time >= :since;
+SELECT COUNT(*) FROM failure_rows
+WHERE queue = :queue AND finished_at >= :since AND endpoint = :endpoint;

@@ -30,5 +30,6 @@ Suite *alerts_suite(void);
 Suite *ingest_suite(void);
 Suite *opts_suite(void);
 Suite *tui_suite(void);
+Suite *store_suite(void);
 
 #endif

@@ -1,0 +1,2 @@
+-- TUI: active silences.
+SELECT matchers FROM silences WHERE expires_at > ?1;
