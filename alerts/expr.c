@@ -141,6 +141,10 @@ number(struct parser *ps, double *out, bool *duration)
     char *end;
     double v = strtod(st, &end);
     *duration = false;
+    if (!isfinite(v)) { /* 5e22111: it would print as inf, which does not parse */
+        fail(ps, st, "number out of range%s", "");
+        return false;
+    }
     if (isalpha((unsigned char)*end)) {
         const char *u = end;
         while (isalpha((unsigned char)*end))

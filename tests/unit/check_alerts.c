@@ -235,6 +235,21 @@ START_TEST(canonical_print)
 }
 END_TEST
 
+/* A literal too big for a double is refused: it would print as inf, which
+ * does not parse back (a fuzzing finding). */
+START_TEST(number_out_of_range)
+{
+    char err[256];
+    int col = 0;
+    ck_assert_ptr_null(expr_parse("waiting > 5E22111", err, sizeof err, &col));
+    ck_assert_msg(strstr(err, "number out of range") != NULL, "%s", err);
+    ck_assert_int_eq(col, 11);
+    struct expr *e = expr_parse("waiting > 1e300", err, sizeof err, &col);
+    ck_assert_ptr_nonnull(e);
+    expr_free(e);
+}
+END_TEST
+
 START_TEST(canonical_print_precedence)
 {
     expect_print("(waiting - active) * 2 > 10 or not (failures[90s] > 0)",
@@ -949,6 +964,7 @@ alerts_suite(void)
     tcase_add_test(tc, errors_point_at_the_column);
     tcase_add_test(tc, canonical_print);
     tcase_add_test(tc, canonical_print_precedence);
+    tcase_add_test(tc, number_out_of_range);
     tcase_add_test(tc, indicator_sets);
     suite_add_tcase(s, tc);
     tc = tcase_create("state");
