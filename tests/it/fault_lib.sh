@@ -69,3 +69,21 @@ n_requests() {
             .filter(b => b.type === type && b.data.rule === rule && b.data.queue === queue).length)' "$@"
 }
 now_ms() { date +%s%3N; }
+
+# reached_beyond Q: the checks every fault test makes of the reached/beyond
+# rules (fault_ini) on queue Q: `reached` fired once and was received once;
+# `beyond` never fired, is not pending or firing, and the engine never moved
+# it even in memory (it logs each transition it makes, stored or not).
+reached_beyond() {
+    local q=$1 nf nb sb lb rf
+    nf=$(n_transitions "$T_DIR/agent.ini" reached "$q" firing)
+    check "rule failures[30m] >= $N fired once on $q (firing transitions: $nf)" test "$nf" = 1
+    nb=$(n_transitions "$T_DIR/agent.ini" beyond "$q" firing)
+    check "rule failures[30m] > $N never fired on $q (firing transitions: $nb)" test "$nb" = 0
+    sb=$(sqlv "$T_DIR/agent.ini" "SELECT COUNT(*) FROM alert_state WHERE rule = 'beyond' AND queue = '$q' AND state != 'inactive'")
+    check "... nor is it pending or firing in alert_state ($sb rows)" test "$sb" = 0
+    lb=$(grep -c "alert beyond on '$q'" "$T_DIR/agent.log")
+    check "... nor did the engine move it in memory (log lines 'alert beyond on': $lb)" test "$lb" = 0
+    rf=$(n_requests "$T_DIR/r.log" reached "$q" alert.firing)
+    check "the receiver got the firing of 'reached' on $q exactly once ($rf)" test "$rf" = 1
+}

@@ -108,16 +108,7 @@ sqlq "$T_DIR/agent.ini" "$T_DIR/mc.json" "$MC_SQL"
 check "minute_counts (added, completed, failed, retries) equal the workloads' truth: nothing counted twice" \
     cf counts "$T_DIR/mc.json" "$T_DIR/b6.json" "$T_DIR/b5.json" "$T_DIR/l6.json" "$T_DIR/l5.json"
 for q in lk-a lk-b; do
-    nf=$(n_transitions "$T_DIR/agent.ini" reached $q firing)
-    check "rule failures[30m] >= $N fired once on $q (firing transitions: $nf)" test "$nf" = 1
-    nb=$(n_transitions "$T_DIR/agent.ini" beyond $q firing)
-    check "rule failures[30m] > $N never fired on $q (firing transitions: $nb)" test "$nb" = 0
-    sb=$(sqlv "$T_DIR/agent.ini" "SELECT COUNT(*) FROM alert_state WHERE rule = 'beyond' AND queue = '$q' AND state != 'inactive'")
-    check "... nor is it pending or firing in alert_state ($sb rows)" test "$sb" = 0
-    lb=$(grep -c "alert beyond on '$q'" "$T_DIR/agent.log")
-    check "... nor did the engine move it in memory (log lines 'alert beyond on': $lb)" test "$lb" = 0
-    rf=$(n_requests "$T_DIR/r.log" reached $q alert.firing)
-    check "the receiver got the firing of 'reached' on $q exactly once ($rf)" test "$rf" = 1
+    reached_beyond "$q"
     # the same for completions, the most frequent event: a rolled-back
     # window nearly always holds some
     nf=$(n_transitions "$T_DIR/agent.ini" done $q firing)

@@ -86,17 +86,7 @@ sqlq "$T_DIR/agent.ini" "$T_DIR/mc.json" "$MC_SQL"
 check "minute_counts (added, completed, failed, retries) equal the workload's truth" \
     cf counts "$T_DIR/mc.json" "$T_DIR/warm.json" "$T_DIR/sf.json"
 for q in sf-a sf-b; do
-    nf=$(n_transitions "$T_DIR/agent.ini" reached $q firing)
-    check "rule failures[30m] >= $N fired once on $q (firing transitions: $nf)" test "$nf" = 1
-    nb=$(n_transitions "$T_DIR/agent.ini" beyond $q firing)
-    check "rule failures[30m] > $N never fired on $q (firing transitions: $nb)" test "$nb" = 0
-    sb=$(sqlv "$T_DIR/agent.ini" "SELECT COUNT(*) FROM alert_state WHERE rule = 'beyond' AND queue = '$q' AND state != 'inactive'")
-    check "... nor is it pending or firing in alert_state ($sb rows)" test "$sb" = 0
-    # the engine logs each transition it makes, stored or not (see alerts/engine.c)
-    lb=$(grep -c "alert beyond on '$q'" "$T_DIR/agent.log")
-    check "... nor did the engine move it in memory (log lines 'alert beyond on': $lb)" test "$lb" = 0
-    rf=$(n_requests "$T_DIR/r.log" reached $q alert.firing)
-    check "the receiver got the firing of 'reached' on $q exactly once ($rf)" test "$rf" = 1
+    reached_beyond "$q"
     rb=$(n_requests "$T_DIR/r.log" beyond $q alert.firing)
     check "the receiver got nothing of 'beyond' on $q ($rb)" test "$rb" = 0
 done
