@@ -38,7 +38,7 @@ struct queue_depth {
 /* How many jobs at the end of wait and the head of active are looked at
  * per queue, and how many queues per poll (the rest on later polls). */
 #define DEAD_PENDING_JOBS 20
-#define DEAD_PENDING_QUEUES 100
+#define DEAD_PENDING_QUEUES 25
 
 /* SCAN for queues. 0 with the sorted list in out (free with
  * queue_list_release), -1 when Redis failed. */

@@ -253,14 +253,14 @@ idle_agent() { # N -> "agent_cpu_pct redis_cpu_pct rss_kb scrape_ms_median scrap
         curl -s "http://127.0.0.1:$hp/metrics" 2>/dev/null | grep -q "^bullwatch_queues $n$" && break
         sleep 0.2
     done
-    sleep 5 # past discovery's first full poll: the idle state, not the start
+    sleep 15 # past the start's bursts (the first read of every stream, the first full poll)
     cpu() { awk '{print $14 + $15}' "/proc/$p/stat"; }
     rcpu() { R info cpu | awk -F: '/used_cpu_sys:|used_cpu_user:/ {s += $2} END {printf "%.3f", s}'; }
     t0=$(cpu); r0=$(rcpu)
     sleep 20
     t1=$(cpu); r1=$(rcpu)
     local rss
-    rss=$(awk '/VmHWM/ {print $2}' "/proc/$p/status")
+    rss=$(awk '/VmRSS/ {print $2}' "/proc/$p/status") # idle, not the start's peak
     for i in 1 2 3 4 5; do
         ms+=($(curl -s -o "$DIR/m.txt" -w '%{time_total}' "http://127.0.0.1:$hp/metrics" | awk '{printf "%.1f", $1 * 1000}'))
     done
@@ -322,7 +322,7 @@ if [ -n "$tui1m" ]; then
     printf '%-44s %10s %10s\n' "1,000,000 dead jobs" "$(j "$tui1m" first_frame_ms)" "$(mb "$(j "$tui1m" peak_rss_kb)")"
     echo
 fi
-printf '%-44s %10s %10s %10s %12s %12s\n' "idle agent (no events), 20 s" "agent CPU" "Redis CPU" "peak RSS" "scrape ms" "scrape size"
+printf '%-44s %10s %10s %10s %12s %12s\n' "idle agent (no events), 20 s" "agent CPU" "Redis CPU" "RSS" "scrape ms" "scrape size"
 for row in "1,000 queues:$idle1k" "10,000 queues:$idle10k"; do
     set -- ${row#*:}
     printf '%-44s %9s%% %9s%% %10s %12s %12s\n' "${row%%:*}" "$1" "$2" "$(mb "$3")" "$4" "$(mb "$(($5 / 1024))")"
