@@ -117,11 +117,14 @@ check "SIGTERM stops the agent with exit 0" stop_agent
 # a relative store path is relative to the config file, whatever the cwd
 mkdir -p "$T_DIR/rel"
 printf '[redis]\nurl = %s\n[store]\npath = rel.db\n' "$REDIS_URL" >"$T_DIR/rel/agent.ini"
-(cd / && "$BW" agent -c "$T_DIR/rel/agent.ini" >"$T_DIR/rel.log" 2>&1 &
-    echo $! >"$T_DIR/rel.pid")
+(cd / && exec "$BW" agent -c "$T_DIR/rel/agent.ini" >"$T_DIR/rel.log" 2>&1) &
+REL=$! # the agent itself (exec): stopped below, and by the cleanup if a check dies
+T_PIDS+=($REL)
 check "the store is created beside the config file" wait_for 10 test -f "$T_DIR/rel/rel.db"
 check "and not in the working directory" test ! -e /rel.db
-kill -TERM "$(cat "$T_DIR/rel.pid")"
+kill -TERM "$REL"
+wait "$REL"
+check "that agent stops on SIGTERM with exit 0" test $? = 0
 
 # log_format = json: every line one JSON object (journald, Loki); a bad value is refused
 printf '[redis]\nurl = %s\n[store]\npath = %s/json.db\n[agent]\nlog_format = json\n' "$REDIS_URL" "$T_DIR" >"$T_DIR/json.ini"
