@@ -31,5 +31,6 @@ Suite *ingest_suite(void);
 Suite *opts_suite(void);
 Suite *tui_suite(void);
 Suite *store_suite(void);
+Suite *cluster_suite(void);
 
 #endif
