@@ -723,6 +723,13 @@ cmd_agent(int argc, char **argv)
     memset(&a, 0, sizeof a);
     if (cmd_setup(argc, argv, "agent", flags, &a.drain, &a.cfg) != 0)
         return EXIT_USAGE;
+    if (a.cfg.ep.cluster) {
+        fprintf(stderr, "bullwatch agent: %s: [redis] url is a Redis Cluster (redis+cluster://): "
+                        "status, dlq and the TUI work with a cluster, the agent's ingest from one "
+                        "is not built yet\n", a.cfg.path);
+        config_release(&a.cfg);
+        return EXIT_USAGE;
+    }
     int lock = lock_store(a.cfg.store_path, err, sizeof err);
     if (lock < 0) {
         fprintf(stderr, "bullwatch agent: %s\n", err);

@@ -176,6 +176,7 @@ redis_endpoint_release(struct redis_endpoint *ep)
     free(ep->socket);
     free(ep->username);
     free(ep->password);
+    free(ep->seeds);
     memset(ep, 0, sizeof *ep);
 }
 
@@ -221,6 +222,69 @@ mask_url(const char *url, char *out, size_t outlen)
         snprintf(out, outlen, "%.*s****%s", (int)(p + 3 - url), url, at);
 }
 
+/* redis+cluster://[user:pass@]host:port[,host:port...][/0]: each seed is
+ * checked as a redis:// URL would be; the first gives host and port. */
+static int
+cluster_url_parse(const char *url, const char *shown, struct redis_endpoint *ep, char *err,
+                  size_t errlen)
+{
+    const char *p = url + 16;
+    const char *slash = strchr(p, '/');
+    const char *end = slash ? slash : p + strlen(p);
+    if (slash && slash[1] && strcmp(slash, "/0") != 0) {
+        snprintf(err, errlen, "bad redis url '%s': a cluster has only database 0", shown);
+        return -1;
+    }
+    const char *at = NULL;
+    for (const char *t = p; t < end; t++)
+        if (*t == '@')
+            at = t;
+    const char *hosts = at ? at + 1 : p;
+    struct buf seeds;
+    buf_init(&seeds, 0);
+    int rc = 0;
+    bool first = true;
+    for (const char *h = hosts; h < end && rc == 0;) {
+        const char *comma = memchr(h, ',', (size_t)(end - h));
+        const char *he = comma ? comma : end;
+        char one[1024];
+        struct redis_endpoint tmp;
+        snprintf(one, sizeof one, "redis://%.*s%.*s", at ? (int)(at + 1 - p) : 0, p,
+                 (int)(he - h), h);
+        if (he == h || redis_url_parse(one, &tmp, err, errlen) != 0) {
+            if (he == h)
+                snprintf(err, errlen, "bad redis url '%s': an empty seed in the host list", shown);
+            else
+                snprintf(err + strlen(err), errlen - strlen(err), " (in the cluster url '%s')",
+                         shown);
+            rc = -1;
+            break;
+        }
+        buf_addf(&seeds, "%s%s:%d", seeds.len ? "," : "", tmp.host, tmp.port);
+        if (first) {
+            *ep = tmp;
+            first = false;
+        } else {
+            redis_endpoint_release(&tmp);
+        }
+        h = comma ? comma + 1 : end;
+    }
+    if (rc == 0 && first) {
+        snprintf(err, errlen, "bad redis url '%s': missing host", shown);
+        rc = -1;
+    }
+    if (rc != 0) {
+        if (!first)
+            redis_endpoint_release(ep);
+        buf_release(&seeds);
+        return -1;
+    }
+    ep->cluster = true;
+    ep->seeds = xstrdup(seeds.data);
+    buf_release(&seeds);
+    return 0;
+}
+
 int
 redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t errlen)
 {
@@ -248,6 +312,8 @@ redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t er
         }
         return 0;
     }
+    if (strncmp(url, "redis+cluster://", 16) == 0)
+        return cluster_url_parse(url, shown, ep, err, errlen);
     if (strncmp(url, "rediss://", 9) == 0) {
         snprintf(err, errlen, "bad redis url '%s': TLS (rediss://) is not supported; use a local "
                               "TLS tunnel (stunnel) or a unix socket", shown);

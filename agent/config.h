@@ -22,6 +22,10 @@ struct redis_endpoint {
     int db;
     char *username;
     char *password;
+    /* redis+cluster://: the seed nodes ("host:port,host:port"); host and
+     * port above are the first. The slot map is read from them. */
+    bool cluster;
+    char *seeds;
 };
 
 struct config_kv {

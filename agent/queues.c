@@ -61,39 +61,47 @@ queues_discover(struct rconn *rc, const struct config *cfg, struct queue_list *o
     buf_init(&pat, 0);
     add_glob_literal(&pat, cfg->prefix);
     buf_adds(&pat, ":*:meta");
-    do {
-        const char *argv[] = {"SCAN", cursor, "MATCH", pat.data, "COUNT", "1000"};
-        redisReply *r = rconn_cmd(rc, 6, argv, NULL);
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-            if (r) {
-                log_warn("redis %s: SCAN failed: %s", cfg->endpoint_addr,
-                         r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-                freeReplyObject(r);
+    /* every node holds its own keys: a cluster is scanned master by master */
+    for (int node = 0; node < rconn_nodes(rc); node++) {
+        struct rconn *nl = rconn_node(rc, node);
+        snprintf(cursor, sizeof cursor, "0");
+        scans = 0;
+        do {
+            const char *argv[] = {"SCAN", cursor, "MATCH", pat.data, "COUNT", "1000"};
+            redisReply *r = nl ? rconn_cmd(nl, 6, argv, NULL) : NULL;
+            if (!r && nl && rconn_is_up(rc) && !rconn_is_up(nl))
+                rconn_mark_down(rc, rconn_errstr(nl)); /* the whole cluster link reconnects */
+            if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+                if (r) {
+                    log_warn("redis %s: SCAN failed: %s", cfg->endpoint_addr,
+                             r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+                    freeReplyObject(r);
+                }
+                buf_release(&pat);
+                queue_list_release(out);
+                return -1;
             }
-            buf_release(&pat);
-            queue_list_release(out);
-            return -1;
-        }
-        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-        redisReply *keys = r->element[1];
-        for (size_t i = 0; i < keys->elements; i++) {
-            char name[512];
-            redisReply *k = keys->element[i];
-            if (k->type != REDIS_REPLY_STRING ||
-                !bmq_queue_from_meta_key(cfg->prefix, k->str, k->len, name, sizeof name))
-                continue;
-            if (!glob_list_match(cfg->include, name, false) ||
-                glob_list_match(cfg->exclude, name, false))
-                continue;
-            if (out->n == cap) {
-                cap = cap ? cap * 2 : 16;
-                out->names = xrealloc(out->names, sizeof *out->names * (size_t)cap);
+            snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+            redisReply *keys = r->element[1];
+            for (size_t i = 0; i < keys->elements; i++) {
+                char name[512];
+                redisReply *k = keys->element[i];
+                if (k->type != REDIS_REPLY_STRING ||
+                    !bmq_queue_from_meta_key(cfg->prefix, k->str, k->len, name, sizeof name))
+                    continue;
+                if (!glob_list_match(cfg->include, name, false) ||
+                    glob_list_match(cfg->exclude, name, false))
+                    continue;
+                if (out->n == cap) {
+                    cap = cap ? cap * 2 : 16;
+                    out->names = xrealloc(out->names, sizeof *out->names * (size_t)cap);
+                }
+                out->names[out->n++] = xstrdup(name);
             }
-            out->names[out->n++] = xstrdup(name);
-        }
-        freeReplyObject(r);
-        /* bounded: a keyspace of 100M keys is 100k SCAN calls */
-    } while (strcmp(cursor, "0") != 0 && ++scans < 1000000);
+            freeReplyObject(r);
+            /* bounded: a keyspace of 100M keys is 100k SCAN calls */
+        } while (strcmp(cursor, "0") != 0 && ++scans < 1000000);
+    }
     buf_release(&pat);
     if (out->n > 1) {
         qsort(out->names, (size_t)out->n, sizeof *out->names, cmp_str);

@@ -14,6 +14,7 @@
 
 #include "arena.h"
 #include "log.h"
+#include "rcluster.h"
 #include "util.h"
 #include "xmem.h"
 
@@ -40,6 +41,7 @@ struct rconn {
     char errstr[256];
     struct arena *arena;
     redisReplyObjectFunctions *saved_fn; /* during rconn_arena_begin/end */
+    struct rcluster *cl; /* a cluster endpoint: every call is handed over (rcluster.h) */
 };
 
 static struct timeval
@@ -58,6 +60,8 @@ rconn_new(const struct redis_endpoint *ep, const char *label, const char *role, 
     rc->role = xstrdup(role);
     rc->timeout_ms = timeout_ms;
     rc->backoff_ms = BACKOFF_MIN_MS;
+    if (ep->cluster)
+        rc->cl = rcluster_new(ep, label, role, timeout_ms);
     return rc;
 }
 
@@ -66,6 +70,7 @@ rconn_free(struct rconn *rc)
 {
     if (!rc)
         return;
+    rcluster_free(rc->cl);
     if (rc->c)
         redisFree(rc->c);
     free(rc->label);
@@ -76,12 +81,16 @@ rconn_free(struct rconn *rc)
 bool
 rconn_is_up(const struct rconn *rc)
 {
+    if (rc->cl)
+        return rcluster_is_up(rc->cl);
     return rc->up;
 }
 
 const char *
 rconn_errstr(const struct rconn *rc)
 {
+    if (rc->cl)
+        return rcluster_errstr(rc->cl);
     return rc->errstr;
 }
 
@@ -105,6 +114,11 @@ schedule_retry(struct rconn *rc)
 void
 rconn_mark_down(struct rconn *rc, const char *why)
 {
+    if (rc->cl) {
+        rcluster_mark_down(rc->cl, why);
+        schedule_retry(rc);
+        return;
+    }
     if (rc->c) {
         if (rc->saved_fn) {
             rc->c->reader->fn = rc->saved_fn; /* the reader frees its reply with it */
@@ -196,6 +210,25 @@ connected(struct rconn *rc)
 int
 rconn_connect_now(struct rconn *rc)
 {
+    if (rc->cl) {
+        if (rcluster_is_up(rc->cl))
+            return 0;
+        if (rcluster_connect(rc->cl) != 0) {
+            if (!rc->down_logged)
+                log_warn("redis %s (%s link): %s; retrying with backoff", rc->label, rc->role,
+                         rcluster_errstr(rc->cl));
+            rc->down_logged = true;
+            schedule_retry(rc);
+            return -1;
+        }
+        if (rc->down_logged || !rc->ever_up)
+            log_info("redis %s (%s link): cluster of %d master(s) %s", rc->label, rc->role,
+                     rcluster_nodes(rc->cl), rc->ever_up ? "reachable again" : "connected");
+        rc->ever_up = true;
+        rc->down_logged = false;
+        rc->backoff_ms = BACKOFF_MIN_MS;
+        return 0;
+    }
     if (rc->up)
         return 0;
     if (rc->c) { /* a non-blocking attempt under way: start over */
@@ -250,7 +283,7 @@ connect_progress(struct rconn *rc)
 int
 rconn_ensure(struct rconn *rc)
 {
-    if (rc->up)
+    if (rconn_is_up(rc))
         return 0;
     if (mono_ms() < rc->next_try)
         return -1;
@@ -260,6 +293,8 @@ rconn_ensure(struct rconn *rc)
 int
 rconn_ensure_async(struct rconn *rc)
 {
+    if (rc->cl) /* a cluster connects its nodes in turn, each bounded by the timeout */
+        return rconn_ensure(rc);
     if (rc->up)
         return 0;
     if (rc->connecting)
@@ -342,6 +377,10 @@ rconn_take(struct rconn *rc, redisReply **out)
 void
 rconn_set_timeout(struct rconn *rc, int64_t ms)
 {
+    if (rc->cl) {
+        rcluster_set_timeout(rc->cl, ms);
+        return;
+    }
     if (rc->c && ms != rc->cur_timeout_ms) {
         redisSetTimeout(rc->c, tv_of(ms));
         rc->cur_timeout_ms = ms;
@@ -359,9 +398,33 @@ check_io(struct rconn *rc, void *r)
     return r;
 }
 
+/* A printf-style command on a cluster: formatted as hiredis does, split
+ * back into arguments, routed by its key. */
+static redisReply *
+cluster_vcmd(struct rconn *rc, bool now, const char *fmt, va_list ap)
+{
+    char *cmd = NULL;
+    int len = redisvFormatCommand(&cmd, fmt, ap);
+    int argc;
+    const char **argv;
+    size_t *lens;
+    redisReply *r = NULL;
+    if (len > 0 && rcluster_split(cmd, (size_t)len, &argc, &argv, &lens) == 0) {
+        if (now)
+            r = rcluster_cmd(rc->cl, argc, argv, lens);
+        else
+            rcluster_append(rc->cl, argc, argv, lens);
+        free((void *)argv);
+    }
+    free(cmd);
+    return r;
+}
+
 redisReply *
 rconn_cmd(struct rconn *rc, int argc, const char **argv, const size_t *lens)
 {
+    if (rc->cl)
+        return rcluster_cmd(rc->cl, argc, argv, lens);
     if (!rc->up)
         return NULL;
     return check_io(rc, redisCommandArgv(rc->c, argc, argv, lens));
@@ -371,6 +434,12 @@ redisReply *
 rconn_cmdf(struct rconn *rc, const char *fmt, ...)
 {
     va_list ap;
+    if (rc->cl) {
+        va_start(ap, fmt);
+        redisReply *r = cluster_vcmd(rc, true, fmt, ap);
+        va_end(ap);
+        return r;
+    }
     if (!rc->up)
         return NULL;
     va_start(ap, fmt);
@@ -382,6 +451,10 @@ rconn_cmdf(struct rconn *rc, const char *fmt, ...)
 void
 rconn_append(struct rconn *rc, int argc, const char **argv, const size_t *lens)
 {
+    if (rc->cl) {
+        rcluster_append(rc->cl, argc, argv, lens);
+        return;
+    }
     if (rc->up)
         redisAppendCommandArgv(rc->c, argc, argv, lens);
 }
@@ -390,6 +463,12 @@ void
 rconn_appendf(struct rconn *rc, const char *fmt, ...)
 {
     va_list ap;
+    if (rc->cl) {
+        va_start(ap, fmt);
+        (void)cluster_vcmd(rc, false, fmt, ap);
+        va_end(ap);
+        return;
+    }
     if (!rc->up)
         return;
     va_start(ap, fmt);
@@ -400,6 +479,10 @@ rconn_appendf(struct rconn *rc, const char *fmt, ...)
 void
 rconn_flush(struct rconn *rc)
 {
+    if (rc->cl) {
+        rcluster_flush(rc->cl);
+        return;
+    }
     int done = 0;
     while (rc->up && !done) {
         if (redisBufferWrite(rc->c, &done) != REDIS_OK) {
@@ -413,6 +496,8 @@ rconn_flush(struct rconn *rc)
 redisReply *
 rconn_reply(struct rconn *rc)
 {
+    if (rc->cl)
+        return rcluster_reply(rc->cl);
     void *r = NULL;
     if (!rc->up)
         return NULL;
@@ -430,6 +515,10 @@ rconn_use_arena(struct rconn *rc, struct arena *a)
 void
 rconn_arena_begin(struct rconn *rc, struct arena *a)
 {
+    if (rc->cl) {
+        rcluster_arena_begin(rc->cl, a);
+        return;
+    }
     if (rc->c && !rc->arena && !rc->saved_fn) {
         rc->saved_fn = rc->c->reader->fn;
         rc->c->reader->fn = &arena_reply_fns;
@@ -440,6 +529,10 @@ rconn_arena_begin(struct rconn *rc, struct arena *a)
 void
 rconn_arena_end(struct rconn *rc)
 {
+    if (rc->cl) {
+        rcluster_arena_end(rc->cl);
+        return;
+    }
     if (rc->c && rc->saved_fn) {
         rc->c->reader->fn = rc->saved_fn;
         rc->c->reader->privdata = NULL;
@@ -485,4 +578,18 @@ rconn_check_policy(struct rconn *rc)
         log_warn("redis %s: maxmemory-policy is '%s'; BullMQ needs 'noeviction' or Redis may "
                  "evict job keys",
                  rc->label, policy);
+}
+
+int
+rconn_nodes(const struct rconn *rc)
+{
+    return rc->cl ? rcluster_nodes(rc->cl) : 1;
+}
+
+struct rconn *
+rconn_node(struct rconn *rc, int i)
+{
+    if (rc->cl)
+        return rcluster_node(rc->cl, i);
+    return i == 0 ? rc : NULL;
 }

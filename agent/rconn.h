@@ -81,6 +81,12 @@ void rconn_arena_end(struct rconn *rc);
 /* Release a reply of this link (freeReplyObject, or nothing in arena mode). */
 void rconn_reply_free(struct rconn *rc, redisReply *r);
 
+/* The nodes behind the link: 1 (the link itself) for one Redis, the
+ * masters of a cluster endpoint (rcluster.h), for commands every node
+ * must run (SCAN). rconn_node is NULL past the last. */
+int rconn_nodes(const struct rconn *rc);
+struct rconn *rconn_node(struct rconn *rc, int i);
+
 /* Warn once if maxmemory-policy is not noeviction (BullMQ's own rule). */
 void rconn_check_policy(struct rconn *rc);
 

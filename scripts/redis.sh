@@ -36,3 +36,43 @@ redis_start() {
     done
     return 1
 }
+
+# redis_cluster_start DIR N: N cluster-enabled redis-servers on free
+# loopback ports joined into one cluster of N masters (no replicas), and
+# wait until every node says cluster_state:ok. Sets CLUSTER_PORTS (space
+# separated), CLUSTER_PIDS and CLUSTER_SEEDS ("127.0.0.1:p,..."); returns 1
+# when the cluster did not form.
+redis_cluster_start() {
+    local dir=$1 n=$2 i p ok
+    CLUSTER_PORTS= CLUSTER_PIDS= CLUSTER_SEEDS=
+    local addrs=
+    for i in $(seq 1 "$n"); do
+        p=$(free_port) || return 1
+        mkdir -p "$dir/node-$p"
+        redis-server --port "$p" --bind 127.0.0.1 --save '' --appendonly no \
+            --cluster-enabled yes --cluster-config-file "$dir/node-$p/nodes.conf" \
+            --cluster-node-timeout 2000 --dir "$dir/node-$p" --logfile "$dir/node-$p/redis.log" &
+        CLUSTER_PIDS="$CLUSTER_PIDS $!"
+        CLUSTER_PORTS="$CLUSTER_PORTS $p"
+        addrs="$addrs 127.0.0.1:$p"
+        CLUSTER_SEEDS="${CLUSTER_SEEDS:+$CLUSTER_SEEDS,}127.0.0.1:$p"
+    done
+    for p in $CLUSTER_PORTS; do
+        for i in $(seq 1 100); do
+            redis-cli -p "$p" ping >/dev/null 2>&1 && break
+            sleep 0.1
+        done
+    done
+    # shellcheck disable=SC2086
+    redis-cli --cluster create $addrs --cluster-replicas 0 --cluster-yes >"$dir/cluster-create.log" 2>&1 ||
+        return 1
+    for i in $(seq 1 200); do
+        ok=1
+        for p in $CLUSTER_PORTS; do
+            redis-cli -p "$p" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || ok=0
+        done
+        [ "$ok" = 1 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
