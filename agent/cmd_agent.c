@@ -90,6 +90,7 @@ struct agent {
     bool drain, have_queues, had_queues, policy_checked, links_up;
     int64_t next_discover, next_poll, next_retention, next_stats, next_outage_eval;
     int64_t first_read, last_read;
+    int64_t next_sync_read; /* a cluster's stream link: the next read after an empty one */
 };
 
 /* ---- the window ---- */
@@ -393,12 +394,23 @@ block_for(const struct agent *a)
     return a->cfg.block_ms;
 }
 
+/* A cluster's stream link has no descriptor and no BLOCK (rcluster.h):
+ * its XREADs are answered at once, read right here, and a round that found
+ * nothing new waits SYNC_IDLE_MS before the next. */
+#define SYNC_IDLE_MS 100
+
 static void
 send_read(struct agent *a)
 {
     if (!rconn_is_up(a->srd) || !ingest_wants_read(a->ing) || window_backoff_ms(a->win) > 0)
         return;
-    (void)ingest_send(a->ing, a->srd, block_for(a));
+    if (rconn_sync(a->srd) && ingest_caught_up(a->ing) && mono_ms() < a->next_sync_read)
+        return;
+    if (ingest_send(a->ing, a->srd, block_for(a)) == 1 && rconn_replies_ready(a->srd)) {
+        on_replies(a);
+        if (ingest_caught_up(a->ing))
+            a->next_sync_read = mono_ms() + SYNC_IDLE_MS;
+    }
 }
 
 /* ---- the HTTP endpoint (served with the window closed: committed rows) ---- */
@@ -467,6 +479,8 @@ wait_ms(const struct agent *a, int64_t now)
         if (ingest_has_work(a->ing))
             t = 0;
         if (ingest_inflight(a->ing) && (x = ingest_overdue_at(a->ing) - now) < t)
+            t = x;
+        if (rconn_sync(a->srd) && (x = a->next_sync_read - now) < t)
             t = x;
     } else {
         x = rconn_retry_in(rconn_is_up(a->cmd) ? a->srd : a->cmd);
@@ -723,13 +737,6 @@ cmd_agent(int argc, char **argv)
     memset(&a, 0, sizeof a);
     if (cmd_setup(argc, argv, "agent", flags, &a.drain, &a.cfg) != 0)
         return EXIT_USAGE;
-    if (a.cfg.ep.cluster) {
-        fprintf(stderr, "bullwatch agent: %s: [redis] url is a Redis Cluster (redis+cluster://): "
-                        "status, dlq and the TUI work with a cluster, the agent's ingest from one "
-                        "is not built yet\n", a.cfg.path);
-        config_release(&a.cfg);
-        return EXIT_USAGE;
-    }
     int lock = lock_store(a.cfg.store_path, err, sizeof err);
     if (lock < 0) {
         fprintf(stderr, "bullwatch agent: %s\n", err);

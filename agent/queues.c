@@ -196,20 +196,32 @@ int_reply(redisReply *r, bool *ok)
     return 0;
 }
 
-/* workers per queue from CLIENT LIST; false when refused */
-static bool
-count_workers(struct rconn *rc, const char *prefix, const struct queue_list *l,
-              struct queue_depth *out)
+/* The node serving a queue's keys (0 for one Redis). */
+static int
+queue_node(struct rconn *rc, const char *prefix, const char *queue)
 {
-    redisReply *r = rconn_cmdf(rc, "CLIENT LIST");
-    if (!r)
+    char key[1100];
+    int n = snprintf(key, sizeof key, "%s:%s:events", prefix, queue);
+    return rconn_node_for_key(rc, key, n > 0 && (size_t)n < sizeof key ? (size_t)n : 0);
+}
+
+/* The workers of each queue served by node `node` from its CLIENT LIST;
+ * false when refused. */
+static bool
+count_node_workers(struct rconn *rc, int node, const char *prefix, const struct queue_list *l,
+                   struct queue_depth *out)
+{
+    struct rconn *nl = rconn_node(rc, node);
+    redisReply *r = nl ? rconn_cmdf(nl, "CLIENT LIST") : NULL;
+    if (!r) {
+        if (nl && nl != rc && rconn_is_up(rc))
+            rconn_mark_down(rc, rconn_errstr(nl));
         return false;
+    }
     if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
         freeReplyObject(r);
         return false;
     }
-    for (int i = 0; i < l->n; i++)
-        out[i].workers = 0;
     const char *p = r->str;
     while (p && *p) {
         const char *eol = strchr(p, '\n');
@@ -229,7 +241,9 @@ count_workers(struct rconn *rc, const char *prefix, const struct queue_list *l,
                 name[n] = '\0';
                 if (bmq_worker_queue(prefix, name, queue, sizeof queue)) {
                     int idx = queue_list_find(l, queue);
-                    if (idx >= 0)
+                    /* in a cluster a Worker's connections may reach every
+                     * node; its blocking one is on the queue's own */
+                    if (idx >= 0 && queue_node(rc, prefix, queue) == node)
                         out[idx].workers++;
                 }
             }
@@ -237,6 +251,19 @@ count_workers(struct rconn *rc, const char *prefix, const struct queue_list *l,
         p = eol ? eol + 1 : NULL;
     }
     freeReplyObject(r);
+    return true;
+}
+
+/* workers per queue from every node's CLIENT LIST; false when refused */
+static bool
+count_workers(struct rconn *rc, const char *prefix, const struct queue_list *l,
+              struct queue_depth *out)
+{
+    for (int i = 0; i < l->n; i++)
+        out[i].workers = 0;
+    for (int node = 0; node < rconn_nodes(rc); node++)
+        if (!count_node_workers(rc, node, prefix, l, out))
+            return false;
     return true;
 }
 

@@ -41,6 +41,10 @@ struct rcluster {
     struct pend *q;
     size_t qhead, qlen, qcap;
     struct arena *arena; /* between arena_begin and arena_end */
+    /* XREADs split by slot (rcluster_append), each waiting to be merged
+     * back into one reply by rcluster_take: how many parts each has */
+    int *merges;
+    int mhead, mlen, mcap;
 };
 
 struct rcluster *
@@ -70,6 +74,7 @@ pend_free(struct pend *p)
 static void
 drop_pending(struct rcluster *cl)
 {
+    cl->mhead = cl->mlen = 0;
     for (size_t i = cl->qhead; i < cl->qlen; i++)
         pend_free(&cl->q[i]);
     cl->qhead = cl->qlen = 0;
@@ -97,6 +102,7 @@ rcluster_free(struct rcluster *cl)
         return;
     drop_pending(cl);
     free(cl->q);
+    free(cl->merges);
     drop_links(cl);
     cluster_map_release(&cl->map);
     free(cl->label);
@@ -313,8 +319,12 @@ follow(struct rcluster *cl, redisReply *r, int argc, const char **argv, const si
     for (int hop = 0; hop < MAX_REDIRECTS && redirect_of(r, &d); hop++) {
         reply_free(cl, r);
         int to = link_for(cl, d.host, d.port);
-        if (!d.ask) /* the slot moved for good: remember it */
-            cl->map.owner[d.slot] = (int16_t)(to < CLUSTER_SLOTS ? to : -1);
+        if (!d.ask) { /* the slot moved for good: remember it */
+            if (cl->map.owner[d.slot] != to)
+                log_info("redis %s (%s link): slot %d moved to %s:%d", cl->label, cl->role,
+                         d.slot, d.host, d.port);
+            cl->map.owner[d.slot] = (int16_t)to;
+        }
         struct rconn *l = cl->links[to];
         if (rconn_ensure(l) != 0) {
             rcluster_mark_down(cl, rconn_errstr(l));
@@ -379,11 +389,89 @@ rcluster_cmd(struct rcluster *cl, int argc, const char **argv, const size_t *len
     return follow(cl, r, argc, argv, lens);
 }
 
+static void append_one(struct rcluster *cl, int argc, const char **argv, const size_t *lens);
+
+/* XREAD [COUNT n] [BLOCK ms] STREAMS k... id...: one XREAD per slot (keys
+ * of different slots cannot share one), without BLOCK (several nodes
+ * cannot block at once on one link: the caller paces empty rounds).
+ * The parts are merged back by rcluster_take. */
+static void
+split_xread(struct rcluster *cl, int argc, const char **argv, const size_t *lens, int at)
+{
+    int n = (argc - at) / 2;
+    const char **av = xmalloc(sizeof *av * (size_t)(at + 2 * n));
+    size_t *lv = xmalloc(sizeof *lv * (size_t)(at + 2 * n));
+    bool *done = xcalloc((size_t)(n ? n : 1), sizeof *done);
+    int head = 0, parts = 0;
+    for (int i = 0; i < at; i++) { /* XREAD COUNT n, then STREAMS: BLOCK dropped */
+        size_t l = lens ? lens[i] : strlen(argv[i]);
+        if (is(argv[i], l, "BLOCK") && i + 1 < at) {
+            i++;
+            continue;
+        }
+        av[head] = argv[i];
+        lv[head++] = l;
+    }
+    for (int i = 0; i < n; i++) {
+        if (done[i])
+            continue;
+        int slot = cluster_key_slot(argv[at + i], lens ? lens[at + i] : strlen(argv[at + i]));
+        int m = 0;
+        for (int j = i; j < n; j++)
+            if (!done[j] &&
+                cluster_key_slot(argv[at + j], lens ? lens[at + j] : strlen(argv[at + j])) == slot)
+                done[j] = true, m++;
+        /* the keys of this slot, then their ids, in the order given */
+        int k = head;
+        for (int j = i, c = 0; c < m; j++) {
+            if (cluster_key_slot(argv[at + j], lens ? lens[at + j] : strlen(argv[at + j])) != slot)
+                continue;
+            av[k] = argv[at + j];
+            lv[k] = lens ? lens[at + j] : strlen(argv[at + j]);
+            av[k + m] = argv[at + n + j];
+            lv[k + m] = lens ? lens[at + n + j] : strlen(argv[at + n + j]);
+            k++;
+            c++;
+        }
+        append_one(cl, head + 2 * m, av, lv);
+        parts++;
+    }
+    free(done);
+    free(av);
+    free(lv);
+    if (cl->mlen == cl->mcap) {
+        if (cl->mhead > 0) {
+            memmove(cl->merges, cl->merges + cl->mhead,
+                    (size_t)(cl->mlen - cl->mhead) * sizeof *cl->merges);
+            cl->mlen -= cl->mhead;
+            cl->mhead = 0;
+        }
+        if (cl->mlen == cl->mcap) {
+            cl->mcap = cl->mcap ? cl->mcap * 2 : 8;
+            cl->merges = xrealloc(cl->merges, (size_t)cl->mcap * sizeof *cl->merges);
+        }
+    }
+    cl->merges[cl->mlen++] = parts;
+}
+
 void
 rcluster_append(struct rcluster *cl, int argc, const char **argv, const size_t *lens)
 {
     if (!rcluster_is_up(cl))
         return;
+    if (argc > 0 && is(argv[0], lens ? lens[0] : strlen(argv[0]), "XREAD")) {
+        int at = rcluster_key_arg(argc, argv, lens);
+        if (at > 0 && (argc - at) % 2 == 0) {
+            split_xread(cl, argc, argv, lens, at);
+            return;
+        }
+    }
+    append_one(cl, argc, argv, lens);
+}
+
+static void
+append_one(struct rcluster *cl, int argc, const char **argv, const size_t *lens)
+{
     struct pend p = {route(cl, argc, argv, lens), argc, xcalloc((size_t)argc, sizeof(char *)),
                      xcalloc((size_t)argc, sizeof(size_t))};
     for (int i = 0; i < argc; i++) {
@@ -465,6 +553,76 @@ struct rconn *
 rcluster_node(struct rcluster *cl, int i)
 {
     return i >= 0 && i < cl->n ? cl->links[i] : NULL;
+}
+
+int
+rcluster_node_for_key(const struct rcluster *cl, const char *key, size_t len)
+{
+    int o = cl->map.owner[cluster_key_slot(key, len)];
+    return o >= 0 && o < cl->map.nnodes ? o : 0;
+}
+
+bool
+rcluster_has_merge(const struct rcluster *cl)
+{
+    return cl->mhead < cl->mlen;
+}
+
+/* Read the parts of the oldest split XREAD and merge them: nil when every
+ * part was nil, the first error if one failed, else one array of every
+ * part's [key, entries] pairs (taken from the parts, which are freed). */
+int
+rcluster_take(struct rcluster *cl, redisReply **out)
+{
+    *out = NULL;
+    if (cl->mhead == cl->mlen)
+        return 0;
+    int parts = cl->merges[cl->mhead++];
+    redisReply **r = xcalloc((size_t)(parts ? parts : 1), sizeof *r);
+    size_t total = 0;
+    int err = -1, lost = 0;
+    for (int i = 0; i < parts; i++) {
+        if (!(r[i] = rcluster_reply(cl)))
+            lost = 1;
+        else if (r[i]->type == REDIS_REPLY_ERROR && err < 0)
+            err = i;
+        else if (r[i]->type == REDIS_REPLY_ARRAY)
+            total += r[i]->elements;
+    }
+    redisReply *m = NULL;
+    if (!lost && err >= 0) {
+        m = r[err];
+        r[err] = NULL;
+    } else if (!lost && total == 0) {
+        for (int i = 0; i < parts && !m; i++)
+            if (r[i]->type == REDIS_REPLY_NIL || r[i]->type == REDIS_REPLY_ARRAY) {
+                m = r[i];
+                r[i] = NULL;
+            }
+    } else if (!lost) {
+        m = xcalloc(1, sizeof *m);
+        m->type = REDIS_REPLY_ARRAY;
+        m->element = xcalloc(total, sizeof *m->element);
+        for (int i = 0; i < parts; i++) {
+            if (r[i]->type != REDIS_REPLY_ARRAY)
+                continue;
+            for (size_t e = 0; e < r[i]->elements; e++)
+                m->element[m->elements++] = r[i]->element[e];
+            free(r[i]->element);
+            r[i]->element = NULL;
+            r[i]->elements = 0;
+        }
+    }
+    for (int i = 0; i < parts; i++)
+        if (r[i])
+            freeReplyObject(r[i]);
+    free(r);
+    if (cl->mhead == cl->mlen)
+        cl->mhead = cl->mlen = 0;
+    if (lost || !m)
+        return -1;
+    *out = m;
+    return 1;
 }
 
 /* ---- printf-style commands ---- */

@@ -11,8 +11,10 @@
  * a command without a key (SCAN, INFO, CONFIG, ROLE, ...) goes to the first
  * master: scanning every master is the caller's loop over rconn_nodes();
  * a command whose keys span slots gets Redis's CROSSSLOT error.
- * Not driven from poll(): the agent's stream link (rconn_fd and friends)
- * is a single-node affair and ingest from a cluster is not done here.
+ * Not driven from poll(): a cluster link has no one descriptor; the
+ * agent's stream link reads it synchronously (rconn_replies_ready): its
+ * XREAD is split by slot and merged back (rcluster_take), so the ingest
+ * sees one reply as from one Redis.
  */
 #ifndef AGENT_RCLUSTER_H
 #define AGENT_RCLUSTER_H
@@ -48,9 +50,18 @@ void rcluster_set_timeout(struct rcluster *cl, int64_t ms);
 void rcluster_arena_begin(struct rcluster *cl, struct arena *a);
 void rcluster_arena_end(struct rcluster *cl);
 
+/* An XREAD appended on a cluster is split into one XREAD per slot, sent
+ * without BLOCK; rcluster_take reads the parts of the oldest one and
+ * hands back one reply (1), or 0 when none is pending, -1 when a link
+ * failed. The caller calls it without waiting in poll() (no descriptor)
+ * and paces rounds that came back empty. */
+bool rcluster_has_merge(const struct rcluster *cl);
+int rcluster_take(struct rcluster *cl, redisReply **out);
+
 /* The masters' links (after a connect), for commands every node must run. */
 int rcluster_nodes(const struct rcluster *cl);
 struct rconn *rcluster_node(struct rcluster *cl, int i);
+int rcluster_node_for_key(const struct rcluster *cl, const char *key, size_t len);
 
 /* Which argument of a command is its (first) key, or -1 for none: the
  * routing rule, exposed for the tests. */

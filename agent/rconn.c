@@ -320,6 +320,8 @@ rconn_ensure_async(struct rconn *rc)
 int
 rconn_fd(const struct rconn *rc, short *events)
 {
+    if (rc->cl)
+        return -1; /* read synchronously: rconn_replies_ready */
     if (!rc->c || (!rc->up && !rc->connecting))
         return -1;
     *events = rc->connecting ? POLLOUT : POLLIN;
@@ -331,6 +333,10 @@ rconn_fd(const struct rconn *rc, short *events)
 int
 rconn_write_some(struct rconn *rc)
 {
+    if (rc->cl) {
+        rcluster_flush(rc->cl);
+        return rcluster_is_up(rc->cl) ? 0 : -1;
+    }
     int done = 0;
     if (!rc->up)
         return -1;
@@ -346,6 +352,8 @@ rconn_write_some(struct rconn *rc)
 int
 rconn_read_some(struct rconn *rc)
 {
+    if (rc->cl)
+        return rcluster_is_up(rc->cl) ? 0 : -1;
     if (!rc->up)
         return -1;
     if (redisBufferRead(rc->c) != REDIS_OK) {
@@ -360,6 +368,8 @@ rconn_read_some(struct rconn *rc)
 int
 rconn_take(struct rconn *rc, redisReply **out)
 {
+    if (rc->cl)
+        return rcluster_take(rc->cl, out);
     void *r = NULL;
     *out = NULL;
     if (!rc->up)
@@ -509,6 +519,8 @@ rconn_reply(struct rconn *rc)
 void
 rconn_use_arena(struct rconn *rc, struct arena *a)
 {
+    if (rc->cl)
+        return; /* merged cluster replies are malloc'ed (rcluster_take) */
     rc->arena = a;
 }
 
@@ -545,7 +557,7 @@ rconn_reply_free(struct rconn *rc, redisReply *r)
 {
     if (!r)
         return;
-    if (rc->arena)
+    if (rc->arena && !rc->cl)
         arena_reset(rc->arena);
     else
         freeReplyObject(r);
@@ -592,4 +604,22 @@ rconn_node(struct rconn *rc, int i)
     if (rc->cl)
         return rcluster_node(rc->cl, i);
     return i == 0 ? rc : NULL;
+}
+
+int
+rconn_node_for_key(const struct rconn *rc, const char *key, size_t len)
+{
+    return rc->cl ? rcluster_node_for_key(rc->cl, key, len) : 0;
+}
+
+bool
+rconn_replies_ready(const struct rconn *rc)
+{
+    return rc->cl && rcluster_has_merge(rc->cl);
+}
+
+bool
+rconn_sync(const struct rconn *rc)
+{
+    return rc->cl != NULL;
 }

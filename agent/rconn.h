@@ -69,6 +69,13 @@ int rconn_read_some(struct rconn *rc);
 /* A whole reply from what was read: 1 (in *out), 0 not yet, -1 down. */
 int rconn_take(struct rconn *rc, redisReply **out);
 
+/* A cluster link has no descriptor to wait on: its replies are read when
+ * asked for. True when a reply is waiting to be taken that way (call
+ * rconn_take without poll()). Always false for one Redis. */
+bool rconn_replies_ready(const struct rconn *rc);
+/* Is this such a link (a cluster endpoint)? */
+bool rconn_sync(const struct rconn *rc);
+
 /* From the next (re)connection on, build every reply of this link in the
  * arena (see arena.h): callers then release replies with arena_reset()
  * instead of freeReplyObject(). The arena is borrowed. */
@@ -86,6 +93,8 @@ void rconn_reply_free(struct rconn *rc, redisReply *r);
  * must run (SCAN). rconn_node is NULL past the last. */
 int rconn_nodes(const struct rconn *rc);
 struct rconn *rconn_node(struct rconn *rc, int i);
+/* Which of those nodes serves key (0 for one Redis). */
+int rconn_node_for_key(const struct rconn *rc, const char *key, size_t len);
 
 /* Warn once if maxmemory-policy is not noeviction (BullMQ's own rule). */
 void rconn_check_policy(struct rconn *rc);
