@@ -1,6 +1,7 @@
 /* dlq_act: see dlq_act.h */
 #include "dlq_act.h"
 
+
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 
 #include "audit.h"
 #include "bmq.h"
+#include "cluster.h"
 #include "log.h"
 #include "queues.h"
 #include "store.h"
@@ -217,6 +219,33 @@ window_count(const struct config *cfg, struct rconn *rc, const char *queue,
     return n;
 }
 
+/* In a cluster, a re-add runs as one script over the dead-letter queue's
+ * keys and the original queue's: both must share a hash slot ({bull}
+ * prefix). Queues spread over slots by tagged names cannot: refused before
+ * anything is touched, naming a way that works. */
+static bool
+cross_slot(const struct config *cfg, const char *dlq, const struct dlq_selection *s, char *err,
+           size_t errlen)
+{
+    if (!cfg->ep.cluster)
+        return false;
+    int from = cluster_queue_slot(cfg->prefix, dlq);
+    for (int i = 0; i < s->n; i++) {
+        const char *q = s->wrappers[i].queue;
+        if (cluster_queue_slot(cfg->prefix, q) != from) {
+            snprintf(err, errlen,
+                     "'%.150s' and '%.150s' live in different hash slots of the cluster, and a "
+                     "replay out of a dead-letter queue is one script over both queues' keys; "
+                     "nothing was done. Give both the same hash tag (a prefix such as {bull}), or "
+                     "replay the original job with `bullwatch dlq replay %.150s` after moving it "
+                     "back with BullMQ",
+                     dlq, q, q);
+            return true;
+        }
+    }
+    return false;
+}
+
 int
 dlq_freeze(const struct config *cfg, struct rconn *rc, const struct dlq_request *r, bool detail,
            struct dlq_selection *s, char *err, size_t errlen)
@@ -246,6 +275,8 @@ dlq_freeze(const struct config *cfg, struct rconn *rc, const struct dlq_request 
         struct dlq_filter f = r->f;
         if (dlq_select_wrappers(rc, cfg->prefix, r->queue, &f, sel_add, s, NULL, err, errlen) < 0)
             return -1;
+        if (s->readd && cross_slot(cfg, r->queue, s, err, errlen))
+            return -2;
     } else if (r->nids) {
         /* an id given twice is one job, acted on once */
         struct strmap *seen = strmap_new();

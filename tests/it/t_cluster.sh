@@ -79,6 +79,13 @@ check "{bull} prefix: BullMQ sees pay's jobs waiting and mail's gone" node -e '
     const b = require(process.argv[1]).queues;
     process.exit(b.pay.counts.waiting === 6 && b.pay.counts.failed === 0 && b.mail.counts.failed === 0 ? 0 : 1)' "$T_DIR/a2.json"
 check "{bull} prefix: a purged job's hash is gone" test "$(redis-cli -c -p "$P1" exists '{bull}:mail:1')" = 0
+# a dead-letter queue in the same slot: its wrappers go back in one script
+node_js dlqwrap.js --redis "redis+cluster://$CLUSTER_SEEDS" --bullmq 5 --prefix '{bull}' --queue orders \
+    --dlq dead --jobs 3 --out "$T_DIR/wrap-a.json" >>"$T_DIR/jobs.log" 2>&1 || die "no wrappers in {bull}"
+printf '[queues]\ndlq = dead\n' >>"$T_DIR/a.ini"
+"$BW" dlq replay dead --all --yes -c "$T_DIR/a.ini" >"$T_DIR/dlq-a.out" 2>&1
+check "{bull} prefix: the 3 wrappers of a dead-letter queue are replayed into their queue" \
+    grep -q "replayed 3 of 3" "$T_DIR/dlq-a.out"
 AGENT_PID=$A
 check "{bull} prefix: the agent exits 0 on SIGTERM" stop_agent
 
@@ -124,6 +131,17 @@ check "the agent followed the redirection (its log says where the slot went)" gr
 check "after the move: none doubled (24 rows, 24 deaths)" test "$(distinct "$T_DIR/b.db")" = "24 24"
 jobs "$T_DIR/b3.json" 6 bull "$QS" 0
 check "after the move: status counts equal getJobCounts()" counts_match "$T_DIR/b.ini" "$T_DIR/b3.json"
+# a dead-letter queue in another slot than its originals: refused, untouched
+node_js dlqwrap.js --redis "redis+cluster://$CLUSTER_SEEDS" --bullmq 6 --prefix bull --queue '{orders}' \
+    --dlq '{dead}' --jobs 3 --out "$T_DIR/wrap-b.json" >>"$T_DIR/jobs.log" 2>&1 || die "no wrappers in bull"
+printf '[queues]\ndlq = {dead}\n' >>"$T_DIR/b.ini"
+"$BW" dlq replay '{dead}' --all --yes -c "$T_DIR/b.ini" >"$T_DIR/dlq-b.out" 2>&1
+rc=$?
+check "tagged names: a replay out of a dead-letter queue in another slot is refused (exit $rc)" test "$rc" = 2
+check "tagged names: the refusal names both queues and the slots" \
+    grep -q "'{dead}' and '{orders}' live in different hash slots" "$T_DIR/dlq-b.out"
+check "tagged names: the 3 wrappers are still waiting in {dead}" \
+    test "$(redis-cli -c -p "$P1" llen 'bull:{dead}:wait')" = 3
 AGENT_PID=$B
 check "tagged names: the agent exits 0 on SIGTERM" stop_agent
 exit $T_FAILED

@@ -12,16 +12,9 @@ const args = L.parseArgs(Object.assign({}, L.COMMON, {
 }));
 const { mod: B, version } = L.loadBullmq(args.bullmq);
 const N = L.intArg(args, 'jobs', 0);
-const IORedis = require('ioredis');
 
-function cluster() {
-  const nodes = args.seeds.split(',').map((s) => {
-    const i = s.lastIndexOf(':');
-    return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
-  });
-  // one ioredis Cluster per BullMQ object, each closed at the end
-  return L.track(new IORedis.Cluster(nodes, { redisOptions: { maxRetriesPerRequest: null } }));
-}
+// one ioredis Cluster per BullMQ object (lib.js tracks and closes each)
+const cluster = () => L.connectionFromUrl(`redis+cluster://${args.seeds}`);
 
 async function main() {
   const names = args.queues.split(',');

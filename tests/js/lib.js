@@ -91,6 +91,7 @@ function loadBullmq(v) {
 // on close() closes) its own ioredis connection.
 // ---------------------------------------------------------------------------
 function connectionFromUrl(url) {
+  if (url.startsWith('redis+cluster://')) return clusterFromUrl(url);
   let u;
   try {
     u = new URL(url);
@@ -115,6 +116,17 @@ function connectionFromUrl(url) {
   if (u.password) opts.password = decodeURIComponent(u.password);
   if (u.protocol === 'rediss:') opts.tls = {};
   return opts;
+}
+
+// redis+cluster://host:port,host:port: an ioredis Cluster (BullMQ takes the
+// instance; it is tracked here because BullMQ does not close what it was given).
+function clusterFromUrl(url) {
+  const IORedis = require('ioredis');
+  const nodes = url.slice('redis+cluster://'.length).replace(/\/.*$/, '').split(',').map((s) => {
+    const i = s.lastIndexOf(':');
+    return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
+  });
+  return track(new IORedis.Cluster(nodes, { redisOptions: { maxRetriesPerRequest: null } }));
 }
 
 // A raw ioredis client (the same single ioredis copy bullmq uses).

@@ -2,9 +2,11 @@
  * The expected slots were read from a real redis-server 7.0 in cluster mode
  * (CLUSTER KEYSLOT). */
 #include <hiredis/hiredis.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cluster.h"
+#include "rcluster.h"
 #include "suites.h"
 
 static int
@@ -109,6 +111,50 @@ START_TEST(redirections)
 }
 END_TEST
 
+static int
+key_arg(int argc, const char **argv)
+{
+    return rcluster_key_arg(argc, argv, NULL);
+}
+
+START_TEST(routing_key_of_a_command)
+{
+    const char *hget[] = {"HGET", "bull:{q}:1", "data"};
+    ck_assert_int_eq(key_arg(3, hget), 1);
+    const char *evalsha[] = {"EVALSHA", "abc", "2", "bull:{q}:failed", "bull:{q}:wait", "x"};
+    ck_assert_int_eq(key_arg(6, evalsha), 3);
+    const char *nokeys[] = {"EVAL", "return 1", "0"};
+    ck_assert_int_eq(key_arg(3, nokeys), -1);
+    const char *xread[] = {"XREAD", "COUNT", "10", "BLOCK", "5", "STREAMS", "a", "b", "0", "0"};
+    ck_assert_int_eq(key_arg(10, xread), 6);
+    const char *scan[] = {"SCAN", "0", "MATCH", "*"};
+    ck_assert_int_eq(key_arg(4, scan), -1);
+    const char *script[] = {"script", "load", "return 1"}; /* any case */
+    ck_assert_int_eq(key_arg(3, script), -1);
+    const char *xinfo[] = {"XINFO", "STREAM", "bull:{q}:events"};
+    ck_assert_int_eq(key_arg(3, xinfo), 2);
+}
+END_TEST
+
+START_TEST(printf_commands_split_back)
+{
+    int argc;
+    const char **argv;
+    size_t *lens;
+    const char resp[] = "*3\r\n$4\r\nHGET\r\n$3\r\na\0b\r\n$0\r\n\r\n";
+    ck_assert_int_eq(rcluster_split(resp, sizeof resp - 1, &argc, &argv, &lens), 0);
+    ck_assert_int_eq(argc, 3);
+    ck_assert_str_eq(argv[0], "HGET");
+    ck_assert_uint_eq(lens[1], 3); /* binary-safe */
+    ck_assert_int_eq(memcmp(argv[1], "a\0b", 3), 0);
+    ck_assert_uint_eq(lens[2], 0);
+    free((void *)argv);
+    const char *bad[] = {"+OK\r\n", "*2\r\n$4\r\nHGET\r\n", "*1\r\n$9\r\nHGET\r\n", "*0\r\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ck_assert_int_eq(rcluster_split(bad[i], strlen(bad[i]), &argc, &argv, &lens), -1);
+}
+END_TEST
+
 Suite *
 cluster_suite(void)
 {
@@ -118,6 +164,8 @@ cluster_suite(void)
     tcase_add_test(tc, queue_slots_per_layout);
     tcase_add_test(tc, slot_map_from_cluster_slots);
     tcase_add_test(tc, redirections);
+    tcase_add_test(tc, routing_key_of_a_command);
+    tcase_add_test(tc, printf_commands_split_back);
     suite_add_tcase(s, tc);
     return s;
 }
