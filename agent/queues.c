@@ -261,9 +261,13 @@ count_workers(struct rconn *rc, const char *prefix, const struct queue_list *l,
 {
     for (int i = 0; i < l->n; i++)
         out[i].workers = 0;
-    for (int node = 0; node < rconn_nodes(rc); node++)
-        if (!count_node_workers(rc, node, prefix, l, out))
+    for (int node = 0; node < rconn_nodes(rc); node++) {
+        if (!count_node_workers(rc, node, prefix, l, out)) {
+            for (int i = 0; i < l->n; i++)
+                out[i].workers = -1; /* unknown, not none */
             return false;
+        }
+    }
     return true;
 }
 
