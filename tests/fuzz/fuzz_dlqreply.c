@@ -106,6 +106,29 @@ void rconn_use_arena(struct rconn *rc, struct arena *a) NOT_HERE()
 void rconn_arena_begin(struct rconn *rc, struct arena *a) NOT_HERE()
 void rconn_arena_end(struct rconn *rc) NOT_HERE()
 void rconn_check_policy(struct rconn *rc) NOT_HERE()
+bool rconn_replies_ready(const struct rconn *rc) NOT_HERE()
+bool rconn_sync(const struct rconn *rc) NOT_HERE()
+
+/* one Redis: the link is its only node (queues.c scans and counts per node) */
+int
+rconn_nodes(const struct rconn *rc)
+{
+    (void)rc;
+    return 1;
+}
+
+struct rconn *
+rconn_node(struct rconn *rc, int i)
+{
+    return i == 0 ? rc : NULL;
+}
+
+int
+rconn_node_for_key(const struct rconn *rc, const char *key, size_t len)
+{
+    (void)rc, (void)key, (void)len;
+    return 0;
+}
 
 void
 rconn_reply_free(struct rconn *rc, redisReply *r)
