@@ -47,6 +47,10 @@ tcli() { # port args...: redis-cli over TLS with the client certificate
     redis-cli --tls --cacert "$pki/ca.pem" --cert "$pki/client.pem" --key "$pki/client.key" \
         -h 127.0.0.1 -p "$p" "$@"
 }
+# dead_rec DEADJOBS.json OUT: deadjobs.js's record in check_ingest.js's form
+dead_rec() {
+    node -e 'const d=require(process.argv[1]);require("fs").writeFileSync(process.argv[2],JSON.stringify({dead:d.dead.map(id=>({queue:d.queue,id}))}))' "$1" "$2"
+}
 # tls_ini FILE PORT STORE [extra [redis] lines]
 tls_ini() {
     local f=$1 port=$2 store=$3
@@ -113,6 +117,18 @@ check "dlq replay over TLS: the job leaves the failed set and waits again" bash 
     "[ $? = 0 ] && [ -z \"\$(redis-cli --tls --cacert '$pki/ca.pem' -p $TP zscore bull:tls-a:failed '$one')\" ] &&
      [ \"\$(redis-cli --tls --cacert '$pki/ca.pem' -p $TP zcard bull:tls-a:failed)\" = $((kept - 1)) ]"
 check "no TLS link went down during the run" bash -c "! grep -q 'retrying with backoff' '$T_DIR/agent.log'"
+# the links killed by the server: both come back over TLS, nothing lost or doubled
+tcli "$TP" client kill type normal skipme yes >/dev/null
+check "links killed by the server are restored over TLS" \
+    wait_for 20 grep -q "(stream link): connection restored over TLS" "$T_DIR/agent.log"
+node_js deadjobs.js --redis "rediss://127.0.0.1:$TP/0" --bullmq 6 --queue tls-after --jobs 100 \
+    --out "$T_DIR/after.json" >"$T_DIR/after.out" 2>&1 || die "deadjobs over TLS failed: $(tail -3 "$T_DIR/after.out")"
+dead_rec "$T_DIR/after.json" "$T_DIR/after-rec.json"
+check "the agent catches up after the restore" wait_for 60 agent_caught_up "$ini"
+failures_json "$T_DIR/failures2.json" "$ini"
+check "after the restore: the 100 new dead jobs recorded exactly once, the earlier ones not again" bash -c \
+    "node '$NODE_DIR/js/check_ingest.js' dead '$T_DIR/after-rec.json' '$T_DIR/failures2.json' tls-after &&
+     node '$NODE_DIR/js/check_ingest.js' dead '$T_DIR/wl.json' '$T_DIR/failures2.json' tls-a,tls-b,tls-c"
 check "SIGTERM stops the TLS agent with exit 0" stop_agent
 
 # --- a wrong CA: refused with a clear message, retried, nothing recorded ---
@@ -171,8 +187,7 @@ check "the agent connects with its client certificate" \
 BW_TLS_CERT=$pki/client.pem BW_TLS_KEY=$pki/client.key node_js deadjobs.js \
     --redis "rediss://127.0.0.1:$MP/0" --bullmq 5 --queue mtls --jobs 200 --out "$T_DIR/mdead.json" \
     >"$T_DIR/mdead.out" 2>&1 || die "deadjobs over mutual TLS failed: $(tail -3 "$T_DIR/mdead.out")"
-node -e 'const d=require(process.argv[1]);require("fs").writeFileSync(process.argv[2],JSON.stringify({dead:d.dead.map(id=>({queue:d.queue,id}))}))' \
-    "$T_DIR/mdead.json" "$T_DIR/mrec.json"
+dead_rec "$T_DIR/mdead.json" "$T_DIR/mrec.json"
 check "mutual TLS: the agent catches up" wait_for 60 agent_caught_up "$mini"
 failures_json "$T_DIR/mfail.json" "$mini"
 check "mutual TLS: every one of the 200 dead jobs (BullMQ 5) recorded exactly once" bash -c \
