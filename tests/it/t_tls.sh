@@ -157,6 +157,12 @@ tls_server_name = redis.example.org"
 check "a certificate that does not name tls_server_name is refused: hostname mismatch" bash -c \
     "[ $? = 1 ] && grep -qF \"certificate verify failed: hostname mismatch (server name 'redis.example.org'\" '$T_DIR/name.err'"
 
+tls_ini "$T_DIR/dns.ini" "$TP" "$T_DIR/x.db" "tls_ca_file = $pki/ca.pem
+tls_server_name = localhost"
+"$BW" status -c "$T_DIR/dns.ini" --json >"$T_DIR/dns.json" 2>"$T_DIR/dns.err"
+check "tls_server_name = localhost: SNI and the certificate's DNS name, status works" bash -c \
+    "[ $? = 0 ] && [ -s '$T_DIR/dns.json' ]"
+
 # --- tls_verify = false: works with the wrong CA, and is warned about ---
 tls_ini "$T_DIR/nv.ini" "$TP" "$T_DIR/nv.db" "tls_ca_file = $pki/wrong-ca.pem
 tls_verify = false"
