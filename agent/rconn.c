@@ -49,6 +49,8 @@ struct rconn {
     struct rcluster *cl; /* a cluster endpoint: every call is handed over (rcluster.h) */
 };
 
+static void io_close(struct rconn *rc);
+
 static struct timeval
 tv_of(int64_t ms)
 {
@@ -76,8 +78,7 @@ rconn_free(struct rconn *rc)
     if (!rc)
         return;
     rcluster_free(rc->cl);
-    if (rc->c)
-        redisFree(rc->c);
+    io_close(rc);
     free(rc->label);
     free(rc->role);
     free(rc);
