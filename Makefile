@@ -13,13 +13,13 @@ V        ?= 0
 WERROR   ?= 0
 SANITIZER ?=
 
-PKGS     := hiredis libcurl libcjson sqlite3 libcrypto ncursesw libmicrohttpd
+PKGS     := hiredis libcurl libcjson sqlite3 openssl ncursesw libmicrohttpd
 CSTD     := -std=c11 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wwrite-strings -Wformat=2 -Wvla -Wundef -Wno-format-nonliteral
 OPT      ?= -O2 -g
 CFLAGS_ALL := $(CSTD) $(WARN) $(OPT) -MMD -MP -Iagent -Ialerts -Itui -I$(BUILD)
-LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lhiredis -lcurl -lcjson -lsqlite3 -lcrypto -lncursesw -lmicrohttpd) -lm
+LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lhiredis -lcurl -lcjson -lsqlite3 -lssl -lcrypto -lncursesw -lmicrohttpd) -lm
 # CI (CI=true) builds with -Werror
 ifeq ($(CI),true)
 WERROR := 1

@@ -555,7 +555,13 @@ restart_needed(const struct config *a, const struct config *b)
         strcmp(a->redis_username, b->redis_username) ||
         strcmp(a->redis_password, b->redis_password) ||
         strcmp(a->redis_password_env, b->redis_password_env) ||
-        strcmp(a->redis_password_file, b->redis_password_file))
+        strcmp(a->redis_password_file, b->redis_password_file) ||
+        strcmp(a->redis_tls_ca_file, b->redis_tls_ca_file) ||
+        strcmp(a->redis_tls_ca_dir, b->redis_tls_ca_dir) ||
+        strcmp(a->redis_tls_cert_file, b->redis_tls_cert_file) ||
+        strcmp(a->redis_tls_key_file, b->redis_tls_key_file) ||
+        strcmp(a->redis_tls_server_name, b->redis_tls_server_name) ||
+        a->redis_tls_verify != b->redis_tls_verify)
         return "[redis]";
     if (strcmp(a->store_path, b->store_path))
         return "[store] path";
@@ -758,6 +764,7 @@ cmd_agent(int argc, char **argv)
         log_warn("%d operator action(s) left running by a process that is gone: marked interrupted",
                  gone);
     signals();
+    config_warn_insecure(&a.cfg);
     /* blocks of 256 KiB and more (reply arenas, command buffers) are mapped
      * and unmapped: glibc would otherwise raise the threshold after the
      * first and keep every burst's memory in the heap */

@@ -81,6 +81,7 @@ cmd_check_config(int argc, char **argv)
     if (cmd_setup(argc, argv, "check-config", NULL, NULL, &cfg) != 0)
         return EXIT_USAGE;
     config_print(&cfg, stdout);
+    config_warn_insecure(&cfg);
     int sinks = 0;
     for (int i = 0; i < cfg.nsections; i++)
         if (!strcmp(cfg.sections[i].kind, "sink"))

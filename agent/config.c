@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include "http.h"
+#include "tls.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -34,7 +35,7 @@ struct option {
 #define OFF(f) offsetof(struct config, f)
 static const struct option options[] = {
     {"redis", "url", OPT_STR, OFF(redis_url), "redis://127.0.0.1:6379/0", 0, 0,
-     "redis://[user:pass@]host:port/db or unix:///path/to/redis.sock?db=N"},
+     "redis://[user:pass@]host:port/db, rediss://... (TLS) or unix:///path/to/redis.sock?db=N"},
     {"redis", "username", OPT_STR, OFF(redis_username), "", 0, 0, "ACL user (AUTH user pass)"},
     {"redis", "password", OPT_SECRET, OFF(redis_password), "", 0, 0, "password (prefer password_env)"},
     {"redis", "password_env", OPT_STR, OFF(redis_password_env), "", 0, 0,
@@ -44,6 +45,18 @@ static const struct option options[] = {
     {"redis", "prefix", OPT_STR, OFF(prefix), "bull", 0, 0, "BullMQ key prefix"},
     {"redis", "connect_timeout", OPT_DURATION, OFF(connect_timeout_ms), "2s", 100, 60000,
      "connect and command timeout"},
+    {"redis", "tls_ca_file", OPT_STR, OFF(redis_tls_ca_file), "", 0, 0,
+     "rediss://: PEM file of the CA(s) that signed the server's certificate (empty: system store)"},
+    {"redis", "tls_ca_dir", OPT_STR, OFF(redis_tls_ca_dir), "", 0, 0,
+     "rediss://: directory of hashed CA certificates (c_rehash)"},
+    {"redis", "tls_cert_file", OPT_STR, OFF(redis_tls_cert_file), "", 0, 0,
+     "rediss://: client certificate (PEM) for servers that require one"},
+    {"redis", "tls_key_file", OPT_STR, OFF(redis_tls_key_file), "", 0, 0,
+     "rediss://: the client certificate's private key (PEM, unencrypted)"},
+    {"redis", "tls_server_name", OPT_STR, OFF(redis_tls_server_name), "", 0, 0,
+     "rediss://: SNI and the name the certificate must carry (empty: the url's host)"},
+    {"redis", "tls_verify", OPT_BOOL, OFF(redis_tls_verify), "true", 0, 0,
+     "rediss://: verify the server's certificate and name (false: warned about, insecure)"},
     {"queues", "include", OPT_STR, OFF(include), "*", 0, 0, "comma-separated globs of queue names"},
     {"queues", "exclude", OPT_STR, OFF(exclude), "", 0, 0, "globs removed from include"},
     {"queues", "dlq", OPT_STR, OFF(dlq), "dead-letter, *-dlq", 0, 0,
@@ -177,6 +190,12 @@ redis_endpoint_release(struct redis_endpoint *ep)
     free(ep->username);
     free(ep->password);
     free(ep->seeds);
+    free(ep->tls_ca_file);
+    free(ep->tls_ca_dir);
+    free(ep->tls_cert_file);
+    free(ep->tls_key_file);
+    free(ep->tls_server_name);
+    tls_ctx_free(ep->tls_ctx);
     memset(ep, 0, sizeof *ep);
 }
 
@@ -314,17 +333,15 @@ redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t er
     }
     if (strncmp(url, "redis+cluster://", 16) == 0)
         return cluster_url_parse(url, shown, ep, err, errlen);
-    if (strncmp(url, "rediss://", 9) == 0) {
-        snprintf(err, errlen, "bad redis url '%s': TLS (rediss://) is not supported; use a local "
-                              "TLS tunnel (stunnel) or a unix socket", shown);
-        return -1;
-    }
-    if (strncmp(url, "redis://", 8) != 0) {
-        snprintf(err, errlen, "bad redis url '%s': expected redis://host:port/db or unix:///path",
+    const bool tls = strncmp(url, "rediss://", 9) == 0;
+    if (!tls && strncmp(url, "redis://", 8) != 0) {
+        snprintf(err, errlen,
+                 "bad redis url '%s': expected redis://host:port/db, rediss://host:port/db or "
+                 "unix:///path",
                  shown);
         return -1;
     }
-    const char *p = url + 8;
+    const char *p = url + (tls ? 9 : 8);
     const char *slash = strchr(p, '/');
     const char *hostend = slash ? slash : p + strlen(p);
     const char *at = NULL;
@@ -389,10 +406,65 @@ redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t er
         }
         ep->db = (int)db;
     }
+    ep->tls = tls;
     return 0;
 fail:
     redis_endpoint_release(ep);
     return -1;
+}
+
+static const char *
+nonempty(const char *s)
+{
+    return s && *s ? s : NULL;
+}
+
+int
+redis_endpoint_set_tls(struct redis_endpoint *ep, const char *ca_file, const char *ca_dir,
+                       const char *cert_file, const char *key_file, const char *server_name,
+                       bool verify, const char **bad_key, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"tls_ca_file", "tls_ca_dir", "tls_cert_file",
+                                       "tls_key_file", "tls_server_name"};
+    const char *vals[] = {ca_file, ca_dir, cert_file, key_file, server_name};
+    *bad_key = NULL;
+    if (!ep->tls) {
+        for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
+            if (nonempty(vals[i])) {
+                *bad_key = keys[i];
+                snprintf(err, errlen, "%s is set but the url is not rediss:// (TLS)", keys[i]);
+                return -1;
+            }
+        ep->tls_verify = verify;
+        return 0;
+    }
+    ep->tls_ca_file = nonempty(ca_file) ? xstrdup(ca_file) : NULL;
+    ep->tls_ca_dir = nonempty(ca_dir) ? xstrdup(ca_dir) : NULL;
+    ep->tls_cert_file = nonempty(cert_file) ? xstrdup(cert_file) : NULL;
+    ep->tls_key_file = nonempty(key_file) ? xstrdup(key_file) : NULL;
+    ep->tls_server_name = xstrdup(nonempty(server_name) ? server_name : ep->host);
+    ep->tls_verify = verify;
+    struct tls_opts o = {ep->tls_ca_file, ep->tls_ca_dir,      ep->tls_cert_file,
+                         ep->tls_key_file, ep->tls_server_name, verify};
+    ep->tls_ctx = tls_ctx_new(&o, err, errlen);
+    if (!ep->tls_ctx) {
+        /* the message starts with the key it is about, or names it */
+        *bad_key = "url";
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+            if (strstr(err, keys[i]))
+                *bad_key = keys[i];
+        return -1;
+    }
+    return 0;
+}
+
+void
+config_warn_insecure(const struct config *cfg)
+{
+    if (cfg->ep.tls && !cfg->ep.tls_verify)
+        log_warn("redis %s: tls_verify = false: the server's certificate is not checked, so "
+                 "anyone on the path can pose as this Redis and read its traffic",
+                 cfg->endpoint_addr);
 }
 
 static char *
@@ -660,6 +732,14 @@ config_parse(struct config *cfg, const char *name, const char *text, char *err, 
             cfg->ep.username = xstrdup(cfg->redis_username);
         if (cfg->redis_password[0] && !cfg->ep.password)
             cfg->ep.password = xstrdup(cfg->redis_password);
+        const char *bad_key;
+        if (redis_endpoint_set_tls(&cfg->ep, cfg->redis_tls_ca_file, cfg->redis_tls_ca_dir,
+                                   cfg->redis_tls_cert_file, cfg->redis_tls_key_file,
+                                   cfg->redis_tls_server_name, cfg->redis_tls_verify, &bad_key,
+                                   msg, sizeof msg) != 0) {
+            snprintf(err, errlen, "%s:%d: [redis] %s", name, line_of(lines, "redis", bad_key), msg);
+            return -1;
+        }
         if (cfg->ep.username && !cfg->ep.password) {
             snprintf(err, errlen, "%s:%d: a redis username needs a password", name,
                      line_of(lines, "redis", "username"));

@@ -26,6 +26,16 @@ struct redis_endpoint {
      * port above are the first. The slot map is read from them. */
     bool cluster;
     char *seeds;
+    /* rediss:// (see tls.h): the [redis] tls_* keys, and the context
+     * built from them at load time (NULL for plain links) */
+    bool tls;
+    char *tls_ca_file;
+    char *tls_ca_dir;
+    char *tls_cert_file;
+    char *tls_key_file;
+    char *tls_server_name; /* SNI and the name verified: the URL's host unless set */
+    bool tls_verify;
+    struct tls_ctx *tls_ctx;
 };
 
 struct config_kv {
@@ -53,6 +63,12 @@ struct config {
     char *redis_password_file;
     char *prefix;
     int64_t connect_timeout_ms;
+    char *redis_tls_ca_file;
+    char *redis_tls_ca_dir;
+    char *redis_tls_cert_file;
+    char *redis_tls_key_file;
+    char *redis_tls_server_name;
+    bool redis_tls_verify;
     /* [queues] */
     char *include;
     char *exclude;
@@ -111,9 +127,20 @@ void config_each_option(void (*fn)(const char *section, const char *key, const c
                                    const char *help, void *ud),
                         void *ud);
 
-/* Parse redis://[user:pass@]host:port/db or unix:///path[?db=N]. */
+/* Parse redis://[user:pass@]host:port/db, rediss://... (TLS) or
+ * unix:///path[?db=N]. */
 int redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t errlen);
 void redis_endpoint_release(struct redis_endpoint *ep);
+/* The TLS settings of a parsed endpoint (strings copied; "" = unset) and
+ * its OpenSSL context (files read now). -1 with the message in err and, in
+ * *bad_key, the key it is about ("url" when tls keys are given for a
+ * plain link). */
+int redis_endpoint_set_tls(struct redis_endpoint *ep, const char *ca_file, const char *ca_dir,
+                           const char *cert_file, const char *key_file, const char *server_name,
+                           bool verify, const char **bad_key, char *err, size_t errlen);
+/* Warn (log) about endpoints whose certificate is not verified: the agent
+ * at start-up and check-config call it. */
+void config_warn_insecure(const struct config *cfg);
 
 /* The value of key in a [rule]/[sink] section, or NULL. */
 const struct config_kv *config_section_get(const struct config_section *s, const char *key);

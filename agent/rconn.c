@@ -15,6 +15,7 @@
 #include "arena.h"
 #include "log.h"
 #include "rcluster.h"
+#include "tls.h"
 #include "util.h"
 #include "xmem.h"
 
@@ -38,11 +39,17 @@ struct rconn {
     bool down_logged;
     int64_t next_try;
     int64_t backoff_ms;
-    char errstr[256];
+    char errstr[512];
+    struct tls_conn *tls; /* rediss://: the session over c->fd */
+    bool tls_handshaking; /* connecting: the TCP part is done, TLS is not */
+    int tls_want;         /* TLS_WANT_READ/WRITE the last TLS call stopped on, or 0 */
+    char ioerr[384];      /* why the last TLS I/O failed (c->errstr for plain links) */
     struct arena *arena;
     redisReplyObjectFunctions *saved_fn; /* during rconn_arena_begin/end */
     struct rcluster *cl; /* a cluster endpoint: every call is handed over (rcluster.h) */
 };
+
+static void io_close(struct rconn *rc);
 
 static struct timeval
 tv_of(int64_t ms)
@@ -71,8 +78,7 @@ rconn_free(struct rconn *rc)
     if (!rc)
         return;
     rcluster_free(rc->cl);
-    if (rc->c)
-        redisFree(rc->c);
+    io_close(rc);
     free(rc->label);
     free(rc->role);
     free(rc);
@@ -111,6 +117,197 @@ schedule_retry(struct rconn *rc)
     rc->backoff_ms = b * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : b * 2;
 }
 
+/* ---- the transport: hiredis's own socket I/O on plain links, tls.c on
+ * rediss:// links (hiredis then only formats commands and parses replies) ---- */
+
+static const char *
+io_errstr(const struct rconn *rc)
+{
+    if (!rc->c)
+        return "not connected";
+    return rc->tls ? rc->ioerr : rc->c->errstr;
+}
+
+static void
+io_close(struct rconn *rc)
+{
+    tls_conn_free(rc->tls);
+    rc->tls = NULL;
+    rc->tls_handshaking = false;
+    rc->tls_want = 0;
+    if (rc->c)
+        redisFree(rc->c); /* closes the descriptor */
+    rc->c = NULL;
+}
+
+/* Wait until the descriptor is ready for what TLS asked (want) or the
+ * deadline passes: 0 ready, -1 timed out or failed (reason in ioerr). */
+static int
+io_wait(struct rconn *rc, int want, int64_t deadline)
+{
+    struct pollfd p = {rc->c->fd, want == TLS_WANT_WRITE ? POLLOUT : POLLIN, 0};
+    for (;;) {
+        int64_t left = deadline - mono_ms();
+        if (left <= 0) {
+            snprintf(rc->ioerr, sizeof rc->ioerr, "timed out");
+            return -1;
+        }
+        int n = poll(&p, 1, (int)left);
+        if (n > 0)
+            return 0;
+        if (n < 0 && errno != EINTR) {
+            snprintf(rc->ioerr, sizeof rc->ioerr, "poll: %s", strerror(errno));
+            return -1;
+        }
+    }
+}
+
+/* Write what is buffered without waiting: REDIS_OK (*done when all of it
+ * went) or REDIS_ERR. */
+static int
+io_write(struct rconn *rc, int *done)
+{
+    if (!rc->tls)
+        return redisBufferWrite(rc->c, done);
+    *done = 0;
+    rc->tls_want = 0;
+    while (sdslen(rc->c->obuf) > 0) {
+        ssize_t n = tls_write(rc->tls, rc->c->obuf, sdslen(rc->c->obuf), rc->ioerr,
+                              sizeof rc->ioerr);
+        if (n == TLS_WANT_READ || n == TLS_WANT_WRITE) {
+            rc->tls_want = (int)n;
+            return REDIS_OK;
+        }
+        if (n < 0)
+            return REDIS_ERR;
+        sdsrange(rc->c->obuf, n, -1);
+    }
+    *done = 1;
+    return REDIS_OK;
+}
+
+/* Read what has arrived into the reply reader without waiting. On a TLS
+ * link this goes on until OpenSSL holds no decrypted byte (poll() could
+ * not see those), and stops at a cap so that one busy link cannot keep
+ * the loop: what is left stays in the socket, where poll() sees it.
+ * tls_want says whether it stopped for lack of data (WANT_*) or at the cap (0). */
+static int
+io_read(struct rconn *rc)
+{
+    if (!rc->tls)
+        return redisBufferRead(rc->c);
+    char buf[16 * 1024];
+    size_t total = 0;
+    rc->tls_want = 0;
+    for (;;) {
+        ssize_t n = tls_read(rc->tls, buf, sizeof buf, rc->ioerr, sizeof rc->ioerr);
+        if (n == TLS_WANT_READ || n == TLS_WANT_WRITE) {
+            rc->tls_want = (int)n;
+            return REDIS_OK;
+        }
+        if (n < 0)
+            return REDIS_ERR;
+        if (redisReaderFeed(rc->c->reader, buf, (size_t)n) != REDIS_OK) {
+            snprintf(rc->ioerr, sizeof rc->ioerr, "protocol error: %s", rc->c->reader->errstr);
+            return REDIS_ERR;
+        }
+        total += (size_t)n;
+        if (total >= 256 * 1024 && tls_pending(rc->tls) == 0)
+            return REDIS_OK;
+    }
+}
+
+/* Everything buffered written, waiting up to the command timeout. */
+static int
+io_flush(struct rconn *rc, int64_t deadline)
+{
+    int done = 0;
+    while (!done) {
+        if (io_write(rc, &done) != REDIS_OK)
+            return REDIS_ERR;
+        if (!done && rc->tls && io_wait(rc, rc->tls_want, deadline) != 0)
+            return REDIS_ERR;
+    }
+    return REDIS_OK;
+}
+
+/* The next reply, blocking (redisGetReply's contract on both kinds of link). */
+static int
+io_get_reply(struct rconn *rc, void **r)
+{
+    if (!rc->tls)
+        return redisGetReply(rc->c, r);
+    int64_t deadline = mono_ms() + rc->cur_timeout_ms;
+    *r = NULL;
+    if (redisGetReplyFromReader(rc->c, r) != REDIS_OK)
+        goto protocol;
+    if (*r)
+        return REDIS_OK;
+    if (io_flush(rc, deadline) != REDIS_OK)
+        return REDIS_ERR;
+    for (;;) {
+        if (io_read(rc) != REDIS_OK)
+            return REDIS_ERR;
+        if (redisGetReplyFromReader(rc->c, r) != REDIS_OK)
+            goto protocol;
+        if (*r)
+            return REDIS_OK;
+        if (rc->tls_want && io_wait(rc, rc->tls_want, deadline) != 0)
+            return REDIS_ERR;
+    }
+protocol:
+    snprintf(rc->ioerr, sizeof rc->ioerr, "protocol error: %s", rc->c->errstr);
+    return REDIS_ERR;
+}
+
+/* A command during the handshake (AUTH, SELECT, CLIENT SETNAME). */
+static redisReply *
+io_command(struct rconn *rc, const char *fmt, ...)
+{
+    va_list ap;
+    void *r = NULL;
+    va_start(ap, fmt);
+    int rv = redisvAppendCommand(rc->c, fmt, ap);
+    va_end(ap);
+    if (rv != REDIS_OK || io_get_reply(rc, &r) != REDIS_OK)
+        return NULL;
+    return r;
+}
+
+/* TLS over the connected descriptor: the session, then one handshake step
+ * (start) or every step until done (deadline > 0). 0 done, 1 under way,
+ * -1 failed (reason in ioerr). */
+static int
+tls_step(struct rconn *rc, int64_t deadline)
+{
+    if (!rc->tls) {
+        int fl = fcntl(rc->c->fd, F_GETFL);
+        if (fl >= 0) /* a TLS link's descriptor stays non-blocking: see tls.h */
+            (void)fcntl(rc->c->fd, F_SETFL, fl | O_NONBLOCK);
+        rc->tls = tls_conn_new(rc->ep->tls_ctx, rc->c->fd, rc->ioerr, sizeof rc->ioerr);
+        if (!rc->tls)
+            return -1;
+        rc->tls_handshaking = true;
+    }
+    for (;;) {
+        int st = tls_handshake(rc->tls, rc->ioerr, sizeof rc->ioerr);
+        if (st == TLS_OK) {
+            rc->tls_handshaking = false;
+            rc->tls_want = 0;
+            return 0;
+        }
+        if (st != TLS_WANT_READ && st != TLS_WANT_WRITE)
+            return -1;
+        rc->tls_want = st;
+        if (deadline <= 0)
+            return 1;
+        if (io_wait(rc, st, deadline) != 0) {
+            snprintf(rc->ioerr, sizeof rc->ioerr, "TLS handshake timed out");
+            return -1;
+        }
+    }
+}
+
 void
 rconn_mark_down(struct rconn *rc, const char *why)
 {
@@ -124,9 +321,8 @@ rconn_mark_down(struct rconn *rc, const char *why)
             rc->c->reader->fn = rc->saved_fn; /* the reader frees its reply with it */
             rc->saved_fn = NULL;
         }
-        redisFree(rc->c);
-        rc->c = NULL;
     }
+    io_close(rc);
     snprintf(rc->errstr, sizeof rc->errstr, "%s", why);
     rc->connecting = false;
     if (rc->up || !rc->down_logged) {
@@ -143,11 +339,11 @@ handshake(struct rconn *rc)
     redisReply *r;
     if (rc->ep->password) {
         if (rc->ep->username)
-            r = redisCommand(rc->c, "AUTH %s %s", rc->ep->username, rc->ep->password);
+            r = io_command(rc, "AUTH %s %s", rc->ep->username, rc->ep->password);
         else
-            r = redisCommand(rc->c, "AUTH %s", rc->ep->password);
+            r = io_command(rc, "AUTH %s", rc->ep->password);
         if (!r) {
-            snprintf(rc->errstr, sizeof rc->errstr, "AUTH: %s", rc->c->errstr);
+            snprintf(rc->errstr, sizeof rc->errstr, "AUTH: %s", io_errstr(rc));
             return -1;
         }
         if (r->type == REDIS_REPLY_ERROR) {
@@ -158,19 +354,21 @@ handshake(struct rconn *rc)
         freeReplyObject(r);
     }
     if (rc->ep->db) {
-        r = redisCommand(rc->c, "SELECT %d", rc->ep->db);
+        r = io_command(rc, "SELECT %d", rc->ep->db);
         if (!r || r->type == REDIS_REPLY_ERROR) {
             snprintf(rc->errstr, sizeof rc->errstr, "SELECT %d: %s", rc->ep->db,
-                     r ? r->str : rc->c->errstr);
+                     r ? r->str : io_errstr(rc));
             if (r)
                 freeReplyObject(r);
             return -1;
         }
         freeReplyObject(r);
     }
-    r = redisCommand(rc->c, "CLIENT SETNAME bullwatch:%s", rc->role);
-    if (!r)
+    r = io_command(rc, "CLIENT SETNAME bullwatch:%s", rc->role);
+    if (!r) {
+        snprintf(rc->errstr, sizeof rc->errstr, "%s", io_errstr(rc));
         return -1;
+    }
     freeReplyObject(r); /* refused CLIENT is fine */
     return 0;
 }
@@ -184,7 +382,7 @@ connected(struct rconn *rc)
     redisSetTimeout(rc->c, tv);
     rc->cur_timeout_ms = rc->timeout_ms;
     if (handshake(rc) != 0) {
-        char why[256];
+        char why[sizeof rc->errstr];
         snprintf(why, sizeof why, "%s", rc->errstr);
         rconn_mark_down(rc, why);
         return -1;
@@ -195,10 +393,16 @@ connected(struct rconn *rc)
         rc->c->reader->fn = &arena_reply_fns;
         rc->c->reader->privdata = rc->arena;
     }
+    char how[160] = "";
+    if (rc->tls) {
+        char d[128];
+        tls_describe(rc->tls, d, sizeof d);
+        snprintf(how, sizeof how, " over TLS (%s)", d);
+    }
     if (rc->ever_up && rc->down_logged)
-        log_info("redis %s (%s link): connection restored", rc->label, rc->role);
+        log_info("redis %s (%s link): connection restored%s", rc->label, rc->role, how);
     else if (!rc->ever_up)
-        log_info("redis %s (%s link): connected", rc->label, rc->role);
+        log_info("redis %s (%s link): connected%s", rc->label, rc->role, how);
     rc->up = true;
     rc->ever_up = true;
     rc->down_logged = false;
@@ -232,8 +436,7 @@ rconn_connect_now(struct rconn *rc)
     if (rc->up)
         return 0;
     if (rc->c) { /* a non-blocking attempt under way: start over */
-        redisFree(rc->c);
-        rc->c = NULL;
+        io_close(rc);
         rc->connecting = false;
     }
     struct timeval tv = tv_of(rc->timeout_ms);
@@ -247,7 +450,34 @@ rconn_connect_now(struct rconn *rc)
         rconn_mark_down(rc, why);
         return -1;
     }
+    if (rc->ep->tls && tls_step(rc, mono_ms() + rc->timeout_ms) != 0) {
+        char why[sizeof rc->ioerr];
+        snprintf(why, sizeof why, "%s", rc->ioerr);
+        rconn_mark_down(rc, why);
+        return -1;
+    }
     return connected(rc);
+}
+
+/* The TLS handshake of a non-blocking connect: one step each time the
+ * loop asks, within the connect timeout; then the Redis handshake. */
+static int
+tls_progress(struct rconn *rc)
+{
+    int st = tls_step(rc, 0);
+    if (st == 1 && mono_ms() >= rc->connect_deadline) {
+        snprintf(rc->ioerr, sizeof rc->ioerr, "TLS handshake timed out");
+        st = -1;
+    }
+    if (st == 1)
+        return 1;
+    if (st < 0) {
+        char why[sizeof rc->ioerr];
+        snprintf(why, sizeof why, "%s", rc->ioerr);
+        rconn_mark_down(rc, why);
+        return -1;
+    }
+    return connected(rc) == 0 ? 0 : -1;
 }
 
 /* A non-blocking connect finished (or not yet): 0 connected, 1 still
@@ -255,6 +485,8 @@ rconn_connect_now(struct rconn *rc)
 static int
 connect_progress(struct rconn *rc)
 {
+    if (rc->tls_handshaking)
+        return tls_progress(rc);
     struct pollfd p = {rc->c->fd, POLLOUT, 0};
     if (poll(&p, 1, 0) == 0) {
         if (mono_ms() < rc->connect_deadline)
@@ -271,6 +503,10 @@ connect_progress(struct rconn *rc)
         snprintf(why, sizeof why, "cannot connect: %s", strerror(err));
         rconn_mark_down(rc, why);
         return -1;
+    }
+    if (rc->ep->tls) { /* the TLS handshake goes on without blocking the loop */
+        rc->c->flags |= REDIS_BLOCK;
+        return tls_progress(rc);
     }
     /* connected: the handshake and the commands after it run with timeouts */
     int fl = fcntl(rc->c->fd, F_GETFL);
@@ -325,6 +561,8 @@ rconn_fd(const struct rconn *rc, short *events)
     if (!rc->c || (!rc->up && !rc->connecting))
         return -1;
     *events = rc->connecting ? POLLOUT : POLLIN;
+    if (rc->connecting && rc->tls_handshaking)
+        *events = rc->tls_want == TLS_WANT_WRITE ? POLLOUT : POLLIN;
     if (rc->up && rc->c->obuf && sdslen(rc->c->obuf) > 0)
         *events |= POLLOUT;
     return rc->c->fd;
@@ -340,9 +578,9 @@ rconn_write_some(struct rconn *rc)
     int done = 0;
     if (!rc->up)
         return -1;
-    if (redisBufferWrite(rc->c, &done) != REDIS_OK) {
-        char why[256];
-        snprintf(why, sizeof why, "%s", rc->c->errstr);
+    if (io_write(rc, &done) != REDIS_OK) {
+        char why[sizeof rc->ioerr];
+        snprintf(why, sizeof why, "%s", io_errstr(rc));
         rconn_mark_down(rc, why[0] ? why : "write failed");
         return -1;
     }
@@ -356,9 +594,9 @@ rconn_read_some(struct rconn *rc)
         return rcluster_is_up(rc->cl) ? 0 : -1;
     if (!rc->up)
         return -1;
-    if (redisBufferRead(rc->c) != REDIS_OK) {
-        char why[256];
-        snprintf(why, sizeof why, "%s", rc->c->errstr);
+    if (io_read(rc) != REDIS_OK) {
+        char why[sizeof rc->ioerr];
+        snprintf(why, sizeof why, "%s", io_errstr(rc));
         rconn_mark_down(rc, why[0] ? why : "connection lost");
         return -1;
     }
@@ -392,7 +630,8 @@ rconn_set_timeout(struct rconn *rc, int64_t ms)
         return;
     }
     if (rc->c && ms != rc->cur_timeout_ms) {
-        redisSetTimeout(rc->c, tv_of(ms));
+        if (!rc->tls) /* TLS links poll() with cur_timeout_ms */
+            redisSetTimeout(rc->c, tv_of(ms));
         rc->cur_timeout_ms = ms;
     }
 }
@@ -401,8 +640,8 @@ static redisReply *
 check_io(struct rconn *rc, void *r)
 {
     if (!r) {
-        char why[256];
-        snprintf(why, sizeof why, "%s", rc->c ? rc->c->errstr : "not connected");
+        char why[sizeof rc->ioerr];
+        snprintf(why, sizeof why, "%s", io_errstr(rc));
         rconn_mark_down(rc, why[0] ? why : "connection lost");
     }
     return r;
@@ -435,9 +674,13 @@ rconn_cmd(struct rconn *rc, int argc, const char **argv, const size_t *lens)
 {
     if (rc->cl)
         return rcluster_cmd(rc->cl, argc, argv, lens);
+    void *r = NULL;
     if (!rc->up)
         return NULL;
-    return check_io(rc, redisCommandArgv(rc->c, argc, argv, lens));
+    if (redisAppendCommandArgv(rc->c, argc, argv, lens) != REDIS_OK ||
+        io_get_reply(rc, &r) != REDIS_OK)
+        r = NULL;
+    return check_io(rc, r);
 }
 
 redisReply *
@@ -452,9 +695,12 @@ rconn_cmdf(struct rconn *rc, const char *fmt, ...)
     }
     if (!rc->up)
         return NULL;
+    void *r = NULL;
     va_start(ap, fmt);
-    void *r = redisvCommand(rc->c, fmt, ap);
+    int rv = redisvAppendCommand(rc->c, fmt, ap);
     va_end(ap);
+    if (rv != REDIS_OK || io_get_reply(rc, &r) != REDIS_OK)
+        r = NULL;
     return check_io(rc, r);
 }
 
@@ -493,13 +739,10 @@ rconn_flush(struct rconn *rc)
         rcluster_flush(rc->cl);
         return;
     }
-    int done = 0;
-    while (rc->up && !done) {
-        if (redisBufferWrite(rc->c, &done) != REDIS_OK) {
-            char why[256];
-            snprintf(why, sizeof why, "%s", rc->c->errstr);
-            rconn_mark_down(rc, why);
-        }
+    if (rc->up && io_flush(rc, mono_ms() + rc->cur_timeout_ms) != REDIS_OK) {
+        char why[sizeof rc->ioerr];
+        snprintf(why, sizeof why, "%s", io_errstr(rc));
+        rconn_mark_down(rc, why);
     }
 }
 
@@ -511,7 +754,7 @@ rconn_reply(struct rconn *rc)
     void *r = NULL;
     if (!rc->up)
         return NULL;
-    if (redisGetReply(rc->c, &r) != REDIS_OK)
+    if (io_get_reply(rc, &r) != REDIS_OK)
         r = NULL;
     return check_io(rc, r);
 }

@@ -7,6 +7,11 @@
  * blocks in XREAD for at most `block` ms; everything else (discovery,
  * depths, job hashes) goes pipelined through a second rconn. A reply is
  * owned by the caller (freeReplyObject).
+ * A rediss:// endpoint's link speaks TLS (tls.h): hiredis then only formats
+ * commands and parses replies, rconn moves the bytes through OpenSSL on a
+ * non-blocking descriptor (blocking calls poll() with their timeout), and
+ * the TLS handshake of rconn_ensure_async goes on in steps without
+ * blocking the loop. The same calls work on both kinds of link.
  */
 #ifndef AGENT_RCONN_H
 #define AGENT_RCONN_H

@@ -83,6 +83,9 @@ R flushall >/dev/null
 pre10=$("$B/preload" 127.0.0.1 "$port" ing10 "$((N * 10))" 20)
 ag10=$(drain_agent "$DIR/ing10.db")
 
+# ---- ingest over TLS against plain TCP: its own server with both ports ----
+tlsrows=$(BUILD=$BUILD timeout 900 bash bench/tls.sh) || tlsrows="ingest over TLS: not measured (bench/tls.sh failed)"
+
 # ---- poll of 1,000 queues ----
 say "1,000 queues: bullwatch depth poll vs BullMQ getJobCounts()"
 R flushall >/dev/null
@@ -291,6 +294,7 @@ fi
 row "limit: bare hiredis XREAD COUNT 1000" "$(j "$lim" events_per_s)" "-" "$(mb "$(j "$lim" peak_rss_kb)")" "-"
 row "ingest: all jobs dead ($(j "$pre2" jobs) jobs)" "$(j "$agf" events_per_s)" "$(j "$agf" rows_per_s)" "$(mb "$(j "$agf" peak_rss_kb)")" "$(j "$agf" cpu_s)"
 row "ingest: 10x longer stream ($(j "$pre10" entries) entries)" "$(j "$ag10" events_per_s)" "$(j "$ag10" rows_per_s)" "$(mb "$(j "$ag10" peak_rss_kb)")" "$(j "$ag10" cpu_s)"
+echo "$tlsrows"
 echo
 if [ -n "$peer" ]; then
     node -e "console.log('bullwatch / peer: ' + ($(j "$ag" events_per_s)/$(j "$peer" events_per_s)).toFixed(1) + 'x events/s, ' + ($(j "$peer" peak_rss_mb)/($(j "$ag" peak_rss_kb)/1024)).toFixed(0) + 'x less memory; bullwatch at ' + (100*$(j "$ag" events_per_s)/$(j "$lim" events_per_s)).toFixed(0) + '% of the bare hiredis limit')"

@@ -114,7 +114,16 @@ function connectionFromUrl(url) {
   }
   if (u.username) opts.username = decodeURIComponent(u.username);
   if (u.password) opts.password = decodeURIComponent(u.password);
-  if (u.protocol === 'rediss:') opts.tls = {};
+  // rediss://: the CA (and a client certificate) from BW_TLS_CA,
+  // BW_TLS_CERT and BW_TLS_KEY (files), so that every script speaks TLS
+  // to a test's own server without an option of its own
+  if (u.protocol === 'rediss:') {
+    const fs = require('fs');
+    opts.tls = {};
+    if (process.env.BW_TLS_CA) opts.tls.ca = fs.readFileSync(process.env.BW_TLS_CA);
+    if (process.env.BW_TLS_CERT) opts.tls.cert = fs.readFileSync(process.env.BW_TLS_CERT);
+    if (process.env.BW_TLS_KEY) opts.tls.key = fs.readFileSync(process.env.BW_TLS_KEY);
+  }
   return opts;
 }
 

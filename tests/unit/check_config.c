@@ -291,7 +291,7 @@ END_TEST
 
 START_TEST(error_cross_field)
 {
-    expect_error("[redis]\n\nurl = rediss://h:1/0\n", "t.ini:3: ", "TLS");
+    expect_error("[redis]\n\nurl = redis://h:1/0\ntls_ca_file = x\n", "t.ini:4: ", "not rediss://");
     expect_error("[redis]\nurl = redis://h:1/0\nusername = bob\n", "t.ini:3: ", "username needs a password");
     expect_error("[redis]\nprefix =\n", "t.ini:2: ", "prefix must not be empty");
 }
@@ -420,8 +420,6 @@ START_TEST(url_rejected)
     struct redis_endpoint ep;
     char e[256];
     e[0] = '\0';
-    ck_assert_int_eq(redis_url_parse("rediss://h:1/0", &ep, e, sizeof e), -1);
-    ck_assert_ptr_nonnull(strstr(e, "TLS"));
     static const char *const bad[] = {
         "redis://h:99999/0", "redis://h:0/0",   "redis://h:abc/0",    "redis://h:/0",
         "redis://h:6379/16", "redis://h:6379/-1", "redis://h:6379/x", "http://h",
@@ -442,7 +440,7 @@ START_TEST(url_error_masks_password)
     struct redis_endpoint ep;
     char e[256];
     static const char *const bad[] = {"redis://u:Hunter2@h:99999/0", "redis://:Hunter2@h:1/99",
-                                      "rediss://u:Hunter2@h:1/0", "http://u:Hunter2@h/"};
+                                      "rediss://u:Hunter2@h:0/0", "http://u:Hunter2@h/"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         e[0] = '\0';
         ck_assert_int_eq(redis_url_parse(bad[i], &ep, e, sizeof e), -1);

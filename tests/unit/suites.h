@@ -32,5 +32,6 @@ Suite *opts_suite(void);
 Suite *tui_suite(void);
 Suite *store_suite(void);
 Suite *cluster_suite(void);
+Suite *tls_suite(void);
 
 #endif
