@@ -242,12 +242,14 @@ mask_url(const char *url, char *out, size_t outlen)
 }
 
 /* redis+cluster://[user:pass@]host:port[,host:port...][/0]: each seed is
- * checked as a redis:// URL would be; the first gives host and port. */
+ * checked as a redis:// URL would be (rediss+cluster://: as rediss://);
+ * the first gives host and port. */
 static int
 cluster_url_parse(const char *url, const char *shown, struct redis_endpoint *ep, char *err,
                   size_t errlen)
 {
-    const char *p = url + 16;
+    const bool tls = url[5] == 's';
+    const char *p = url + (tls ? 17 : 16);
     const char *slash = strchr(p, '/');
     const char *end = slash ? slash : p + strlen(p);
     if (slash && slash[1] && strcmp(slash, "/0") != 0) {
@@ -268,8 +270,8 @@ cluster_url_parse(const char *url, const char *shown, struct redis_endpoint *ep,
         const char *he = comma ? comma : end;
         char one[1024];
         struct redis_endpoint tmp;
-        snprintf(one, sizeof one, "redis://%.*s%.*s", at ? (int)(at + 1 - p) : 0, p,
-                 (int)(he - h), h);
+        snprintf(one, sizeof one, "%s://%.*s%.*s", tls ? "rediss" : "redis",
+                 at ? (int)(at + 1 - p) : 0, p, (int)(he - h), h);
         if (he == h || redis_url_parse(one, &tmp, err, errlen) != 0) {
             if (he == h)
                 snprintf(err, errlen, "bad redis url '%s': an empty seed in the host list", shown);
@@ -331,7 +333,7 @@ redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t er
         }
         return 0;
     }
-    if (strncmp(url, "redis+cluster://", 16) == 0)
+    if (strncmp(url, "redis+cluster://", 16) == 0 || strncmp(url, "rediss+cluster://", 17) == 0)
         return cluster_url_parse(url, shown, ep, err, errlen);
     const bool tls = strncmp(url, "rediss://", 9) == 0;
     if (!tls && strncmp(url, "redis://", 8) != 0) {

@@ -80,13 +80,14 @@ drop_pending(struct rcluster *cl)
     cl->qhead = cl->qlen = 0;
 }
 
+static void node_ep_free(struct redis_endpoint *n);
+
 static void
 drop_links(struct rcluster *cl)
 {
     for (int i = 0; i < cl->n; i++) {
         rconn_free(cl->links[i]);
-        redis_endpoint_release(cl->neps[i]);
-        free(cl->neps[i]);
+        node_ep_free(cl->neps[i]);
     }
     free(cl->links);
     free(cl->neps);
@@ -119,7 +120,21 @@ node_ep(const struct redis_endpoint *ep, const char *host, int port)
     n->port = port;
     n->username = ep->username ? xstrdup(ep->username) : NULL;
     n->password = ep->password ? xstrdup(ep->password) : NULL;
+    /* rediss+cluster://: every node over TLS with the endpoint's context
+     * (borrowed: node_ep_free lets it be), so the name verified is
+     * tls_server_name, or the first seed's host, for every node */
+    n->tls = ep->tls;
+    n->tls_verify = ep->tls_verify;
+    n->tls_ctx = ep->tls_ctx;
     return n;
+}
+
+static void
+node_ep_free(struct redis_endpoint *n)
+{
+    n->tls_ctx = NULL;
+    redis_endpoint_release(n);
+    free(n);
 }
 
 /* The link to host:port, made (and connected) when there is none yet. */
@@ -174,8 +189,7 @@ read_map(struct rcluster *cl, const char *seeds, struct cluster_map *m)
                      rconn_errstr(t));
         }
         rconn_free(t);
-        redis_endpoint_release(e);
-        free(e);
+        node_ep_free(e);
     }
     free(list);
     return rc;

@@ -205,3 +205,54 @@ printf '[redis]\nurl = redis://127.0.0.1:%s/0\ntls_ca_file = %s\n' "$TP" "$pki/c
 "$BW" check-config -c "$T_DIR/mix.ini" >/dev/null 2>"$T_DIR/mix.err"
 check "a tls_* key with a redis:// url is a FILE:LINE error" bash -c \
     "[ $? = 2 ] && grep -q \"^$T_DIR/mix.ini:3: .*tls_ca_file is set but the url is not rediss://\" '$T_DIR/mix.err'"
+
+# --- a Redis Cluster over TLS (rediss+cluster://): 3 masters, TLS only ---
+# the nodes' certificate also authenticates them to each other on the bus
+leaf node 127.0.0.1 "subjectAltName=IP:127.0.0.1,DNS:localhost
+extendedKeyUsage=serverAuth,clientAuth"
+cports=() caddrs=()
+for i in 1 2 3; do
+    p=$(free_port)
+    mkdir -p "$T_DIR/cl-$p"
+    redis-server --port 0 --tls-port "$p" --bind 127.0.0.1 --save '' --appendonly no \
+        --cluster-enabled yes --tls-cluster yes --cluster-config-file "$T_DIR/cl-$p/nodes.conf" \
+        --dir "$T_DIR/cl-$p" --logfile "$T_DIR/cl-$p/redis.log" --tls-cert-file "$pki/node.pem" \
+        --tls-key-file "$pki/node.key" --tls-ca-cert-file "$pki/ca.pem" &
+    T_PIDS+=($!)
+    cports+=("$p")
+    caddrs+=("127.0.0.1:$p")
+done
+pong() { tcli "$1" ping 2>/dev/null | grep -q PONG; }
+for p in "${cports[@]}"; do wait_for 10 pong "$p" || die "TLS cluster node $p did not start"; done
+timeout 60 redis-cli --tls --cacert "$pki/ca.pem" --cert "$pki/client.pem" --key "$pki/client.key" --cluster create "${caddrs[@]}" --cluster-replicas 0 --cluster-yes \
+    >"$T_DIR/cl-create.log" 2>&1 || die "the TLS cluster did not form: $(tail -3 "$T_DIR/cl-create.log")"
+cl_ok() { for p in "${cports[@]}"; do tcli "$p" cluster info | grep -q '^cluster_state:ok' || return 1; done; }
+wait_for 20 cl_ok || die "the TLS cluster is not ok"
+seeds=$(IFS=,; echo "${caddrs[*]}")
+cat >"$T_DIR/cl.ini" <<INI
+[redis]
+url = rediss+cluster://$seeds
+prefix = bull
+tls_ca_file = $pki/ca.pem
+tls_cert_file = $pki/client.pem
+tls_key_file = $pki/client.key
+[queues]
+discover_every = 1s
+poll_every = 500ms
+[store]
+path = $T_DIR/cl.db
+[agent]
+block = 200ms
+INI
+start_agent "$T_DIR/cl.ini" "$T_DIR/cl-agent.log"
+BW_TLS_CERT=$pki/client.pem BW_TLS_KEY=$pki/client.key node_js clusterjobs.js \
+    --url "rediss+cluster://$seeds" --bullmq 6 --prefix bull --queues '{pay},{sms}' --jobs 5 \
+    --out "$T_DIR/cl-jobs.json" >"$T_DIR/cl-jobs.out" 2>&1 ||
+    die "BullMQ over a TLS cluster failed: $(tail -3 "$T_DIR/cl-jobs.out")"
+cl_rows() { [ "$(sqlite3 "$T_DIR/cl.db" "SELECT count(*) || ' ' || count(DISTINCT queue || job_id) FROM failures")" = "10 10" ]; }
+check "TLS cluster: the 10 dead jobs of two queues recorded once each" wait_for 20 cl_rows
+check "TLS cluster: every node link is verified TLS" grep -q "node 127.0.0.1:${cports[2]} (stream link): connected over TLS" "$T_DIR/cl-agent.log"
+"$BW" dlq replay '{sms}' --all --yes -c "$T_DIR/cl.ini" >"$T_DIR/cl-replay.out" 2>&1
+check "TLS cluster: dlq replay" grep -q "replayed 5 of 5" "$T_DIR/cl-replay.out"
+check "TLS cluster: the agent stops with exit 0" stop_agent
+exit $T_FAILED

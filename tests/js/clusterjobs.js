@@ -6,15 +6,16 @@
 // getJobCounts() and its failed job ids are written to --out.
 //   clusterjobs.js --seeds h:p,h:p --bullmq 5|6 --prefix P --queues a,b --jobs N --out F
 //   clusterjobs.js --seeds ... --prefix P --queues a,b --counts-only true --out F
+//   (--url rediss+cluster://h:p,... instead of --seeds: over TLS, see lib.js)
 const L = require('./lib');
 const args = L.parseArgs(Object.assign({}, L.COMMON, {
-  seeds: undefined, queues: undefined, out: undefined, jobs: '5', 'counts-only': 'false',
+  seeds: '', url: '', queues: undefined, out: undefined, jobs: '5', 'counts-only': 'false',
 }));
 const { mod: B, version } = L.loadBullmq(args.bullmq);
 const N = L.intArg(args, 'jobs', 0);
 
 // one ioredis Cluster per BullMQ object (lib.js tracks and closes each)
-const cluster = () => L.connectionFromUrl(`redis+cluster://${args.seeds}`);
+const cluster = () => L.connectionFromUrl(args.url || `redis+cluster://${args.seeds}`);
 
 async function main() {
   const names = args.queues.split(',');

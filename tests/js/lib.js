@@ -91,7 +91,7 @@ function loadBullmq(v) {
 // on close() closes) its own ioredis connection.
 // ---------------------------------------------------------------------------
 function connectionFromUrl(url) {
-  if (url.startsWith('redis+cluster://')) return clusterFromUrl(url);
+  if (url.startsWith('redis+cluster://') || url.startsWith('rediss+cluster://')) return clusterFromUrl(url);
   let u;
   try {
     u = new URL(url);
@@ -117,25 +117,32 @@ function connectionFromUrl(url) {
   // rediss://: the CA (and a client certificate) from BW_TLS_CA,
   // BW_TLS_CERT and BW_TLS_KEY (files), so that every script speaks TLS
   // to a test's own server without an option of its own
-  if (u.protocol === 'rediss:') {
-    const fs = require('fs');
-    opts.tls = {};
-    if (process.env.BW_TLS_CA) opts.tls.ca = fs.readFileSync(process.env.BW_TLS_CA);
-    if (process.env.BW_TLS_CERT) opts.tls.cert = fs.readFileSync(process.env.BW_TLS_CERT);
-    if (process.env.BW_TLS_KEY) opts.tls.key = fs.readFileSync(process.env.BW_TLS_KEY);
-  }
+  if (u.protocol === 'rediss:') opts.tls = tlsFromEnv();
   return opts;
 }
 
-// redis+cluster://host:port,host:port: an ioredis Cluster (BullMQ takes the
+function tlsFromEnv() {
+  const fs = require('fs');
+  const tls = {};
+  if (process.env.BW_TLS_CA) tls.ca = fs.readFileSync(process.env.BW_TLS_CA);
+  if (process.env.BW_TLS_CERT) tls.cert = fs.readFileSync(process.env.BW_TLS_CERT);
+  if (process.env.BW_TLS_KEY) tls.key = fs.readFileSync(process.env.BW_TLS_KEY);
+  return tls;
+}
+
+// redis+cluster://host:port,host:port (rediss+cluster://: over TLS, as
+// rediss:// above): an ioredis Cluster (BullMQ takes the
 // instance; it is tracked here because BullMQ does not close what it was given).
 function clusterFromUrl(url) {
   const IORedis = require('ioredis');
-  const nodes = url.slice('redis+cluster://'.length).replace(/\/.*$/, '').split(',').map((s) => {
+  const tls = url.startsWith('rediss+');
+  const nodes = url.slice(url.indexOf('://') + 3).replace(/\/.*$/, '').split(',').map((s) => {
     const i = s.lastIndexOf(':');
     return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
   });
-  return track(new IORedis.Cluster(nodes, { redisOptions: { maxRetriesPerRequest: null } }));
+  const redisOptions = { maxRetriesPerRequest: null };
+  if (tls) redisOptions.tls = tlsFromEnv();
+  return track(new IORedis.Cluster(nodes, { redisOptions }));
 }
 
 // A raw ioredis client (the same single ioredis copy bullmq uses).
