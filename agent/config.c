@@ -604,6 +604,21 @@ redis_fields_move(struct config *a, struct config *b, bool copy)
     }
 }
 
+const char *
+config_redis_differs(const struct config *a, const struct config *b)
+{
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const struct option *o = &options[i];
+        if (strcmp(o->section, "redis"))
+            continue;
+        const void *x = (const char *)a + o->offset, *y = (const char *)b + o->offset;
+        bool str = o->type == OPT_STR || o->type == OPT_SECRET || o->type == OPT_LEVEL;
+        if (str ? strcmp(*(char *const *)x, *(char *const *)y) != 0 : memcmp(x, y, opt_size(o)) != 0)
+            return o->key;
+    }
+    return NULL;
+}
+
 void
 config_endpoint(const struct config *cfg, int i, struct config *view)
 {

@@ -145,6 +145,9 @@ void config_each_option(void (*fn)(const char *section, const char *key, const c
  * fields of endpoint i. The view borrows cfg's strings: it must not be
  * released and lives no longer than cfg (build it again after a reload). */
 void config_endpoint(const struct config *cfg, int i, struct config *view);
+/* The first [redis] key (any of the table's) whose value differs between
+ * a and b (two endpoint views), or NULL. */
+const char *config_redis_differs(const struct config *a, const struct config *b);
 /* The index of the endpoint called name, or -1. */
 int config_endpoint_index(const struct config *cfg, const char *name);
 /* Make the endpoint called name the first (cfg->ep, prefix, ...): the
