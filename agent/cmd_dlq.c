@@ -687,7 +687,7 @@ cmd_dlq(int argc, char **argv)
         free(a.ids);
         return EXIT_USAGE;
     }
-    if (cmd_load_config(&cfg, a.config) != 0) {
+    if (cmd_load_config(&cfg, a.config) != 0 || cmd_one_endpoint(&cfg, "dlq") != 0) {
         config_release(&cfg);
         return EXIT_USAGE;
     }

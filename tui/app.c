@@ -658,6 +658,43 @@ on_opt(void *ud, int id, const char *v)
     return 0;
 }
 
+/* Several endpoints and no --redis: ask which, on the terminal, before the
+ * screen starts. 0 picked, -1 the user quit (or stdin closed). */
+static int
+choose_endpoint(struct config *cfg)
+{
+    char line[64], err[512];
+    printf("%s watches %d Redis endpoints:\n", cfg->path, cfg->nendpoints);
+    for (int i = 0; i < cfg->nendpoints; i++) {
+        struct config v;
+        config_endpoint(cfg, i, &v);
+        printf("  %d) %-20s %s  prefix '%s'\n", i + 1, v.endpoint_name, v.endpoint_addr, v.prefix);
+    }
+    for (int tries = 0; tries < 10; tries++) {
+        printf("which one (1-%d, or a name; q quits)? ", cfg->nendpoints);
+        fflush(stdout);
+        if (!fgets(line, sizeof line, stdin))
+            return -1;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!strcmp(line, "q"))
+            return -1;
+        char *end;
+        long n = strtol(line, &end, 10);
+        char name[64];
+        if (line[0] && !*end && n >= 1 && n <= cfg->nendpoints) {
+            struct config v;
+            config_endpoint(cfg, (int)n - 1, &v);
+            snprintf(name, sizeof name, "%s", v.endpoint_name);
+        } else {
+            snprintf(name, sizeof name, "%s", line);
+        }
+        if (config_pick_endpoint(cfg, name, err, sizeof err) == 0)
+            return 0;
+        printf("%s\n", err);
+    }
+    return -1;
+}
+
 int
 cmd_tui(int argc, char **argv)
 {
@@ -685,11 +722,21 @@ cmd_tui(int argc, char **argv)
         config_release(&cfg);
         return EXIT_USAGE;
     }
+    bool several = cfg.nendpoints > 1;
+    if (several && !cfg.endpoint_picked && choose_endpoint(&cfg) != 0) {
+        config_release(&cfg);
+        return EXIT_USAGE;
+    }
     log_set_level((enum log_level)(LOG_ERROR + 1)); /* nothing on the screen from the library */
     struct app a;
     memset(&a, 0, sizeof a);
     view_init(&a.v);
     a.v.read_only = read_only || cfg.read_only;
+    if (several) {
+        char names[256];
+        config_endpoint_names(&cfg, names, sizeof names);
+        snprintf(a.v.endpoints, sizeof a.v.endpoints, "%s of %s", cfg.endpoint_name, names);
+    }
     a.src.cfg = &cfg;
     /* a short timeout: a stalled Redis costs the screen at most half a second */
     a.src.rc = rconn_new(&cfg.ep, cfg.endpoint_addr, "tui",
