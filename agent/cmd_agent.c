@@ -101,6 +101,14 @@ struct agent {
     int64_t first_read, last_read;
 };
 
+/* What follows is about endpoint ep (NULL: none): log lines name it when
+ * there are several. */
+static void
+on(const struct agent *a, const struct endpoint *ep)
+{
+    log_set_endpoint(ep && a->nep > 1 ? ep->cfg.endpoint_name : NULL);
+}
+
 /* ---- the window ---- */
 
 /* A module failed: INGEST_STORE (or any store failure) reports the store
@@ -176,15 +184,13 @@ discover(struct agent *a, struct endpoint *ep, int64_t now)
     if (window_is_open(a->win) || queues_discover(ep->cmd, &ep->cfg, &fresh) != 0)
         return;
     endpoint_set_queues(ep, &fresh);
-    const char *who = a->nep > 1 ? ep->cfg.endpoint_name : NULL;
     if (ep->ql.n == 0 && (!ep->have_queues || ep->had_queues)) {
         char hint[600];
         queues_none_hint(ep->cmd, ep->cfg.prefix, hint, sizeof hint);
-        log_info("%s%s%s (looking again every %llds)", who ? who : "", who ? ": " : "", hint,
+        log_info("%s (looking again every %llds)", hint,
                  (long long)(a->cfg.discover_every_ms / 1000));
     } else if (!ep->have_queues || !ep->had_queues) {
-        log_info("%s%sdiscovered %d queue(s) under prefix '%s'", who ? who : "", who ? ": " : "",
-                 ep->ql.n, ep->cfg.prefix);
+        log_info("discovered %d queue(s) under prefix '%s'", ep->ql.n, ep->cfg.prefix);
     }
     ep->had_queues = ep->ql.n > 0;
     ep->have_queues = true;
@@ -310,13 +316,14 @@ stats(struct agent *a, int64_t now)
     malloc_trim(0); /* bursts (a first read of 10,000 streams) leave free heap behind */
     for (int e = 0; e < a->nep && a->next_stats; e++) {
         const struct ingest_stats *s = ingest_stats(a->ep[e]->ing);
-        const char *who = a->nep > 1 ? a->ep[e]->cfg.endpoint_name : NULL;
-        log_info("stats%s%s: %d queues, %llu entries, %llu failures recorded (%llu reconciled), "
+        on(a, a->ep[e]);
+        log_info("stats: %d queues, %llu entries, %llu failures recorded (%llu reconciled), "
                  "%llu malformed, %llu custom, %llu gaps",
-                 who ? " of " : "", who ? who : "", ingest_nqueues(a->ep[e]->ing),
+                 ingest_nqueues(a->ep[e]->ing),
                  (unsigned long long)s->entries, (unsigned long long)s->failures,
                  (unsigned long long)s->reconciled, (unsigned long long)s->malformed,
                  (unsigned long long)s->custom, (unsigned long long)s->gaps);
+        on(a, NULL);
     }
     a->next_stats = now + 60000;
 }
@@ -352,8 +359,11 @@ endpoint_timers(struct agent *a, struct endpoint *ep, int64_t now)
 static void
 timers(struct agent *a, int64_t now)
 {
-    for (int e = 0; e < a->nep; e++)
+    for (int e = 0; e < a->nep; e++) {
+        on(a, a->ep[e]);
         endpoint_timers(a, a->ep[e], mono_ms());
+    }
+    on(a, NULL);
     if (now >= a->next_retention && window_backoff_ms(a->win) == 0)
         retention(a, now);
     if (now >= a->next_stats)
@@ -421,8 +431,11 @@ send_read(struct agent *a, struct endpoint *ep)
 static void
 send_reads(struct agent *a)
 {
-    for (int e = 0; e < a->nep; e++)
+    for (int e = 0; e < a->nep; e++) {
+        on(a, a->ep[e]);
         send_read(a, a->ep[e]);
+    }
+    on(a, NULL);
 }
 
 /* ---- the HTTP endpoint (served with the window closed: committed rows) ---- */
@@ -567,10 +580,12 @@ wait_and_read(struct agent *a)
             if (rconn_is_up(a->ep[e]->srd) && p[i].fd == rconn_fd(a->ep[e]->srd, &ev))
                 ep = a->ep[e];
         if (ep) {
+            on(a, ep);
             if (p[i].revents & POLLOUT)
                 (void)rconn_write_some(ep->srd);
             if ((p[i].revents & (POLLIN | POLLHUP | POLLERR)) && rconn_read_some(ep->srd) == 0)
                 on_replies(a, ep);
+            on(a, NULL);
         } else {
             curl = true; /* a transfer moved, or a link finished connecting */
         }
@@ -683,8 +698,11 @@ run(struct agent *a)
     while (!stop_requested) {
         if (reload_requested)
             reload(a);
-        for (int e = 0; e < a->nep; e++)
+        for (int e = 0; e < a->nep; e++) {
+            on(a, a->ep[e]);
             endpoint_links(a->ep[e]);
+        }
+        on(a, NULL);
         timers(a, mono_ms());
         if (stop_requested)
             break;

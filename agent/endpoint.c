@@ -24,8 +24,10 @@ endpoint_new(const struct config *cfg, int i, struct store *st, struct window *w
     else
         buf_adds(&b, ep->cfg.endpoint_addr);
     ep->label = buf_detach(&b, NULL);
-    ep->cmd = rconn_new(&ep->cfg.ep, ep->label, "cmd", ep->cfg.connect_timeout_ms);
-    ep->srd = rconn_new(&ep->cfg.ep, ep->label, "stream", ep->cfg.connect_timeout_ms);
+    /* the links' own lines give the address; the loop's log context
+     * (log_set_endpoint) the name */
+    ep->cmd = rconn_new(&ep->cfg.ep, ep->cfg.endpoint_addr, "cmd", ep->cfg.connect_timeout_ms);
+    ep->srd = rconn_new(&ep->cfg.ep, ep->cfg.endpoint_addr, "stream", ep->cfg.connect_timeout_ms);
     ep->arena = arena_new(1 << 20);
     rconn_use_arena(ep->srd, ep->arena); /* XREAD replies: no malloc per entry */
     ep->ing = ingest_new(&ep->cfg, st, win, ep->cmd);

@@ -30,7 +30,7 @@ struct window;
 struct endpoint {
     struct config cfg; /* the view: borrowed strings of the agent's config */
     int index;         /* in the config's endpoints */
-    char *label;       /* for logs: "NAME (host:port/db)", the address alone when it is the only one */
+    char *label;       /* for messages: "NAME (host:port/db)", or the address alone if it is the only one */
     struct rconn *cmd, *srd;
     struct arena *arena;
     struct ingest *ing;
