@@ -643,9 +643,12 @@ config_endpoint_names(const struct config *cfg, char *out, size_t outlen)
 {
     size_t len = 0;
     out[0] = '\0';
-    for (int i = 0; i < cfg->nendpoints && len < outlen; i++)
-        len += (size_t)snprintf(out + len, outlen - len, "%s%s", i ? ", " : "",
+    /* in file order: a pick swapped the first and the picked one */
+    for (int k = 0; k < cfg->nendpoints && len < outlen; k++) {
+        int i = k == 0 ? cfg->picked_from : k == cfg->picked_from ? 0 : k;
+        len += (size_t)snprintf(out + len, outlen - len, "%s%s", k ? ", " : "",
                                 i ? cfg->more[i - 1].endpoint_name : cfg->endpoint_name);
+    }
 }
 
 int
@@ -659,8 +662,13 @@ config_pick_endpoint(struct config *cfg, const char *name, char *err, size_t err
                  names);
         return -1;
     }
+    if (cfg->picked_from) { /* picked before: back to file order first */
+        redis_fields_move(cfg, &cfg->more[cfg->picked_from - 1], false);
+        i = config_endpoint_index(cfg, name);
+    }
     if (i > 0)
         redis_fields_move(cfg, &cfg->more[i - 1], false);
+    cfg->picked_from = i;
     cfg->endpoint_picked = true;
     return 0;
 }

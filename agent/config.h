@@ -110,6 +110,7 @@ struct config {
     int nendpoints;         /* >= 1 */
     struct config *more;    /* nendpoints - 1 */
     bool endpoint_picked;   /* --redis NAME chose the first one */
+    int picked_from;        /* ... from this place in the file (swapped with the first) */
     struct config_section *sections;
     int nsections;
 };

@@ -138,6 +138,20 @@ check "nothing doubled: a/qa 20, b/qb 10, b/qb2 10, 40 rows in all" \
 "$BW" status -c "$INI" >"$T_DIR/st2.txt" 2>&1
 check "status with both up: exit 0, both listed" \
     bash -c "[ $? = 0 ] && grep -q '\[a\]' '$T_DIR/st2.txt' && grep -q '\[b\]' '$T_DIR/st2.txt' && grep -q qb2 '$T_DIR/st2.txt'"
+if command -v tmux >/dev/null; then
+    T_SOCK="$T_DIR/tmux.sock"
+    tm() { tmux -S "$T_SOCK" "$@"; }
+    trap 'tm kill-server 2>/dev/null; cleanup' EXIT
+    screen_has() { tm capture-pane -p -t tui | grep -q -- "$1"; }
+    tm new-session -d -s tui -x 140 -y 30 "TERM=xterm-256color '$BW' tui -c '$INI'; sleep 30"
+    check "the TUI asks which endpoint, listing both" \
+        wait_for 10 bash -c "$(declare -f tm screen_has); T_SOCK='$T_SOCK'; screen_has 'which one (1-2' && screen_has '2) b '"
+    tm send-keys -t tui 2 Enter
+    check "... and shows b's queues, naming every endpoint" \
+        wait_for 10 bash -c "$(declare -f tm screen_has); T_SOCK='$T_SOCK'; screen_has 'queues on redis b of a, b' && screen_has '^qb2 '"
+    tm send-keys -t tui q
+    tm kill-server 2>/dev/null
+fi
 check "log lines name the endpoint" \
     bash -c "grep -q '\[b\] discovered 1 queue' '$T_DIR/agent.log' && grep -q \"\[a\] watching queue 'qa'\" '$T_DIR/agent.log'"
 check "SIGTERM stops the agent with exit 0" stop_agent

@@ -507,7 +507,11 @@ START_TEST(endpoints_named_sections)
     ck_assert_str_eq(v.endpoint_name, "eu");
     ck_assert_str_eq(v.prefix, "app");
     ck_assert_int_eq(config_pick_endpoint(&cfg, "zz", err, sizeof err), -1);
-    ck_assert_ptr_nonnull(strstr(err, "there are: us-1.b_2, eu"));
+    ck_assert_ptr_nonnull(strstr(err, "there are: eu, us-1.b_2")); /* file order still */
+    ck_assert_int_eq(config_pick_endpoint(&cfg, "eu", err, sizeof err), 0);
+    ck_assert_str_eq(cfg.endpoint_name, "eu");
+    config_endpoint(&cfg, 1, &v);
+    ck_assert_str_eq(v.endpoint_name, "us-1.b_2");
 }
 END_TEST
 
