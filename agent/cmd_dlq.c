@@ -689,6 +689,7 @@ cmd_dlq(int argc, char **argv)
     }
     if (cmd_load_config(&cfg, a.config) != 0 || cmd_one_endpoint(&cfg, "dlq") != 0) {
         config_release(&cfg);
+        free(a.ids);
         return EXIT_USAGE;
     }
     log_set_level(LOG_ERROR);
