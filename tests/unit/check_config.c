@@ -584,6 +584,7 @@ START_TEST(endpoints_secrets_each)
     ck_assert_str_eq(v.ep.password, "envB-Qx7");
     config_release(&back);
     unsetenv("BULLWATCH_UT_PW2");
+    config_release(&cfg);
     expect_error("[redis a]\nurl = redis://h:1/0\n[redis b]\nurl = redis://h:2/0\n"
                  "password_env = BULLWATCH_UT_PW2\n", "t.ini:5: ", "is not set");
 }
