@@ -103,8 +103,13 @@ cmd_check_config(int argc, char **argv)
     for (int i = 0; i < cfg.nsections; i++)
         if (!strcmp(cfg.sections[i].kind, "sink"))
             sinks++;
-    printf("\n; would watch queues matching '%s' (excluding '%s') under prefix '%s' on %s\n",
-           cfg.include, cfg.exclude, cfg.prefix, cfg.endpoint_addr);
+    for (int e = 0; e < cfg.nendpoints; e++) {
+        struct config v;
+        config_endpoint(&cfg, e, &v);
+        printf("%s; would watch queues matching '%s' (excluding '%s') under prefix '%s' on %s%s%s\n",
+               e ? "" : "\n", v.include, v.exclude, v.prefix, v.endpoint_addr,
+               cfg.nendpoints > 1 ? " as " : "", cfg.nendpoints > 1 ? v.endpoint_name : "");
+    }
     struct rules rs;
     char err[CONFIG_ERR_LEN];
     if (rules_load(&cfg, &rs, err, sizeof err) == 0) {

@@ -152,6 +152,12 @@ if command -v tmux >/dev/null; then
     tm send-keys -t tui q
     tm kill-server 2>/dev/null
 fi
+kill -HUP "$AGENT_PID"
+check "SIGHUP reloads with both endpoints kept" wait_for 10 grep -q 'reload: .*state kept' "$T_DIR/agent.log"
+dead "$URL_A" qa 5 "$T_DIR/qa3.json"
+dead "$URL_B" qb 5 "$T_DIR/qb3.json"
+check "after the reload both still ingest (a/qa 25, b/qb 15)" \
+    wait_for 20 bash -c "$(declare -f count count_is); T_DIR='$T_DIR'; count_is a qa 25 && count_is b qb 15"
 check "log lines name the endpoint" \
     bash -c "grep -q '\[b\] discovered 1 queue' '$T_DIR/agent.log' && grep -q \"\[a\] watching queue 'qa'\" '$T_DIR/agent.log'"
 check "SIGTERM stops the agent with exit 0" stop_agent
