@@ -113,12 +113,22 @@ queue_get(struct engine *e, const char *endpoint, const char *name)
 {
     int64_t i;
     struct buf key;
+    char small[256]; /* the usual key: no allocation on the per-event path */
+    size_t ne = strlen(endpoint), nn = strlen(name);
     buf_init(&key, 0);
-    buf_adds(&key, endpoint);
-    buf_addc(&key, '/');
-    buf_adds(&key, name);
-    bool found = strmap_get(e->index, key.data, key.len, &i, NULL);
-    if (found) {
+    const char *ik = small;
+    size_t klen = ne + 1 + nn;
+    if (klen <= sizeof small) {
+        memcpy(small, endpoint, ne);
+        small[ne] = '/';
+        memcpy(small + ne + 1, name, nn);
+    } else {
+        buf_adds(&key, endpoint);
+        buf_addc(&key, '/');
+        buf_adds(&key, name);
+        ik = key.data;
+    }
+    if (strmap_get(e->index, ik, klen, &i, NULL)) {
         buf_release(&key);
         return &e->q[i];
     }
@@ -146,7 +156,7 @@ queue_get(struct engine *e, const char *endpoint, const char *name)
         q->g[k] = NAN;
     q->slots = xcalloc((size_t)(e->rules.n ? e->rules.n : 1), sizeof *q->slots);
     q->saved = xcalloc((size_t)(e->rules.n ? e->rules.n : 1), sizeof *q->saved);
-    strmap_put(e->index, key.data, key.len, e->nq, NULL);
+    strmap_put(e->index, ik, klen, e->nq, NULL);
     buf_release(&key);
     return &e->q[e->nq++];
 }
