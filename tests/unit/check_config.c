@@ -556,6 +556,28 @@ START_TEST(endpoints_errors)
 }
 END_TEST
 
+/* The [redis] keys added for TLS are per endpoint too, with no code of
+ * their own: the option table's "redis" section is what an endpoint has. */
+START_TEST(endpoints_tls_each)
+{
+    ck_assert_msg(parse("[redis a]\nurl = rediss://h:1/0\ntls_verify = false\ntls_server_name = n.example\n"
+                        "[redis b]\nurl = redis://h:2/0\n") == 0, "%s", err);
+    struct config v;
+    config_endpoint(&cfg, 1, &v);
+    ck_assert(cfg.ep.tls);
+    ck_assert(!cfg.ep.tls_verify);
+    ck_assert_str_eq(cfg.ep.tls_server_name, "n.example");
+    ck_assert(!v.ep.tls);
+    ck_assert(v.ep.tls_verify);
+    ck_assert_ptr_null(v.ep.tls_server_name);
+    ck_assert_ptr_null(config_redis_differs(&cfg, &cfg));
+    ck_assert_str_eq(config_redis_differs(&cfg, &v), "url");
+    config_release(&cfg);
+    expect_error("[redis a]\nurl = redis://h:1/0\n[redis b]\nurl = redis://h:2/0\ntls_ca_file = /x\n",
+                 "t.ini:5: ", "[redis b] tls_ca_file is set but the url is not rediss://");
+}
+END_TEST
+
 START_TEST(endpoints_secrets_each)
 {
     ck_assert_int_eq(setenv("BULLWATCH_UT_PW2", "envB-Qx7", 1), 0);
@@ -966,6 +988,7 @@ config_suite(void)
     tcase_add_test(tc, endpoints_plain_is_default);
     tcase_add_test(tc, endpoints_errors);
     tcase_add_test(tc, endpoints_secrets_each);
+    tcase_add_test(tc, endpoints_tls_each);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("secrets");
