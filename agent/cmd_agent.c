@@ -58,7 +58,7 @@
 #include "xmem.h"
 
 #define MAX_ENDPOINTS 16 /* two descriptors each in poll() */
-#define MAX_FDS (8 + 2 * MAX_ENDPOINTS)
+#define MAX_FDS (22 + 2 * MAX_ENDPOINTS) /* + HTTP clients and deliveries, as before */
 #define RETENTION_EVERY_MS (3600 * 1000)
 #define RETENTION_MAX_SLICES 8 /* per loop iteration, while a backlog lasts */
 #define RETENTION_BUDGET_MS 40
