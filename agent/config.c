@@ -638,17 +638,24 @@ config_endpoint_index(const struct config *cfg, const char *name)
     return -1;
 }
 
+const char *
+config_endpoint_name_at(const struct config *cfg, int k)
+{
+    if (k < 0 || k >= cfg->nendpoints)
+        return NULL;
+    /* in file order: a pick swapped the first and the picked one */
+    int i = k == 0 ? cfg->picked_from : k == cfg->picked_from ? 0 : k;
+    return i ? cfg->more[i - 1].endpoint_name : cfg->endpoint_name;
+}
+
 void
 config_endpoint_names(const struct config *cfg, char *out, size_t outlen)
 {
     size_t len = 0;
     out[0] = '\0';
-    /* in file order: a pick swapped the first and the picked one */
-    for (int k = 0; k < cfg->nendpoints && len < outlen; k++) {
-        int i = k == 0 ? cfg->picked_from : k == cfg->picked_from ? 0 : k;
+    for (int k = 0; k < cfg->nendpoints && len < outlen; k++)
         len += (size_t)snprintf(out + len, outlen - len, "%s%s", k ? ", " : "",
-                                i ? cfg->more[i - 1].endpoint_name : cfg->endpoint_name);
-    }
+                                config_endpoint_name_at(cfg, k));
 }
 
 int

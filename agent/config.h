@@ -155,6 +155,9 @@ int config_endpoint_index(const struct config *cfg, const char *name);
  * commands that talk to one Redis (--redis NAME). 0, or -1 with a message
  * naming the endpoints there are. */
 int config_pick_endpoint(struct config *cfg, const char *name, char *err, size_t errlen);
+/* The name of the k-th endpoint in file order (a pick reorders the
+ * views, not this). */
+const char *config_endpoint_name_at(const struct config *cfg, int k);
 /* "a, b, c": the endpoints' names, for messages. */
 void config_endpoint_names(const struct config *cfg, char *out, size_t outlen);
 

@@ -309,6 +309,7 @@ static const struct {
     {ALL, "  Enter            open          Esc, q           back (q on queues: quit)"},
     {ALL, "  :queues  :dlq NAME  :alerts  :audit  :deliveries    go to a screen"},
     {1 << SCR_QUEUES, "  o                sort by name, waiting, failed, active, failures/min"},
+    {1 << SCR_QUEUES, "  e                the next Redis endpoint (several [redis NAME])"},
     {DEAD, "  /                filter: words name:X, since:2h, until:T, a signature,"},
     {DEAD, "                   the other words a reason substring"},
     {DEAD, "  v                group by error signature (Enter filters by one)"},

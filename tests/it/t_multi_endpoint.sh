@@ -149,6 +149,9 @@ if command -v tmux >/dev/null; then
     tm send-keys -t tui 2 Enter
     check "... and shows b's queues, naming every endpoint" \
         wait_for 10 bash -c "$(declare -f tm screen_has); T_SOCK='$T_SOCK'; screen_has 'queues on redis b of a, b' && screen_has '^qb2 '"
+    tm send-keys -t tui e
+    check "e switches the queues screen to the next endpoint (a)" \
+        wait_for 10 bash -c "$(declare -f tm screen_has); T_SOCK='$T_SOCK'; screen_has 'queues on redis a of a, b' && screen_has '^qa ' && ! screen_has '^qb2 '"
     tm send-keys -t tui q
     tm kill-server 2>/dev/null
 fi
