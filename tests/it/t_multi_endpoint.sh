@@ -143,7 +143,8 @@ if command -v tmux >/dev/null; then
     tm() { tmux -S "$T_SOCK" "$@"; }
     trap 'tm kill-server 2>/dev/null; cleanup' EXIT
     screen_has() { tm capture-pane -p -t tui | grep -q -- "$1"; }
-    tm new-session -d -s tui -x 140 -y 30 "TERM=xterm-256color '$BW' tui -c '$INI'; sleep 30"
+    tm new-session -d -s tui -x 140 -y 30 \
+        "TERM=xterm-256color '$BW' tui -c '$INI' 2>'$T_DIR/tui.err'; echo \$? >'$T_DIR/tui.exit'; sleep 30"
     check "the TUI asks which endpoint, listing both" \
         wait_for 10 bash -c "$(declare -f tm screen_has); T_SOCK='$T_SOCK'; screen_has 'which one (1-2' && screen_has '2) b '"
     tm send-keys -t tui 2 Enter
@@ -153,6 +154,7 @@ if command -v tmux >/dev/null; then
     check "e switches the queues screen to the next endpoint (a)" \
         wait_for 10 bash -c "$(declare -f tm screen_has); T_SOCK='$T_SOCK'; screen_has 'queues on redis a of a, b' && screen_has '^qa ' && ! screen_has '^qb2 '"
     tm send-keys -t tui q
+    check "q quits the TUI with exit 0" wait_for 10 grep -qx 0 "$T_DIR/tui.exit"
     tm kill-server 2>/dev/null
 fi
 kill -HUP "$AGENT_PID"
