@@ -34,10 +34,13 @@ int cmd_store(int argc, char **argv);
 int cmd_setup(int argc, char **argv, const char *name, const char *const *flags, bool *set,
               struct config *cfg);
 
-/* Load the config chosen by -c / BULLWATCH_CONFIG / ./agent.ini; prints the
- * error and returns -1 on failure. */
+/* Load the config chosen by -c / BULLWATCH_CONFIG / ./agent.ini and apply
+ * --redis NAME (opts_redis); prints the error and returns -1 on failure. */
 /* Load path and check its rules and sinks too. 0, or -1 with FILE:LINE in err. */
 int cmd_read_config(struct config *cfg, const char *path, char *err, size_t errlen);
 int cmd_load_config(struct config *cfg, const char *cli_path);
+/* A command that talks to one Redis: 0 when the config has one endpoint or
+ * --redis picked one; else prints the names and returns -1 (exit 2). */
+int cmd_one_endpoint(const struct config *cfg, const char *cmd);
 
 #endif

@@ -43,6 +43,7 @@
 
 #include "arena.h"
 #include "audit.h"
+#include "endpoint.h"
 #include "engine.h"
 #include "http.h"
 #include "ingest.h"
@@ -56,7 +57,8 @@
 #include "window.h"
 #include "xmem.h"
 
-#define MAX_FDS 24
+#define MAX_ENDPOINTS 16 /* two descriptors each in poll() */
+#define MAX_FDS (22 + 2 * MAX_ENDPOINTS) /* + HTTP clients and deliveries, as before */
 #define RETENTION_EVERY_MS (3600 * 1000)
 #define RETENTION_MAX_SLICES 8 /* per loop iteration, while a backlog lasts */
 #define RETENTION_BUDGET_MS 40
@@ -72,26 +74,40 @@ on_signal(int sig)
         stop_requested = 1;
 }
 
+/*
+ * Several endpoints ([redis NAME]) each have their own links, ingest,
+ * queues and timers (endpoint.h); the loop runs every endpoint's timers
+ * and waits on every endpoint's links in the one poll(). A connect never
+ * blocks (rconn_ensure_async). What can still block the loop for one
+ * endpoint: the synchronous round trips on its command link (discovery's
+ * SCAN pages, a depth poll, job hashes, a reconciliation page, the
+ * handshake after a connect), each bounded by that endpoint's
+ * connect_timeout (2 s by default); a Redis that is down answers at once
+ * (refused or reset) and is then only probed on its backoff, so a stopped
+ * endpoint costs the others nothing, a slow one at most its timeout per
+ * round trip.
+ */
 struct agent {
     struct config cfg;
     struct store *st;
     struct window *win;
-    struct rconn *cmd, *srd;
-    struct arena *arena;
-    struct ingest *ing;
+    struct endpoint *ep[MAX_ENDPOINTS];
+    int nep;
     struct engine *eng;
     struct http *http;
-    struct queue_list ql;
-    struct queue_depth *depths;
-    bool polled;     /* depths holds a poll */
-    bool *pick;      /* the queues this poll reads (pick_queues) */
-    int poll_cursor; /* where the next slice of the others starts */
     int http_at, nhttp; /* where gather() put the HTTP descriptors */
-    bool drain, have_queues, had_queues, policy_checked, links_up;
-    int64_t next_discover, next_poll, next_retention, next_stats, next_outage_eval;
+    bool drain;
+    int64_t next_retention, next_stats;
     int64_t first_read, last_read;
-    int64_t next_sync_read; /* a cluster's stream link: the next read after an empty one */
 };
+
+/* What follows is about endpoint ep (NULL: none): log lines name it when
+ * there are several. */
+static void
+on(const struct agent *a, const struct endpoint *ep)
+{
+    log_set_endpoint(ep && a->nep > 1 ? ep->cfg.endpoint_name : NULL);
+}
 
 /* ---- the window ---- */
 
@@ -122,8 +138,8 @@ commit(struct agent *a)
 
 /* The polled queues' depths (and a sample a minute) into the window. */
 static int
-write_depths(struct agent *a, const struct queue_list *l, const struct queue_depth *dd,
-             int64_t now)
+write_depths(struct agent *a, const struct endpoint *ep, const struct queue_list *l,
+             const struct queue_depth *dd, int64_t now)
 {
     if (l->n == 0)
         return 0;
@@ -135,7 +151,7 @@ write_depths(struct agent *a, const struct queue_list *l, const struct queue_dep
             continue;
         for (int pass = 0; pass < 2; pass++) {
             sqlite3_stmt *s = store_stmt(a->st, pass ? "stmt/sample_upsert" : "stmt/depth_upsert");
-            store_bind_str(s, ":endpoint", a->cfg.endpoint_name);
+            store_bind_str(s, ":endpoint", ep->cfg.endpoint_name);
             store_bind_str(s, ":queue", l->names[i]);
             store_bind_int(s, ":now", now);
             store_bind_int(s, ":minute", now / 60000);
@@ -160,43 +176,25 @@ write_depths(struct agent *a, const struct queue_list *l, const struct queue_dep
 }
 
 static void
-discover(struct agent *a, int64_t now)
+discover(struct agent *a, struct endpoint *ep, int64_t now)
 {
     struct queue_list fresh;
-    a->next_discover = now + a->cfg.discover_every_ms;
+    ep->next_discover = now + a->cfg.discover_every_ms;
     commit(a); /* the ingest's queue table changes only between windows */
-    if (window_is_open(a->win) || queues_discover(a->cmd, &a->cfg, &fresh) != 0)
+    if (window_is_open(a->win) || queues_discover(ep->cmd, &ep->cfg, &fresh) != 0)
         return;
-    /* the depths of queues still there carry over (both lists are sorted) */
-    struct queue_depth *nd = xcalloc((size_t)(fresh.n ? fresh.n : 1), sizeof *nd);
-    for (int i = 0, j = 0; i < fresh.n && j < a->ql.n;) {
-        int c = strcmp(fresh.names[i], a->ql.names[j]);
-        if (c == 0)
-            nd[i++] = a->depths[j++];
-        else if (c < 0)
-            i++;
-        else
-            j++;
-    }
-    queue_list_release(&a->ql);
-    a->ql = fresh;
-    ingest_set_queues(a->ing, &a->ql);
-    free(a->depths);
-    a->depths = nd;
-    free(a->pick);
-    a->pick = xcalloc((size_t)(a->ql.n ? a->ql.n : 1), sizeof *a->pick);
-    a->poll_cursor = 0;
-    if (a->ql.n == 0 && (!a->have_queues || a->had_queues)) {
+    endpoint_set_queues(ep, &fresh);
+    if (ep->ql.n == 0 && (!ep->have_queues || ep->had_queues)) {
         char hint[600];
-        queues_none_hint(a->cmd, a->cfg.prefix, hint, sizeof hint);
+        queues_none_hint(ep->cmd, ep->cfg.prefix, hint, sizeof hint);
         log_info("%s (looking again every %llds)", hint,
                  (long long)(a->cfg.discover_every_ms / 1000));
-    } else if (!a->have_queues || !a->had_queues) {
-        log_info("discovered %d queue(s) under prefix '%s'", a->ql.n, a->cfg.prefix);
+    } else if (!ep->have_queues || !ep->had_queues) {
+        log_info("discovered %d queue(s) under prefix '%s'", ep->ql.n, ep->cfg.prefix);
     }
-    a->had_queues = a->ql.n > 0;
-    a->have_queues = true;
-    a->next_poll = 0; /* check gaps of new queues right away */
+    ep->had_queues = ep->ql.n > 0;
+    ep->have_queues = true;
+    ep->next_poll = 0; /* check gaps of new queues right away */
 }
 
 /*
@@ -212,7 +210,7 @@ discover(struct agent *a, int64_t now)
 #define FULL_POLL_MS 60000
 
 static int
-pick_queues(struct agent *a, int64_t wall, struct queue_list *sub, struct queue_depth **subd)
+pick_queues(struct endpoint *a, int64_t wall, struct queue_list *sub, struct queue_depth **subd)
 {
     int n = a->ql.n, k = 0;
     int64_t slice = ((int64_t)n * a->cfg.poll_every_ms + FULL_POLL_MS - 1) / FULL_POLL_MS;
@@ -246,26 +244,26 @@ pick_queues(struct agent *a, int64_t wall, struct queue_list *sub, struct queue_
 
 /* Depths, gaps and every rule, on the poll timer. */
 static void
-poll_timer(struct agent *a, int64_t now)
+poll_timer(struct agent *a, struct endpoint *ep, int64_t now)
 {
-    a->next_poll = now + a->cfg.poll_every_ms;
+    ep->next_poll = now + a->cfg.poll_every_ms;
     if (window_backoff_ms(a->win) > 0)
         return;
     int64_t wall = now_ms();
     struct queue_list sub;
     struct queue_depth *subd;
-    pick_queues(a, wall, &sub, &subd);
-    int rc = ingest_check_gaps(a->ing, a->pick);
-    bool polled = rc == 0 && queues_poll(a->cmd, a->cfg.prefix, &sub, subd, wall) == 0;
+    pick_queues(ep, wall, &sub, &subd);
+    int rc = ingest_check_gaps(ep->ing, ep->pick);
+    bool polled = rc == 0 && queues_poll(ep->cmd, ep->cfg.prefix, &sub, subd, wall) == 0;
     if (polled) {
-        for (int i = 0, k = 0; i < a->ql.n; i++)
-            if (a->pick[i])
-                a->depths[i] = subd[k++];
-        a->polled = true;
-        if (write_depths(a, &sub, subd, wall) != 0)
+        for (int i = 0, k = 0; i < ep->ql.n; i++)
+            if (ep->pick[i])
+                ep->depths[i] = subd[k++];
+        ep->polled = true;
+        if (write_depths(a, ep, &sub, subd, wall) != 0)
             rc = INGEST_STORE;
-        for (int i = 0; i < a->ql.n; i++)
-            a->depths[i].agent_lag_ms = ingest_lag_ms(a->ing, i);
+        for (int i = 0; i < ep->ql.n; i++)
+            ep->depths[i].agent_lag_ms = ingest_lag_ms(ep->ing, i);
     }
     free(sub.names);
     free(subd);
@@ -275,7 +273,7 @@ poll_timer(struct agent *a, int64_t now)
         dropped(a, rc, rc == INGEST_STORE ? "depths" : "gaps");
         return;
     }
-    engine_depths(a->eng, &a->ql, a->depths, polled, wall);
+    engine_depths_at(a->eng, ep->cfg.endpoint_name, &ep->ql, ep->depths, polled, wall);
     if (engine_eval(a->eng, now_ms(), true) < 0)
         dropped(a, INGEST_STORE, "alerts");
 }
@@ -316,43 +314,56 @@ static void
 stats(struct agent *a, int64_t now)
 {
     malloc_trim(0); /* bursts (a first read of 10,000 streams) leave free heap behind */
-    const struct ingest_stats *s = ingest_stats(a->ing);
-    if (a->next_stats)
+    for (int e = 0; e < a->nep && a->next_stats; e++) {
+        const struct ingest_stats *s = ingest_stats(a->ep[e]->ing);
+        on(a, a->ep[e]);
         log_info("stats: %d queues, %llu entries, %llu failures recorded (%llu reconciled), "
                  "%llu malformed, %llu custom, %llu gaps",
-                 ingest_nqueues(a->ing), (unsigned long long)s->entries,
-                 (unsigned long long)s->failures, (unsigned long long)s->reconciled,
-                 (unsigned long long)s->malformed, (unsigned long long)s->custom,
-                 (unsigned long long)s->gaps);
+                 ingest_nqueues(a->ep[e]->ing),
+                 (unsigned long long)s->entries, (unsigned long long)s->failures,
+                 (unsigned long long)s->reconciled, (unsigned long long)s->malformed,
+                 (unsigned long long)s->custom, (unsigned long long)s->gaps);
+        on(a, NULL);
+    }
     a->next_stats = now + 60000;
+}
+
+static void
+endpoint_timers(struct agent *a, struct endpoint *ep, int64_t now)
+{
+    if (!ep->links_up) {
+        /* alerts go on while this Redis is away: its gauges have no value */
+        if (now >= ep->next_outage_eval && window_backoff_ms(a->win) == 0) {
+            engine_depths_at(a->eng, ep->cfg.endpoint_name, &ep->ql, ep->depths, false, now_ms());
+            if (engine_eval(a->eng, now_ms(), true) < 0)
+                dropped(a, INGEST_STORE, "alerts");
+            ep->next_outage_eval = now + a->cfg.poll_every_ms;
+        }
+        return;
+    }
+    if (!ep->policy_checked) {
+        rconn_check_policy(ep->cmd);
+        ep->policy_checked = true;
+    }
+    if (now >= ep->next_discover)
+        discover(a, ep, now);
+    if (now >= ep->next_poll && ep->have_queues)
+        poll_timer(a, ep, now);
+    if (ingest_has_work(ep->ing) && window_backoff_ms(a->win) == 0) {
+        int rc = ingest_step(ep->ing);
+        if (rc < 0)
+            dropped(a, rc, "reconciliation");
+    }
 }
 
 static void
 timers(struct agent *a, int64_t now)
 {
-    if (!a->links_up) {
-        /* alerts go on while Redis is away: gauges have no value */
-        if (now >= a->next_outage_eval && window_backoff_ms(a->win) == 0) {
-            engine_depths(a->eng, &a->ql, a->depths, false, now_ms());
-            if (engine_eval(a->eng, now_ms(), true) < 0)
-                dropped(a, INGEST_STORE, "alerts");
-            a->next_outage_eval = now + a->cfg.poll_every_ms;
-        }
-    } else {
-        if (!a->policy_checked) {
-            rconn_check_policy(a->cmd);
-            a->policy_checked = true;
-        }
-        if (now >= a->next_discover)
-            discover(a, now);
-        if (now >= a->next_poll && a->have_queues)
-            poll_timer(a, now);
-        if (ingest_has_work(a->ing) && window_backoff_ms(a->win) == 0) {
-            int rc = ingest_step(a->ing);
-            if (rc < 0)
-                dropped(a, rc, "reconciliation");
-        }
+    for (int e = 0; e < a->nep; e++) {
+        on(a, a->ep[e]);
+        endpoint_timers(a, a->ep[e], mono_ms());
     }
+    on(a, NULL);
     if (now >= a->next_retention && window_backoff_ms(a->win) == 0)
         retention(a, now);
     if (now >= a->next_stats)
@@ -362,11 +373,11 @@ timers(struct agent *a, int64_t now)
 /* ---- the stream link ---- */
 
 static void
-on_replies(struct agent *a)
+on_replies(struct agent *a, struct endpoint *ep)
 {
     redisReply *r;
-    while (rconn_take(a->srd, &r) == 1) {
-        int n = ingest_on_reply(a->ing, a->srd, r);
+    while (rconn_take(ep->srd, &r) == 1) {
+        int n = ingest_on_reply(ep->ing, ep->srd, r);
         if (n < 0) {
             dropped(a, n, "ingest");
             continue;
@@ -375,6 +386,9 @@ on_replies(struct agent *a)
             if (!a->first_read)
                 a->first_read = mono_ms();
             a->last_read = mono_ms();
+            if (!ep->first_read)
+                ep->first_read = a->last_read;
+            ep->last_read = a->last_read;
             /* event-driven rules right away; what they queue is committed
              * (the window is urgent then) before it is sent */
             if (engine_eval(a->eng, now_ms(), false) < 0)
@@ -400,28 +414,53 @@ block_for(const struct agent *a)
 #define SYNC_IDLE_MS 100
 
 static void
-send_read(struct agent *a)
+send_read(struct agent *a, struct endpoint *ep)
 {
-    if (!rconn_is_up(a->srd) || !ingest_wants_read(a->ing) || window_backoff_ms(a->win) > 0)
+    if (!ep->links_up || !ep->have_queues || !rconn_is_up(ep->srd) ||
+        !ingest_wants_read(ep->ing) || window_backoff_ms(a->win) > 0)
         return;
-    if (rconn_sync(a->srd) && ingest_caught_up(a->ing) && mono_ms() < a->next_sync_read)
+    if (rconn_sync(ep->srd) && ingest_caught_up(ep->ing) && mono_ms() < ep->next_sync_read)
         return;
-    if (ingest_send(a->ing, a->srd, block_for(a)) == 1 && rconn_replies_ready(a->srd)) {
-        on_replies(a);
-        if (ingest_caught_up(a->ing))
-            a->next_sync_read = mono_ms() + SYNC_IDLE_MS;
+    if (ingest_send(ep->ing, ep->srd, block_for(a)) == 1 && rconn_replies_ready(ep->srd)) {
+        on_replies(a, ep);
+        if (ingest_caught_up(ep->ing))
+            ep->next_sync_read = mono_ms() + SYNC_IDLE_MS;
     }
 }
 
+static void
+send_reads(struct agent *a)
+{
+    for (int e = 0; e < a->nep; e++) {
+        on(a, a->ep[e]);
+        send_read(a, a->ep[e]);
+    }
+    on(a, NULL);
+}
+
 /* ---- the HTTP endpoint (served with the window closed: committed rows) ---- */
+
+static bool
+all_up(const struct agent *a)
+{
+    for (int e = 0; e < a->nep; e++)
+        if (!a->ep[e]->links_up)
+            return false;
+    return true;
+}
 
 static int
 on_http(void *ud, const char *path, struct buf *out, const char **ctype)
 {
     struct agent *a = ud;
     if (!strcmp(path, "/metrics")) {
-        struct metrics_src m = {&a->cfg, &a->ql,   a->polled ? a->depths : NULL, a->ing, a->st,
-                                a->win,  a->links_up, a->cfg.metrics_per_queue};
+        struct metrics_ep me[MAX_ENDPOINTS];
+        for (int e = 0; e < a->nep; e++) {
+            const struct endpoint *ep = a->ep[e];
+            me[e] = (struct metrics_ep){&ep->cfg, &ep->ql, ep->polled ? ep->depths : NULL,
+                                        ep->ing, ep->links_up};
+        }
+        struct metrics_src m = {&a->cfg, me, a->nep, a->st, a->win, a->cfg.metrics_per_queue};
         *ctype = "text/plain; version=0.0.4; charset=utf-8";
         metrics_write(&m, out);
         return 200;
@@ -431,12 +470,17 @@ on_http(void *ud, const char *path, struct buf *out, const char **ctype)
         return 200;
     }
     if (!strcmp(path, "/readyz")) {
-        if (!a->links_up)
-            buf_addf(out, "not ready: redis %s unreachable: %s\n", a->cfg.endpoint_addr,
-                     rconn_errstr(rconn_is_up(a->cmd) ? a->srd : a->cmd));
-        else if (window_failing(a->win))
+        /* ready: every endpoint's links up and the store writable; else
+         * one line for each endpoint that is away */
+        for (int e = 0; e < a->nep; e++) {
+            const struct endpoint *ep = a->ep[e];
+            if (!ep->links_up)
+                buf_addf(out, "not ready: redis %s unreachable: %s\n", ep->label,
+                         rconn_errstr(rconn_is_up(ep->cmd) ? ep->srd : ep->cmd));
+        }
+        if (window_failing(a->win))
             buf_adds(out, "not ready: the audit store cannot be written\n");
-        else
+        else if (all_up(a))
             buf_adds(out, "ready\n");
         return out->data && !strncmp(out->data, "ready", 5) ? 200 : 503;
     }
@@ -451,17 +495,20 @@ gather(struct agent *a, struct pollfd *p)
 {
     int n = 0;
     short ev;
-    int fd = rconn_fd(a->srd, &ev);
-    if (fd >= 0) {
-        p[n].fd = fd;
-        p[n].events = ev;
-        p[n++].revents = 0;
-    }
-    fd = rconn_fd(a->cmd, &ev);
-    if (fd >= 0 && !rconn_is_up(a->cmd)) { /* connecting: wake up when it is done */
-        p[n].fd = fd;
-        p[n].events = ev;
-        p[n++].revents = 0;
+    for (int e = 0; e < a->nep; e++) {
+        const struct endpoint *ep = a->ep[e];
+        int fd = rconn_fd(ep->srd, &ev);
+        if (fd >= 0) {
+            p[n].fd = fd;
+            p[n].events = ev;
+            p[n++].revents = 0;
+        }
+        fd = rconn_fd(ep->cmd, &ev);
+        if (fd >= 0 && !rconn_is_up(ep->cmd)) { /* connecting: wake up when it is done */
+            p[n].fd = fd;
+            p[n].events = ev;
+            p[n++].revents = 0;
+        }
     }
     a->nhttp = http_fds(a->http, p + n, MAX_FDS - n);
     a->http_at = n;
@@ -473,20 +520,23 @@ static int64_t
 wait_ms(const struct agent *a, int64_t now)
 {
     int64_t t = 1000, x;
-    if (a->links_up) {
-        x = (a->next_poll < a->next_discover ? a->next_poll : a->next_discover) - now;
-        t = x < t ? x : t;
-        if (ingest_has_work(a->ing))
-            t = 0;
-        if (ingest_inflight(a->ing) && (x = ingest_overdue_at(a->ing) - now) < t)
-            t = x;
-        if (rconn_sync(a->srd) && (x = a->next_sync_read - now) < t)
-            t = x;
-    } else {
-        x = rconn_retry_in(rconn_is_up(a->cmd) ? a->srd : a->cmd);
-        t = x < t ? x : t;
-        x = a->next_outage_eval - now;
-        t = x < t ? x : t;
+    for (int e = 0; e < a->nep; e++) {
+        const struct endpoint *ep = a->ep[e];
+        if (ep->links_up) {
+            x = (ep->next_poll < ep->next_discover ? ep->next_poll : ep->next_discover) - now;
+            t = x < t ? x : t;
+            if (ingest_has_work(ep->ing))
+                t = 0;
+            if (ingest_inflight(ep->ing) && (x = ingest_overdue_at(ep->ing) - now) < t)
+                t = x;
+            if (rconn_sync(ep->srd) && (x = ep->next_sync_read - now) < t)
+                t = x;
+        } else {
+            x = rconn_retry_in(rconn_is_up(ep->cmd) ? ep->srd : ep->cmd);
+            t = x < t ? x : t;
+            x = ep->next_outage_eval - now;
+            t = x < t ? x : t;
+        }
     }
     x = engine_wait_ms(a->eng, now_ms());
     if (x >= 0 && x < t)
@@ -510,8 +560,7 @@ wait_and_read(struct agent *a)
         commit(a); /* never wait with the window open */
         /* what committed may make streams readable (a new queue's first
          * read): ask before waiting, not after the next timer */
-        if (a->links_up && a->have_queues)
-            send_read(a);
+        send_reads(a);
         n = gather(a, p);
         ready = poll(p, (nfds_t)n, (int)wait_ms(a, mono_ms()));
     }
@@ -526,11 +575,17 @@ wait_and_read(struct agent *a)
             continue;
         }
         short ev;
-        if (rconn_is_up(a->srd) && p[i].fd == rconn_fd(a->srd, &ev)) {
+        struct endpoint *ep = NULL;
+        for (int e = 0; e < a->nep && !ep; e++)
+            if (rconn_is_up(a->ep[e]->srd) && p[i].fd == rconn_fd(a->ep[e]->srd, &ev))
+                ep = a->ep[e];
+        if (ep) {
+            on(a, ep);
             if (p[i].revents & POLLOUT)
-                (void)rconn_write_some(a->srd);
-            if ((p[i].revents & (POLLIN | POLLHUP | POLLERR)) && rconn_read_some(a->srd) == 0)
-                on_replies(a);
+                (void)rconn_write_some(ep->srd);
+            if ((p[i].revents & (POLLIN | POLLHUP | POLLERR)) && rconn_read_some(ep->srd) == 0)
+                on_replies(a, ep);
+            on(a, NULL);
         } else {
             curl = true; /* a transfer moved, or a link finished connecting */
         }
@@ -551,18 +606,15 @@ wait_and_read(struct agent *a)
 static const char *
 restart_needed(const struct config *a, const struct config *b)
 {
-    if (strcmp(a->redis_url, b->redis_url) || strcmp(a->prefix, b->prefix) ||
-        strcmp(a->redis_username, b->redis_username) ||
-        strcmp(a->redis_password, b->redis_password) ||
-        strcmp(a->redis_password_env, b->redis_password_env) ||
-        strcmp(a->redis_password_file, b->redis_password_file) ||
-        strcmp(a->redis_tls_ca_file, b->redis_tls_ca_file) ||
-        strcmp(a->redis_tls_ca_dir, b->redis_tls_ca_dir) ||
-        strcmp(a->redis_tls_cert_file, b->redis_tls_cert_file) ||
-        strcmp(a->redis_tls_key_file, b->redis_tls_key_file) ||
-        strcmp(a->redis_tls_server_name, b->redis_tls_server_name) ||
-        a->redis_tls_verify != b->redis_tls_verify)
-        return "[redis]";
+    if (a->nendpoints != b->nendpoints)
+        return "the number of [redis] sections";
+    for (int i = 0; i < a->nendpoints; i++) {
+        struct config x, y;
+        config_endpoint(a, i, &x);
+        config_endpoint(b, i, &y);
+        if (strcmp(x.endpoint_name, y.endpoint_name) || config_redis_differs(&x, &y))
+            return "[redis]";
+    }
     if (strcmp(a->store_path, b->store_path))
         return "[store] path";
     if (strcmp(a->http, b->http))
@@ -599,26 +651,45 @@ reload(struct agent *a)
     a->cfg = nc; /* the links, the ingest and the handler point at a->cfg */
     config_release(&old);
     a->eng = engine_new(&a->cfg, a->st, a->win, now_ms(), err, sizeof err);
-    ingest_set_observer(a->ing, engine_nrules(a->eng) ? engine_count : NULL, a->eng);
-    a->next_discover = 0; /* include/exclude at once */
+    for (int e = 0; e < a->nep; e++) {
+        endpoint_rebind(a->ep[e], &a->cfg);
+        ingest_set_observer(a->ep[e]->ing, engine_nrules(a->eng) ? engine_count_obs : NULL,
+                            engine_observer(a->eng, e));
+        a->ep[e]->next_discover = 0; /* include/exclude at once */
+    }
     log_info("reload: %s: %d rule(s); state kept", a->cfg.path, engine_nrules(a->eng));
 }
 
 /* ---- the loop ---- */
 
-static void
-links(struct agent *a)
+static bool
+drained(const struct agent *a)
 {
-    bool was_up = rconn_is_up(a->srd);
-    a->links_up = rconn_ensure_async(a->cmd) == 0 && rconn_ensure_async(a->srd) == 0;
-    if (was_up && !rconn_is_up(a->srd))
-        ingest_link_lost(a->ing);
-    if (ingest_inflight(a->ing) && mono_ms() > ingest_overdue_at(a->ing)) {
-        rconn_mark_down(a->srd, "no reply to XREAD within its block time");
-        ingest_link_lost(a->ing);
+    for (int e = 0; e < a->nep; e++)
+        if (!ingest_caught_up(a->ep[e]->ing) || ingest_has_work(a->ep[e]->ing))
+            return false;
+    return true;
+}
+
+/* --drain: every stream of every endpoint read to its end: reconcile what
+ * is due, then stop (true). */
+static bool
+drain_done(struct agent *a)
+{
+    commit(a);
+    bool done = true;
+    for (int e = 0; e < a->nep; e++) {
+        struct ingest *ing = a->ep[e]->ing;
+        if (ingest_check_gaps(ing, NULL) != 0) {
+            done = false;
+            continue;
+        }
+        while (ingest_has_work(ing) && ingest_step(ing) > 0)
+            ;
+        commit(a);
+        done = done && !ingest_has_work(ing);
     }
-    if (!rconn_is_up(a->srd))
-        ingest_link_lost(a->ing);
+    return done;
 }
 
 static void
@@ -627,24 +698,18 @@ run(struct agent *a)
     while (!stop_requested) {
         if (reload_requested)
             reload(a);
-        links(a);
+        for (int e = 0; e < a->nep; e++) {
+            on(a, a->ep[e]);
+            endpoint_links(a->ep[e]);
+        }
+        on(a, NULL);
         timers(a, mono_ms());
         if (stop_requested)
             break;
-        if (a->links_up && a->have_queues)
-            send_read(a);
+        send_reads(a);
         wait_and_read(a);
-        if (a->drain && ingest_caught_up(a->ing) && !ingest_has_work(a->ing)) {
-            /* every stream read to its end: reconcile what is due, then stop */
-            commit(a);
-            if (ingest_check_gaps(a->ing, NULL) == 0) {
-                while (ingest_has_work(a->ing) && ingest_step(a->ing) > 0)
-                    ;
-                commit(a);
-                if (!ingest_has_work(a->ing))
-                    break;
-            }
-        }
+        if (a->drain && drained(a) && drain_done(a))
+            break;
     }
     commit(a);
 }
@@ -655,14 +720,32 @@ tv_s(struct timeval tv)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-/* --drain: one JSON line with what the run cost (benchmarks, one-shot catch-up) */
+/* --drain: one JSON line with what the run cost (benchmarks, one-shot
+ * catch-up); with several endpoints, "endpoints" has each one's share. */
 static void
-print_drain_stats(const struct ingest_stats *s, int64_t first_ms, int64_t last_ms)
+print_drain_stats(const struct agent *a, const struct ingest_stats *s)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
+    int64_t first_ms = a->first_read, last_ms = a->last_read;
     double secs = last_ms > first_ms ? (double)(last_ms - first_ms) / 1000.0 : 0.0;
-    printf("{\"entries\":%llu,\"failures\":%llu,\"reconciled\":%llu,\"malformed\":%llu,"
+    if (a->nep > 1) {
+        printf("{\"endpoints\":[");
+        for (int e = 0; e < a->nep; e++) {
+            const struct endpoint *ep = a->ep[e];
+            const struct ingest_stats *es = ingest_stats(ep->ing);
+            double es_s = ep->last_read > ep->first_read
+                              ? (double)(ep->last_read - ep->first_read) / 1000.0 : 0.0;
+            printf("%s{\"name\":\"%s\",\"entries\":%llu,\"failures\":%llu,\"seconds\":%.3f,"
+                   "\"events_per_s\":%.0f}", e ? "," : "", ep->cfg.endpoint_name,
+                   (unsigned long long)es->entries, (unsigned long long)es->failures, es_s,
+                   es_s > 0 ? (double)es->entries / es_s : 0.0);
+        }
+        printf("],");
+    } else {
+        printf("{");
+    }
+    printf("\"entries\":%llu,\"failures\":%llu,\"reconciled\":%llu,\"malformed\":%llu,"
            "\"seconds\":%.3f,\"events_per_s\":%.0f,\"rows_per_s\":%.0f,\"cpu_s\":%.3f,"
            "\"peak_rss_kb\":%ld}\n",
            (unsigned long long)s->entries, (unsigned long long)s->failures,
@@ -722,14 +805,9 @@ teardown(struct agent *a)
 {
     http_stop(a->http);
     engine_free(a->eng);
-    ingest_free(a->ing);
+    for (int e = 0; e < a->nep; e++)
+        endpoint_free(a->ep[e]);
     window_free(a->win);
-    queue_list_release(&a->ql);
-    free(a->depths);
-    free(a->pick);
-    rconn_free(a->cmd);
-    rconn_free(a->srd);
-    arena_free(a->arena);
     store_close(a->st);
     config_release(&a->cfg);
 }
@@ -755,10 +833,21 @@ cmd_agent(int argc, char **argv)
         config_release(&a.cfg);
         return EXIT_USAGE;
     }
-    int renamed = store_rename_endpoint(a.st, a.cfg.endpoint_addr, a.cfg.endpoint_name);
-    if (renamed > 0)
-        log_info("store: %d rows of %s now name it by its endpoint name '%s'", renamed,
-                 a.cfg.endpoint_addr, a.cfg.endpoint_name);
+    if (a.cfg.nendpoints > MAX_ENDPOINTS) {
+        fprintf(stderr, "bullwatch agent: %s: %d [redis NAME] sections; one agent watches at most "
+                "%d\n", a.cfg.path, a.cfg.nendpoints, MAX_ENDPOINTS);
+        store_close(a.st);
+        config_release(&a.cfg);
+        return EXIT_USAGE;
+    }
+    for (int e = 0; e < a.cfg.nendpoints; e++) {
+        struct config v;
+        config_endpoint(&a.cfg, e, &v);
+        int renamed = store_rename_endpoint(a.st, v.endpoint_addr, v.endpoint_name);
+        if (renamed > 0)
+            log_info("store: %d rows of %s now name it by its endpoint name '%s'", renamed,
+                     v.endpoint_addr, v.endpoint_name);
+    }
     int gone = audit_mark_interrupted(a.st);
     if (gone > 0)
         log_warn("%d operator action(s) left running by a process that is gone: marked interrupted",
@@ -770,18 +859,16 @@ cmd_agent(int argc, char **argv)
      * first and keep every burst's memory in the heap */
     mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     a.win = window_new(a.st);
-    a.cmd = rconn_new(&a.cfg.ep, a.cfg.endpoint_addr, "cmd", a.cfg.connect_timeout_ms);
-    a.srd = rconn_new(&a.cfg.ep, a.cfg.endpoint_addr, "stream", a.cfg.connect_timeout_ms);
-    a.arena = arena_new(1 << 20);
-    rconn_use_arena(a.srd, a.arena); /* XREAD replies: no malloc per entry */
-    a.ing = ingest_new(&a.cfg, a.st, a.win, a.cmd);
+    a.nep = a.cfg.nendpoints;
+    for (int e = 0; e < a.nep; e++)
+        a.ep[e] = endpoint_new(&a.cfg, e, a.st, a.win);
     a.eng = engine_new(&a.cfg, a.st, a.win, now_ms(), err, sizeof err);
     if (!a.eng) { /* config loading checked the rules and sinks already */
         fprintf(stderr, "%s\n", err);
         return EXIT_USAGE;
     }
-    if (engine_nrules(a.eng))
-        ingest_set_observer(a.ing, engine_count, a.eng);
+    for (int e = 0; e < a.nep && engine_nrules(a.eng); e++)
+        ingest_set_observer(a.ep[e]->ing, engine_count_obs, engine_observer(a.eng, e));
     if (a.cfg.http[0]) {
         a.http = http_start(a.cfg.http, on_http, &a, err, sizeof err);
         if (!a.http) {
@@ -792,14 +879,22 @@ cmd_agent(int argc, char **argv)
         log_info("serving /metrics, /livez and /readyz on %s (port %d)", a.cfg.http,
                  http_port(a.http));
     }
-    log_info("bullwatch agent starting: redis %s, prefix '%s', store %s", a.cfg.endpoint_addr,
-             a.cfg.prefix, a.cfg.store_path);
+    for (int e = 0; e < a.nep; e++)
+        log_info("bullwatch agent starting: redis %s, prefix '%s', store %s", a.ep[e]->label,
+                 a.ep[e]->cfg.prefix, a.cfg.store_path);
     run(&a);
+    struct ingest_stats sum = {0};
+    for (int e = 0; e < a.nep; e++) {
+        const struct ingest_stats *s = ingest_stats(a.ep[e]->ing);
+        sum.entries += s->entries;
+        sum.failures += s->failures;
+        sum.reconciled += s->reconciled;
+        sum.malformed += s->malformed;
+    }
     if (a.drain)
-        print_drain_stats(ingest_stats(a.ing), a.first_read, a.last_read);
-    const struct ingest_stats *s = ingest_stats(a.ing);
+        print_drain_stats(&a, &sum);
     log_info("bullwatch agent stopping: %llu entries read, %llu failures recorded",
-             (unsigned long long)s->entries, (unsigned long long)s->failures);
+             (unsigned long long)sum.entries, (unsigned long long)sum.failures);
     teardown(&a);
     close(lock);
     return EXIT_OK;

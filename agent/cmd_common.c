@@ -36,7 +36,24 @@ cmd_load_config(struct config *cfg, const char *cli_path)
         fprintf(stderr, "%s\n", err);
         return -1;
     }
+    /* --redis NAME: that endpoint is the config's own from here on */
+    if (opts_redis() && config_pick_endpoint(cfg, opts_redis(), err, sizeof err) != 0) {
+        fprintf(stderr, "bullwatch: --redis: %s\n", err);
+        return -1;
+    }
     return 0;
+}
+
+int
+cmd_one_endpoint(const struct config *cfg, const char *cmd)
+{
+    if (cfg->nendpoints < 2 || cfg->endpoint_picked)
+        return 0;
+    char names[512];
+    config_endpoint_names(cfg, names, sizeof names);
+    fprintf(stderr, "bullwatch %s: %s has %d redis endpoints (%s): choose one with --redis NAME\n",
+            cmd, cfg->path, cfg->nendpoints, names);
+    return -1;
 }
 
 static int
@@ -86,8 +103,13 @@ cmd_check_config(int argc, char **argv)
     for (int i = 0; i < cfg.nsections; i++)
         if (!strcmp(cfg.sections[i].kind, "sink"))
             sinks++;
-    printf("\n; would watch queues matching '%s' (excluding '%s') under prefix '%s' on %s\n",
-           cfg.include, cfg.exclude, cfg.prefix, cfg.endpoint_addr);
+    for (int e = 0; e < cfg.nendpoints; e++) {
+        struct config v;
+        config_endpoint(&cfg, e, &v);
+        printf("%s; would watch queues matching '%s' (excluding '%s') under prefix '%s' on %s%s%s\n",
+               e ? "" : "\n", v.include, v.exclude, v.prefix, v.endpoint_addr,
+               cfg.nendpoints > 1 ? " as " : "", cfg.nendpoints > 1 ? v.endpoint_name : "");
+    }
     struct rules rs;
     char err[CONFIG_ERR_LEN];
     if (rules_load(&cfg, &rs, err, sizeof err) == 0) {

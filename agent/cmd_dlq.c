@@ -687,8 +687,9 @@ cmd_dlq(int argc, char **argv)
         free(a.ids);
         return EXIT_USAGE;
     }
-    if (cmd_load_config(&cfg, a.config) != 0) {
+    if (cmd_load_config(&cfg, a.config) != 0 || cmd_one_endpoint(&cfg, "dlq") != 0) {
         config_release(&cfg);
+        free(a.ids);
         return EXIT_USAGE;
     }
     log_set_level(LOG_ERROR);

@@ -1,7 +1,9 @@
 /*
  * cmd_status: one shot. Live depths from Redis for every discovered queue,
  * dead jobs recorded in the last hour and agent lag (stored cursor vs the
- * stream's newest entry) from the audit store when there is one.
+ * stream's newest entry) from the audit store when there is one. With
+ * several endpoints ([redis NAME]) and no --redis, every endpoint in turn:
+ * one that cannot be reached is listed as down and the exit code is 3.
  */
 #include "cmd.h"
 
@@ -52,8 +54,9 @@ struct qextra {
 static int64_t data_withheld = -1;
 
 static void
-print_json(const struct config *cfg, const struct queue_list *l, const struct queue_depth *d,
-           const struct qextra *x, bool have_store, int64_t now, const char *hint)
+print_json(struct buf *out, const struct config *cfg, const struct queue_list *l,
+           const struct queue_depth *d, const struct qextra *x, bool have_store, int64_t now,
+           const char *hint)
 {
     struct buf b;
     buf_init(&b, 0);
@@ -131,14 +134,41 @@ print_json(const struct config *cfg, const struct queue_list *l, const struct qu
         buf_adds(&b, ",\"hint\":");
         buf_add_json_str(&b, hint, strlen(hint));
     }
-    buf_adds(&b, "}\n");
-    fwrite(b.data, 1, b.len, stdout);
+    buf_adds(&b, ",\"up\":true}");
+    buf_add(out, b.data, b.len);
     buf_release(&b);
+}
+
+/* An endpoint that could not be read: marked down, with why. */
+static void
+print_down(struct buf *out, const struct config *cfg, const char *why, bool json, bool multi)
+{
+    if (!json) {
+        if (multi)
+            printf("redis %s  [%s]  prefix '%s'  DOWN: %s\n", cfg->endpoint_addr,
+                   cfg->endpoint_name, cfg->prefix, why);
+        else
+            fprintf(stderr, "bullwatch status: redis %s: %s\n", cfg->endpoint_addr, why);
+        return;
+    }
+    if (!multi) {
+        fprintf(stderr, "bullwatch status: redis %s: %s\n", cfg->endpoint_addr, why);
+        return;
+    }
+    buf_addf(out, "{\"endpoint\":");
+    buf_add_json_str(out, cfg->endpoint_name, strlen(cfg->endpoint_name));
+    buf_addf(out, ",\"address\":");
+    buf_add_json_str(out, cfg->endpoint_addr, strlen(cfg->endpoint_addr));
+    buf_addf(out, ",\"prefix\":");
+    buf_add_json_str(out, cfg->prefix, strlen(cfg->prefix));
+    buf_adds(out, ",\"up\":false,\"error\":");
+    buf_add_json_str(out, why, strlen(why));
+    buf_adds(out, ",\"queues\":[]}");
 }
 
 static void
 print_table(const struct config *cfg, const struct queue_list *l, const struct queue_depth *d,
-            const struct qextra *x, bool have_store, const char *hint)
+            const struct qextra *x, bool have_store, const char *hint, bool multi)
 {
     int w = 5;
     for (int i = 0; i < l->n; i++) {
@@ -148,8 +178,11 @@ print_table(const struct config *cfg, const struct queue_list *l, const struct q
     }
     if (w > 40)
         w = 40;
-    printf("redis %s  prefix '%s'  %d queue(s)%s\n\n", cfg->endpoint_addr, cfg->prefix, l->n,
-           have_store ? "" : "  (no audit store yet: agent lag and dead/1h unknown)");
+    char named[300] = "";
+    if (multi)
+        snprintf(named, sizeof named, "  [%s]", cfg->endpoint_name);
+    printf("redis %s%s  prefix '%s'  %d queue(s)%s\n\n", cfg->endpoint_addr, named, cfg->prefix,
+           l->n, have_store ? "" : "  (no audit store yet: agent lag and dead/1h unknown)");
     if (hint[0]) {
         printf("%s\n", hint);
         return;
@@ -201,30 +234,24 @@ print_table(const struct config *cfg, const struct queue_list *l, const struct q
                (long long)data_withheld, data_withheld == 1 ? "" : "s");
 }
 
-int
-cmd_status(int argc, char **argv)
+/* One endpoint's part: its JSON object into jout, or its table on stdout. */
+static int
+status_one(const struct config *view, bool json, bool multi, struct buf *jout)
 {
-    static const char *const flags[] = {"--json", NULL};
-    bool json = false;
-    struct config cfg;
-    char err[512];
-    if (cmd_setup(argc, argv, "status", flags, &json, &cfg) != 0)
-        return EXIT_USAGE;
-    log_set_level(LOG_ERROR);
+    struct config cfg = *view; /* borrowed: never released here */
+    char err[512], why[700];
     struct rconn *rc = rconn_new(&cfg.ep, cfg.endpoint_addr, "status", cfg.connect_timeout_ms);
     if (rconn_connect_now(rc) != 0) {
-        fprintf(stderr, "bullwatch status: redis %s: %s\n", cfg.endpoint_addr, rconn_errstr(rc));
+        print_down(jout, &cfg, rconn_errstr(rc), json, multi);
         rconn_free(rc);
-        config_release(&cfg);
         return EXIT_RUNTIME;
     }
     struct queue_list l;
     int64_t now = now_ms();
     if (queues_discover(rc, &cfg, &l) != 0) {
-        fprintf(stderr, "bullwatch status: redis %s: queue discovery failed: %s\n",
-                cfg.endpoint_addr, rconn_errstr(rc));
+        snprintf(why, sizeof why, "queue discovery failed: %s", rconn_errstr(rc));
+        print_down(jout, &cfg, why, json, multi);
         rconn_free(rc);
-        config_release(&cfg);
         return EXIT_RUNTIME;
     }
     char hint[600] = "";
@@ -234,8 +261,8 @@ cmd_status(int argc, char **argv)
     struct qextra *x = xcalloc((size_t)(l.n ? l.n : 1), sizeof *x);
     int rcode = EXIT_OK;
     if (queues_poll(rc, cfg.prefix, &l, d, now) != 0) {
-        fprintf(stderr, "bullwatch status: redis %s: depth poll failed: %s\n", cfg.endpoint_addr,
-                rconn_errstr(rc));
+        snprintf(why, sizeof why, "depth poll failed: %s", rconn_errstr(rc));
+        print_down(jout, &cfg, why, json, multi);
         rcode = EXIT_RUNTIME;
         goto out;
     }
@@ -256,6 +283,8 @@ cmd_status(int argc, char **argv)
             for (int part = 0; part < 2; part++) {
                 redisReply *r = rconn_reply(rc);
                 if (!r) {
+                    snprintf(why, sizeof why, "reading the streams failed: %s", rconn_errstr(rc));
+                    print_down(jout, &cfg, why, json, multi);
                     rcode = EXIT_RUNTIME;
                     goto out;
                 }
@@ -303,9 +332,9 @@ cmd_status(int argc, char **argv)
         storeadmin_retention_line(&ret, now, ret_line, sizeof ret_line);
     store_close(st);
     if (json)
-        print_json(&cfg, &l, d, x, have_store, now, hint);
+        print_json(jout, &cfg, &l, d, x, have_store, now, hint);
     else
-        print_table(&cfg, &l, d, x, have_store, hint);
+        print_table(&cfg, &l, d, x, have_store, hint, multi);
     if (!json && ret_line[0])
         printf("%s\n", ret_line);
 out:
@@ -313,6 +342,47 @@ out:
     free(x);
     queue_list_release(&l);
     rconn_free(rc);
-    config_release(&cfg);
     return rcode;
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+    static const char *const flags[] = {"--json", NULL};
+    bool json = false;
+    struct config cfg;
+    if (cmd_setup(argc, argv, "status", flags, &json, &cfg) != 0)
+        return EXIT_USAGE;
+    log_set_level(LOG_ERROR);
+    /* --redis NAME (or a single endpoint): that one, as before; else all */
+    bool multi = cfg.nendpoints > 1 && !cfg.endpoint_picked;
+    int n = multi ? cfg.nendpoints : 1, down = 0, code = EXIT_OK;
+    struct buf j;
+    buf_init(&j, 0);
+    if (json && multi)
+        buf_adds(&j, "{\"endpoints\":[");
+    for (int e = 0; e < n; e++) {
+        struct config v;
+        config_endpoint(&cfg, e, &v);
+        if (json && multi && e)
+            buf_addc(&j, ',');
+        if (!json && e)
+            printf("\n");
+        int rc = status_one(&v, json, multi, &j);
+        if (rc != EXIT_OK) {
+            down++;
+            code = rc;
+        }
+    }
+    if (json && multi)
+        buf_adds(&j, "]}");
+    if (json && j.len) {
+        buf_addc(&j, '\n');
+        fwrite(j.data, 1, j.len, stdout);
+    }
+    buf_release(&j);
+    config_release(&cfg);
+    if (multi && down)
+        return down == n ? EXIT_RUNTIME : EXIT_PARTIAL;
+    return code;
 }

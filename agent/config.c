@@ -174,6 +174,7 @@ config_defaults(struct config *cfg)
 {
     char msg[256];
     memset(cfg, 0, sizeof *cfg);
+    cfg->nendpoints = 1;
     for (size_t i = 0; i < NOPTIONS; i++) {
         if (set_option(cfg, &options[i], options[i].def, msg, sizeof msg) != 0) {
             fprintf(stderr, "bullwatch: bad built-in default: %s\n", msg);
@@ -463,10 +464,13 @@ redis_endpoint_set_tls(struct redis_endpoint *ep, const char *ca_file, const cha
 void
 config_warn_insecure(const struct config *cfg)
 {
-    if (cfg->ep.tls && !cfg->ep.tls_verify)
-        log_warn("redis %s: tls_verify = false: the server's certificate is not checked, so "
-                 "anyone on the path can pose as this Redis and read its traffic",
-                 cfg->endpoint_addr);
+    for (int i = 0; i < cfg->nendpoints; i++) {
+        const struct config *c = i ? &cfg->more[i - 1] : cfg; /* every endpoint */
+        if (c->ep.tls && !c->ep.tls_verify)
+            log_warn("redis %s: tls_verify = false: the server's certificate is not checked, so "
+                     "anyone on the path can pose as this Redis and read its traffic",
+                     c->endpoint_addr);
+    }
 }
 
 static char *
@@ -501,23 +505,31 @@ key_in(const char *const *list, const char *key)
     return false;
 }
 
+/* The line where section/key was set, else fallback (its section's header) */
 static int
-line_of(const int *lines, const char *section, const char *key)
+line_or(const int *lines, const char *section, const char *key, int fallback)
 {
     for (size_t i = 0; i < NOPTIONS; i++)
         if (!strcmp(options[i].section, section) && !strcmp(options[i].key, key))
-            return lines[i] ? lines[i] : 1;
-    return 1;
+            return lines[i] ? lines[i] : fallback;
+    return fallback;
 }
 
 static int
-resolve_secrets(struct config *cfg, const char *name, const int *lines, char *err, size_t errlen)
+line_of(const int *lines, const char *section, const char *key)
+{
+    return line_or(lines, section, key, 1);
+}
+
+static int
+resolve_secrets(struct config *cfg, const char *name, const int *lines, int hdr, char *err,
+                size_t errlen)
 {
     if (cfg->redis_password_env[0]) {
         const char *v = getenv(cfg->redis_password_env);
         if (!v) {
             snprintf(err, errlen, "%s:%d: password_env names '%s', which is not set", name,
-                     line_of(lines, "redis", "password_env"), cfg->redis_password_env);
+                     line_or(lines, "redis", "password_env", hdr), cfg->redis_password_env);
             return -1;
         }
         free(cfg->redis_password);
@@ -526,7 +538,7 @@ resolve_secrets(struct config *cfg, const char *name, const int *lines, char *er
         FILE *f = fopen(cfg->redis_password_file, "r");
         char line[1024];
         if (!f) {
-            snprintf(err, errlen, "%s:%d: cannot read password_file '%s': %s", name, line_of(lines, "redis", "password_file"),
+            snprintf(err, errlen, "%s:%d: cannot read password_file '%s': %s", name, line_or(lines, "redis", "password_file", hdr),
                      cfg->redis_password_file, strerror(errno));
             return -1;
         }
@@ -549,10 +561,271 @@ config_store_group(void)
     return last_store_group;
 }
 
-int
-config_parse(struct config *cfg, const char *name, const char *text, char *err, size_t errlen)
+/* ---- several endpoints (config.h) ---- */
+
+static size_t
+opt_size(const struct option *o)
 {
-    int lines[NOPTIONS] = {0};
+    switch (o->type) {
+    case OPT_STR:
+    case OPT_SECRET:
+    case OPT_LEVEL:
+        return sizeof(char *);
+    case OPT_BOOL:
+        return sizeof(bool);
+    default:
+        return sizeof(int64_t);
+    }
+}
+
+/* Swap (or copy, when copy is set) the [redis] fields of a and b: every
+ * option of the table's "redis" section, whatever it is, plus what is
+ * derived from them. Nothing else is per endpoint. */
+static void
+redis_fields_move(struct config *a, struct config *b, bool copy)
+{
+    unsigned char tmp[sizeof(int64_t) > sizeof(char *) ? sizeof(int64_t) : sizeof(char *)];
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        if (strcmp(options[i].section, "redis"))
+            continue;
+        size_t n = opt_size(&options[i]), off = options[i].offset;
+        memcpy(tmp, (char *)a + off, n);
+        memcpy((char *)a + off, (char *)b + off, n);
+        if (!copy)
+            memcpy((char *)b + off, tmp, n);
+    }
+    struct redis_endpoint ep = a->ep;
+    char *nm = a->endpoint_name, *ad = a->endpoint_addr;
+    a->ep = b->ep;
+    a->endpoint_name = b->endpoint_name;
+    a->endpoint_addr = b->endpoint_addr;
+    if (!copy) {
+        b->ep = ep;
+        b->endpoint_name = nm;
+        b->endpoint_addr = ad;
+    }
+}
+
+const char *
+config_redis_differs(const struct config *a, const struct config *b)
+{
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const struct option *o = &options[i];
+        if (strcmp(o->section, "redis"))
+            continue;
+        const void *x = (const char *)a + o->offset, *y = (const char *)b + o->offset;
+        bool str = o->type == OPT_STR || o->type == OPT_SECRET || o->type == OPT_LEVEL;
+        if (str ? strcmp(*(char *const *)x, *(char *const *)y) != 0 : memcmp(x, y, opt_size(o)) != 0)
+            return o->key;
+    }
+    return NULL;
+}
+
+void
+config_endpoint(const struct config *cfg, int i, struct config *view)
+{
+    *view = *cfg;
+    if (i > 0 && i < cfg->nendpoints)
+        redis_fields_move(view, &cfg->more[i - 1], true);
+}
+
+int
+config_endpoint_index(const struct config *cfg, const char *name)
+{
+    for (int i = 0; i < cfg->nendpoints; i++) {
+        const char *n = i ? cfg->more[i - 1].endpoint_name : cfg->endpoint_name;
+        if (n && !strcmp(n, name))
+            return i;
+    }
+    return -1;
+}
+
+const char *
+config_endpoint_name_at(const struct config *cfg, int k)
+{
+    if (k < 0 || k >= cfg->nendpoints)
+        return NULL;
+    /* in file order: a pick swapped the first and the picked one */
+    int i = k == 0 ? cfg->picked_from : k == cfg->picked_from ? 0 : k;
+    return i ? cfg->more[i - 1].endpoint_name : cfg->endpoint_name;
+}
+
+void
+config_endpoint_names(const struct config *cfg, char *out, size_t outlen)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (int k = 0; k < cfg->nendpoints && len < outlen; k++)
+        len += (size_t)snprintf(out + len, outlen - len, "%s%s", k ? ", " : "",
+                                config_endpoint_name_at(cfg, k));
+}
+
+int
+config_pick_endpoint(struct config *cfg, const char *name, char *err, size_t errlen)
+{
+    int i = config_endpoint_index(cfg, name);
+    if (i < 0) {
+        char names[512];
+        config_endpoint_names(cfg, names, sizeof names);
+        snprintf(err, errlen, "no redis endpoint '%s' in %s (there are: %s)", name, cfg->path,
+                 names);
+        return -1;
+    }
+    if (cfg->picked_from) { /* picked before: back to file order first */
+        redis_fields_move(cfg, &cfg->more[cfg->picked_from - 1], false);
+        i = config_endpoint_index(cfg, name);
+    }
+    if (i > 0)
+        redis_fields_move(cfg, &cfg->more[i - 1], false);
+    cfg->picked_from = i;
+    cfg->endpoint_picked = true;
+    return 0;
+}
+
+static bool
+endpoint_name_ok(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
+            return false;
+    return true;
+}
+
+/* The derived [redis] fields of one endpoint and their checks; hdr is its
+ * section's line (the fallback for keys not set). */
+static int
+finish_endpoint(struct config *c, const char *name, const int *lines, int hdr, char *err,
+                size_t errlen)
+{
+    char msg[384];
+    if (redis_url_parse(c->redis_url, &c->ep, msg, sizeof msg) != 0) {
+        snprintf(err, errlen, "%s:%d: %s", name, line_or(lines, "redis", "url", hdr), msg);
+        return -1;
+    }
+    if (!c->prefix[0]) {
+        snprintf(err, errlen, "%s:%d: prefix must not be empty", name,
+                 line_or(lines, "redis", "prefix", hdr));
+        return -1;
+    }
+    if (resolve_secrets(c, name, lines, hdr, err, errlen) != 0)
+        return -1;
+    if (c->redis_username[0] && !c->ep.username)
+        c->ep.username = xstrdup(c->redis_username);
+    if (c->redis_password[0] && !c->ep.password)
+        c->ep.password = xstrdup(c->redis_password);
+    const char *bad_key;
+    if (redis_endpoint_set_tls(&c->ep, c->redis_tls_ca_file, c->redis_tls_ca_dir,
+                               c->redis_tls_cert_file, c->redis_tls_key_file,
+                               c->redis_tls_server_name, c->redis_tls_verify, &bad_key, msg,
+                               sizeof msg) != 0) {
+        if (c->endpoint_name)
+            snprintf(err, errlen, "%s:%d: [redis %s] %s", name,
+                     line_or(lines, "redis", bad_key, hdr), c->endpoint_name, msg);
+        else
+            snprintf(err, errlen, "%s:%d: [redis] %s", name, line_or(lines, "redis", bad_key, hdr),
+                     msg);
+        return -1;
+    }
+    if (c->ep.username && !c->ep.password) {
+        snprintf(err, errlen, "%s:%d: a redis username needs a password", name,
+                 line_or(lines, "redis", "username", hdr));
+        return -1;
+    }
+    struct buf b;
+    buf_init(&b, 0);
+    if (c->ep.socket)
+        buf_addf(&b, "unix:%s/%d", c->ep.socket, c->ep.db);
+    else if (strchr(c->ep.host, ':'))
+        buf_addf(&b, "[%s]:%d/%d", c->ep.host, c->ep.port, c->ep.db);
+    else
+        buf_addf(&b, "%s:%d/%d", c->ep.host, c->ep.port, c->ep.db);
+    c->endpoint_addr = buf_detach(&b, NULL);
+    /* the plain [redis] section is the endpoint "default": rows and
+     * alert labels name it so, whatever its address */
+    if (!c->endpoint_name)
+        c->endpoint_name = xstrdup("default");
+    return 0;
+}
+
+/* Every endpoint's derived fields; two watching the same Redis and prefix
+ * would record every dead job twice under two names. */
+static int
+finish_endpoints(struct config *cfg, const char *name, const int *lines, const int *elines,
+                 const int *hdrs, char *err, size_t errlen)
+{
+    for (int i = 0; i < cfg->nendpoints; i++) {
+        struct config *c = i ? &cfg->more[i - 1] : cfg;
+        if (finish_endpoint(c, name, i ? elines + (size_t)(i - 1) * NOPTIONS : lines, hdrs[i],
+                            err, errlen) != 0)
+            return -1;
+        for (int j = 0; j < i; j++) {
+            const struct config *o = j ? &cfg->more[j - 1] : cfg;
+            if (!strcmp(o->endpoint_addr, c->endpoint_addr) && !strcmp(o->prefix, c->prefix)) {
+                snprintf(err, errlen, "%s:%d: [redis %s] watches the same Redis (%s) and prefix "
+                         "'%s' as [redis %s]", name, hdrs[i], c->endpoint_name, c->endpoint_addr,
+                         c->prefix, o->endpoint_name);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* A [redis NAME] header: the section's keys go to *tgt from now on. */
+static int
+redis_section(struct config *cfg, const char *name, int lineno, const char *nm, int plain_line,
+              int **elines, int **hdrs, struct config **tgt, int **tlines, int *lines, char *err,
+              size_t errlen)
+{
+    if (!endpoint_name_ok(nm)) {
+        snprintf(err, errlen, "%s:%d: bad endpoint name '%s' in [redis NAME]: letters, digits, "
+                 "'_', '.' and '-' only", name, lineno, nm);
+        return -1;
+    }
+    if (plain_line) {
+        snprintf(err, errlen, "%s:%d: [redis %s] and a plain [redis] (line %d) cannot be mixed: "
+                 "name every endpoint ([redis default] for the plain one)", name, lineno, nm,
+                 plain_line);
+        return -1;
+    }
+    int i = config_endpoint_index(cfg, nm);
+    if (i >= 0 && cfg->endpoint_name) {
+        snprintf(err, errlen, "%s:%d: [redis %s] defined twice (first at line %d)", name, lineno,
+                 nm, (*hdrs)[i]);
+        return -1;
+    }
+    if (!cfg->endpoint_name) { /* the first: the config's own [redis] fields */
+        cfg->endpoint_name = xstrdup(nm);
+        (*hdrs)[0] = lineno;
+        *tgt = cfg;
+        *tlines = lines;
+        return 0;
+    }
+    int k = cfg->nendpoints++;
+    cfg->more = xrealloc(cfg->more, sizeof *cfg->more * (size_t)k);
+    config_defaults(&cfg->more[k - 1]);
+    cfg->more[k - 1].endpoint_name = xstrdup(nm);
+    *elines = xrealloc(*elines, sizeof **elines * NOPTIONS * (size_t)k);
+    memset(*elines + (size_t)(k - 1) * NOPTIONS, 0, sizeof **elines * NOPTIONS);
+    *hdrs = xrealloc(*hdrs, sizeof **hdrs * (size_t)(k + 1));
+    (*hdrs)[k] = lineno;
+    *tgt = &cfg->more[k - 1];
+    *tlines = *elines + (size_t)(k - 1) * NOPTIONS;
+    return 0;
+}
+
+/* config_parse with the line bookkeeping of every endpoint: lines (the
+ * config's own options, the first endpoint's included), elines (NOPTIONS
+ * per more[] endpoint), hdrs (each endpoint's header line), freed by the
+ * caller whatever happens. */
+static int
+parse_text(struct config *cfg, const char *name, const char *text, char *err, size_t errlen,
+           int *lines, int **elines, int **hdrs)
+{
+    int *tlines = lines, plain_line = 0;
+    struct config *tgt = cfg; /* where the current section's keys go */
     char section[128] = "";
     struct config_section *cur = NULL;
     char msg[384];
@@ -588,6 +861,28 @@ config_parse(struct config *cfg, const char *name, const char *text, char *err, 
             *e = '\0';
             char *sec = trim(s + 1);
             cur = NULL;
+            tgt = cfg;
+            tlines = lines;
+            if (strncmp(sec, "redis", 5) == 0 && isspace((unsigned char)sec[5])) {
+                int r = redis_section(cfg, name, lineno, trim(sec + 6), plain_line, elines, hdrs,
+                                      &tgt, &tlines, lines, err, errlen);
+                free(line);
+                if (r != 0)
+                    return -1;
+                snprintf(section, sizeof section, "redis");
+                continue;
+            }
+            if (!strcmp(sec, "redis")) {
+                if (cfg->endpoint_name) {
+                    snprintf(err, errlen, "%s:%d: a plain [redis] and [redis %s] (line %d) cannot "
+                             "be mixed: name every endpoint ([redis default] for the plain one)",
+                             name, lineno, cfg->endpoint_name, (*hdrs)[0]);
+                    free(line);
+                    return -1;
+                }
+                plain_line = plain_line ? plain_line : lineno;
+                (*hdrs)[0] = plain_line;
+            }
             if (!strcmp(sec, "rule") || !strcmp(sec, "sink")) {
                 snprintf(err, errlen, "%s:%d: [%s] needs a name, as in [%s NAME]", name, lineno,
                          sec, sec);
@@ -674,37 +969,37 @@ config_parse(struct config *cfg, const char *name, const char *text, char *err, 
         for (i = 0; i < NOPTIONS; i++)
             if (!strcmp(options[i].section, section) && !strcmp(options[i].key, key))
                 break;
+        char shown[300];
+        if (tgt->endpoint_name && !strcmp(section, "redis"))
+            snprintf(shown, sizeof shown, "redis %s", tgt->endpoint_name);
+        else
+            snprintf(shown, sizeof shown, "%s", section);
         if (i == NOPTIONS) {
-            snprintf(err, errlen, "%s:%d: unknown key '%s' in [%s]", name, lineno, key, section);
+            snprintf(err, errlen, "%s:%d: unknown key '%s' in [%s]", name, lineno, key, shown);
             free(line);
             return -1;
         }
-        if (lines[i]) {
+        if (tlines[i]) {
             snprintf(err, errlen, "%s:%d: '%s' set twice in [%s] (first at line %d)", name, lineno,
-                     key, section, lines[i]);
+                     key, shown, tlines[i]);
             free(line);
             return -1;
         }
-        if (set_option(cfg, &options[i], val, msg, sizeof msg) != 0) {
+        if (set_option(tgt, &options[i], val, msg, sizeof msg) != 0) {
             snprintf(err, errlen, "%s:%d: %s", name, lineno, msg);
             free(line);
             return -1;
         }
-        lines[i] = lineno;
+        tlines[i] = lineno;
         free(line);
     }
 
     /* cross-field validation */
     {
-        const int url_line = line_of(lines, "redis", "url");
-        if (redis_url_parse(cfg->redis_url, &cfg->ep, msg, sizeof msg) != 0) {
-            snprintf(err, errlen, "%s:%d: %s", name, url_line, msg);
+        if (!(*hdrs)[0])
+            (*hdrs)[0] = 1; /* no [redis] section: the defaults */
+        if (finish_endpoints(cfg, name, lines, *elines, *hdrs, err, errlen) != 0)
             return -1;
-        }
-        if (!cfg->prefix[0]) {
-            snprintf(err, errlen, "%s:%d: prefix must not be empty", name, line_of(lines, "redis", "prefix"));
-            return -1;
-        }
         if (!cfg->store_path[0]) {
             snprintf(err, errlen, "%s:%d: [store] path must not be empty", name,
                      line_of(lines, "store", "path"));
@@ -728,37 +1023,6 @@ config_parse(struct config *cfg, const char *name, const char *text, char *err, 
             return -1;
         }
         snprintf(last_store_group, sizeof last_store_group, "%s", cfg->store_group);
-        if (resolve_secrets(cfg, name, lines, err, errlen) != 0)
-            return -1;
-        if (cfg->redis_username[0] && !cfg->ep.username)
-            cfg->ep.username = xstrdup(cfg->redis_username);
-        if (cfg->redis_password[0] && !cfg->ep.password)
-            cfg->ep.password = xstrdup(cfg->redis_password);
-        const char *bad_key;
-        if (redis_endpoint_set_tls(&cfg->ep, cfg->redis_tls_ca_file, cfg->redis_tls_ca_dir,
-                                   cfg->redis_tls_cert_file, cfg->redis_tls_key_file,
-                                   cfg->redis_tls_server_name, cfg->redis_tls_verify, &bad_key,
-                                   msg, sizeof msg) != 0) {
-            snprintf(err, errlen, "%s:%d: [redis] %s", name, line_of(lines, "redis", bad_key), msg);
-            return -1;
-        }
-        if (cfg->ep.username && !cfg->ep.password) {
-            snprintf(err, errlen, "%s:%d: a redis username needs a password", name,
-                     line_of(lines, "redis", "username"));
-            return -1;
-        }
-        struct buf b;
-        buf_init(&b, 0);
-        if (cfg->ep.socket)
-            buf_addf(&b, "unix:%s/%d", cfg->ep.socket, cfg->ep.db);
-        else if (strchr(cfg->ep.host, ':'))
-            buf_addf(&b, "[%s]:%d/%d", cfg->ep.host, cfg->ep.port, cfg->ep.db);
-        else
-            buf_addf(&b, "%s:%d/%d", cfg->ep.host, cfg->ep.port, cfg->ep.db);
-        cfg->endpoint_addr = buf_detach(&b, NULL);
-        /* the plain [redis] section is the endpoint "default": rows and
-         * alert labels name it so, whatever its address */
-        cfg->endpoint_name = xstrdup("default");
     }
     for (int i = 0; i < cfg->nsections; i++) {
         struct config_section *sec = &cfg->sections[i];
@@ -775,6 +1039,17 @@ config_parse(struct config *cfg, const char *name, const char *text, char *err, 
         log_set_level(lvl);
     log_set_json(!strcmp(cfg->log_format, "json"));
     return 0;
+}
+
+int
+config_parse(struct config *cfg, const char *name, const char *text, char *err, size_t errlen)
+{
+    int lines[NOPTIONS] = {0};
+    int *elines = NULL, *hdrs = xcalloc(1, sizeof *hdrs);
+    int rc = parse_text(cfg, name, text, err, errlen, lines, &elines, &hdrs);
+    free(elines);
+    free(hdrs);
+    return rc;
 }
 
 /* A relative [store] path is relative to the config file's directory, not
@@ -858,6 +1133,9 @@ config_release(struct config *cfg)
     free(cfg->endpoint_name);
     free(cfg->endpoint_addr);
     redis_endpoint_release(&cfg->ep);
+    for (int i = 0; i + 1 < cfg->nendpoints && cfg->more; i++)
+        config_release(&cfg->more[i]);
+    free(cfg->more);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -950,50 +1228,82 @@ print_sink_urls(const char *v, bool slack, FILE *out)
     }
 }
 
+static void
+print_option(const struct option *o, const struct config *cfg, FILE *out)
+{
+    char *const *sp = (char *const *)((const char *)cfg + o->offset);
+    fprintf(out, "%s = ", o->key);
+    switch (o->type) {
+    case OPT_SECRET:
+        fputs((*sp && **sp) ? "****" : "", out);
+        break;
+    case OPT_STR:
+    case OPT_LEVEL:
+        if (!strcmp(o->key, "url"))
+            print_masked_url(*sp, out);
+        else
+            fputs(*sp, out);
+        break;
+    case OPT_BOOL:
+        fputs(*(const bool *)((const char *)cfg + o->offset) ? "true" : "false", out);
+        break;
+    case OPT_DURATION: {
+        char d[32];
+        format_duration_exact(*(const int64_t *)((const char *)cfg + o->offset), d, sizeof d);
+        fputs(d, out);
+        break;
+    }
+    case OPT_SIZE:
+    case OPT_INT:
+        fprintf(out, "%lld", (long long)*(const int64_t *)((const char *)cfg + o->offset));
+        break;
+    }
+    fprintf(out, "    ; %s\n", o->help);
+}
+
+/* [redis], or one [redis NAME] per endpoint */
+static void
+print_endpoints(const struct config *cfg, FILE *out)
+{
+    bool named = cfg->nendpoints > 1 || strcmp(cfg->endpoint_name, "default");
+    for (int e = 0; e < cfg->nendpoints; e++) {
+        struct config v;
+        config_endpoint(cfg, e, &v);
+        if (named)
+            fprintf(out, "\n[redis %s]\n", v.endpoint_name);
+        else
+            fputs("\n[redis]\n", out);
+        for (size_t i = 0; i < NOPTIONS; i++)
+            if (!strcmp(options[i].section, "redis"))
+                print_option(&options[i], &v, out);
+        if (v.redis_password && v.redis_password[0] &&
+            (v.redis_password_env[0] || v.redis_password_file[0]))
+            fprintf(out, "; redis password resolved from %s (****)\n",
+                    v.redis_password_env[0] ? "the environment" : "password_file");
+    }
+}
+
 void
 config_print(const struct config *cfg, FILE *out)
 {
     const char *sec = "";
+    bool redis_done = false;
     fprintf(out, "# effective configuration from %s (secrets masked)\n", cfg->path);
     for (size_t i = 0; i < NOPTIONS; i++) {
         const struct option *o = &options[i];
-        char *const *sp = (char *const *)((const char *)cfg + o->offset);
+        if (!strcmp(o->section, "redis")) {
+            if (!redis_done)
+                print_endpoints(cfg, out);
+            redis_done = true;
+            sec = "redis";
+            continue;
+        }
         if (strcmp(sec, o->section)) {
             sec = o->section;
             fprintf(out, "\n[%s]\n", sec);
         }
-        fprintf(out, "%s = ", o->key);
-        switch (o->type) {
-        case OPT_SECRET:
-            fputs((*sp && **sp) ? "****" : "", out);
-            break;
-        case OPT_STR:
-        case OPT_LEVEL:
-            if (!strcmp(o->key, "url"))
-                print_masked_url(*sp, out);
-            else
-                fputs(*sp, out);
-            break;
-        case OPT_BOOL:
-            fputs(*(const bool *)((const char *)cfg + o->offset) ? "true" : "false", out);
-            break;
-        case OPT_DURATION: {
-            char d[32];
-            format_duration_exact(*(const int64_t *)((const char *)cfg + o->offset), d, sizeof d);
-            fputs(d, out);
-            break;
-        }
-        case OPT_SIZE:
-        case OPT_INT:
-            fprintf(out, "%lld", (long long)*(const int64_t *)((const char *)cfg + o->offset));
-            break;
-        }
-        fprintf(out, "    ; %s\n", o->help);
+        print_option(o, cfg, out);
     }
-    if (cfg->redis_password && cfg->redis_password[0] &&
-        (cfg->redis_password_env[0] || cfg->redis_password_file[0]))
-        fprintf(out, "; redis password resolved from %s (****)\n",
-                cfg->redis_password_env[0] ? "the environment" : "password_file");
     for (int i = 0; i < cfg->nsections; i++) {
         const struct config_section *s = &cfg->sections[i];
         const struct config_kv *type = config_section_get(s, "type");

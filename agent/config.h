@@ -96,6 +96,21 @@ struct config {
     struct redis_endpoint ep;
     char *endpoint_name; /* the endpoint's stable name ("default"): labels rows and alerts */
     char *endpoint_addr; /* "host:port/db" or "unix:/path/db": for messages */
+    /*
+     * Several endpoints: [redis NAME] sections (the plain [redis] is the
+     * one endpoint "default"). The [redis] fields above (every option of
+     * section "redis" in the table, ep, endpoint_name, endpoint_addr) are
+     * the first endpoint's; more[] holds the others, each a whole struct
+     * config of which only those fields mean anything. config_endpoint()
+     * gives a view of endpoint i for the modules that take a config. A
+     * value derived from [redis] keys belongs in struct redis_endpoint (or
+     * in the option table's "redis" section) so it travels with its
+     * endpoint without extra code.
+     */
+    int nendpoints;         /* >= 1 */
+    struct config *more;    /* nendpoints - 1 */
+    bool endpoint_picked;   /* --redis NAME chose the first one */
+    int picked_from;        /* ... from this place in the file (swapped with the first) */
     struct config_section *sections;
     int nsections;
 };
@@ -126,6 +141,25 @@ void config_print(const struct config *cfg, FILE *out);
 void config_each_option(void (*fn)(const char *section, const char *key, const char *def,
                                    const char *help, void *ud),
                         void *ud);
+
+/* Endpoint i (0 .. nendpoints-1) as a whole config: cfg with the [redis]
+ * fields of endpoint i. The view borrows cfg's strings: it must not be
+ * released and lives no longer than cfg (build it again after a reload). */
+void config_endpoint(const struct config *cfg, int i, struct config *view);
+/* The first [redis] key (any of the table's) whose value differs between
+ * a and b (two endpoint views), or NULL. */
+const char *config_redis_differs(const struct config *a, const struct config *b);
+/* The index of the endpoint called name, or -1. */
+int config_endpoint_index(const struct config *cfg, const char *name);
+/* Make the endpoint called name the first (cfg->ep, prefix, ...): the
+ * commands that talk to one Redis (--redis NAME). 0, or -1 with a message
+ * naming the endpoints there are. */
+int config_pick_endpoint(struct config *cfg, const char *name, char *err, size_t errlen);
+/* The name of the k-th endpoint in file order (a pick reorders the
+ * views, not this). */
+const char *config_endpoint_name_at(const struct config *cfg, int k);
+/* "a, b, c": the endpoints' names, for messages. */
+void config_endpoint_names(const struct config *cfg, char *out, size_t outlen);
 
 /* Parse redis://[user:pass@]host:port/db, rediss://... (TLS) or
  * unix:///path[?db=N]. */

@@ -52,6 +52,14 @@ log_set_json(bool json)
     log_json = json;
 }
 
+static const char *log_endpoint;
+
+void
+log_set_endpoint(const char *name)
+{
+    log_endpoint = name;
+}
+
 void
 log_write(enum log_level lvl, const char *fmt, ...)
 {
@@ -72,14 +80,22 @@ log_write(enum log_level lvl, const char *fmt, ...)
          * escaped for a terminal; JSON escaping on top keeps the line valid */
         struct buf b;
         buf_init(&b, 0);
-        buf_addf(&b, "{\"time\":\"%s.%03dZ\",\"level\":\"%s\",\"msg\":", ts,
+        buf_addf(&b, "{\"time\":\"%s.%03dZ\",\"level\":\"%s\",", ts,
                  (int)(tv.tv_usec / 1000), level_names[lvl]);
+        if (log_endpoint) {
+            buf_adds(&b, "\"endpoint\":");
+            buf_add_json_str(&b, log_endpoint, strlen(log_endpoint));
+            buf_addc(&b, ',');
+        }
+        buf_adds(&b, "\"msg\":");
         buf_add_json_str(&b, line, strlen(line));
         buf_adds(&b, "}\n");
         fwrite(b.data, 1, b.len, fp);
         buf_release(&b);
     } else {
-        fprintf(fp, "%s.%03dZ %c %s\n", ts, (int)(tv.tv_usec / 1000), "DIWE"[lvl], line);
+        fprintf(fp, "%s.%03dZ %c %s%s%s%s\n", ts, (int)(tv.tv_usec / 1000), "DIWE"[lvl],
+                log_endpoint ? "[" : "", log_endpoint ? log_endpoint : "",
+                log_endpoint ? "] " : "", line);
     }
     fflush(fp);
 }

@@ -19,6 +19,10 @@ const char *log_level_name(enum log_level lvl);
 void log_set_file(FILE *f);
 /* One JSON object a line instead of text (log_format = json). */
 void log_set_json(bool json);
+/* The endpoint the lines that follow are about (the agent with several
+ * [redis NAME] sections sets it around each endpoint's work; NULL clears):
+ * text lines start "[NAME] ", JSON lines carry "endpoint". Borrowed. */
+void log_set_endpoint(const char *name);
 void log_write(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Escape at most 200 bytes of s (n bytes) into a static ring slot; valid until

@@ -20,14 +20,23 @@
 #include "store.h"
 #include "window.h"
 
-struct metrics_src {
-    const struct config *cfg;
+/* One endpoint's part. With several endpoints every per-queue and
+ * per-rule series carries an endpoint label (with one, none: the series
+ * stay as they were). */
+struct metrics_ep {
+    const struct config *cfg;       /* the endpoint's view (config_endpoint) */
     const struct queue_list *ql;    /* the queues, in the ingest's order */
     const struct queue_depth *depths; /* the last poll (NULL: none yet) */
     const struct ingest *ing;
+    bool redis_up;
+};
+
+struct metrics_src {
+    const struct config *cfg;
+    const struct metrics_ep *ep;
+    int nep;
     struct store *st;               /* alerts, outbox and deliveries: committed rows only */
     const struct window *win;
-    bool redis_up;
     bool per_queue;
 };
 

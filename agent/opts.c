@@ -9,6 +9,15 @@
 #include "xmem.h"
 
 #define ID_CONFIG (-2)
+#define OPT_REDIS 'R' /* long only: --redis NAME */
+
+static const char *redis_name; /* the last parse's --redis (see opts.h) */
+
+const char *
+opts_redis(void)
+{
+    return redis_name;
+}
 
 int
 opts_parse(const char *cmd, int argc, char **argv, const struct opt *tab, opt_fn fn, void *ud,
@@ -17,7 +26,7 @@ opts_parse(const char *cmd, int argc, char **argv, const struct opt *tab, opt_fn
     int n = 0;
     while (tab && tab[n].name)
         n++;
-    struct option *lo = xcalloc((size_t)n + 2, sizeof *lo);
+    struct option *lo = xcalloc((size_t)n + 3, sizeof *lo);
     for (int i = 0; i < n; i++) {
         lo[i].name = tab[i].name;
         lo[i].has_arg = tab[i].value ? required_argument : no_argument;
@@ -26,6 +35,10 @@ opts_parse(const char *cmd, int argc, char **argv, const struct opt *tab, opt_fn
     lo[n].name = "config";
     lo[n].has_arg = required_argument;
     lo[n].val = 'c';
+    lo[n + 1].name = "redis";
+    lo[n + 1].has_arg = required_argument;
+    lo[n + 1].val = OPT_REDIS;
+    redis_name = NULL;
     int rc = 0, c;
     *npos = 0;
     opterr = 0;
@@ -41,6 +54,8 @@ opts_parse(const char *cmd, int argc, char **argv, const struct opt *tab, opt_fn
             } else {
                 *config = optarg;
             }
+        } else if (c == OPT_REDIS) {
+            redis_name = optarg;
         } else if (c == ':') {
             fprintf(stderr, "bullwatch %s: %s needs a value\n", cmd, argv[optind - 1]);
             rc = -1;

@@ -1,6 +1,7 @@
 /*
  * opts: the one option parser of every command, getopt_long over a table:
  * --name VALUE and --name=VALUE, flags (--json), -c FILE / --config FILE,
+ * --redis NAME (opts_redis),
  * "--" ends the options, the positional arguments come back in order
  * wherever they stood. Unknown options and missing values are reported as
  * "bullwatch CMD: ..." on stderr; the caller exits 2.
@@ -26,5 +27,9 @@ typedef int (*opt_fn)(void *ud, int id, const char *value);
  * 0, or -1 (reported). */
 int opts_parse(const char *cmd, int argc, char **argv, const struct opt *tab, opt_fn fn, void *ud,
                const char **config, char **pos, int *npos);
+
+/* --redis NAME, which every command takes (the endpoint it talks to, from
+ * [redis NAME]): the value of the last opts_parse, or NULL. */
+const char *opts_redis(void);
 
 #endif

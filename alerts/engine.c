@@ -48,6 +48,7 @@ struct staged_count {
 
 struct eq {
     char *name;
+    char *endpoint;             /* the endpoint's stable name (config.h) */
     struct labels lab;          /* the alert identity's labels: endpoint, queue */
     char *lab_json;             /* ... as the store keeps them */
     bool dlq;
@@ -69,8 +70,15 @@ struct silence {
     char *matchers;
 };
 
+/* an ingest's observer: which endpoint its counts are of */
+struct engine_obs {
+    struct engine *e;
+    char *endpoint;
+};
+
 struct engine {
     const struct config *cfg;
+    struct engine_obs *obs; /* one per endpoint of cfg */
     struct store *st;
     struct rules rules;
     struct sinks sinks;
@@ -98,19 +106,40 @@ struct engine {
     bool *with_context; /* a failure or dead-letter rule: its notices say what died */
 };
 
+/* Queues are told apart by endpoint and name: the index's key is both,
+ * with a separator no endpoint name has. */
 static struct eq *
-queue_get(struct engine *e, const char *name)
+queue_get(struct engine *e, const char *endpoint, const char *name)
 {
     int64_t i;
-    if (strmap_get(e->index, name, strlen(name), &i, NULL))
+    struct buf key;
+    char small[256]; /* the usual key: no allocation on the per-event path */
+    size_t ne = strlen(endpoint), nn = strlen(name);
+    buf_init(&key, 0);
+    const char *ik = small;
+    size_t klen = ne + 1 + nn;
+    if (klen <= sizeof small) {
+        memcpy(small, endpoint, ne);
+        small[ne] = '/';
+        memcpy(small + ne + 1, name, nn);
+    } else {
+        buf_adds(&key, endpoint);
+        buf_addc(&key, '/');
+        buf_adds(&key, name);
+        ik = key.data;
+    }
+    if (strmap_get(e->index, ik, klen, &i, NULL)) {
+        buf_release(&key);
         return &e->q[i];
+    }
     e->q = xrealloc(e->q, sizeof *e->q * (size_t)(e->nq + 1));
     struct eq *q = &e->q[e->nq];
     memset(q, 0, sizeof *q);
     q->name = xstrdup(name);
+    q->endpoint = xstrdup(endpoint);
     q->dlq = queue_is_dlq(e->cfg, name);
     memset(&q->lab, 0, sizeof q->lab);
-    labels_set(&q->lab, "endpoint", e->cfg->endpoint_name);
+    labels_set(&q->lab, "endpoint", endpoint);
     labels_set(&q->lab, "queue", q->name);
     struct buf lj;
     buf_init(&lj, 0);
@@ -127,7 +156,8 @@ queue_get(struct engine *e, const char *name)
         q->g[k] = NAN;
     q->slots = xcalloc((size_t)(e->rules.n ? e->rules.n : 1), sizeof *q->slots);
     q->saved = xcalloc((size_t)(e->rules.n ? e->rules.n : 1), sizeof *q->saved);
-    strmap_put(e->index, name, strlen(name), e->nq, NULL);
+    strmap_put(e->index, ik, klen, e->nq, NULL);
+    buf_release(&key);
     return &e->q[e->nq++];
 }
 
@@ -144,14 +174,39 @@ bucket(struct engine *e, struct eq *q, int64_t minute)
     return q->bc[k];
 }
 
+static void count_at(struct engine *e, const char *endpoint, const char *queue, int what,
+                     int64_t minute, int delta);
+
 /* Staged: evaluations see it, the windows keep it once the store does. */
 void
 engine_count(void *engine, const char *queue, int what, int64_t minute, int delta)
 {
     struct engine *e = engine;
-    if (!e || e->rules.n == 0 || what < 0 || what >= IC__N)
+    if (e)
+        count_at(e, e->cfg->endpoint_name, queue, what, minute, delta);
+}
+
+void
+engine_count_obs(void *obs, const char *queue, int what, int64_t minute, int delta)
+{
+    struct engine_obs *o = obs;
+    if (o)
+        count_at(o->e, o->endpoint, queue, what, minute, delta);
+}
+
+void *
+engine_observer(struct engine *e, int endpoint)
+{
+    return e && endpoint >= 0 && endpoint < e->cfg->nendpoints ? &e->obs[endpoint] : NULL;
+}
+
+static void
+count_at(struct engine *e, const char *endpoint, const char *queue, int what, int64_t minute,
+         int delta)
+{
+    if (e->rules.n == 0 || what < 0 || what >= IC__N)
         return;
-    struct eq *q = queue_get(e, queue);
+    struct eq *q = queue_get(e, endpoint, queue);
     if (q->nsc == 0) {
         if (e->nstaged_q == e->capstaged_q) {
             e->capstaged_q = e->capstaged_q ? e->capstaged_q * 2 : 16;
@@ -199,10 +254,20 @@ void
 engine_depths(struct engine *e, const struct queue_list *l, const struct queue_depth *d, bool ok,
               int64_t now)
 {
+    if (e)
+        engine_depths_at(e, e->cfg->endpoint_name, l, d, ok, now);
+}
+
+void
+engine_depths_at(struct engine *e, const char *endpoint, const struct queue_list *l,
+                 const struct queue_depth *d, bool ok, int64_t now)
+{
     if (!e || e->rules.n == 0)
         return;
-    if (!ok) { /* Redis unreachable: no gauge has a value */
+    if (!ok) { /* this Redis unreachable: no gauge of its queues has a value */
         for (int i = 0; i < e->nq; i++) {
+            if (strcmp(e->q[i].endpoint, endpoint))
+                continue;
             e->q[i].gok = false;
             for (int k = 0; k < IND_NGAUGES; k++)
                 e->q[i].g[k] = NAN;
@@ -210,7 +275,7 @@ engine_depths(struct engine *e, const struct queue_list *l, const struct queue_d
         return;
     }
     for (int i = 0; i < l->n; i++) {
-        struct eq *q = queue_get(e, l->names[i]);
+        struct eq *q = queue_get(e, endpoint, l->names[i]);
         if (!d[i].ok) {
             q->gok = false;
             continue;
@@ -388,7 +453,7 @@ save_state(struct engine *e, const struct rule *r, const struct eq *q, struct sl
     sqlite3_stmt *st = store_stmt(e->st, "stmt/alert_state_upsert");
     store_bind_str(st, ":rule", r->name);
     store_bind_str(st, ":labels", q->lab_json);
-    store_bind_str(st, ":endpoint", e->cfg->endpoint_name);
+    store_bind_str(st, ":endpoint", q->endpoint);
     store_bind_str(st, ":queue", q->name);
     store_bind_str(st, ":state", alert_state_name(s->a.state));
     store_bind_int(st, ":since", s->a.since);
@@ -441,7 +506,7 @@ context_load(struct engine *e, const struct rule *r, const struct eq *q, int64_t
     int64_t w = expr_max_window(r->expr);
     int64_t since = now - (w > 0 ? w : CONTEXT_DEFAULT_MS);
     sqlite3_stmt *st = store_stmt(e->st, "stmt/outbox_context_signatures");
-    store_bind_str(st, ":endpoint", e->cfg->endpoint_name);
+    store_bind_str(st, ":endpoint", q->endpoint);
     store_bind_str(st, ":queue", q->name);
     store_bind_int(st, ":since", since);
     while (sqlite3_step(st) == SQLITE_ROW && h->c.nsigs < NOTICE_MAX_SIGS) {
@@ -450,7 +515,7 @@ context_load(struct engine *e, const struct rule *r, const struct eq *q, int64_t
     }
     sqlite3_reset(st);
     st = store_stmt(e->st, "stmt/outbox_context_jobs");
-    store_bind_str(st, ":endpoint", e->cfg->endpoint_name);
+    store_bind_str(st, ":endpoint", q->endpoint);
     store_bind_str(st, ":queue", q->name);
     store_bind_int(st, ":since", since);
     while (sqlite3_step(st) == SQLITE_ROW && h->c.njobs < NOTICE_MAX_JOBS) {
@@ -467,6 +532,11 @@ context_load(struct engine *e, const struct rule *r, const struct eq *q, int64_t
     strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%SZ", &tm);
     buf_init(cmd, 0);
     buf_adds(cmd, "bullwatch dlq list ");
+    if (e->cfg->nendpoints > 1) {
+        buf_adds(cmd, "--redis ");
+        shell_quote(cmd, q->endpoint);
+        buf_addc(cmd, ' ');
+    }
     shell_quote(cmd, q->name);
     buf_addf(cmd, " --since %s", t);
     h->c.dlq_command = cmd->data;
@@ -489,7 +559,7 @@ notify(struct engine *e, int ri, const struct eq *q, const struct slot *s, enum 
     n.rule = r->name;
     n.queue = q->name;
     n.labels = q->lab_json;
-    n.endpoint = e->cfg->endpoint_name;
+    n.endpoint = q->endpoint;
     n.severity = r->severity;
     n.summary = summary->data;
     n.runbook = r->runbook;
@@ -541,7 +611,7 @@ record_transition(struct engine *e, const struct rule *r, const struct eq *q,
     sqlite3_stmt *st = store_stmt(e->st, "stmt/transition_insert");
     store_bind_str(st, ":rule", r->name);
     store_bind_str(st, ":labels", q->lab_json);
-    store_bind_str(st, ":endpoint", e->cfg->endpoint_name);
+    store_bind_str(st, ":endpoint", q->endpoint);
     store_bind_str(st, ":queue", q->name);
     store_bind_str(st, ":fingerprint", fp);
     store_bind_str(st, ":from_state", alert_state_name(from));
@@ -778,14 +848,14 @@ rule_index(const struct engine *e, const char *name)
 }
 
 static void
-load_history(struct engine *e, int64_t now)
+load_history(struct engine *e, const char *endpoint, int64_t now)
 {
     int64_t from = now / 60000 - e->nb + 1;
     sqlite3_stmt *s = store_stmt(e->st, "stmt/counts_since");
-    store_bind_str(s, ":endpoint", e->cfg->endpoint_name);
+    store_bind_str(s, ":endpoint", endpoint);
     store_bind_int(s, ":minute", from);
     while (sqlite3_step(s) == SQLITE_ROW) {
-        struct eq *q = queue_get(e, (const char *)sqlite3_column_text(s, 0));
+        struct eq *q = queue_get(e, endpoint, (const char *)sqlite3_column_text(s, 0));
         int32_t *b = bucket(e, q, sqlite3_column_int64(s, 1));
         if (!b)
             continue;
@@ -797,10 +867,10 @@ load_history(struct engine *e, int64_t now)
     }
     sqlite3_reset(s);
     s = store_stmt(e->st, "stmt/samples_since");
-    store_bind_str(s, ":endpoint", e->cfg->endpoint_name);
+    store_bind_str(s, ":endpoint", endpoint);
     store_bind_int(s, ":minute", from);
     while (sqlite3_step(s) == SQLITE_ROW) {
-        struct eq *q = queue_get(e, (const char *)sqlite3_column_text(s, 0));
+        struct eq *q = queue_get(e, endpoint, (const char *)sqlite3_column_text(s, 0));
         int64_t m = sqlite3_column_int64(s, 1);
         double v[IND_NGAUGES];
         for (int k = 0; k < IND_NGAUGES; k++)
@@ -817,12 +887,12 @@ load_history(struct engine *e, int64_t now)
     }
     sqlite3_reset(s);
     s = store_stmt(e->st, "stmt/alert_state_load");
-    store_bind_str(s, ":endpoint", e->cfg->endpoint_name);
+    store_bind_str(s, ":endpoint", endpoint);
     while (sqlite3_step(s) == SQLITE_ROW) {
         int ri = rule_index(e, (const char *)sqlite3_column_text(s, 0));
         if (ri < 0)
             continue; /* a rule no longer in the config */
-        struct eq *q = queue_get(e, (const char *)sqlite3_column_text(s, 1));
+        struct eq *q = queue_get(e, endpoint, (const char *)sqlite3_column_text(s, 1));
         const char *lj = (const char *)sqlite3_column_text(s, 8);
         if (!lj || strcmp(lj, q->lab_json) != 0)
             continue; /* another identity (a label set this agent does not make) */
@@ -891,8 +961,15 @@ engine_new(const struct config *cfg, struct store *st, struct window *win, int64
     }
     /* libcurl (and its TLS library) only when there is somewhere to send */
     e->outbox = e->sinks.n ? outbox_new(st, win, &e->sinks) : NULL;
-    if (e->rules.n)
-        load_history(e, now);
+    e->obs = xcalloc((size_t)cfg->nendpoints, sizeof *e->obs);
+    for (int i = 0; i < cfg->nendpoints; i++) {
+        struct config v;
+        config_endpoint(cfg, i, &v);
+        e->obs[i].e = e;
+        e->obs[i].endpoint = xstrdup(v.endpoint_name);
+        if (e->rules.n)
+            load_history(e, v.endpoint_name, now);
+    }
     struct window_party p = {"alerts", NULL, party_commit, party_abort, e};
     window_join(win, &p);
     return e;
@@ -908,6 +985,7 @@ engine_free(struct engine *e)
     for (int i = 0; i < e->nq; i++) {
         struct eq *q = &e->q[i];
         free(q->name);
+        free(q->endpoint);
         free(q->lab_json);
         free(q->bm);
         free(q->bc);
@@ -929,5 +1007,8 @@ engine_free(struct engine *e)
     free(e->tv);
     free(e->repush_ms);
     free(e->with_context);
+    for (int i = 0; e->obs && i < e->cfg->nendpoints; i++)
+        free(e->obs[i].endpoint);
+    free(e->obs);
     free(e);
 }

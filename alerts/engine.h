@@ -52,11 +52,20 @@ int engine_nrules(const struct engine *e);
 /* The ingest's observer (ingest_set_observer): what is an enum
  * ingest_count. */
 void engine_count(void *engine, const char *queue, int what, int64_t minute, int delta);
+/* Several endpoints: the observer of endpoint i's ingest is engine_count_obs
+ * with ud engine_observer(e, i) (valid while e lives). engine_count counts
+ * for the first endpoint. Queues of two endpoints are two alert identities
+ * (label endpoint). */
+void engine_count_obs(void *obs, const char *queue, int what, int64_t minute, int delta);
+void *engine_observer(struct engine *e, int endpoint);
 
 /* The latest poll; ok false when Redis could not be polled (gauges then
  * have no value, which `absent(waiting)` sees). */
 void engine_depths(struct engine *e, const struct queue_list *l, const struct queue_depth *d,
                    bool ok, int64_t now);
+/* The same for the endpoint called endpoint (engine_depths: the first). */
+void engine_depths_at(struct engine *e, const char *endpoint, const struct queue_list *l,
+                      const struct queue_depth *d, bool ok, int64_t now);
 
 /* Evaluate: every rule (timer), or the event-driven rules of queues whose
  * counters moved since the last call. Returns how many notifications were

@@ -2,7 +2,8 @@
 # make bench: every row against its own redis-server on a free loopback
 # port, then one table with the machine's context. Bounded: every step has
 # a timeout; nothing is left running. BENCH_JOBS=N changes the job count
-# (default 100000); BENCH_SKIP_PEER=1 skips the Node peer.
+# (default 100000); BENCH_SKIP_PEER=1 skips the Node peer; BENCH_SKIP_MULTI=1
+# skips bench/multi.sh (one agent on 3 endpoints x 1,000 queues).
 # BENCH_STORE=1 adds bench/store.sh (the audit store at BENCH_STORE_ROWS rows).
 set -u
 cd "$(dirname "$0")/.."
@@ -340,6 +341,10 @@ echo "targets: ingest >= 600000 events/s at <= 20 MB; all-dead >= 100000 rows/s;
 echo "         idle agent on 10,000 queues <= 2% of a core and <= 20 MB;"
 echo "         replay <= 1.2x retryJobs; purge <= clean; no Redis stall > 5 ms; alert p99 <= 50 ms;"
 echo "         TUI first page <= 100 ms, RSS flat from 10k to 1M dead jobs"
+if [ "${BENCH_SKIP_MULTI:-0}" != 1 ]; then
+    echo
+    bash bench/multi.sh # 3 endpoints x 1,000 queues against one alone (BENCH_MULTI_JOBS)
+fi
 if [ "${BENCH_STORE:-0}" = 1 ]; then
     echo
     bash bench/store.sh # the audit store at size (BENCH_STORE_ROWS, default 1,000,000)

@@ -111,6 +111,7 @@ blit(const struct grid *g)
 struct app {
     struct view v;
     struct tui_src src;
+    struct config *cfg; /* src.cfg, writable: 'e' picks another endpoint */
     int h, w;
     int64_t next_refresh;
     /* the action waiting for its confirmation */
@@ -122,6 +123,44 @@ struct app {
     bool pending;
     struct grid *g; /* drawn during a long action, for its progress */
 };
+
+static void
+endpoint_title(struct app *a)
+{
+    char names[256];
+    config_endpoint_names(a->cfg, names, sizeof names);
+    snprintf(a->v.endpoints, sizeof a->v.endpoints, "%s of %s", a->cfg->endpoint_name, names);
+}
+
+static int64_t
+tui_timeout(const struct config *cfg)
+{
+    /* a short timeout: a stalled Redis costs the screen at most half a second */
+    return cfg->connect_timeout_ms < 500 ? cfg->connect_timeout_ms : 500;
+}
+
+/* 'e' on the queues screen: the next endpoint in file order, on a new link */
+static void
+next_endpoint(struct app *a)
+{
+    struct config *cfg = a->cfg;
+    char err[512];
+    int k = 0;
+    while (k < cfg->nendpoints && strcmp(config_endpoint_name_at(cfg, k), cfg->endpoint_name))
+        k++;
+    char name[128];
+    snprintf(name, sizeof name, "%s", config_endpoint_name_at(cfg, (k + 1) % cfg->nendpoints));
+    if (config_pick_endpoint(cfg, name, err, sizeof err) != 0) {
+        snprintf(a->v.status, sizeof a->v.status, "%.250s", err);
+        return;
+    }
+    rconn_free(a->src.rc);
+    a->src.rc = rconn_new(&cfg->ep, cfg->endpoint_addr, "tui", tui_timeout(cfg));
+    endpoint_title(a);
+    a->v.qsel = a->v.qtop = 0;
+    a->v.status[0] = '\0';
+    a->next_refresh = 0; /* its queues at once */
+}
 
 static void
 action_clear(struct app *a)
@@ -561,6 +600,10 @@ key(struct app *a, int ch)
             v->qtop = v->qsel >= rows ? v->qsel - rows + 1 : 0;
         }
         return;
+    case 'e':
+        if (v->scr == SCR_QUEUES && a->cfg->nendpoints > 1)
+            next_endpoint(a);
+        return;
     case 'v':
         if (v->scr == SCR_DEAD) {
             v->scr = SCR_SIGS;
@@ -658,6 +701,43 @@ on_opt(void *ud, int id, const char *v)
     return 0;
 }
 
+/* Several endpoints and no --redis: ask which, on the terminal, before the
+ * screen starts. 0 picked, -1 the user quit (or stdin closed). */
+static int
+choose_endpoint(struct config *cfg)
+{
+    char line[64], err[512];
+    printf("%s watches %d Redis endpoints:\n", cfg->path, cfg->nendpoints);
+    for (int i = 0; i < cfg->nendpoints; i++) {
+        struct config v;
+        config_endpoint(cfg, i, &v);
+        printf("  %d) %-20s %s  prefix '%s'\n", i + 1, v.endpoint_name, v.endpoint_addr, v.prefix);
+    }
+    for (int tries = 0; tries < 10; tries++) {
+        printf("which one (1-%d, or a name; q quits)? ", cfg->nendpoints);
+        fflush(stdout);
+        if (!fgets(line, sizeof line, stdin))
+            return -1;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!strcmp(line, "q"))
+            return -1;
+        char *end;
+        long n = strtol(line, &end, 10);
+        char name[64];
+        if (line[0] && !*end && n >= 1 && n <= cfg->nendpoints) {
+            struct config v;
+            config_endpoint(cfg, (int)n - 1, &v);
+            snprintf(name, sizeof name, "%s", v.endpoint_name);
+        } else {
+            snprintf(name, sizeof name, "%s", line);
+        }
+        if (config_pick_endpoint(cfg, name, err, sizeof err) == 0)
+            return 0;
+        printf("%s\n", err);
+    }
+    return -1;
+}
+
 int
 cmd_tui(int argc, char **argv)
 {
@@ -685,15 +765,21 @@ cmd_tui(int argc, char **argv)
         config_release(&cfg);
         return EXIT_USAGE;
     }
+    bool several = cfg.nendpoints > 1;
+    if (several && !cfg.endpoint_picked && choose_endpoint(&cfg) != 0) {
+        config_release(&cfg);
+        return EXIT_USAGE;
+    }
     log_set_level((enum log_level)(LOG_ERROR + 1)); /* nothing on the screen from the library */
     struct app a;
     memset(&a, 0, sizeof a);
     view_init(&a.v);
     a.v.read_only = read_only || cfg.read_only;
+    a.cfg = &cfg;
+    if (several)
+        endpoint_title(&a);
     a.src.cfg = &cfg;
-    /* a short timeout: a stalled Redis costs the screen at most half a second */
-    a.src.rc = rconn_new(&cfg.ep, cfg.endpoint_addr, "tui",
-                         cfg.connect_timeout_ms < 500 ? cfg.connect_timeout_ms : 500);
+    a.src.rc = rconn_new(&cfg.ep, cfg.endpoint_addr, "tui", tui_timeout(&cfg));
     char err[512];
     a.src.st = store_open(cfg.store_path, true, err, sizeof err);
     setlocale(LC_ALL, "");

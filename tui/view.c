@@ -309,6 +309,7 @@ static const struct {
     {ALL, "  Enter            open          Esc, q           back (q on queues: quit)"},
     {ALL, "  :queues  :dlq NAME  :alerts  :audit  :deliveries    go to a screen"},
     {1 << SCR_QUEUES, "  o                sort by name, waiting, failed, active, failures/min"},
+    {1 << SCR_QUEUES, "  e                the next Redis endpoint (several [redis NAME])"},
     {DEAD, "  /                filter: words name:X, since:2h, until:T, a signature,"},
     {DEAD, "                   the other words a reason substring"},
     {DEAD, "  v                group by error signature (Enter filters by one)"},
@@ -338,8 +339,8 @@ view_draw(const struct view *v, struct grid *g)
         snprintf(where, sizeof where, " job %s of %s%s", v->job_id ? v->job_id : "?",
                  v->queue ? v->queue : "?", v->raw ? "  (raw JSON)" : "");
     else if (v->scr == SCR_QUEUES)
-        snprintf(where, sizeof where, " %s  (sorted by %s: o changes)", titles[v->scr],
-                 view_sort_names[v->qsort]);
+        snprintf(where, sizeof where, " %s%s%s  (sorted by %s: o changes)", titles[v->scr],
+                 v->endpoints[0] ? " on redis " : "", v->endpoints, view_sort_names[v->qsort]);
     else
         snprintf(where, sizeof where, " %s", titles[v->scr]);
     grid_put(g, 0, 0, -1, GA_HINT, "bullwatch", 9);

@@ -43,6 +43,7 @@ struct view {
     enum tui_screen scr;
     bool read_only, help;
     char status[256];  /* Redis/SQLite trouble, results of actions */
+    char endpoints[300]; /* several endpoints: "eu of eu, us" (the queues' title), else "" */
     char input[160];   /* the / or : line being typed */
     char input_kind;   /* 0, '/', ':' or 's' (a silence's comment) */
     char input_label[160]; /* shown before the input instead of the kind */

@@ -3,7 +3,8 @@
 // Makes dead jobs with real BullMQ: --jobs N jobs (every --prio-every-th one
 // with priority 5) are added to --queue and failed by a Worker (attempts 2,
 // no backoff, so each dies after a retry), then the worker is closed.
-// --pause true pauses the queue afterwards. Prints {"dead":[ids]} to --out.
+// --pause true pauses the queue afterwards. Prints {"dead":[ids],
+// "last_failed_at":ms} to --out.
 //   deadjobs.js --redis URL --bullmq 5|6 --queue Q --jobs N --out FILE
 //               [--prio-every 0] [--pause false] [--reason "boom"]
 const L = require('./lib');
@@ -38,7 +39,10 @@ async function main() {
   await w.close();
   if (args.pause === 'true') await queue.pause();
   const failed = await queue.getFailed(0, -1);
-  L.writeJson(args.out, { bullmq: version, queue: args.queue, dead: failed.map((j) => String(j.id)) });
+  // when the last one died (ms since the epoch): deadlines measured from the failure
+  const lastFailedAt = failed.reduce((m, j) => Math.max(m, j.finishedOn || 0), 0);
+  L.writeJson(args.out, { bullmq: version, queue: args.queue, dead: failed.map((j) => String(j.id)),
+    last_failed_at: lastFailedAt });
   console.log(`deadjobs bullmq ${version}: ${N} dead in ${args.queue}${args.pause === 'true' ? ' (paused)' : ''}`);
 }
 L.run(main)(args);

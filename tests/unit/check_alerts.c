@@ -572,6 +572,77 @@ START_TEST(engine_window_survives_restart_and_slides)
 }
 END_TEST
 
+/* Several endpoints: a queue of the same name on two endpoints is two alert
+ * identities (label endpoint); counts come in per endpoint through the
+ * observers, an endpoint that cannot be polled loses only its own gauges,
+ * and a restart reloads each endpoint's windows. */
+START_TEST(engine_endpoints_apart)
+{
+    char dir[] = "/tmp/bw-ut-engine-XXXXXX", path[256], ini[512], err[300];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/t.db", dir);
+    snprintf(ini, sizeof ini,
+             "[redis eu]\nurl = redis://127.0.0.1:1/0\n[redis us]\nurl = redis://127.0.0.1:2/0\n"
+             "[store]\npath = %s\n[rule dead]\nexpr = failures[10m] >= 3\n"
+             "[rule big]\nexpr = waiting > 100\n", path);
+    struct config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    ck_assert_msg(config_parse(&cfg, "t.ini", ini, err, sizeof err) == 0, "%s", err);
+    struct store *st = store_open(path, false, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
+    const int64_t now = 1800000000000LL, minute = now / 60000;
+    char sql[256];
+    snprintf(sql, sizeof sql, "INSERT INTO minute_counts (endpoint, queue, minute, failed) VALUES "
+             "('us', 'q', %lld, 2)", (long long)(minute - 2));
+    ck_assert_int_eq(sqlite3_exec(store_db(st), sql, NULL, NULL, NULL), SQLITE_OK);
+    struct window *w = window_new(st);
+    struct engine *e = engine_new(&cfg, st, w, now, err, sizeof err);
+    ck_assert_msg(e != NULL, "%s", err);
+    void *eu = engine_observer(e, 0), *us = engine_observer(e, 1);
+    ck_assert_ptr_nonnull(eu);
+    ck_assert_ptr_nonnull(us);
+    ck_assert_ptr_null(engine_observer(e, 2));
+    /* one failure on each: us had 2 before the restart, so only us fires */
+    engine_count_obs(eu, "q", IC_FAILED, minute, 1);
+    engine_count_obs(us, "q", IC_FAILED, minute, 1);
+    (void)engine_eval(e, now, false);
+    ck_assert_int_eq(window_commit(w), 0);
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM alert_transitions WHERE rule = 'dead' "
+                                    "AND to_state = 'firing'"), 1);
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM alert_transitions WHERE rule = 'dead' "
+                                    "AND to_state = 'firing' AND endpoint = 'us' AND queue = 'q' "
+                                    "AND labels LIKE '%\"endpoint\":\"us\"%'"), 1);
+    /* gauges per endpoint: both big; then eu cannot be polled: only eu's resolves */
+    struct queue_list l = {0};
+    char *names[] = {(char *)"q"};
+    l.names = names;
+    l.n = 1;
+    struct queue_depth d = {0};
+    d.ok = true;
+    d.waiting = 150;
+    d.workers = 1;
+    d.oldest_waiting_ms = -1;
+    engine_depths_at(e, "eu", &l, &d, true, now);
+    engine_depths_at(e, "us", &l, &d, true, now);
+    (void)engine_eval(e, now, true);
+    ck_assert_int_eq(window_commit(w), 0);
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM alert_transitions WHERE rule = 'big' "
+                                    "AND to_state = 'firing'"), 2);
+    engine_depths_at(e, "eu", &l, &d, false, now + 1000);
+    (void)engine_eval(e, now + 1000, true);
+    ck_assert_int_eq(window_commit(w), 0);
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM alert_transitions WHERE rule = 'big' "
+                                    "AND to_state = 'resolved'"), 1);
+    ck_assert_int_eq(count_rows(st, "SELECT count(*) FROM alert_transitions WHERE rule = 'big' "
+                                    "AND to_state = 'resolved' AND endpoint = 'eu'"), 1);
+    engine_free(e);
+    window_free(w);
+    store_close(st);
+    config_release(&cfg);
+    remove_store(dir, path);
+}
+END_TEST
+
 /* A window that rolls back takes its counts and its transitions with it:
  * the same events read again are counted once, the transition is proposed
  * again and committed once, and a rule just above the real count never
@@ -975,6 +1046,7 @@ alerts_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("engine");
     tcase_add_test(tc, engine_window_survives_restart_and_slides);
+    tcase_add_test(tc, engine_endpoints_apart);
     tcase_add_test(tc, engine_every_indicator);
     tcase_add_test(tc, engine_rollback_counts_nothing_twice);
     tcase_add_test(tc, labels_identity);

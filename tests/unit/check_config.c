@@ -466,6 +466,152 @@ START_TEST(endpoint_names)
 }
 END_TEST
 
+
+/* ---- several endpoints: [redis NAME] ---- */
+
+START_TEST(endpoints_named_sections)
+{
+    ck_assert_msg(parse("[redis eu]\nurl = redis://10.0.0.1:6379/0\nprefix = app\n"
+                        "[queues]\ninclude = a*\n"
+                        "[redis us-1.b_2]\nurl = redis://10.0.0.2:6380/3\nconnect_timeout = 700ms\n"
+                        "username = u\npassword = pw\n") == 0, "%s", err);
+    ck_assert_int_eq(cfg.nendpoints, 2);
+    ck_assert_str_eq(cfg.endpoint_name, "eu");
+    ck_assert_str_eq(cfg.endpoint_addr, "10.0.0.1:6379/0");
+    ck_assert_str_eq(cfg.prefix, "app");
+    ck_assert_str_eq(cfg.include, "a*");
+    struct config v;
+    config_endpoint(&cfg, 1, &v);
+    ck_assert_str_eq(v.endpoint_name, "us-1.b_2");
+    ck_assert_str_eq(v.endpoint_addr, "10.0.0.2:6380/3");
+    ck_assert_str_eq(v.prefix, "bull"); /* per endpoint: the default, not eu's */
+    ck_assert_int_eq(v.connect_timeout_ms, 700);
+    ck_assert_int_eq(v.ep.port, 6380);
+    ck_assert_str_eq(v.ep.username, "u");
+    ck_assert_str_eq(v.ep.password, "pw");
+    ck_assert_str_eq(v.include, "a*"); /* shared sections stay shared */
+    ck_assert_int_eq(cfg.connect_timeout_ms, 2000);
+    ck_assert_ptr_null(cfg.ep.username);
+    ck_assert_int_eq(config_endpoint_index(&cfg, "us-1.b_2"), 1);
+    ck_assert_int_eq(config_endpoint_index(&cfg, "nope"), -1);
+    char names[64];
+    config_endpoint_names(&cfg, names, sizeof names);
+    ck_assert_str_eq(names, "eu, us-1.b_2");
+    /* --redis: the picked one becomes the config's own */
+    ck_assert_int_eq(config_pick_endpoint(&cfg, "us-1.b_2", err, sizeof err), 0);
+    ck_assert_str_eq(cfg.endpoint_name, "us-1.b_2");
+    ck_assert_str_eq(cfg.prefix, "bull");
+    ck_assert_int_eq(cfg.ep.port, 6380);
+    ck_assert(cfg.endpoint_picked);
+    config_endpoint(&cfg, 1, &v);
+    ck_assert_str_eq(v.endpoint_name, "eu");
+    ck_assert_str_eq(v.prefix, "app");
+    ck_assert_int_eq(config_pick_endpoint(&cfg, "zz", err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "there are: eu, us-1.b_2")); /* file order still */
+    ck_assert_int_eq(config_pick_endpoint(&cfg, "eu", err, sizeof err), 0);
+    ck_assert_str_eq(cfg.endpoint_name, "eu");
+    config_endpoint(&cfg, 1, &v);
+    ck_assert_str_eq(v.endpoint_name, "us-1.b_2");
+}
+END_TEST
+
+START_TEST(endpoints_plain_is_default)
+{
+    ck_assert_int_eq(parse("[redis]\nurl = redis://10.0.0.1:6379/0\n"), 0);
+    ck_assert_int_eq(cfg.nendpoints, 1);
+    ck_assert_str_eq(cfg.endpoint_name, "default");
+    config_release(&cfg);
+    ck_assert_int_eq(parse(""), 0);
+    ck_assert_int_eq(cfg.nendpoints, 1);
+    ck_assert_str_eq(cfg.endpoint_name, "default");
+    ck_assert_int_eq(config_pick_endpoint(&cfg, "default", err, sizeof err), 0);
+}
+END_TEST
+
+START_TEST(endpoints_errors)
+{
+    expect_error("[redis]\nurl = redis://h:1/0\n[redis b]\nurl = redis://h:2/0\n", "t.ini:3: ",
+                 "cannot be mixed");
+    expect_error("[redis b]\nurl = redis://h:2/0\n\n[redis]\n", "t.ini:4: ", "cannot be mixed");
+    expect_error("[redis a]\nurl = redis://h:1/0\n[redis b]\nurl = redis://h:2/0\n[redis a]\n",
+                 "t.ini:5: ", "[redis a] defined twice (first at line 1)");
+    expect_error("[redis a]\n[redis b]\nurl = redis://h:2/0\n[redis b]\n", "t.ini:4: ",
+                 "[redis b] defined twice (first at line 2)");
+    expect_error("[redis a/b]\n", "t.ini:1: ", "bad endpoint name 'a/b'");
+    expect_error("[redis a]\nurl = redis://h:1/0\n[redis b]\nurl = redis://h:2/0\nurl = redis://h:3/0\n",
+                 "t.ini:5: ", "'url' set twice in [redis b] (first at line 4)");
+    expect_error("[redis a]\nurl = redis://h:1/0\n[redis b]\nurl = http://h:2/0\n", "t.ini:4: ",
+                 "bad redis url");
+    expect_error("[redis a]\nurl = redis://h:1/0\n[redis b]\nbogus = 1\n", "t.ini:4: ",
+                 "unknown key 'bogus' in [redis b]");
+    expect_error("[redis a]\nurl = redis://h:1/0\n[redis b]\nprefix =\nurl = redis://h:2/0\n",
+                 "t.ini:4: ", "prefix must not be empty");
+    expect_error("[redis a]\nurl = redis://h:1/0\n[redis b]\nusername = x\nurl = redis://h:2/0\n",
+                 "t.ini:4: ", "needs a password");
+    /* the same Redis and prefix twice: every dead job twice */
+    expect_error("[redis a]\nurl = redis://h:1/0\n[redis b]\nurl = redis://h:1/0\n", "t.ini:3: ",
+                 "same Redis");
+    ck_assert_int_eq(parse("[redis a]\nurl = redis://h:1/0\n[redis b]\nurl = redis://h:1/0\n"
+                           "prefix = other\n"), 0);
+}
+END_TEST
+
+/* The [redis] keys added for TLS are per endpoint too, with no code of
+ * their own: the option table's "redis" section is what an endpoint has. */
+START_TEST(endpoints_tls_each)
+{
+    ck_assert_msg(parse("[redis a]\nurl = rediss://h:1/0\ntls_verify = false\ntls_server_name = n.example\n"
+                        "[redis b]\nurl = redis://h:2/0\n") == 0, "%s", err);
+    struct config v;
+    config_endpoint(&cfg, 1, &v);
+    ck_assert(cfg.ep.tls);
+    ck_assert(!cfg.ep.tls_verify);
+    ck_assert_str_eq(cfg.ep.tls_server_name, "n.example");
+    ck_assert(!v.ep.tls);
+    ck_assert(v.ep.tls_verify);
+    ck_assert_ptr_null(v.ep.tls_server_name);
+    ck_assert_ptr_null(config_redis_differs(&cfg, &cfg));
+    ck_assert_str_eq(config_redis_differs(&cfg, &v), "url");
+    config_release(&cfg);
+    expect_error("[redis a]\nurl = redis://h:1/0\n[redis b]\nurl = redis://h:2/0\ntls_ca_file = /x\n",
+                 "t.ini:5: ", "[redis b] tls_ca_file is set but the url is not rediss://");
+}
+END_TEST
+
+START_TEST(endpoints_secrets_each)
+{
+    ck_assert_int_eq(setenv("BULLWATCH_UT_PW2", "envB-Qx7", 1), 0);
+    ck_assert_msg(parse("[redis a]\nurl = redis://h:1/0\npassword = plainA-Zz1\n"
+                        "[redis b]\nurl = redis://h:2/0\npassword_env = BULLWATCH_UT_PW2\n") == 0,
+                  "%s", err);
+    struct config v;
+    config_endpoint(&cfg, 1, &v);
+    ck_assert_str_eq(cfg.ep.password, "plainA-Zz1");
+    ck_assert_str_eq(v.ep.password, "envB-Qx7");
+    char *out = print_config(&cfg);
+    ck_assert_ptr_null(strstr(out, "plainA-Zz1"));
+    ck_assert_ptr_null(strstr(out, "envB-Qx7"));
+    ck_assert_ptr_nonnull(strstr(out, "[redis a]"));
+    ck_assert_ptr_nonnull(strstr(out, "[redis b]"));
+    /* printed, it reads back as the same two endpoints */
+    struct config back;
+    char e2[CONFIG_ERR_LEN];
+    int rc = config_parse(&back, "printed", out, e2, sizeof e2);
+    free(out);
+    ck_assert_msg(rc == 0, "%s", e2);
+    ck_assert_int_eq(back.nendpoints, 2);
+    config_endpoint(&back, 1, &v);
+    ck_assert_str_eq(v.endpoint_name, "b");
+    ck_assert_str_eq(v.endpoint_addr, "h:2/0");
+    ck_assert_str_eq(v.ep.password, "envB-Qx7");
+    config_release(&back);
+    unsetenv("BULLWATCH_UT_PW2");
+    config_release(&cfg);
+    expect_error("[redis a]\nurl = redis://h:1/0\n[redis b]\nurl = redis://h:2/0\n"
+                 "password_env = BULLWATCH_UT_PW2\n", "t.ini:5: ", "is not set");
+}
+END_TEST
+
 /* ---- secrets ---- */
 
 START_TEST(password_env_resolved)
@@ -838,6 +984,11 @@ config_suite(void)
     tcase_add_test(tc, url_rejected);
     tcase_add_test(tc, url_error_masks_password);
     tcase_add_test(tc, endpoint_names);
+    tcase_add_test(tc, endpoints_named_sections);
+    tcase_add_test(tc, endpoints_plain_is_default);
+    tcase_add_test(tc, endpoints_errors);
+    tcase_add_test(tc, endpoints_secrets_each);
+    tcase_add_test(tc, endpoints_tls_each);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("secrets");
