@@ -44,6 +44,7 @@
 #include "arena.h"
 #include "audit.h"
 #include "engine.h"
+#include "failover.h"
 #include "http.h"
 #include "ingest.h"
 #include "log.h"
@@ -91,6 +92,8 @@ struct agent {
     int64_t next_discover, next_poll, next_retention, next_stats, next_outage_eval;
     int64_t first_read, last_read;
     int64_t next_sync_read; /* a cluster's stream link: the next read after an empty one */
+    uint64_t master_gen; /* Sentinel: the master the links are on (failover.h) */
+    bool forget_due;     /* a switch seen: the old master's lost rows to drop */
 };
 
 /* ---- the window ---- */
@@ -606,6 +609,27 @@ reload(struct agent *a)
 
 /* ---- the loop ---- */
 
+/* A Sentinel master switch (both links on the new master): the rows read
+ * from the old master that the new one lacks go (failover.h). */
+static void
+failover(struct agent *a)
+{
+    uint64_t g = rconn_master_gen(a->cmd);
+    if (!a->links_up || g != rconn_master_gen(a->srd))
+        return;
+    if (g != a->master_gen) {
+        a->forget_due = a->master_gen != 0;
+        a->master_gen = g;
+    }
+    if (!a->forget_due || window_open(a->win) != 0)
+        return;
+    int rc = failover_forget_lost(a->cmd, a->st, &a->cfg, &a->ql, now_ms());
+    if (rc >= 0)
+        a->forget_due = false;
+    else
+        dropped(a, rc == FAILOVER_REDIS ? INGEST_REDIS : INGEST_STORE, "failover");
+}
+
 static void
 links(struct agent *a)
 {
@@ -619,6 +643,7 @@ links(struct agent *a)
     }
     if (!rconn_is_up(a->srd))
         ingest_link_lost(a->ing);
+    failover(a);
 }
 
 static void
