@@ -13,7 +13,8 @@
 # the SENTINEL FAILOVER command (measured: the command's start to CLIENT
 # LIST of the new master showing bullwatch:stream, polled every ~10 ms) and
 # the first failure row after the switch comes within 5 s too; status and
-# dlq list work through the sentinel URL; ROLE refusing a replica is seen.
+# dlq list work through the sentinel URL; a wrong sentinel password and an
+# unknown master name fail with messages naming the sentinel.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fault_lib.sh"
 SPW=sent-pw-Xq7
@@ -126,7 +127,7 @@ check "dlq list through the sentinel url lists st-a's $na dead jobs" \
     node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); process.exit(j.dead_total===Number(process.argv[2])?0:1)' \
     "$T_DIR/dlq.json" "$na"
 
-# a sentinel naming a replica (a stale answer): refused by ROLE, clear message
+# a master name the sentinel does not know: a clear message naming the sentinel
 cat >"$T_DIR/stale.ini" <<INI
 [redis]
 url = redis+sentinel://127.0.0.1:$S/nosuch/0
