@@ -98,7 +98,7 @@ static int
 parse(const char *text)
 {
     err[0] = '\0';
-    memset(&cfg, 0, sizeof cfg);
+    config_release(&cfg); /* the one before, failed or not (a no-op when released) */
     return config_parse(&cfg, "t.ini", text, err, sizeof err);
 }
 
@@ -141,6 +141,7 @@ START_TEST(config_sentinel_errors)
     ck_assert_int_eq(parse("[redis]\nurl = redis+sentinel://h/m\n"
                            "sentinel_password_file = /nonexistent/pw\n"), -1);
     ck_assert_msg(strstr(err, "t.ini:3: cannot read sentinel_password_file") != NULL, "%s", err);
+    config_release(&cfg);
 }
 END_TEST
 
