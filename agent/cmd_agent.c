@@ -621,13 +621,18 @@ failover(struct agent *a)
         a->forget_due = a->master_gen != 0;
         a->master_gen = g;
     }
-    if (!a->forget_due || window_open(a->win) != 0)
+    if (!a->forget_due || window_backoff_ms(a->win) > 0)
+        return;
+    /* in a window of its own, so that a later rollback cannot undo it
+     * after forget_due is cleared */
+    commit(a);
+    if (window_is_open(a->win) || window_open(a->win) != 0)
         return;
     int rc = failover_forget_lost(a->cmd, a->st, &a->cfg, &a->ql, now_ms());
-    if (rc >= 0)
-        a->forget_due = false;
-    else
+    if (rc < 0)
         dropped(a, rc == FAILOVER_REDIS ? INGEST_REDIS : INGEST_STORE, "failover");
+    else if (window_commit(a->win) == 0)
+        a->forget_due = false;
 }
 
 static void
