@@ -11,8 +11,10 @@
 # lost in the switch is in neither) is recorded exactly once; the switch is
 # logged once; the agent's stream link is on the new master within 5 s of
 # the SENTINEL FAILOVER command (measured: the command's start to CLIENT
-# LIST of the new master showing bullwatch:stream, polled every ~10 ms) and
-# the first failure row after the switch comes within 5 s too; status and
+# LIST of the new master showing bullwatch:stream, polled every ~10 ms); the
+# first failure on the new master after that (ZCOUNT of its failed sets by
+# finishedOn, polled) is in the store within 1 s; the rows the old master
+# lost are counted (printed, from the agent's log line); status and
 # dlq list work through the sentinel URL; a wrong sentinel password and an
 # unknown master name fail with messages naming the sentinel.
 . "$(dirname "$0")/lib.sh"
@@ -78,11 +80,17 @@ while [ $(($(ms) - t0)) -lt 20000 ]; do
     if stream_on "$R"; then tlink=$(ms); break; fi
     sleep 0.01
 done
-n0=$(rows)
+# then the first failure on the new master after the link moved (BullMQ's
+# workers take their own time to come back: lock expiry, stalled checks)
+# and the agent's row of it (an event after the link moved comes from the
+# new master: the agent reads the old one no more)
+tredis=
 trow=
-while [ -n "$tlink" ] && [ $(($(ms) - t0)) -lt 20000 ]; do
-    if [ "$(rows)" -gt "$n0" ]; then trow=$(ms); break; fi
-    sleep 0.05
+newfail() { echo $(($(redis-cli -p "$R" ZCOUNT bull:st-a:failed "$tlink" +inf) + $(redis-cli -p "$R" ZCOUNT bull:st-b:failed "$tlink" +inf))); }
+while [ -n "$tlink" ] && [ $(($(ms) - t0)) -lt 30000 ] && [ -z "$trow" ]; do
+    [ -z "$tredis" ] && [ "$(newfail)" -gt 0 ] && tredis=$(ms)
+    [ "$(sqlv "$T_DIR/agent.ini" "SELECT COUNT(*) FROM failures WHERE event_time >= $tlink")" -gt 0 ] && trow=$(ms)
+    sleep 0.02
 done
 if [ -n "$tlink" ]; then
     echo "# failover: stream link on the new master $((tlink - t0)) ms after SENTINEL FAILOVER"
@@ -92,11 +100,12 @@ else
     not_ok "reading from the new master within 5 s of SENTINEL FAILOVER (not within 20 s)"
 fi
 if [ -n "$trow" ]; then
-    echo "# failover: first failure row read from the new master $((trow - t0)) ms after SENTINEL FAILOVER"
-    check "a new failure row within 5 s of SENTINEL FAILOVER ($((trow - t0)) ms)" \
-        test $((trow - t0)) -le 5000
+    tredis=${tredis:-$trow}
+    echo "# failover: first new failure on the new master $((tredis - t0)) ms after SENTINEL FAILOVER, its row $((trow - tredis)) ms later"
+    check "the first failure on the new master is recorded within 1 s ($((trow - tredis)) ms)" \
+        test $((trow - tredis)) -le 1000
 else
-    not_ok "a new failure row within 5 s of SENTINEL FAILOVER (none within 20 s)"
+    not_ok "a failure on the new master recorded (none within 30 s)"
 fi
 check "the switch is logged once" \
     test "$(grep -c "endpoint default: master mymaster moved from 127.0.0.1:$M to 127.0.0.1:$R (sentinel 127.0.0.1:$S)" "$T_DIR/agent.log")" = 1
@@ -105,6 +114,9 @@ check "the old master is a replica now" \
 check "the agent has no link left on the old master" \
     wait_for 10 sh -c "! redis-cli -p $M CLIENT LIST | grep -q name=bullwatch:"
 
+lost=$(sed -n 's/.*: \([0-9]*\) failure row(s) of queue .* removed from the store$/\1/p' "$T_DIR/agent.log" |
+    awk '{n += $1} END {print n + 0}')
+echo "# failover: $lost failure row(s) read from the old master were lost by Redis in the switch and removed"
 wait "$LOAD" || die "sentinel_load.js failed: $(tail -5 "$T_DIR/load.log")"
 echo "# $(tail -1 "$T_DIR/load.log")"
 REDIS_PORT=$R # rcli and counts now ask the new master
