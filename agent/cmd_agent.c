@@ -45,6 +45,7 @@
 #include "audit.h"
 #include "endpoint.h"
 #include "engine.h"
+#include "failover.h"
 #include "http.h"
 #include "ingest.h"
 #include "log.h"
@@ -662,9 +663,35 @@ reload(struct agent *a)
 
 /* ---- the loop ---- */
 
-static bool
-drained(const struct agent *a)
+/* A Sentinel master switch of endpoint ep (both links on the new master):
+ * the rows read from the old master that the new one lacks go
+ * (failover.h). */
+static void
+failover(struct agent *a, struct endpoint *ep)
 {
+    uint64_t g = rconn_master_gen(ep->cmd);
+    if (!ep->links_up || g != rconn_master_gen(ep->srd))
+        return;
+    if (g != ep->master_gen) {
+        ep->forget_due = ep->master_gen != 0;
+        ep->master_gen = g;
+    }
+    if (!ep->forget_due || window_backoff_ms(a->win) > 0)
+        return;
+    /* in a window of its own, so that a later rollback cannot undo it
+     * after forget_due is cleared */
+    commit(a);
+    if (window_is_open(a->win) || window_open(a->win) != 0)
+        return;
+    int rc = failover_forget_lost(ep->cmd, a->st, &ep->cfg, &ep->ql, now_ms());
+    if (rc < 0)
+        dropped(a, rc == FAILOVER_REDIS ? INGEST_REDIS : INGEST_STORE, "failover");
+    else if (window_commit(a->win) == 0)
+        ep->forget_due = false;
+}
+
+static bool
+drained(const struct agent *a){
     for (int e = 0; e < a->nep; e++)
         if (!ingest_caught_up(a->ep[e]->ing) || ingest_has_work(a->ep[e]->ing))
             return false;
@@ -689,8 +716,7 @@ drain_done(struct agent *a)
         commit(a);
         done = done && !ingest_has_work(ing);
     }
-    return done;
-}
+    return done;}
 
 static void
 run(struct agent *a)
@@ -701,6 +727,7 @@ run(struct agent *a)
         for (int e = 0; e < a->nep; e++) {
             on(a, a->ep[e]);
             endpoint_links(a->ep[e]);
+            failover(a, a->ep[e]);
         }
         on(a, NULL);
         timers(a, mono_ms());

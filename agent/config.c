@@ -35,13 +35,22 @@ struct option {
 #define OFF(f) offsetof(struct config, f)
 static const struct option options[] = {
     {"redis", "url", OPT_STR, OFF(redis_url), "redis://127.0.0.1:6379/0", 0, 0,
-     "redis://[user:pass@]host:port/db, rediss://... (TLS) or unix:///path/to/redis.sock?db=N"},
+     "redis://[user:pass@]host:port/db, rediss://... (TLS), unix:///path/to/redis.sock?db=N or "
+     "redis+sentinel://[user:pass@]host:26379,host2:26379/MASTERNAME/db"},
     {"redis", "username", OPT_STR, OFF(redis_username), "", 0, 0, "ACL user (AUTH user pass)"},
     {"redis", "password", OPT_SECRET, OFF(redis_password), "", 0, 0, "password (prefer password_env)"},
     {"redis", "password_env", OPT_STR, OFF(redis_password_env), "", 0, 0,
      "name of an environment variable holding the password"},
     {"redis", "password_file", OPT_STR, OFF(redis_password_file), "", 0, 0,
      "file whose first line is the password"},
+    {"redis", "sentinel_username", OPT_STR, OFF(sentinel_username), "", 0, 0,
+     "ACL user for the sentinels of a redis+sentinel:// url"},
+    {"redis", "sentinel_password", OPT_SECRET, OFF(sentinel_password), "", 0, 0,
+     "the sentinels' password (prefer sentinel_password_env)"},
+    {"redis", "sentinel_password_env", OPT_STR, OFF(sentinel_password_env), "", 0, 0,
+     "name of an environment variable holding the sentinels' password"},
+    {"redis", "sentinel_password_file", OPT_STR, OFF(sentinel_password_file), "", 0, 0,
+     "file whose first line is the sentinels' password"},
     {"redis", "prefix", OPT_STR, OFF(prefix), "bull", 0, 0, "BullMQ key prefix"},
     {"redis", "connect_timeout", OPT_DURATION, OFF(connect_timeout_ms), "2s", 100, 60000,
      "connect and command timeout"},
@@ -197,6 +206,13 @@ redis_endpoint_release(struct redis_endpoint *ep)
     free(ep->tls_key_file);
     free(ep->tls_server_name);
     tls_ctx_free(ep->tls_ctx);
+    for (int i = 0; i < ep->nsentinels; i++)
+        free(ep->sentinel_hosts[i]);
+    free(ep->sentinel_hosts);
+    free(ep->sentinel_ports);
+    free(ep->sentinel_master);
+    free(ep->sentinel_username);
+    free(ep->sentinel_password);
     memset(ep, 0, sizeof *ep);
 }
 
@@ -307,6 +323,134 @@ cluster_url_parse(const char *url, const char *shown, struct redis_endpoint *ep,
     return 0;
 }
 
+/* One "host[:port]" or "[v6]:port" of s..e into *host / *port. */
+static int
+parse_hostport(const char *s, const char *e, int defport, char **host, int *port,
+               const char *shown, char *err, size_t errlen)
+{
+    const char *hs = s, *he, *portp = NULL;
+    if (s < e && *s == '[') {
+        he = memchr(s, ']', (size_t)(e - s));
+        if (!he) {
+            snprintf(err, errlen, "bad redis url '%s': unclosed '['", shown);
+            return -1;
+        }
+        hs = s + 1;
+        if (he + 1 < e) {
+            if (he[1] != ':') {
+                snprintf(err, errlen, "bad redis url '%s': expected ':' after ']'", shown);
+                return -1;
+            }
+            portp = he + 2;
+        }
+    } else {
+        he = memchr(s, ':', (size_t)(e - s));
+        if (he)
+            portp = he + 1;
+        else
+            he = e;
+    }
+    if (he == hs) {
+        snprintf(err, errlen, "bad redis url '%s': missing host", shown);
+        return -1;
+    }
+    *port = defport;
+    if (portp) {
+        char tmp[16];
+        size_t n = (size_t)(e - portp);
+        int64_t v;
+        if (n == 0 || n >= sizeof tmp) {
+            snprintf(err, errlen, "bad redis url '%s': bad port", shown);
+            return -1;
+        }
+        memcpy(tmp, portp, n);
+        tmp[n] = '\0';
+        if (parse_int64(tmp, &v) != 0 || v < 1 || v > 65535) {
+            snprintf(err, errlen, "bad redis url '%s': bad port '%s'", shown, tmp);
+            return -1;
+        }
+        *port = (int)v;
+    }
+    *host = xstrndup(hs, (size_t)(he - hs));
+    return 0;
+}
+
+#define SENTINEL_SCHEME "redis+sentinel://"
+#define SENTINEL_MAX 16
+
+/* redis+sentinel://[user:pass@]h1[:26379],h2[:26379]/MASTERNAME[/db]: user
+ * and password are the data nodes' (as in redis://); the sentinels' own
+ * auth comes from [redis] sentinel_* keys. */
+static int
+sentinel_url_parse(const char *url, struct redis_endpoint *ep, const char *shown, char *err,
+                   size_t errlen)
+{
+    const char *p = url + strlen(SENTINEL_SCHEME);
+    const char *slash = strchr(p, '/');
+    const char *at = NULL;
+    if (!slash || !slash[1] || slash[1] == '/') {
+        snprintf(err, errlen, "bad redis url '%s': expected "
+                 "redis+sentinel://host:26379[,host:26379...]/MASTERNAME[/db]", shown);
+        return -1;
+    }
+    for (const char *t = p; t < slash; t++)
+        if (*t == '@')
+            at = t;
+    if (at) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        if (colon) {
+            if (colon > p)
+                ep->username = pct_decode(p, (size_t)(colon - p));
+            ep->password = pct_decode(colon + 1, (size_t)(at - colon - 1));
+        } else {
+            ep->password = pct_decode(p, (size_t)(at - p));
+        }
+        p = at + 1;
+    }
+    while (p <= slash) {
+        const char *e = memchr(p, ',', (size_t)(slash - p));
+        if (!e)
+            e = slash;
+        if (ep->nsentinels == SENTINEL_MAX) {
+            snprintf(err, errlen, "bad redis url '%s': more than %d sentinels", shown,
+                     SENTINEL_MAX);
+            goto fail;
+        }
+        ep->sentinel_hosts = xrealloc(ep->sentinel_hosts,
+                                      sizeof *ep->sentinel_hosts * (size_t)(ep->nsentinels + 1));
+        ep->sentinel_ports = xrealloc(ep->sentinel_ports,
+                                      sizeof *ep->sentinel_ports * (size_t)(ep->nsentinels + 1));
+        if (parse_hostport(p, e, 26379, &ep->sentinel_hosts[ep->nsentinels],
+                           &ep->sentinel_ports[ep->nsentinels], shown, err, errlen) != 0)
+            goto fail;
+        ep->nsentinels++;
+        p = e + 1;
+    }
+    const char *name = slash + 1;
+    const char *dbs = strchr(name, '/');
+    size_t n = dbs ? (size_t)(dbs - name) : strlen(name);
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)name[i] <= ' ' || name[i] == '?' || name[i] == '#') {
+            snprintf(err, errlen, "bad redis url '%s': bad character in the master name", shown);
+            goto fail;
+        }
+    }
+    ep->sentinel_master = xstrndup(name, n);
+    if (dbs && dbs[1]) {
+        int64_t db;
+        if (parse_int64(dbs + 1, &db) != 0 || db < 0 || db > 15) {
+            snprintf(err, errlen, "bad redis url '%s': database must be a number 0..15", shown);
+            goto fail;
+        }
+        ep->db = (int)db;
+    }
+    ep->port = 0;
+    return 0;
+fail:
+    redis_endpoint_release(ep);
+    return -1;
+}
+
 int
 redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t errlen)
 {
@@ -314,6 +458,8 @@ redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t er
     mask_url(url, shown, sizeof shown);
     memset(ep, 0, sizeof *ep);
     ep->port = 6379;
+    if (strncmp(url, SENTINEL_SCHEME, strlen(SENTINEL_SCHEME)) == 0)
+        return sentinel_url_parse(url, ep, shown, err, errlen);
     if (strncmp(url, "unix://", 7) == 0 || strncmp(url, "unix:", 5) == 0) {
         const char *p = url + (strncmp(url, "unix://", 7) == 0 ? 7 : 5);
         const char *q = strchr(p, '?');
@@ -339,8 +485,8 @@ redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t er
     const bool tls = strncmp(url, "rediss://", 9) == 0;
     if (!tls && strncmp(url, "redis://", 8) != 0) {
         snprintf(err, errlen,
-                 "bad redis url '%s': expected redis://host:port/db, rediss://host:port/db or "
-                 "unix:///path",
+                 "bad redis url '%s': expected redis://host:port/db, rediss://host:port/db, "
+                 "unix:///path or redis+sentinel://host:26379/MASTERNAME",
                  shown);
         return -1;
     }
@@ -521,33 +667,83 @@ line_of(const int *lines, const char *section, const char *key)
     return line_or(lines, section, key, 1);
 }
 
+/* A password named by an environment variable or a file (keys KEY_env,
+ * KEY_file of [redis]) replaces *out; hdr is the section's line. */
 static int
-resolve_secrets(struct config *cfg, const char *name, const int *lines, int hdr, char *err,
-                size_t errlen)
+resolve_secret(const char *env, const char *file, const char *key, char **out, const char *name,
+               const int *lines, int hdr, char *err, size_t errlen)
 {
-    if (cfg->redis_password_env[0]) {
-        const char *v = getenv(cfg->redis_password_env);
+    char k[64];
+    if (env[0]) {
+        const char *v = getenv(env);
         if (!v) {
-            snprintf(err, errlen, "%s:%d: password_env names '%s', which is not set", name,
-                     line_or(lines, "redis", "password_env", hdr), cfg->redis_password_env);
+            snprintf(k, sizeof k, "%s_env", key);
+            snprintf(err, errlen, "%s:%d: %s names '%s', which is not set", name,
+                     line_or(lines, "redis", k, hdr), k, env);
             return -1;
         }
-        free(cfg->redis_password);
-        cfg->redis_password = xstrdup(v);
-    } else if (cfg->redis_password_file[0]) {
-        FILE *f = fopen(cfg->redis_password_file, "r");
+        free(*out);
+        *out = xstrdup(v);
+    } else if (file[0]) {
+        FILE *f = fopen(file, "r");
         char line[1024];
         if (!f) {
-            snprintf(err, errlen, "%s:%d: cannot read password_file '%s': %s", name, line_or(lines, "redis", "password_file", hdr),
-                     cfg->redis_password_file, strerror(errno));
+            snprintf(k, sizeof k, "%s_file", key);
+            snprintf(err, errlen, "%s:%d: cannot read %s '%s': %s", name,
+                     line_or(lines, "redis", k, hdr), k, file, strerror(errno));
             return -1;
         }
         if (!fgets(line, sizeof line, f))
             line[0] = '\0';
         fclose(f);
         line[strcspn(line, "\r\n")] = '\0';
-        free(cfg->redis_password);
-        cfg->redis_password = xstrdup(line);
+        free(*out);
+        *out = xstrdup(line);
+    }
+    return 0;
+}
+
+static int
+resolve_secrets(struct config *cfg, const char *name, const int *lines, int hdr, char *err,
+                size_t errlen)
+{
+    if (resolve_secret(cfg->redis_password_env, cfg->redis_password_file, "password",
+                       &cfg->redis_password, name, lines, hdr, err, errlen) != 0)
+        return -1;
+    return resolve_secret(cfg->sentinel_password_env, cfg->sentinel_password_file,
+                          "sentinel_password", &cfg->sentinel_password, name, lines, hdr, err,
+                          errlen);
+}
+
+/* [redis] sentinel_* keys: only with a redis+sentinel:// url, and a user
+ * needs a password (as for the data nodes). */
+static int
+sentinel_keys(struct config *cfg, const char *name, const int *lines, int hdr, char *err,
+              size_t errlen)
+{
+    static const char *const keys[] = {"sentinel_username", "sentinel_password",
+                                       "sentinel_password_env", "sentinel_password_file"};
+    if (!cfg->ep.sentinel_master) {
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+            for (size_t o = 0; o < NOPTIONS; o++)
+                if (lines[o] && !strcmp(options[o].section, "redis") &&
+                    !strcmp(options[o].key, keys[i]) && (*slot_str(cfg, &options[o]))[0]) {
+                    snprintf(err, errlen,
+                             "%s:%d: %s is set but url is not a redis+sentinel:// url", name,
+                             lines[o], keys[i]);
+                    return -1;
+                }
+        }
+        return 0;
+    }
+    if (cfg->sentinel_username[0])
+        cfg->ep.sentinel_username = xstrdup(cfg->sentinel_username);
+    if (cfg->sentinel_password[0])
+        cfg->ep.sentinel_password = xstrdup(cfg->sentinel_password);
+    if (cfg->ep.sentinel_username && !cfg->ep.sentinel_password) {
+        snprintf(err, errlen, "%s:%d: a sentinel_username needs a sentinel_password", name,
+                 line_or(lines, "redis", "sentinel_username", hdr));
+        return -1;
     }
     return 0;
 }
@@ -733,9 +929,21 @@ finish_endpoint(struct config *c, const char *name, const int *lines, int hdr, c
                  line_or(lines, "redis", "username", hdr));
         return -1;
     }
+    if (sentinel_keys(c, name, lines, hdr, err, errlen) != 0)
+        return -1;
     struct buf b;
     buf_init(&b, 0);
-    if (c->ep.socket)
+    if (c->ep.sentinel_master) {
+        buf_adds(&b, "sentinel:");
+        for (int i = 0; i < c->ep.nsentinels; i++)
+            if (strchr(c->ep.sentinel_hosts[i], ':'))
+                buf_addf(&b, "%s[%s]:%d", i ? "," : "", c->ep.sentinel_hosts[i],
+                         c->ep.sentinel_ports[i]);
+            else
+                buf_addf(&b, "%s%s:%d", i ? "," : "", c->ep.sentinel_hosts[i],
+                         c->ep.sentinel_ports[i]);
+        buf_addf(&b, "/%s/%d", c->ep.sentinel_master, c->ep.db);
+    } else if (c->ep.socket)
         buf_addf(&b, "unix:%s/%d", c->ep.socket, c->ep.db);
     else if (strchr(c->ep.host, ':'))
         buf_addf(&b, "[%s]:%d/%d", c->ep.host, c->ep.port, c->ep.db);
@@ -746,6 +954,7 @@ finish_endpoint(struct config *c, const char *name, const int *lines, int hdr, c
      * alert labels name it so, whatever its address */
     if (!c->endpoint_name)
         c->endpoint_name = xstrdup("default");
+    c->ep.name = c->endpoint_name; /* sentinel.c names the endpoint in its log lines */
     return 0;
 }
 

@@ -36,6 +36,16 @@ struct redis_endpoint {
     char *tls_server_name; /* SNI and the name verified: the URL's host unless set */
     bool tls_verify;
     struct tls_ctx *tls_ctx;
+    /* redis+sentinel://: the master's name and the sentinels to ask for its
+     * address (then host is NULL until sentinel.c resolves it at connect);
+     * NULL / 0 for redis:// and unix:// */
+    char *sentinel_master;
+    char **sentinel_hosts;
+    int *sentinel_ports;
+    int nsentinels;
+    char *sentinel_username; /* AUTH to the sentinels ([redis] sentinel_*) */
+    char *sentinel_password;
+    const char *name; /* the endpoint's stable name for logs, borrowed ("default") */
 };
 
 struct config_kv {
@@ -61,6 +71,10 @@ struct config {
     char *redis_password;
     char *redis_password_env;
     char *redis_password_file;
+    char *sentinel_username;
+    char *sentinel_password;
+    char *sentinel_password_env;
+    char *sentinel_password_file;
     char *prefix;
     int64_t connect_timeout_ms;
     char *redis_tls_ca_file;
@@ -161,8 +175,10 @@ const char *config_endpoint_name_at(const struct config *cfg, int k);
 /* "a, b, c": the endpoints' names, for messages. */
 void config_endpoint_names(const struct config *cfg, char *out, size_t outlen);
 
-/* Parse redis://[user:pass@]host:port/db, rediss://... (TLS) or
- * unix:///path[?db=N]. */
+/* Parse redis://[user:pass@]host:port/db, rediss://... (TLS),
+ * unix:///path[?db=N],
+ * redis+sentinel://[user:pass@]h1:26379,h2:26379/MASTERNAME[/db] or
+ * redis+cluster://[user:pass@]h1:p1,h2:p2 (rediss+cluster://: TLS). */
 int redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t errlen);
 void redis_endpoint_release(struct redis_endpoint *ep);
 /* The TLS settings of a parsed endpoint (strings copied; "" = unset) and

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "rcluster.h"
 #include "tls.h"
+#include "sentinel.h"
 #include "util.h"
 #include "xmem.h"
 
@@ -47,6 +48,14 @@ struct rconn {
     struct arena *arena;
     redisReplyObjectFunctions *saved_fn; /* during rconn_arena_begin/end */
     struct rcluster *cl; /* a cluster endpoint: every call is handed over (rcluster.h) */
+    /* redis+sentinel:// only: the endpoint's shared state, the generation
+     * of the master's address this link connected to, that address, and
+     * whether a READONLY reply said this node is no longer the master */
+    struct sentinel *sn;
+    uint64_t sn_gen;
+    char sn_host[256];
+    int sn_port;
+    bool sn_stale;
 };
 
 static void io_close(struct rconn *rc);
@@ -69,6 +78,8 @@ rconn_new(const struct redis_endpoint *ep, const char *label, const char *role, 
     rc->backoff_ms = BACKOFF_MIN_MS;
     if (ep->cluster)
         rc->cl = rcluster_new(ep, label, role, timeout_ms);
+    if (ep->sentinel_master)
+        rc->sn = sentinel_get(ep, timeout_ms);
     return rc;
 }
 
@@ -79,6 +90,7 @@ rconn_free(struct rconn *rc)
         return;
     rcluster_free(rc->cl);
     io_close(rc);
+    sentinel_put(rc->sn);
     free(rc->label);
     free(rc->role);
     free(rc);
@@ -387,6 +399,12 @@ connected(struct rconn *rc)
         rconn_mark_down(rc, why);
         return -1;
     }
+    if (rc->sn && sentinel_check_role(rc->c, rc->errstr, sizeof rc->errstr) != 0) {
+        char why[1024];
+        snprintf(why, sizeof why, "%s:%d: %s", rc->sn_host, rc->sn_port, rc->errstr);
+        rconn_mark_down(rc, why);
+        return -1;
+    }
     /* keep the read buffer between replies instead of freeing it each time */
     rc->c->reader->maxbuf = 0;
     if (rc->arena) {
@@ -403,12 +421,54 @@ connected(struct rconn *rc)
         log_info("redis %s (%s link): connection restored%s", rc->label, rc->role, how);
     else if (!rc->ever_up)
         log_info("redis %s (%s link): connected%s", rc->label, rc->role, how);
+    if (rc->sn)
+        log_debug("redis %s (%s link): on master %s:%d", rc->label, rc->role, rc->sn_host,
+                  rc->sn_port);
     rc->up = true;
     rc->ever_up = true;
     rc->down_logged = false;
     rc->backoff_ms = BACKOFF_MIN_MS;
     rc->errstr[0] = '\0';
     return 0;
+}
+
+/* Where to connect: the URL's address, or for a sentinel endpoint the
+ * master the sentinels name now (blocking for a bounded time, see
+ * sentinel.h). -1 when no sentinel answered (marked down). */
+static int
+target(struct rconn *rc, const char **host, int *port)
+{
+    char err[1024];
+    if (!rc->sn) {
+        *host = rc->ep->host;
+        *port = rc->ep->port;
+        return 0;
+    }
+    if (sentinel_resolve(rc->sn, rc->sn_host, sizeof rc->sn_host, &rc->sn_port, &rc->sn_gen, err,
+                         sizeof err) != 0) {
+        rconn_mark_down(rc, err);
+        return -1;
+    }
+    *host = rc->sn_host;
+    *port = rc->sn_port;
+    return 0;
+}
+
+/* A sentinel endpoint's link that is up but no longer on the master (the
+ * address moved, or a READONLY reply): down now, and the reconnect that
+ * follows at once asks the sentinels again. */
+static void
+follow_master(struct rconn *rc)
+{
+    if (!rc->sn || !rc->up)
+        return;
+    sentinel_watch(rc->sn);
+    if (!rc->sn_stale && sentinel_gen(rc->sn) == rc->sn_gen)
+        return;
+    rconn_mark_down(rc, rc->sn_stale ? "READONLY: this node is no longer the master"
+                                     : "the master moved");
+    rc->sn_stale = false;
+    rc->next_try = 0;
 }
 
 int
@@ -440,10 +500,14 @@ rconn_connect_now(struct rconn *rc)
         rc->connecting = false;
     }
     struct timeval tv = tv_of(rc->timeout_ms);
+    const char *host;
+    int port;
     if (rc->ep->socket)
         rc->c = redisConnectUnixWithTimeout(rc->ep->socket, tv);
+    else if (target(rc, &host, &port) != 0)
+        return -1;
     else
-        rc->c = redisConnectWithTimeout(rc->ep->host, rc->ep->port, tv);
+        rc->c = redisConnectWithTimeout(host, port, tv);
     if (!rc->c || rc->c->err) {
         char why[256];
         snprintf(why, sizeof why, "cannot connect: %s", rc->c ? rc->c->errstr : "out of memory");
@@ -519,6 +583,7 @@ connect_progress(struct rconn *rc)
 int
 rconn_ensure(struct rconn *rc)
 {
+    follow_master(rc);
     if (rconn_is_up(rc))
         return 0;
     if (mono_ms() < rc->next_try)
@@ -531,17 +596,23 @@ rconn_ensure_async(struct rconn *rc)
 {
     if (rc->cl) /* a cluster connects its nodes in turn, each bounded by the timeout */
         return rconn_ensure(rc);
+    follow_master(rc);
     if (rc->up)
         return 0;
     if (rc->connecting)
         return connect_progress(rc) == 0 ? 0 : -1;
     if (mono_ms() < rc->next_try)
         return -1;
-    /* a non-blocking connect: an unreachable host never stalls the caller */
+    /* a non-blocking connect: an unreachable host never stalls the caller
+     * (asking the sentinels first does, for a bounded time: sentinel.h) */
+    const char *host;
+    int port;
     if (rc->ep->socket)
         rc->c = redisConnectUnixNonBlock(rc->ep->socket);
+    else if (target(rc, &host, &port) != 0)
+        return -1;
     else
-        rc->c = redisConnectNonBlock(rc->ep->host, rc->ep->port);
+        rc->c = redisConnectNonBlock(host, port);
     if (!rc->c || rc->c->err) {
         char why[256];
         snprintf(why, sizeof why, "cannot connect: %s", rc->c ? rc->c->errstr : "out of memory");
@@ -639,6 +710,9 @@ rconn_set_timeout(struct rconn *rc, int64_t ms)
 static redisReply *
 check_io(struct rconn *rc, void *r)
 {
+    const redisReply *e = r;
+    if (rc->sn && e && e->type == REDIS_REPLY_ERROR && !strncmp(e->str, "READONLY", 8))
+        rc->sn_stale = true; /* a demoted master: rconn_ensure* reconnect */
     if (!r) {
         char why[sizeof rc->ioerr];
         snprintf(why, sizeof why, "%s", io_errstr(rc));
@@ -804,6 +878,12 @@ rconn_reply_free(struct rconn *rc, redisReply *r)
         arena_reset(rc->arena);
     else
         freeReplyObject(r);
+}
+
+uint64_t
+rconn_master_gen(const struct rconn *rc)
+{
+    return rc->sn ? rc->sn_gen : 0;
 }
 
 void

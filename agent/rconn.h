@@ -100,6 +100,10 @@ int rconn_nodes(const struct rconn *rc);
 struct rconn *rconn_node(struct rconn *rc, int i);
 /* Which of those nodes serves key (0 for one Redis). */
 int rconn_node_for_key(const struct rconn *rc, const char *key, size_t len);
+/* redis+sentinel:// links: the generation of the master's address this
+ * link is connected to (see sentinel.h); links of one endpoint on the same
+ * master have the same one. 0 for other endpoints. */
+uint64_t rconn_master_gen(const struct rconn *rc);
 
 /* Warn once if maxmemory-policy is not noeviction (BullMQ's own rule). */
 void rconn_check_policy(struct rconn *rc);
