@@ -46,8 +46,10 @@
 #include "engine.h"
 #include "http.h"
 #include "ingest.h"
+#include "lease.h"
 #include "log.h"
 #include "metrics.h"
+#include "outbox.h"
 #include "queues.h"
 #include "rconn.h"
 #include "store.h"
@@ -81,6 +83,7 @@ struct agent {
     struct ingest *ing;
     struct engine *eng;
     struct http *http;
+    struct lease *lease; /* [agent] ha = on: the endpoint's leader lease */
     struct queue_list ql;
     struct queue_depth *depths;
     bool polled;     /* depths holds a poll */
@@ -248,10 +251,15 @@ pick_queues(struct agent *a, int64_t wall, struct queue_list *sub, struct queue_
 static void
 poll_timer(struct agent *a, int64_t now)
 {
-    a->next_poll = now + a->cfg.poll_every_ms;
+    int64_t wall = now_ms(), step = a->cfg.poll_every_ms;
+    /* HA: every agent polls on the same wall-clock grid (multiples of
+     * poll_every), so their timer rules see Redis at the same instants and
+     * time a transition alike (message ids, alerts/engine.c) */
+    if (a->cfg.ha && (step -= wall % a->cfg.poll_every_ms) < a->cfg.poll_every_ms / 4)
+        step += a->cfg.poll_every_ms;
+    a->next_poll = now + step;
     if (window_backoff_ms(a->win) > 0)
         return;
-    int64_t wall = now_ms();
     struct queue_list sub;
     struct queue_depth *subd;
     pick_queues(a, wall, &sub, &subd);
@@ -327,9 +335,65 @@ stats(struct agent *a, int64_t now)
     a->next_stats = now + 60000;
 }
 
+/* ---- HA: the leader lease (agent/lease.h) ---- */
+
+/* outbox_leader_fn: one endpoint, one lease (several endpoints would each
+ * have theirs, looked up by name) */
+static bool
+may_send(void *ud, const char *endpoint, const char **id, int64_t *token)
+{
+    struct agent *a = ud;
+    (void)endpoint;
+    if (!lease_leading(a->lease, mono_ms()))
+        return false;
+    *id = lease_id(a->lease);
+    *token = lease_token(a->lease);
+    return true;
+}
+
+/* A follower drops its copies of what the leader has handled: rows created
+ * before the leader's watermark less one lease and one poll (the two
+ * agents create their rows of a transition at slightly different times). */
+static void
+ha_skip(struct agent *a)
+{
+    struct outbox *o = engine_outbox(a->eng);
+    int64_t clear = lease_holder_clear(a->lease);
+    const char *holder = lease_holder(a->lease);
+    if (!o || clear <= 0 || !holder[0] || !strcmp(holder, lease_id(a->lease)) ||
+        window_backoff_ms(a->win) > 0 || window_open(a->win) != 0)
+        return;
+    char why[LEASE_ID_MAX + 64];
+    snprintf(why, sizeof why, "ha: left to the leader %s (token %lld)", holder,
+             (long long)lease_token(a->lease));
+    int n = outbox_ha_skip(o, a->cfg.endpoint_name, clear - a->cfg.ha_lease_ms - a->cfg.poll_every_ms,
+                           why);
+    if (n < 0)
+        dropped(a, INGEST_STORE, "outbox");
+    else if (n > 0)
+        log_debug("ha: %d notification(s) left to the leader %s", n, holder);
+}
+
+static void
+ha_timer(struct agent *a, int64_t now)
+{
+    if (!a->lease)
+        return;
+    if (now >= lease_next_at(a->lease)) {
+        struct outbox *o = engine_outbox(a->eng);
+        bool was = lease_leading(a->lease, now);
+        lease_tick(a->lease, now, outbox_ha_watermark(o, a->cfg.endpoint_name, now_ms()));
+        if (!lease_leading(a->lease, mono_ms()) && !was)
+            ha_skip(a);
+    }
+    if (lease_changed(a->lease))
+        outbox_leadership(engine_outbox(a->eng), lease_leading(a->lease, mono_ms()));
+}
+
 static void
 timers(struct agent *a, int64_t now)
 {
+    ha_timer(a, now);
     if (!a->links_up) {
         /* alerts go on while Redis is away: gauges have no value */
         if (now >= a->next_outage_eval && window_backoff_ms(a->win) == 0) {
@@ -421,7 +485,9 @@ on_http(void *ud, const char *path, struct buf *out, const char **ctype)
     struct agent *a = ud;
     if (!strcmp(path, "/metrics")) {
         struct metrics_src m = {&a->cfg, &a->ql,   a->polled ? a->depths : NULL, a->ing, a->st,
-                                a->win,  a->links_up, a->cfg.metrics_per_queue};
+                                a->win,  a->links_up, a->cfg.metrics_per_queue,
+                                a->lease != NULL, lease_leading(a->lease, mono_ms()),
+                                lease_token(a->lease)};
         *ctype = "text/plain; version=0.0.4; charset=utf-8";
         metrics_write(&m, out);
         return 200;
@@ -497,6 +563,8 @@ wait_ms(const struct agent *a, int64_t now)
     x = http_wait_ms(a->http);
     if (x >= 0 && x < t)
         t = x;
+    if (a->lease && (x = lease_next_at(a->lease) - now) < t)
+        t = x;
     return t < 0 ? 0 : t;
 }
 
@@ -567,6 +635,8 @@ restart_needed(const struct config *a, const struct config *b)
         return "[store] path";
     if (strcmp(a->http, b->http))
         return "[agent] http";
+    if (a->ha != b->ha || a->ha_lease_ms != b->ha_lease_ms || strcmp(a->ha_id, b->ha_id))
+        return "[agent] ha";
     return NULL;
 }
 
@@ -600,6 +670,8 @@ reload(struct agent *a)
     config_release(&old);
     a->eng = engine_new(&a->cfg, a->st, a->win, now_ms(), err, sizeof err);
     ingest_set_observer(a->ing, engine_nrules(a->eng) ? engine_count : NULL, a->eng);
+    if (a->lease)
+        outbox_set_leader(engine_outbox(a->eng), may_send, a);
     a->next_discover = 0; /* include/exclude at once */
     log_info("reload: %s: %d rule(s); state kept", a->cfg.path, engine_nrules(a->eng));
 }
@@ -721,6 +793,7 @@ static void
 teardown(struct agent *a)
 {
     http_stop(a->http);
+    lease_free(a->lease);
     engine_free(a->eng);
     ingest_free(a->ing);
     window_free(a->win);
@@ -782,6 +855,18 @@ cmd_agent(int argc, char **argv)
     }
     if (engine_nrules(a.eng))
         ingest_set_observer(a.ing, engine_count, a.eng);
+    if (a.cfg.ha) {
+        char key[512], id[LEASE_ID_MAX];
+        lease_key(a.cfg.prefix, key, sizeof key);
+        if (a.cfg.ha_id[0])
+            snprintf(id, sizeof id, "%s", a.cfg.ha_id);
+        else
+            lease_default_id(id, sizeof id);
+        a.lease = lease_new(a.cmd, key, id, a.cfg.ha_lease_ms);
+        outbox_set_leader(engine_outbox(a.eng), may_send, &a);
+        log_info("ha: on as '%s': the holder of '%s' (lease %lld ms) sends the notifications", id,
+                 key, (long long)a.cfg.ha_lease_ms);
+    }
     if (a.cfg.http[0]) {
         a.http = http_start(a.cfg.http, on_http, &a, err, sizeof err);
         if (!a.http) {
@@ -795,6 +880,7 @@ cmd_agent(int argc, char **argv)
     log_info("bullwatch agent starting: redis %s, prefix '%s', store %s", a.cfg.endpoint_addr,
              a.cfg.prefix, a.cfg.store_path);
     run(&a);
+    lease_release(a.lease); /* a clean stop: the next agent takes over at its next try */
     if (a.drain)
         print_drain_stats(ingest_stats(a.ing), a.first_read, a.last_read);
     const struct ingest_stats *s = ingest_stats(a.ing);

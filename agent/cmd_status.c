@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "log.h"
 #include "queues.h"
+#include "lease.h"
 #include "rconn.h"
 #include "store.h"
 #include "storeadmin.h"
@@ -50,6 +51,9 @@ struct qextra {
 /* Failure rows of the last 24 h whose job data redaction could not read
  * (a placeholder was stored instead); -1 unknown. */
 static int64_t data_withheld = -1;
+/* [agent] ha = on, or a lease left in Redis: who leads the endpoint */
+static bool ha_shown;
+static struct lease_view ha_view;
 
 static void
 print_json(const struct config *cfg, const struct queue_list *l, const struct queue_depth *d,
@@ -127,6 +131,20 @@ print_json(const struct config *cfg, const struct queue_list *l, const struct qu
         buf_addc(&b, '}');
     }
     buf_adds(&b, "]");
+    if (ha_shown) {
+        buf_addf(&b, ",\"ha\":{\"on\":%s,\"leader\":", cfg->ha ? "true" : "false");
+        if (ha_view.held)
+            buf_add_json_str(&b, ha_view.holder, strlen(ha_view.holder));
+        else
+            buf_adds(&b, "null");
+        buf_adds(&b, ",\"last_holder\":");
+        if (ha_view.exists)
+            buf_add_json_str(&b, ha_view.holder, strlen(ha_view.holder));
+        else
+            buf_adds(&b, "null");
+        buf_addf(&b, ",\"token\":%lld,\"remaining_ms\":%lld}", (long long)ha_view.token,
+                 (long long)ha_view.remaining_ms);
+    }
     if (hint[0]) {
         buf_adds(&b, ",\"hint\":");
         buf_add_json_str(&b, hint, strlen(hint));
@@ -150,6 +168,11 @@ print_table(const struct config *cfg, const struct queue_list *l, const struct q
         w = 40;
     printf("redis %s  prefix '%s'  %d queue(s)%s\n\n", cfg->endpoint_addr, cfg->prefix, l->n,
            have_store ? "" : "  (no audit store yet: agent lag and dead/1h unknown)");
+    if (ha_shown) {
+        char line[LEASE_ID_MAX + 128];
+        lease_view_line(&ha_view, line, sizeof line);
+        printf("%s\n\n", line);
+    }
     if (hint[0]) {
         printf("%s\n", hint);
         return;
@@ -226,6 +249,11 @@ cmd_status(int argc, char **argv)
         rconn_free(rc);
         config_release(&cfg);
         return EXIT_RUNTIME;
+    }
+    {
+        char key[512];
+        lease_key(cfg.prefix, key, sizeof key);
+        ha_shown = lease_read(rc, key, &ha_view) == 0 && (cfg.ha || ha_view.exists);
     }
     char hint[600] = "";
     if (l.n == 0)

@@ -90,6 +90,12 @@ static const struct option options[] = {
     {"agent", "block", OPT_DURATION, OFF(block_ms), "1s", 10, 10000, "XREAD BLOCK timeout"},
     {"agent", "read_only", OPT_BOOL, OFF(read_only), "false", 0, 0,
      "refuse every mutation (replay, purge, silence)"},
+    {"agent", "ha", OPT_BOOL, OFF(ha), "off", 0, 0,
+     "on: several agents, one leader sends notifications (lease <prefix>:bullwatch:lease)"},
+    {"agent", "ha_lease", OPT_DURATION, OFF(ha_lease_ms), "10s", 500, 600000,
+     "the leader lease: renewed every third of it; a takeover within one lease"},
+    {"agent", "ha_id", OPT_STR, OFF(ha_id), "", 0, 0,
+     "this agent's name in the lease and notifications (empty: <hostname>:<pid>)"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 

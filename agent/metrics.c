@@ -174,6 +174,17 @@ agent_series(const struct metrics_src *m, struct buf *b)
     buf_adds(b, "bullwatch_redis_up{endpoint=\"");
     metrics_label(b, m->cfg->endpoint_name);
     buf_addf(b, "\"} %d\n", m->redis_up ? 1 : 0);
+    if (m->ha) {
+        head(b, "bullwatch_ha_leader", "gauge",
+             "1 while this agent holds the endpoint's HA lease (it sends the notifications)");
+        buf_adds(b, "bullwatch_ha_leader{endpoint=\"");
+        metrics_label(b, m->cfg->endpoint_name);
+        buf_addf(b, "\"} %d\n", m->ha_leader ? 1 : 0);
+        head(b, "bullwatch_ha_token", "gauge", "The fencing token of the endpoint's lease last seen");
+        buf_adds(b, "bullwatch_ha_token{endpoint=\"");
+        metrics_label(b, m->cfg->endpoint_name);
+        buf_addf(b, "\"} %lld\n", m->ha_token);
+    }
     const struct window_hist *h = window_commit_hist(m->win);
     head(b, "bullwatch_store_commit_seconds", "histogram",
          "How long each commit of the agent's window took");

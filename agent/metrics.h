@@ -29,6 +29,8 @@ struct metrics_src {
     const struct window *win;
     bool redis_up;
     bool per_queue;
+    bool ha, ha_leader;             /* [agent] ha = on; this agent holds the lease */
+    long long ha_token;             /* the lease's fencing token last seen */
 };
 
 void metrics_write(const struct metrics_src *m, struct buf *out);
