@@ -153,6 +153,8 @@ lease_tick(struct lease *l, int64_t mono, int64_t clear)
     if (run_script(l, "take", clear, &rep) != 0) {
         /* nothing changes before the local view expires; try again soon */
         l->next_at = mono_ms() + (third / 2 > 100 ? third / 2 : 100);
+        if (l->local_until && mono_ms() >= l->local_until)
+            l->local_until = 0; /* lapsed: the loop need not wake for it again */
         return;
     }
     snprintf(l->holder, sizeof l->holder, "%s", rep.holder);
@@ -226,6 +228,8 @@ lease_changed(struct lease *l)
     if (!l)
         return false;
     bool now = lease_leading(l, mono_ms());
+    if (!now)
+        l->local_until = 0; /* lapsed (lease_next_at no longer wakes the loop for it) */
     if (now == l->was_leading)
         return false;
     l->was_leading = now;
