@@ -513,9 +513,12 @@ notify(struct engine *e, int ri, const struct eq *q, const struct slot *s, enum 
         n.seq = k < 1 ? 1 : k > 1000000 ? 1000000 : (int)k;
     }
     /* HA: each agent times a transition by its own clock and its own reads
-     * (a timer rule by its own poll): the id rounds the time down to a
-     * minute (or two polls), so both agents' copies of a transition share
-     * it unless their times fall on either side of a boundary */
+     * (a timer rule by its own poll, which every agent runs on the same
+     * wall-clock grid of poll_every): the ids round the time down to a
+     * multiple of poll_every of at least a minute, so both agents' copies
+     * of a transition share them unless their times fall on either side of
+     * a boundary (clocks or reads more than a poll apart). Two firings of
+     * one alert within one such span share an id too. */
     if (e->cfg->ha) {
         /* a multiple of poll_every: the agents poll on that grid (cmd_agent.c) */
         int64_t p = e->cfg->poll_every_ms > 0 ? e->cfg->poll_every_ms : 1;
