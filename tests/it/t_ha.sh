@@ -121,8 +121,10 @@ t_lead=$(date +%s%3N)
 takeover=$((t_lead - t_kill))
 t_log=$(date -d "$(grep -m1 'ha: leading' "$T_DIR/b.log" | cut -d' ' -f1)" +%s%3N)
 echo "# takeover after kill -9: ${takeover} ms seen by status (polled every ~100 ms), $((t_log - t_kill)) ms by agent b's log (lease ${LEASE_MS} ms)"
-# one lease, plus the 100 ms polling of this check and a status command's start
-check "... within one lease time (${takeover} ms <= ${LEASE_MS} + 500 ms)" test "$takeover" -le $((LEASE_MS + 500))
+# the lease ends at most one lease after the kill (its last renewal was
+# before it); the follower asks again then (+5 ms) and its loop wakes for it
+check "... within one lease time ($((t_log - t_kill)) ms <= ${LEASE_MS} ms + 300 ms of a loaded machine's loop)" \
+    test $((t_log - t_kill)) -le $((LEASE_MS + 300))
 wait "$STORM" || not_ok "storm.js failed: $(tail -3 "$T_DIR/storm.out")"
 storm_all() { # every queue's firing recorded by b, and delivered
     [ "$(store_count "$T_DIR/b.db" "SELECT count(DISTINCT queue) FROM alert_transitions WHERE to_state = 'firing' AND queue LIKE 'storm%'")" = 30 ] &&
