@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -19,6 +20,7 @@
 struct lease {
     struct rconn *rc;
     char *key, *id;
+    char run[24];        /* this run's nonce: the lease is ours for this id and run */
     int64_t lease_ms;
     int64_t local_until; /* mono ms: leading before this */
     int64_t token;       /* ours while leading, else the holder's */
@@ -108,6 +110,10 @@ lease_new(struct rconn *rc, const char *key, const char *id, int64_t lease_ms)
     l->key = xstrdup(key);
     l->id = xstrdup(id);
     l->lease_ms = lease_ms;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(l->run, sizeof l->run, "%lx%lx", (unsigned long)getpid(),
+             (unsigned long)(ts.tv_sec * 1000000000L + ts.tv_nsec));
     return l;
 }
 
@@ -128,8 +134,8 @@ run_script(struct lease *l, const char *mode, int64_t clear, struct lease_reply 
     char ms[24], cl[24];
     snprintf(ms, sizeof ms, "%lld", (long long)l->lease_ms);
     snprintf(cl, sizeof cl, "%lld", (long long)clear);
-    const char *argv[] = {"EVAL", sql_get("lua/lease"), "1", l->key, mode, l->id, ms, cl};
-    redisReply *r = rconn_is_up(l->rc) ? rconn_cmd(l->rc, 8, argv, NULL) : NULL;
+    const char *argv[] = {"EVAL", sql_get("lua/lease"), "1", l->key, mode, l->id, ms, cl, l->run};
+    redisReply *r = rconn_is_up(l->rc) ? rconn_cmd(l->rc, 9, argv, NULL) : NULL;
     int rc = r ? lease_parse_reply(r, out) : -1;
     if (rc != 0 && !l->failing)
         log_warn("ha: lease '%s': %s", l->key,

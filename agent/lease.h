@@ -6,6 +6,9 @@
  * The lease is one hash, <prefix>:bullwatch:lease, the only key bullwatch
  * ever writes without an operator's command:
  *   holder  the ha_id of the agent that holds (or last held) it
+ *   run     a nonce of that run of the agent: the lease is ours for our
+ *           ha_id and run only, so a restarted agent (or a second one given
+ *           the same ha_id by mistake) waits for it like any other
  *   token   the fencing token: +1 each time the holder changes, so it
  *           survives expiry and only grows (the key has no TTL)
  *   until   when it expires, in Redis's own clock (TIME, ms)
