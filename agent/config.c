@@ -719,6 +719,17 @@ config_parse(struct config *cfg, const char *name, const char *text, char *err, 
                      line_of(lines, "agent", "log_format"), cfg->log_format);
             return -1;
         }
+        /* ha_id goes into an HTTP header and the lease: a short printable
+         * name, no ';' (the header's separator) */
+        size_t idlen = strlen(cfg->ha_id);
+        bool id_ok = idlen < 100;
+        for (size_t k = 0; k < idlen && id_ok; k++)
+            id_ok = cfg->ha_id[k] > ' ' && cfg->ha_id[k] < 0x7f && cfg->ha_id[k] != ';';
+        if (!id_ok) {
+            snprintf(err, errlen, "%s:%d: [agent] ha_id: at most 99 printable ASCII characters "
+                     "without spaces or ';'", name, line_of(lines, "agent", "ha_id"));
+            return -1;
+        }
         char host[64];
         int port;
         if (cfg->http[0] && http_parse_addr(cfg->http, host, sizeof host, &port, msg, sizeof msg) != 0) {
