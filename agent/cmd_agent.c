@@ -254,7 +254,10 @@ poll_timer(struct agent *a, int64_t now)
     int64_t wall = now_ms(), step = a->cfg.poll_every_ms;
     /* HA: every agent polls on the same wall-clock grid (multiples of
      * poll_every), so their timer rules see Redis at the same instants and
-     * time a transition alike (message ids, alerts/engine.c) */
+     * time a transition alike (message ids, alerts/engine.c); the poll a
+     * discovery asks for at once (next_poll 0) is off the grid: it reads
+     * depths and gaps, and the rules wait for the grid's next tick */
+    bool off_grid = a->cfg.ha && a->next_poll == 0;
     if (a->cfg.ha && (step -= wall % a->cfg.poll_every_ms) < a->cfg.poll_every_ms / 4)
         step += a->cfg.poll_every_ms;
     a->next_poll = now + step;
@@ -284,7 +287,7 @@ poll_timer(struct agent *a, int64_t now)
         return;
     }
     engine_depths(a->eng, &a->ql, a->depths, polled, wall);
-    if (engine_eval(a->eng, now_ms(), true) < 0)
+    if (!off_grid && engine_eval(a->eng, now_ms(), true) < 0)
         dropped(a, INGEST_STORE, "alerts");
 }
 

@@ -31,6 +31,7 @@ struct xfer {
     int64_t started;     /* mono ms */
     int64_t retry_after; /* s, -1 none */
     int attempts;        /* before this one (from the due row) */
+    char *endpoint;      /* HA: whose lease it is sent under (NULL: none) */
     char answer[256];    /* the start of the response body, for errors */
     size_t answer_len;
 };
@@ -135,6 +136,7 @@ xfer_release(struct outbox *o, struct xfer *x)
     curl_easy_cleanup(x->easy);
     curl_slist_free_all(x->headers);
     free(x->body);
+    free(x->endpoint);
     memset(x, 0, sizeof *x);
 }
 
@@ -312,12 +314,14 @@ on_header(char *p, size_t size, size_t nmemb, void *ud)
 
 static void
 start(struct outbox *o, const struct sink *k, int64_t id, int attempts, const char *stored,
-      const char *msg_id, int target, const char *leader, int64_t token, int64_t now)
+      const char *msg_id, int target, const char *endpoint, const char *leader, int64_t token,
+      int64_t now)
 {
     struct xfer *x = &o->x[o->n];
     struct buf wire;
     memset(x, 0, sizeof *x);
     x->id = id;
+    x->endpoint = leader && endpoint ? xstrdup(endpoint) : NULL;
     x->attempts = attempts;
     x->coalesce = sink_repushes(k);
     buf_init(&wire, 0);
@@ -437,12 +441,33 @@ record(struct outbox *o, struct xfer *x, CURLcode res, int64_t now)
                  !strcmp(state, "gave_up") ? ": gave up" : "");
 }
 
+/* HA: a transfer whose lease has lapsed goes no further, whether or not
+ * the agent's loop has noticed yet (it may have been held up by a Redis
+ * command): its row stays pending for the next leader. */
+static void
+stand_down_lapsed(struct outbox *o)
+{
+    const char *id;
+    int64_t token;
+    for (int i = 0; o->leader && i < o->n;) {
+        if (!o->x[i].endpoint || o->leader(o->leader_ud, o->x[i].endpoint, &id, &token)) {
+            i++;
+            continue;
+        }
+        xfer_release(o, &o->x[i]);
+        o->x[i] = o->x[o->n - 1];
+        memset(&o->x[o->n - 1], 0, sizeof o->x[0]);
+        o->n--;
+    }
+}
+
 void
 outbox_pump(struct outbox *o, int64_t now)
 {
     if (!o)
         return;
     int running = 0;
+    stand_down_lapsed(o);
     curl_multi_perform(o->multi, &running);
     CURLMsg *m;
     int left;
@@ -498,7 +523,8 @@ outbox_pump(struct outbox *o, int64_t now)
             msg_id = old_id;
         }
         start(o, k, id, sqlite3_column_int(s, 3), (const char *)sqlite3_column_text(s, 2), msg_id,
-              sqlite3_column_int(s, 6), leader, token, now);
+              sqlite3_column_int(s, 6), (const char *)sqlite3_column_text(s, 8), leader, token,
+              now);
         started = true;
     }
     sqlite3_reset(s);
@@ -518,7 +544,7 @@ outbox_send_now(struct outbox *o, int64_t id, int64_t now)
         const struct sink *k = sinks_find(o->sinks, (const char *)sqlite3_column_text(s, 1));
         if (k) {
             start(o, k, id, sqlite3_column_int(s, 3), (const char *)sqlite3_column_text(s, 2),
-                  (const char *)sqlite3_column_text(s, 5), sqlite3_column_int(s, 6), NULL, 0, now);
+                  (const char *)sqlite3_column_text(s, 5), sqlite3_column_int(s, 6), NULL, NULL, 0, now);
             o->x[o->n - 1].once = true;
             rc = 0;
         }
