@@ -48,8 +48,10 @@
 #include "failover.h"
 #include "http.h"
 #include "ingest.h"
+#include "lease.h"
 #include "log.h"
 #include "metrics.h"
+#include "outbox.h"
 #include "queues.h"
 #include "rconn.h"
 #include "store.h"
@@ -247,10 +249,18 @@ pick_queues(struct endpoint *a, int64_t wall, struct queue_list *sub, struct que
 static void
 poll_timer(struct agent *a, struct endpoint *ep, int64_t now)
 {
-    ep->next_poll = now + a->cfg.poll_every_ms;
+    int64_t wall = now_ms(), step = a->cfg.poll_every_ms;
+    /* HA: every agent polls on the same wall-clock grid (multiples of
+     * poll_every), so their timer rules see Redis at the same instants and
+     * time a transition alike (message ids, alerts/engine.c); the poll a
+     * discovery asks for at once (next_poll 0) is off the grid: it reads
+     * depths and gaps, and the rules wait for the grid's next tick */
+    bool off_grid = a->cfg.ha && ep->next_poll == 0;
+    if (a->cfg.ha && (step -= wall % a->cfg.poll_every_ms) < a->cfg.poll_every_ms / 4)
+        step += a->cfg.poll_every_ms;
+    ep->next_poll = now + step;
     if (window_backoff_ms(a->win) > 0)
         return;
-    int64_t wall = now_ms();
     struct queue_list sub;
     struct queue_depth *subd;
     pick_queues(ep, wall, &sub, &subd);
@@ -275,7 +285,7 @@ poll_timer(struct agent *a, struct endpoint *ep, int64_t now)
         return;
     }
     engine_depths_at(a->eng, ep->cfg.endpoint_name, &ep->ql, ep->depths, polled, wall);
-    if (engine_eval(a->eng, now_ms(), true) < 0)
+    if (!off_grid && engine_eval(a->eng, now_ms(), true) < 0)
         dropped(a, INGEST_STORE, "alerts");
 }
 
@@ -329,6 +339,86 @@ stats(struct agent *a, int64_t now)
     a->next_stats = now + 60000;
 }
 
+/* ---- HA: the leader lease of each endpoint (agent/lease.h) ---- */
+
+/* outbox_leader_fn: a row is sent under the lease of its endpoint (a row
+ * of none, such as a sink test, under the first endpoint's) */
+static bool
+may_send(void *ud, const char *endpoint, const char **id, int64_t *token)
+{
+    struct agent *a = ud;
+    const struct endpoint *ep = a->ep[0];
+    for (int e = 0; endpoint && e < a->nep; e++)
+        if (!strcmp(a->ep[e]->cfg.endpoint_name, endpoint))
+            ep = a->ep[e];
+    if (!lease_leading(ep->lease, mono_ms()))
+        return false;
+    *id = lease_id(ep->lease);
+    *token = lease_token(ep->lease);
+    return true;
+}
+
+/* A follower drops its copies of what the leader has handled: rows created
+ * before the leader's watermark less one lease and one poll (the two
+ * agents create their rows of a transition at slightly different times). */
+static void
+ha_skip(struct agent *a, struct endpoint *ep)
+{
+    struct outbox *o = engine_outbox(a->eng);
+    int64_t clear = lease_holder_clear(ep->lease);
+    const char *holder = lease_holder(ep->lease);
+    if (!o || clear <= 0 || !holder[0] || !strcmp(holder, lease_id(ep->lease)) ||
+        window_backoff_ms(a->win) > 0 || window_open(a->win) != 0)
+        return;
+    char why[LEASE_ID_MAX + 64];
+    snprintf(why, sizeof why, "ha: left to the leader %s (token %lld)", holder,
+             (long long)lease_token(ep->lease));
+    int n = outbox_ha_skip(o, ep->cfg.endpoint_name,
+                           clear - a->cfg.ha_lease_ms - a->cfg.poll_every_ms, why);
+    if (n < 0)
+        dropped(a, INGEST_STORE, "outbox");
+    else if (n > 0)
+        log_debug("ha: %d notification(s) left to the leader %s", n, holder);
+}
+
+static void
+ha_timer(struct agent *a, struct endpoint *ep, int64_t now)
+{
+    if (!ep->lease)
+        return;
+    if (now >= lease_next_at(ep->lease)) {
+        struct outbox *o = engine_outbox(a->eng);
+        bool was = lease_leading(ep->lease, now);
+        lease_tick(ep->lease, now, outbox_ha_watermark(o, ep->cfg.endpoint_name, now_ms()));
+        if (!lease_leading(ep->lease, mono_ms()) && !was)
+            ha_skip(a, ep);
+    }
+    if (lease_changed(ep->lease))
+        outbox_leadership(engine_outbox(a->eng), lease_leading(ep->lease, mono_ms()));
+}
+
+/* [agent] ha = on: a lease in each endpoint's Redis, under its prefix */
+static void
+ha_start(struct agent *a)
+{
+    char id[LEASE_ID_MAX];
+    if (a->cfg.ha_id[0])
+        snprintf(id, sizeof id, "%s", a->cfg.ha_id);
+    else
+        lease_default_id(id, sizeof id);
+    for (int e = 0; e < a->nep; e++) {
+        struct endpoint *ep = a->ep[e];
+        char key[512];
+        lease_key(ep->cfg.prefix, key, sizeof key);
+        ep->lease = lease_new(ep->cmd, key, id, a->cfg.ha_lease_ms);
+        on(a, ep);
+        log_info("ha: on as '%s': the holder of '%s' (lease %lld ms) sends the notifications", id,
+                 key, (long long)a->cfg.ha_lease_ms);
+    }
+    on(a, NULL);
+    outbox_set_leader(engine_outbox(a->eng), may_send, a);
+}
+
 static void
 endpoint_timers(struct agent *a, struct endpoint *ep, int64_t now)
 {
@@ -362,6 +452,7 @@ timers(struct agent *a, int64_t now)
 {
     for (int e = 0; e < a->nep; e++) {
         on(a, a->ep[e]);
+        ha_timer(a, a->ep[e], now);
         endpoint_timers(a, a->ep[e], mono_ms());
     }
     on(a, NULL);
@@ -458,8 +549,11 @@ on_http(void *ud, const char *path, struct buf *out, const char **ctype)
         struct metrics_ep me[MAX_ENDPOINTS];
         for (int e = 0; e < a->nep; e++) {
             const struct endpoint *ep = a->ep[e];
-            me[e] = (struct metrics_ep){&ep->cfg, &ep->ql, ep->polled ? ep->depths : NULL,
-                                        ep->ing, ep->links_up};
+            me[e] = (struct metrics_ep){&ep->cfg,       &ep->ql,
+                                        ep->polled ? ep->depths : NULL,
+                                        ep->ing,        ep->links_up,
+                                        ep->lease != NULL, lease_leading(ep->lease, mono_ms()),
+                                        lease_token(ep->lease)};
         }
         struct metrics_src m = {&a->cfg, me, a->nep, a->st, a->win, a->cfg.metrics_per_queue};
         *ctype = "text/plain; version=0.0.4; charset=utf-8";
@@ -548,6 +642,9 @@ wait_ms(const struct agent *a, int64_t now)
     x = http_wait_ms(a->http);
     if (x >= 0 && x < t)
         t = x;
+    for (int e = 0; e < a->nep; e++)
+        if (a->ep[e]->lease && (x = lease_next_at(a->ep[e]->lease) - now) < t)
+            t = x;
     return t < 0 ? 0 : t;
 }
 
@@ -620,6 +717,8 @@ restart_needed(const struct config *a, const struct config *b)
         return "[store] path";
     if (strcmp(a->http, b->http))
         return "[agent] http";
+    if (a->ha != b->ha || a->ha_lease_ms != b->ha_lease_ms || strcmp(a->ha_id, b->ha_id))
+        return "[agent] ha";
     return NULL;
 }
 
@@ -658,6 +757,8 @@ reload(struct agent *a)
                             engine_observer(a->eng, e));
         a->ep[e]->next_discover = 0; /* include/exclude at once */
     }
+    if (a->cfg.ha)
+        outbox_set_leader(engine_outbox(a->eng), may_send, a);
     log_info("reload: %s: %d rule(s); state kept", a->cfg.path, engine_nrules(a->eng));
 }
 
@@ -832,8 +933,10 @@ teardown(struct agent *a)
 {
     http_stop(a->http);
     engine_free(a->eng);
-    for (int e = 0; e < a->nep; e++)
+    for (int e = 0; e < a->nep; e++) {
+        lease_free(a->ep[e]->lease);
         endpoint_free(a->ep[e]);
+    }
     window_free(a->win);
     store_close(a->st);
     config_release(&a->cfg);
@@ -896,6 +999,8 @@ cmd_agent(int argc, char **argv)
     }
     for (int e = 0; e < a.nep && engine_nrules(a.eng); e++)
         ingest_set_observer(a.ep[e]->ing, engine_count_obs, engine_observer(a.eng, e));
+    if (a.cfg.ha)
+        ha_start(&a);
     if (a.cfg.http[0]) {
         a.http = http_start(a.cfg.http, on_http, &a, err, sizeof err);
         if (!a.http) {
@@ -910,6 +1015,8 @@ cmd_agent(int argc, char **argv)
         log_info("bullwatch agent starting: redis %s, prefix '%s', store %s", a.ep[e]->label,
                  a.ep[e]->cfg.prefix, a.cfg.store_path);
     run(&a);
+    for (int e = 0; e < a.nep; e++) /* a clean stop: the next agent takes over at its next try */
+        lease_release(a.ep[e]->lease);
     struct ingest_stats sum = {0};
     for (int e = 0; e < a.nep; e++) {
         const struct ingest_stats *s = ingest_stats(a.ep[e]->ing);

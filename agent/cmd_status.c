@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "log.h"
 #include "queues.h"
+#include "lease.h"
 #include "rconn.h"
 #include "store.h"
 #include "storeadmin.h"
@@ -52,6 +53,9 @@ struct qextra {
 /* Failure rows of the last 24 h whose job data redaction could not read
  * (a placeholder was stored instead); -1 unknown. */
 static int64_t data_withheld = -1;
+/* [agent] ha = on, or a lease left in Redis: who leads the endpoint */
+static bool ha_shown;
+static struct lease_view ha_view;
 
 static void
 print_json(struct buf *out, const struct config *cfg, const struct queue_list *l,
@@ -130,6 +134,20 @@ print_json(struct buf *out, const struct config *cfg, const struct queue_list *l
         buf_addc(&b, '}');
     }
     buf_adds(&b, "]");
+    if (ha_shown) {
+        buf_addf(&b, ",\"ha\":{\"on\":%s,\"leader\":", cfg->ha ? "true" : "false");
+        if (ha_view.held)
+            buf_add_json_str(&b, ha_view.holder, strlen(ha_view.holder));
+        else
+            buf_adds(&b, "null");
+        buf_adds(&b, ",\"last_holder\":");
+        if (ha_view.exists)
+            buf_add_json_str(&b, ha_view.holder, strlen(ha_view.holder));
+        else
+            buf_adds(&b, "null");
+        buf_addf(&b, ",\"token\":%lld,\"remaining_ms\":%lld}", (long long)ha_view.token,
+                 (long long)ha_view.remaining_ms);
+    }
     if (hint[0]) {
         buf_adds(&b, ",\"hint\":");
         buf_add_json_str(&b, hint, strlen(hint));
@@ -183,6 +201,11 @@ print_table(const struct config *cfg, const struct queue_list *l, const struct q
         snprintf(named, sizeof named, "  [%s]", cfg->endpoint_name);
     printf("redis %s%s  prefix '%s'  %d queue(s)%s\n\n", cfg->endpoint_addr, named, cfg->prefix,
            l->n, have_store ? "" : "  (no audit store yet: agent lag and dead/1h unknown)");
+    if (ha_shown) {
+        char line[LEASE_ID_MAX + 128];
+        lease_view_line(&ha_view, line, sizeof line);
+        printf("%s\n\n", line);
+    }
     if (hint[0]) {
         printf("%s\n", hint);
         return;
@@ -240,6 +263,7 @@ status_one(const struct config *view, bool json, bool multi, struct buf *jout)
 {
     struct config cfg = *view; /* borrowed: never released here */
     char err[512], why[700];
+    ha_shown = false; /* this endpoint's lease, read below */
     struct rconn *rc = rconn_new(&cfg.ep, cfg.endpoint_addr, "status", cfg.connect_timeout_ms);
     if (rconn_connect_now(rc) != 0) {
         print_down(jout, &cfg, rconn_errstr(rc), json, multi);
@@ -253,6 +277,11 @@ status_one(const struct config *view, bool json, bool multi, struct buf *jout)
         print_down(jout, &cfg, why, json, multi);
         rconn_free(rc);
         return EXIT_RUNTIME;
+    }
+    {
+        char key[512];
+        lease_key(cfg.prefix, key, sizeof key);
+        ha_shown = lease_read(rc, key, &ha_view) == 0 && (cfg.ha || ha_view.exists);
     }
     char hint[600] = "";
     if (l.n == 0)

@@ -99,6 +99,12 @@ static const struct option options[] = {
     {"agent", "block", OPT_DURATION, OFF(block_ms), "1s", 10, 10000, "XREAD BLOCK timeout"},
     {"agent", "read_only", OPT_BOOL, OFF(read_only), "false", 0, 0,
      "refuse every mutation (replay, purge, silence)"},
+    {"agent", "ha", OPT_BOOL, OFF(ha), "off", 0, 0,
+     "on: several agents, one leader sends notifications (lease <prefix>:bullwatch:lease)"},
+    {"agent", "ha_lease", OPT_DURATION, OFF(ha_lease_ms), "10s", 500, 600000,
+     "the leader lease: renewed every third of it; a takeover within one lease"},
+    {"agent", "ha_id", OPT_STR, OFF(ha_id), "", 0, 0,
+     "this agent's name in the lease and notifications (empty: <hostname>:<pid>)"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -1217,6 +1223,17 @@ parse_text(struct config *cfg, const char *name, const char *text, char *err, si
         if (strcmp(cfg->log_format, "text") != 0 && strcmp(cfg->log_format, "json") != 0) {
             snprintf(err, errlen, "%s:%d: [agent] log_format must be text or json, not '%s'", name,
                      line_of(lines, "agent", "log_format"), cfg->log_format);
+            return -1;
+        }
+        /* ha_id goes into an HTTP header and the lease: a short printable
+         * name, no ';' (the header's separator) */
+        size_t idlen = strlen(cfg->ha_id);
+        bool id_ok = idlen < 100;
+        for (size_t k = 0; k < idlen && id_ok; k++)
+            id_ok = cfg->ha_id[k] > ' ' && cfg->ha_id[k] < 0x7f && cfg->ha_id[k] != ';';
+        if (!id_ok) {
+            snprintf(err, errlen, "%s:%d: [agent] ha_id: at most 99 printable ASCII characters "
+                     "without spaces or ';'", name, line_of(lines, "agent", "ha_id"));
             return -1;
         }
         char host[64];

@@ -105,6 +105,9 @@ struct config {
     int64_t read_count;
     int64_t block_ms;
     bool read_only;
+    bool ha;             /* HA agents: only the lease holder sends (agent/lease.h) */
+    int64_t ha_lease_ms;
+    char *ha_id;         /* "" = <hostname>:<pid> */
 
     /* derived at load time */
     struct redis_endpoint ep;

@@ -27,6 +27,8 @@ struct rconn;
 struct store;
 struct window;
 
+struct lease;
+
 struct endpoint {
     struct config cfg; /* the view: borrowed strings of the agent's config */
     int index;         /* in the config's endpoints */
@@ -42,6 +44,7 @@ struct endpoint {
     bool have_queues, had_queues, policy_checked, links_up;
     int64_t next_discover, next_poll, next_outage_eval;
     int64_t next_sync_read; /* a cluster's stream link: the next read after an empty one */
+    struct lease *lease;    /* [agent] ha = on: the endpoint's leader lease (lease.h) */
     uint64_t master_gen;    /* Sentinel: the master the links are on (failover.h) */
     bool forget_due;        /* a switch seen: the old master's lost rows to drop */
     int64_t first_read, last_read; /* mono ms of the first and last entries read (--drain) */

@@ -204,6 +204,22 @@ agent_series(const struct metrics_src *m, struct buf *b)
         metrics_label(b, m->ep[e].cfg->endpoint_name);
         buf_addf(b, "\"} %d\n", m->ep[e].redis_up ? 1 : 0);
     }
+    for (int k = 0; k < 2 && m->nep > 0 && m->ep[0].ha; k++) {
+        if (k == 0)
+            head(b, "bullwatch_ha_leader", "gauge",
+                 "1 while this agent holds the endpoint's HA lease (it sends the notifications)");
+        else
+            head(b, "bullwatch_ha_token", "gauge",
+                 "The fencing token of the endpoint's lease last seen");
+        for (int e = 0; e < m->nep; e++) {
+            buf_adds(b, k == 0 ? "bullwatch_ha_leader{endpoint=\"" : "bullwatch_ha_token{endpoint=\"");
+            metrics_label(b, m->ep[e].cfg->endpoint_name);
+            if (k == 0)
+                buf_addf(b, "\"} %d\n", m->ep[e].ha_leader ? 1 : 0);
+            else
+                buf_addf(b, "\"} %lld\n", m->ep[e].ha_token);
+        }
+    }
     const struct window_hist *h = window_commit_hist(m->win);
     head(b, "bullwatch_store_commit_seconds", "histogram",
          "How long each commit of the agent's window took");

@@ -29,6 +29,8 @@ struct metrics_ep {
     const struct queue_depth *depths; /* the last poll (NULL: none yet) */
     const struct ingest *ing;
     bool redis_up;
+    bool ha, ha_leader;             /* [agent] ha = on; this agent holds the endpoint's lease */
+    long long ha_token;             /* the lease's fencing token last seen */
 };
 
 struct metrics_src {

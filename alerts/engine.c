@@ -29,6 +29,9 @@
  * notification waits for them, at most this long after the transition. */
 #define CONTEXT_WAIT_MS 5000
 #define NOTIFY_HELD (-2)
+/* HA agents: message ids from transition times rounded down to a multiple
+ * of poll_every of at least this (and of two polls), see notify() */
+#define HA_ID_QUANTUM_MS 60000
 
 struct slot { /* one rule on one queue */
     struct alert a;
@@ -579,6 +582,20 @@ notify(struct engine *e, int ri, const struct eq *q, const struct slot *s, enum 
         int64_t k = (now - s->starts_at) / rep;
         n.seq = k < 1 ? 1 : k > 1000000 ? 1000000 : (int)k;
     }
+    /* HA: each agent times a transition by its own clock and its own reads
+     * (a timer rule by its own poll, which every agent runs on the same
+     * wall-clock grid of poll_every): the ids round the time down to a
+     * multiple of poll_every of at least a minute, so both agents' copies
+     * of a transition share them unless their times fall on either side of
+     * a boundary (clocks or reads more than a poll apart). Two firings of
+     * one alert within one such span share an id too. */
+    if (e->cfg->ha) {
+        /* a multiple of poll_every: the agents poll on that grid (cmd_agent.c) */
+        int64_t p = e->cfg->poll_every_ms > 0 ? e->cfg->poll_every_ms : 1;
+        n.id_quantum_ms = (HA_ID_QUANTUM_MS + p - 1) / p * p;
+        if (n.id_quantum_ms < 2 * p)
+            n.id_quantum_ms = 2 * p;
+    }
     memcpy(n.fingerprint, fingerprint, sizeof n.fingerprint);
     if (!e->outbox || e->failed)
         return 0; /* no sinks: the transition is recorded, nothing is sent */
@@ -816,6 +833,12 @@ int64_t
 engine_wait_ms(struct engine *e, int64_t now)
 {
     return e && e->outbox ? outbox_wait_ms(e->outbox, now) : -1;
+}
+
+struct outbox *
+engine_outbox(struct engine *e)
+{
+    return e ? e->outbox : NULL;
 }
 
 bool

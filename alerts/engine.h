@@ -82,5 +82,7 @@ int engine_inflight(const struct engine *e);
 int engine_fds(struct engine *e, struct pollfd *p, int max);
 int64_t engine_wait_ms(struct engine *e, int64_t now);
 bool engine_delivers(const struct engine *e); /* has sinks */
+/* The outbox (NULL without sinks), for the agent's HA hooks (outbox.h). */
+struct outbox *engine_outbox(struct engine *e);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include "lease.h"
 #include "log.h"
 #include "util.h"
 #include "window.h"
@@ -30,6 +31,7 @@ struct xfer {
     int64_t started;     /* mono ms */
     int64_t retry_after; /* s, -1 none */
     int attempts;        /* before this one (from the due row) */
+    char *endpoint;      /* HA: whose lease it is sent under (NULL: none) */
     char answer[256];    /* the start of the response body, for errors */
     size_t answer_len;
 };
@@ -57,6 +59,8 @@ struct outbox {
     outbox_report_fn *report;
     void *report_ud;
     bool manual;        /* a command's outbox: sends only what outbox_send_now starts */
+    outbox_leader_fn *leader; /* HA: may this agent send an endpoint's rows (NULL: yes) */
+    void *leader_ud;
 };
 
 static int
@@ -132,6 +136,7 @@ xfer_release(struct outbox *o, struct xfer *x)
     curl_easy_cleanup(x->easy);
     curl_slist_free_all(x->headers);
     free(x->body);
+    free(x->endpoint);
     memset(x, 0, sizeof *x);
 }
 
@@ -309,16 +314,25 @@ on_header(char *p, size_t size, size_t nmemb, void *ud)
 
 static void
 start(struct outbox *o, const struct sink *k, int64_t id, int attempts, const char *stored,
-      const char *msg_id, int target, int64_t now)
+      const char *msg_id, int target, const char *endpoint, const char *leader, int64_t token,
+      int64_t now)
 {
     struct xfer *x = &o->x[o->n];
     struct buf wire;
     memset(x, 0, sizeof *x);
     x->id = id;
+    x->endpoint = leader && endpoint ? xstrdup(endpoint) : NULL;
     x->attempts = attempts;
     x->coalesce = sink_repushes(k);
     buf_init(&wire, 0);
     sink_wire_body(k, stored, &wire); /* the routing key joins here, in memory only */
+    if (leader && k->type == SINK_WEBHOOK) { /* who sent it: known at send time only */
+        struct buf lw;
+        buf_init(&lw, 0);
+        sink_add_leader(wire.data, leader, token, &lw);
+        buf_release(&wire);
+        wire = lw;
+    }
     x->body = buf_detach(&wire, NULL);
     x->retry_after = -1;
     x->started = mono_ms();
@@ -326,6 +340,12 @@ start(struct outbox *o, const struct sink *k, int64_t id, int attempts, const ch
     x->headers = curl_slist_append(NULL, "Content-Type: application/json");
     x->headers = curl_slist_append(x->headers, "User-Agent: bullwatch");
     x->headers = curl_slist_append(x->headers, "Expect:");
+    if (leader) {
+        char h[LEASE_HEADER_MAX + 32], v[LEASE_HEADER_MAX];
+        lease_header_value(leader, token, v, sizeof v);
+        snprintf(h, sizeof h, "X-Bullwatch-Leader: %s", v);
+        x->headers = curl_slist_append(x->headers, h);
+    }
     if (k->type == SINK_WEBHOOK) {
         char h[256];
         struct buf sig;
@@ -421,12 +441,33 @@ record(struct outbox *o, struct xfer *x, CURLcode res, int64_t now)
                  !strcmp(state, "gave_up") ? ": gave up" : "");
 }
 
+/* HA: a transfer whose lease has lapsed goes no further, whether or not
+ * the agent's loop has noticed yet (it may have been held up by a Redis
+ * command): its row stays pending for the next leader. */
+static void
+stand_down_lapsed(struct outbox *o)
+{
+    const char *id;
+    int64_t token;
+    for (int i = 0; o->leader && i < o->n;) {
+        if (!o->x[i].endpoint || o->leader(o->leader_ud, o->x[i].endpoint, &id, &token)) {
+            i++;
+            continue;
+        }
+        xfer_release(o, &o->x[i]);
+        o->x[i] = o->x[o->n - 1];
+        memset(&o->x[o->n - 1], 0, sizeof o->x[0]);
+        o->n--;
+    }
+}
+
 void
 outbox_pump(struct outbox *o, int64_t now)
 {
     if (!o)
         return;
     int running = 0;
+    stand_down_lapsed(o);
     curl_multi_perform(o->multi, &running);
     CURLMsg *m;
     int left;
@@ -470,6 +511,11 @@ outbox_pump(struct outbox *o, int64_t now)
         const struct sink *k = sinks_find(o->sinks, (const char *)sqlite3_column_text(s, 1));
         if (!k)
             continue; /* a sink removed from the config: left pending */
+        const char *leader = NULL;
+        int64_t token = 0;
+        if (o->leader && !o->leader(o->leader_ud, (const char *)sqlite3_column_text(s, 8), &leader,
+                                    &token))
+            continue; /* HA: not leading this endpoint; the row waits (outbox_leadership) */
         const char *msg_id = (const char *)sqlite3_column_text(s, 5);
         char old_id[32];
         if (!msg_id) { /* cannot happen after 0005; keep the old shape */
@@ -477,7 +523,8 @@ outbox_pump(struct outbox *o, int64_t now)
             msg_id = old_id;
         }
         start(o, k, id, sqlite3_column_int(s, 3), (const char *)sqlite3_column_text(s, 2), msg_id,
-              sqlite3_column_int(s, 6), now);
+              sqlite3_column_int(s, 6), (const char *)sqlite3_column_text(s, 8), leader, token,
+              now);
         started = true;
     }
     sqlite3_reset(s);
@@ -497,7 +544,7 @@ outbox_send_now(struct outbox *o, int64_t id, int64_t now)
         const struct sink *k = sinks_find(o->sinks, (const char *)sqlite3_column_text(s, 1));
         if (k) {
             start(o, k, id, sqlite3_column_int(s, 3), (const char *)sqlite3_column_text(s, 2),
-                  (const char *)sqlite3_column_text(s, 5), sqlite3_column_int(s, 6), now);
+                  (const char *)sqlite3_column_text(s, 5), sqlite3_column_int(s, 6), NULL, NULL, 0, now);
             o->x[o->n - 1].once = true;
             rc = 0;
         }
@@ -541,4 +588,64 @@ outbox_wait_ms(struct outbox *o, int64_t now)
     if (due >= 0 && (t < 0 || due < t))
         t = due < 0 ? 0 : (long)due;
     return t;
+}
+
+/* ---- HA (agent/lease.h) ---- */
+
+void
+outbox_set_leader(struct outbox *o, outbox_leader_fn *fn, void *ud)
+{
+    if (!o)
+        return;
+    o->leader = fn;
+    o->leader_ud = ud;
+}
+
+void
+outbox_leadership(struct outbox *o, bool leading)
+{
+    if (!o)
+        return;
+    o->next_check = 0; /* look at the pending rows again */
+    if (leading)
+        return;
+    /* fail safe: nothing goes out without the lease. A transfer cut here
+     * records nothing: its row stays pending with its attempts, and the
+     * next leader sends it with the same message id. Only the transfers
+     * under a lease now lapsed are cut (each endpoint has its own). */
+    stand_down_lapsed(o);
+}
+
+int
+outbox_ha_skip(struct outbox *o, const char *endpoint, int64_t before, const char *why)
+{
+    if (!o)
+        return 0;
+    sqlite3_stmt *s = store_stmt(o->st, "stmt/outbox_ha_skip");
+    store_bind_str(s, ":endpoint", endpoint);
+    store_bind_int(s, ":before", before);
+    store_bind_str(s, ":why", why);
+    if (store_exec(o->st, s, "outbox ha skip") != 0)
+        return -1;
+    return sqlite3_changes(store_db(o->st));
+}
+
+int64_t
+outbox_ha_watermark(struct outbox *o, const char *endpoint, int64_t now)
+{
+    int64_t w = now;
+    if (!o)
+        return w;
+    sqlite3_stmt *s = store_stmt(o->st, "stmt/outbox_ha_oldest");
+    store_bind_str(s, ":endpoint", endpoint);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        /* a sink no longer configured is never sent: it holds nothing back */
+        if (!sinks_find(o->sinks, (const char *)sqlite3_column_text(s, 0)))
+            continue;
+        int64_t t = sqlite3_column_int64(s, 1);
+        if (t < w)
+            w = t;
+    }
+    sqlite3_reset(s);
+    return w;
 }

@@ -70,6 +70,26 @@ int64_t outbox_wait_ms(struct outbox *o, int64_t now);
 /* Transfers in flight (the loop then wakes up often to move them). */
 int outbox_inflight(const struct outbox *o);
 
+/* ---- HA agents (agent/lease.h) ----
+ * fn says whether this agent may send the rows of an endpoint now (it holds
+ * that endpoint's lease) and who it is: *id (borrowed until the next loop
+ * iteration) and *token, sent as X-Bullwatch-Leader and, in webhook
+ * bodies, a "leader" member. Rows it may not send wait, pending. NULL fn
+ * (HA off): every row is sent. */
+typedef bool outbox_leader_fn(void *ud, const char *endpoint, const char **id, int64_t *token);
+void outbox_set_leader(struct outbox *o, outbox_leader_fn *fn, void *ud);
+/* Leadership changed: look at the pending rows again; when lost, cut every
+ * transfer in flight at once (their rows stay pending, attempts unchanged,
+ * for the next leader to send with the same message ids). */
+void outbox_leadership(struct outbox *o, bool leading);
+/* A follower's copies of what the leader has handled: pending rows of the
+ * endpoint created before `before` become 'skipped' (last_error why), in
+ * the open window. How many, or -1. */
+int outbox_ha_skip(struct outbox *o, const char *endpoint, int64_t before, const char *why);
+/* The leader's watermark: the creation time of its oldest pending row of
+ * the endpoint (of a configured sink), or now when none is pending. */
+int64_t outbox_ha_watermark(struct outbox *o, const char *endpoint, int64_t now);
+
 /* Backoff before attempt n+1 after n failed ones (ms, without jitter). */
 int64_t outbox_backoff_ms(int attempts);
 

@@ -523,7 +523,7 @@ void
 sink_msg_id(const struct sink *s, const struct notice *n, char out[SINK_MSG_ID_LEN])
 {
     char at[32], seq[16];
-    snprintf(at, sizeof at, "%lld", (long long)n->transition_at);
+    snprintf(at, sizeof at, "%lld", (long long)sink_id_time(n->transition_at, n->id_quantum_ms));
     snprintf(seq, sizeof seq, "%d", n->seq);
     const char *parts[] = {"bullwatch-msg-1", s->name, n->rule, n->labels ? n->labels : "",
                            notice_kind_name(n->kind), at, seq};
@@ -536,7 +536,17 @@ void
 notice_dedup_key(const struct notice *n, char out[48])
 {
     /* readable: the alert's fingerprint and its episode's start */
-    snprintf(out, 48, "bw-%s-%lld", n->fingerprint, (long long)n->starts_at);
+    snprintf(out, 48, "bw-%s-%lld", n->fingerprint,
+             (long long)sink_id_time(n->starts_at, n->id_quantum_ms));
+}
+
+int64_t
+sink_id_time(int64_t t, int64_t q)
+{
+    if (q <= 0)
+        return t;
+    int64_t r = t % q;
+    return t - (r < 0 ? r + q : r);
 }
 
 /* ---- bodies ---- */
@@ -973,6 +983,24 @@ sink_wire_body(const struct sink *s, const char *stored, struct buf *out)
     buf_adds(out, "{\"routing_key\":");
     buf_add_json_str(out, s->routing_key, strlen(s->routing_key));
     const char *rest = stored + 1;
+    while (*rest == ' ')
+        rest++;
+    if (*rest != '}')
+        buf_addc(out, ',');
+    buf_adds(out, rest);
+}
+
+void
+sink_add_leader(const char *body, const char *id, int64_t token, struct buf *out)
+{
+    if (body[0] != '{') {
+        buf_adds(out, body);
+        return;
+    }
+    buf_adds(out, "{\"leader\":{\"id\":");
+    buf_add_json_str(out, id, strlen(id));
+    buf_addf(out, ",\"token\":%lld}", (long long)token);
+    const char *rest = body + 1;
     while (*rest == ' ')
         rest++;
     if (*rest != '}')

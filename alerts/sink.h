@@ -113,6 +113,10 @@ struct notice {
      * for a resolved) and the repeat's number (0: the transition's own) */
     int64_t transition_at;
     int seq;
+    /* HA agents: the ids (message id, PagerDuty's dedup_key) take the times
+     * above rounded down to a multiple of this, so that agents whose clocks
+     * and reads differ a little give a transition the same id (0: exact) */
+    int64_t id_quantum_ms;
     const struct notice_context *ctx; /* NULL: none */
 };
 
@@ -120,6 +124,8 @@ struct notice {
  * the sink's name, the rule, the label set, the kind, the transition's time
  * and the repeat's number. The same transition sent again gives the same
  * id (whichever agent or store sends it); another transition another. */
+/* t rounded down to a multiple of q (q <= 0: t). */
+int64_t sink_id_time(int64_t t, int64_t q);
 void sink_msg_id(const struct sink *s, const struct notice *n, char out[SINK_MSG_ID_LEN]);
 /* PagerDuty's dedup_key: the alert (fingerprint) and the transition that
  * opened its episode, so its trigger, repeats and resolve share it and the
@@ -133,6 +139,11 @@ void sink_body(const struct sink *s, const struct notice *n, struct buf *out);
 /* The bytes to post for a stored body: the body with what the
  * configuration adds at send time (pagerduty: routing_key). */
 void sink_wire_body(const struct sink *s, const char *stored, struct buf *out);
+
+/* HA: body (a JSON object) with "leader":{"id":ID,"token":N} as its first
+ * member: which agent sent it under which fencing token. Anything else is
+ * copied as it is. */
+void sink_add_leader(const char *body, const char *id, int64_t token, struct buf *out);
 
 /* Standard Webhooks: the webhook-signature value ("v1,<base64>") for
  * id.timestamp.body under key. */

@@ -119,6 +119,29 @@ START_TEST(defaults_function_matches_empty_parse)
 }
 END_TEST
 
+START_TEST(ha_options)
+{
+    ck_assert_int_eq(parse("\n"), 0);
+    ck_assert(!cfg.ha); /* off unless asked */
+    ck_assert_int_eq(cfg.ha_lease_ms, 10000);
+    ck_assert_str_eq(cfg.ha_id, "");
+    config_release(&cfg);
+    memset(&cfg, 0, sizeof cfg);
+    ck_assert_int_eq(parse("[agent]\nha = on\nha_lease = 2s\nha_id = host-a:1\n"), 0);
+    ck_assert(cfg.ha);
+    ck_assert_int_eq(cfg.ha_lease_ms, 2000);
+    ck_assert_str_eq(cfg.ha_id, "host-a:1");
+    config_release(&cfg);
+    memset(&cfg, 0, sizeof cfg);
+    ck_assert_int_eq(parse("[agent]\nha = on\n\nha_id = a;token=9\n"), -1);
+    ck_assert_msg(strstr(err, "t.ini:4: [agent] ha_id"), "%s", err);
+    config_release(&cfg);
+    memset(&cfg, 0, sizeof cfg);
+    ck_assert_int_eq(parse("[agent]\nha_lease = 100ms\n"), -1); /* below 500ms */
+    ck_assert_msg(strstr(err, "t.ini:2"), "%s", err);
+}
+END_TEST
+
 START_TEST(each_type)
 {
     ck_assert_int_eq(parse("[redis]\n"
@@ -955,6 +978,7 @@ config_suite(void)
     tcase_add_test(tc, defaults_when_empty);
     tcase_add_test(tc, defaults_function_matches_empty_parse);
     tcase_add_test(tc, each_type);
+    tcase_add_test(tc, ha_options);
     tcase_add_test(tc, bool_spellings);
     tcase_add_test(tc, log_levels);
     tcase_add_test(tc, comments_and_whitespace);

@@ -34,5 +34,6 @@ Suite *store_suite(void);
 Suite *cluster_suite(void);
 Suite *tls_suite(void);
 Suite *sentinel_suite(void);
+Suite *lease_suite(void);
 
 #endif
