@@ -166,3 +166,32 @@ check "after the reload both still ingest (a/qa 25, b/qb 15)" \
 check "log lines name the endpoint" \
     bash -c "grep -q '\[b\] discovered 1 queue' '$T_DIR/agent.log' && grep -q \"\[a\] watching queue 'qa'\" '$T_DIR/agent.log'"
 check "SIGTERM stops the agent with exit 0" stop_agent
+
+# HA with two endpoints: a lease in each endpoint's own Redis, each led
+HP2=$(free_port)
+cat >"$T_DIR/ha.ini" <<INI
+[redis a]
+url = $URL_A
+[redis b]
+url = $URL_B
+[queues]
+discover_every = 1s
+poll_every = 500ms
+[store]
+path = $T_DIR/ha.db
+[agent]
+block = 200ms
+http = 127.0.0.1:$HP2
+ha = on
+ha_id = multi-1
+ha_lease = 2s
+INI
+start_agent "$T_DIR/ha.ini" "$T_DIR/ha.log"
+holds() { [ "$(redis-cli -p "$1" hget bull:bullwatch:lease holder)" = multi-1 ]; }
+check "ha: the agent holds the lease in a's Redis" wait_for 10 holds "$PA"
+check "ha: ... and in b's Redis" wait_for 10 holds "$PB"
+led() { curl -fsS "http://127.0.0.1:$HP2/metrics" | grep -q "^bullwatch_ha_leader{endpoint=\"$1\"} 1$"; }
+check "ha: /metrics says it leads a and b" bash -c "$(declare -f led); HP2=$HP2; led a && led b"
+"$BW" status -c "$T_DIR/ha.ini" >"$T_DIR/ha-st.txt" 2>&1
+check "ha: status shows a leader for each endpoint" test "$(grep -c "leader 'multi-1'" "$T_DIR/ha-st.txt")" = 2
+check "ha: SIGTERM stops that agent with exit 0" stop_agent
