@@ -298,7 +298,10 @@ retention(struct agent *a, int64_t now)
             return;
         }
         int64_t wall = now_ms();
-        if (storeadmin_retention_slice(a->st, wall - a->cfg.retention_ms, wall, &more) != 0) {
+        struct storeadmin_keep keep = {wall - a->cfg.retention_ms,
+                                       wall - a->cfg.signature_retention_ms,
+                                       wall - engine_history_ms(a->eng, a->cfg.retention_ms)};
+        if (storeadmin_retention_slice_keep(a->st, &keep, wall, &more) != 0) {
             dropped(a, INGEST_STORE, "retention");
             a->next_retention = now + 1000;
             return;
@@ -600,6 +603,7 @@ reload(struct agent *a)
     config_release(&old);
     a->eng = engine_new(&a->cfg, a->st, a->win, now_ms(), err, sizeof err);
     ingest_set_observer(a->ing, engine_nrules(a->eng) ? engine_count : NULL, a->eng);
+    ingest_set_sig_observer(a->ing, engine_nrules(a->eng) ? engine_signature : NULL, a->eng);
     a->next_discover = 0; /* include/exclude at once */
     log_info("reload: %s: %d rule(s); state kept", a->cfg.path, engine_nrules(a->eng));
 }
@@ -780,8 +784,10 @@ cmd_agent(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return EXIT_USAGE;
     }
-    if (engine_nrules(a.eng))
+    if (engine_nrules(a.eng)) {
         ingest_set_observer(a.ing, engine_count, a.eng);
+        ingest_set_sig_observer(a.ing, engine_signature, a.eng);
+    }
     if (a.cfg.http[0]) {
         a.http = http_start(a.cfg.http, on_http, &a, err, sizeof err);
         if (!a.http) {

@@ -33,5 +33,6 @@ Suite *tui_suite(void);
 Suite *store_suite(void);
 Suite *cluster_suite(void);
 Suite *tls_suite(void);
+Suite *newsig_suite(void);
 
 #endif
