@@ -604,6 +604,7 @@ reload(struct agent *a)
     a->eng = engine_new(&a->cfg, a->st, a->win, now_ms(), err, sizeof err);
     ingest_set_observer(a->ing, engine_nrules(a->eng) ? engine_count : NULL, a->eng);
     ingest_set_sig_observer(a->ing, engine_nrules(a->eng) ? engine_signature : NULL, a->eng);
+    ingest_set_retry_observer(a->ing, engine_nrules(a->eng) ? engine_retry : NULL, a->eng);
     a->next_discover = 0; /* include/exclude at once */
     log_info("reload: %s: %d rule(s); state kept", a->cfg.path, engine_nrules(a->eng));
 }
@@ -787,6 +788,7 @@ cmd_agent(int argc, char **argv)
     if (engine_nrules(a.eng)) {
         ingest_set_observer(a.ing, engine_count, a.eng);
         ingest_set_sig_observer(a.ing, engine_signature, a.eng);
+        ingest_set_retry_observer(a.ing, engine_retry, a.eng);
     }
     if (a.cfg.http[0]) {
         a.http = http_start(a.cfg.http, on_http, &a, err, sizeof err);

@@ -209,6 +209,13 @@ ingest_set_observer(struct ingest *ing, ingest_observer fn, void *ud)
 }
 
 void
+ingest_set_retry_observer(struct ingest *ing, ingest_retry_observer fn, void *ud)
+{
+    ing->retry_obs = fn;
+    ing->retry_obs_ud = ud;
+}
+
+void
 ingest_set_sig_observer(struct ingest *ing, ingest_sig_observer fn, void *ud)
 {
     ing->sig_obs = fn;

@@ -103,6 +103,8 @@ struct ingest {
     struct sigtab *sigs;
     ingest_sig_observer sig_obs;
     void *sig_obs_ud;
+    ingest_retry_observer retry_obs;
+    void *retry_obs_ud;
     /* the XREAD on the stream link */
     bool inflight;       /* a reply is on its way */
     bool inflight_stale; /* ... sent from cursors since rolled back: dropped */

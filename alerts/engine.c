@@ -86,6 +86,10 @@ struct eq {
     int nsg, capsg;
     struct bl_cache *blc;
     int nblc;
+    /* retries scheduled: due times (ms), sorted, from rd0 on (the ones
+     * before are past); and those staged in the open window */
+    int64_t *rd, *rds;
+    int nrd, caprd, rd0, nrds, caprds;
 };
 
 /* an alert's identity: the queue's, or one of its signatures' */
@@ -131,6 +135,9 @@ struct engine {
     int64_t sig_keep_ms;   /* the longest new_signatures window */
     struct { int qi, si; } *staged_sig; /* signatures told in the open window */
     int nstaged_sig, capstaged_sig;
+    bool any_retry_rule;
+    int *staged_rq; /* queues with staged retries */
+    int nstaged_rq, capstaged_rq;
 };
 
 static struct eq *
@@ -315,6 +322,91 @@ new_signatures(const struct eq *q, int64_t now, int64_t w)
     return n;
 }
 
+/* ---- retries due: from the delayed events of jobs that ran ---- */
+
+/* At most this many scheduled retries are kept per queue (8 bytes each);
+ * past it the farthest is forgotten. */
+#define RETRIES_KEPT 100000
+
+void
+engine_retry(void *engine, const char *queue, int64_t due_ms)
+{
+    struct engine *e = engine;
+    if (!e || !e->any_retry_rule)
+        return;
+    struct eq *q = queue_get(e, queue);
+    if (q->nrds == 0) {
+        if (e->nstaged_rq == e->capstaged_rq) {
+            e->capstaged_rq = e->capstaged_rq ? e->capstaged_rq * 2 : 16;
+            e->staged_rq = xrealloc(e->staged_rq, sizeof *e->staged_rq * (size_t)e->capstaged_rq);
+        }
+        e->staged_rq[e->nstaged_rq++] = (int)(q - e->q);
+    }
+    if (q->nrds == q->caprds) {
+        q->caprds = q->caprds ? q->caprds * 2 : 16;
+        q->rds = xrealloc(q->rds, sizeof *q->rds * (size_t)q->caprds);
+    }
+    q->rds[q->nrds++] = due_ms;
+    q->dirty = true;
+}
+
+/* The staged due times into the sorted list (most arrive in order: a
+ * backoff from now; an insertion from the back is then O(1)). */
+static void
+retries_apply(struct eq *q)
+{
+    for (int i = 0; i < q->nrds; i++) {
+        int64_t d = q->rds[i];
+        if (q->nrd - q->rd0 >= RETRIES_KEPT) {
+            if (d >= q->rd[q->nrd - 1])
+                continue;
+            q->nrd--; /* the farthest goes */
+        }
+        if (q->nrd == q->caprd) {
+            if (q->rd0 > 0) { /* the past ones' room first */
+                memmove(q->rd, q->rd + q->rd0, sizeof *q->rd * (size_t)(q->nrd - q->rd0));
+                q->nrd -= q->rd0;
+                q->rd0 = 0;
+            }
+            if (q->nrd == q->caprd) {
+                q->caprd = q->caprd ? q->caprd * 2 : 16;
+                q->rd = xrealloc(q->rd, sizeof *q->rd * (size_t)q->caprd);
+            }
+        }
+        int k = q->nrd;
+        while (k > q->rd0 && q->rd[k - 1] > d) {
+            q->rd[k] = q->rd[k - 1];
+            k--;
+        }
+        q->rd[k] = d;
+        q->nrd++;
+    }
+    q->nrds = 0;
+}
+
+/* Retries due in (now, now + w]: the past ones are dropped, then a binary
+ * search; plus the staged ones. */
+static int64_t
+retries_due(struct eq *q, int64_t now, int64_t w)
+{
+    while (q->rd0 < q->nrd && q->rd[q->rd0] <= now)
+        q->rd0++;
+    if (q->rd0 == q->nrd)
+        q->rd0 = q->nrd = 0;
+    int lo = q->rd0, hi = q->nrd; /* the first > now + w */
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (q->rd[mid] <= now + w)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    int64_t n = lo - q->rd0;
+    for (int i = 0; i < q->nrds; i++)
+        n += q->rds[i] > now && q->rds[i] <= now + w;
+    return n;
+}
+
 static void
 counts_apply(struct engine *e, struct eq *q)
 {
@@ -431,6 +523,8 @@ src_window(void *ud, enum ind i, int64_t w)
     }
     case IND_NEW_SIGNATURES:
         return (double)new_signatures(q, e->now, w);
+    case IND_RETRIES_DUE:
+        return (double)retries_due(q, e->now, w);
     default:
         return NAN; /* runtime_p95: not measured yet */
     }
@@ -1092,6 +1186,9 @@ party_commit(void *ud)
     for (int i = 0; i < e->nstaged_sig; i++)
         e->q[e->staged_sig[i].qi].sg[e->staged_sig[i].si].staged = false;
     e->nstaged_sig = 0;
+    for (int i = 0; i < e->nstaged_rq; i++)
+        retries_apply(&e->q[e->staged_rq[i]]);
+    e->nstaged_rq = 0;
 }
 
 static void
@@ -1123,6 +1220,11 @@ party_abort(void *ud)
         q->dirty = true;
     }
     e->nstaged_sig = 0;
+    for (int i = 0; i < e->nstaged_rq; i++) {
+        e->q[e->staged_rq[i]].nrds = 0;
+        e->q[e->staged_rq[i]].dirty = true;
+    }
+    e->nstaged_rq = 0;
 }
 
 void
@@ -1308,6 +1410,7 @@ engine_new(const struct config *cfg, struct store *st, struct window *win, int64
     for (int i = 0; i < e->rules.n; i++) {
         e->any_event_rule |= e->rules.v[i].event_driven;
         e->any_sig_rule |= e->rules.v[i].per_signature;
+        e->any_retry_rule |= (expr_inds(e->rules.v[i].expr) & 1u << IND_RETRIES_DUE) != 0;
         if (e->rules.v[i].signature_window_ms > e->sig_keep_ms)
             e->sig_keep_ms = e->rules.v[i].signature_window_ms;
     }
@@ -1357,9 +1460,12 @@ engine_free(struct engine *e)
             esig_release(&q->sg[k]);
         free(q->sg);
         free(q->blc);
+        free(q->rd);
+        free(q->rds);
     }
     free(e->q);
     free(e->staged_sig);
+    free(e->staged_rq);
     free(e->staged_q);
     free(e->touched);
     strmap_free(e->index);

@@ -65,6 +65,11 @@ void engine_count(void *engine, const char *queue, int what, int64_t minute, int
  * the store never saw on the queue, staged until the window commits. */
 void engine_signature(void *engine, const char *queue, const char *signature,
                       int64_t first_seen);
+/* The ingest's retry observer (ingest_set_retry_observer): a retry due at
+ * due_ms, staged until the window commits. Kept in memory (a restart
+ * reads the stream on from its committed cursor, so only the retries
+ * scheduled before that are not known to the next agent). */
+void engine_retry(void *engine, const char *queue, int64_t due_ms);
 /* How long the per-minute counts must be kept: the store's retention, or
  * longer when a rule's baseline reaches further back (ms). */
 int64_t engine_history_ms(const struct engine *e, int64_t retention_ms);

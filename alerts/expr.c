@@ -33,6 +33,7 @@ static const char *const ind_names[IND_N] = {
     [IND_FAILURE_RATIO] = "failure_ratio",
     [IND_RUNTIME_P95] = "runtime_p95",
     [IND_NEW_SIGNATURES] = "new_signatures",
+    [IND_RETRIES_DUE] = "retries_due",
 };
 
 const char *
@@ -276,7 +277,8 @@ call(struct parser *ps, enum fn fn, const char *at)
     }
     if (fn == FN_BASELINE &&
         (e->a->op != OP_IND || !e->a->window_ms || ind_is_gauge(e->a->ind) ||
-         e->a->ind == IND_NEW_SIGNATURES || e->a->ind == IND_RUNTIME_P95 ||
+         e->a->ind == IND_NEW_SIGNATURES || e->a->ind == IND_RETRIES_DUE ||
+         e->a->ind == IND_RUNTIME_P95 ||
          e->a->ind == IND_EVENTS_LOST)) {
         fail(ps, argat, "baseline needs a counter of the per-minute counts with a window "
                         "(failures, retries, completed, stalled, added, failure_ratio)%s", "");

@@ -27,7 +27,8 @@
  * at the same time of day on each of the previous N days (NAN unless at
  * least half of those days have history). new_signatures[w] counts the
  * error signatures first seen on the queue within w (the store's
- * queue_signatures: a signature that returns is not new).
+ * queue_signatures: a signature that returns is not new). retries_due[w]
+ * counts the retries scheduled (with a backoff) to run within the next w.
  * A comparison is 1 or 0; a missing value makes it false.
  */
 #ifndef BW_EXPR_H
@@ -65,6 +66,7 @@ enum ind {
     IND_FAILURE_RATIO,
     IND_RUNTIME_P95,
     IND_NEW_SIGNATURES, /* error signatures first seen on the queue within the window */
+    IND_RETRIES_DUE,    /* retries scheduled to run within the next window */
     IND_N
 };
 

@@ -277,6 +277,73 @@ START_TEST(limit_summary_and_silence)
 }
 END_TEST
 
+static int64_t fired_rule(struct nf *f, const char *rule);
+
+/* ---- retries due ---- */
+
+static struct bmq_event
+delayed_ev(enum bmq_ev type, const char *job, const char *delay, uint64_t ms)
+{
+    struct bmq_event e;
+    memset(&e, 0, sizeof e);
+    e.type = type;
+    e.id_ms = ms;
+    e.job_id.p = job;
+    e.job_id.n = strlen(job);
+    if (delay) {
+        e.delay.p = delay;
+        e.delay.n = strlen(delay);
+    }
+    return e;
+}
+
+/* A literal set of delayed events: an add with a delay is no retry, a due
+ * time already past is not due; out of order is fine; a rollback counts
+ * nothing twice; the window moves with the clock. */
+START_TEST(retries_due_from_a_literal_delayed_set)
+{
+    struct nf f;
+    nf_open(&f, "[rule a]\nexpr = retries_due[1m] == 3\n[rule b]\nexpr = retries_due[2m] == 4\n"
+                "[rule c]\nexpr = retries_due[1m] == 2\n", T0);
+    ingest_set_retry_observer(f.ing, engine_retry, f.e);
+    char due[6][24];
+    static const int64_t at[6] = {5000, 10000, 30000, 90000, 50000, -1000};
+    for (int i = 0; i < 6; i++)
+        snprintf(due[i], sizeof due[i], "%lld", (long long)(T0 + at[i]));
+    struct bmq_event es[] = {
+        delayed_ev(BMQ_EV_ADDED, "1", NULL, T0),
+        delayed_ev(BMQ_EV_DELAYED, "1", due[0], T0),     /* an add with a delay */
+        delayed_ev(BMQ_EV_DELAYED, "2", due[1], T0),     /* +10 s */
+        delayed_ev(BMQ_EV_DELAYED, "3", due[2], T0),     /* +30 s */
+        delayed_ev(BMQ_EV_DELAYED, "4", due[3], T0),     /* +90 s */
+        delayed_ev(BMQ_EV_DELAYED, "5", due[4], T0),     /* +50 s */
+        delayed_ev(BMQ_EV_DELAYED, "6", due[5], T0),     /* already past */
+        delayed_ev(BMQ_EV_DELAYED, "7", "soon", T0),     /* not a time: ignored */
+    };
+    const int n = (int)(sizeof es / sizeof es[0]);
+    for (int round = 0; round < 2; round++) {
+        ck_assert_int_eq(window_open(f.w), 0);
+        for (int i = 0; i < n; i++)
+            counts_track(f.ing, 0, &es[i]);
+        (void)engine_eval(f.e, T0, false);
+        if (round == 0)
+            window_abort(f.w);
+        else
+            ck_assert_int_eq(window_commit(f.w), 0);
+    }
+    ck_assert_int_eq(fired_rule(&f, "a"), 1); /* 10, 30, 50 s */
+    ck_assert_int_eq(fired_rule(&f, "b"), 1); /* and 90 s */
+    ck_assert_int_eq(fired_rule(&f, "c"), 0);
+    /* 40 s on: 50 and 90 s are due within the minute, nothing more */
+    (void)engine_eval(f.e, T0 + 40000, true);
+    ck_assert_int_eq(window_commit(f.w), 0);
+    ck_assert_int_eq(fired_rule(&f, "c"), 1);
+    ck_assert_int_eq(one(f.st, "SELECT COUNT(*) FROM alert_transitions WHERE to_state = 'resolved' "
+                               "AND rule IN ('a', 'b')"), 2);
+    nf_close(&f);
+}
+END_TEST
+
 /* ---- baselines ---- */
 
 static void
@@ -401,6 +468,7 @@ newsig_suite(void)
     TCase *tc = tcase_create("signatures");
     tcase_add_test(tc, first_seen_across_restarts_returning_not_new);
     tcase_add_test(tc, limit_summary_and_silence);
+    tcase_add_test(tc, retries_due_from_a_literal_delayed_set);
     tcase_set_timeout(tc, 30);
     suite_add_tcase(s, tc);
     tc = tcase_create("baseline");
