@@ -68,6 +68,10 @@ sigtab_free(struct sigtab *t)
     free(t);
 }
 
+/* The sample reason kept per (queue, signature): its first 2 KB, cut on a
+ * character (the row keeps the whole reason; the sample only names it). */
+#define SAMPLE_MAX 2048
+
 static char *
 dup_n(const char *p, size_t n)
 {
@@ -100,6 +104,11 @@ int
 sigtab_note(struct ingest *ing, int qi, const char *sig, int64_t at, const char *reason,
             size_t rn, const char *job, size_t jn)
 {
+    if (rn > SAMPLE_MAX) {
+        rn = SAMPLE_MAX;
+        while (rn > 0 && ((unsigned char)reason[rn] & 0xC0) == 0x80)
+            rn--;
+    }
     struct sigtab *t = ing->sigs;
     char key[32 + SIGNATURE_ID_LEN];
     int kn = snprintf(key, sizeof key, "%d/%s", qi, sig);
