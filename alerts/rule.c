@@ -202,10 +202,12 @@ rules_print(const struct rules *rs, FILE *out)
                     f, r->max_new_signatures, f);
         }
         if (r->history_ms) {
-            format_duration_exact(r->history_ms, f, sizeof f);
-            fprintf(out, "#   needs %s of per-minute counts (baseline); until then its baseline "
-                         "has no value and the comparison is false\n",
-                    f);
+            int64_t days = r->history_ms / 86400000;
+            format_duration_exact(r->history_ms % 86400000, f, sizeof f);
+            fprintf(out, "#   needs %lld days and %s of per-minute counts (baseline), kept that long "
+                         "whatever [store] retention says; with fewer than half of those days its "
+                         "baseline has no value and the comparison is false\n",
+                    (long long)days, f);
         }
     }
     buf_release(&b);

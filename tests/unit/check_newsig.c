@@ -453,6 +453,27 @@ START_TEST(baseline_parse_and_history)
         e = expr_parse(bad[i].text, err, sizeof err, &col);
         ck_assert_msg(e == NULL && strstr(err, bad[i].msg), "'%s': %s", bad[i].text, err);
     }
+    /* check-config says how much history a rule needs */
+    struct config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    ck_assert_int_eq(config_parse(&cfg, "t.ini",
+                                  "[rule spike]\nexpr = failures[15m] > 3 * baseline(failures[15m], "
+                                  "7d)\n[rule plain]\nexpr = failures[5m] > 0\n",
+                                  err, sizeof err), 0);
+    struct rules rs;
+    ck_assert_int_eq(rules_load(&cfg, &rs, err, sizeof err), 0);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mf = open_memstream(&text, &len);
+    rules_print(&rs, mf);
+    fclose(mf);
+    ck_assert_msg(strstr(text, "# rule spike (line 1)") &&
+                      strstr(text, "needs 7 days and 15m of per-minute counts (baseline)"),
+                  "%s", text);
+    ck_assert_ptr_null(strstr(strstr(text, "# rule plain"), "needs"));
+    free(text);
+    rules_release(&rs);
+    config_release(&cfg);
     e = expr_parse("new_signatures[10m] > 0 and failures[1h] > 2", err, sizeof err, &col);
     ck_assert_ptr_nonnull(e);
     ck_assert_int_eq(expr_ind_window(e, IND_NEW_SIGNATURES), 600000);
