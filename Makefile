@@ -98,7 +98,7 @@ deps:
 
 # Benchmarks (not part of the tests): bench/run.sh starts its own
 # redis-server and prints one table with the machine's context.
-BENCH_BIN := $(BUILD)/bench/preload $(BUILD)/bench/drain $(BUILD)/bench/pollbench
+BENCH_BIN := $(BUILD)/bench/preload $(BUILD)/bench/drain $(BUILD)/bench/pollbench $(BUILD)/bench/evalbench
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libcore.a
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"

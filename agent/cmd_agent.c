@@ -307,7 +307,10 @@ retention(struct agent *a, int64_t now)
             return;
         }
         int64_t wall = now_ms();
-        if (storeadmin_retention_slice(a->st, wall - a->cfg.retention_ms, wall, &more) != 0) {
+        struct storeadmin_keep keep = {wall - a->cfg.retention_ms,
+                                       wall - a->cfg.signature_retention_ms,
+                                       wall - engine_history_ms(a->eng, a->cfg.retention_ms)};
+        if (storeadmin_retention_slice_keep(a->st, &keep, wall, &more) != 0) {
             dropped(a, INGEST_STORE, "retention");
             a->next_retention = now + 1000;
             return;
@@ -752,9 +755,13 @@ reload(struct agent *a)
     config_release(&old);
     a->eng = engine_new(&a->cfg, a->st, a->win, now_ms(), err, sizeof err);
     for (int e = 0; e < a->nep; e++) {
+        struct ingest *ing = a->ep[e]->ing;
+        void *obs = engine_observer(a->eng, e);
+        bool any = engine_nrules(a->eng) > 0;
         endpoint_rebind(a->ep[e], &a->cfg);
-        ingest_set_observer(a->ep[e]->ing, engine_nrules(a->eng) ? engine_count_obs : NULL,
-                            engine_observer(a->eng, e));
+        ingest_set_observer(ing, any ? engine_count_obs : NULL, obs);
+        ingest_set_sig_observer(ing, any ? engine_signature_obs : NULL, obs);
+        ingest_set_retry_observer(ing, any ? engine_retry_obs : NULL, obs);
         a->ep[e]->next_discover = 0; /* include/exclude at once */
     }
     if (a->cfg.ha)
@@ -997,8 +1004,12 @@ cmd_agent(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return EXIT_USAGE;
     }
-    for (int e = 0; e < a.nep && engine_nrules(a.eng); e++)
-        ingest_set_observer(a.ep[e]->ing, engine_count_obs, engine_observer(a.eng, e));
+    for (int e = 0; e < a.nep && engine_nrules(a.eng); e++) {
+        void *obs = engine_observer(a.eng, e);
+        ingest_set_observer(a.ep[e]->ing, engine_count_obs, obs);
+        ingest_set_sig_observer(a.ep[e]->ing, engine_signature_obs, obs);
+        ingest_set_retry_observer(a.ep[e]->ing, engine_retry_obs, obs);
+    }
     if (a.cfg.ha)
         ha_start(&a);
     if (a.cfg.http[0]) {

@@ -28,7 +28,8 @@ silence_usage(void)
             "                             [--author NAME] [-c FILE]\n"
             "       bullwatch silence list [--all] [--json] [-c FILE]\n"
             "       bullwatch silence expire ID [-c FILE]\n"
-            "MATCHER: rule=GLOB, queue=GLOB or severity=GLOB (all must match)\n");
+            "MATCHER: rule=GLOB, queue=GLOB, severity=GLOB or signature=ID (a new\n"
+            "error signature's alert; all must match)\n");
 }
 
 /* What the command line said: the verb's words and the options of all

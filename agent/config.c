@@ -77,6 +77,9 @@ static const struct option options[] = {
     {"store", "path", OPT_STR, OFF(store_path), "bullwatch.db", 0, 0, "SQLite audit store"},
     {"store", "retention", OPT_DURATION, OFF(retention_ms), "30d", 3600000, 3650LL * 86400000,
      "rows older than this are deleted"},
+    {"store", "signature_retention", OPT_DURATION, OFF(signature_retention_ms), "365d", 3600000,
+     3650LL * 86400000,
+     "a queue's error signature not seen for this long is forgotten (\"never seen\" reaches back this far)"},
     {"store", "capture_data", OPT_BOOL, OFF(capture_data), "true", 0, 0,
      "store job data with each failure"},
     {"store", "redact", OPT_STR, OFF(redact), "password, token, *secret*", 0, 0,
@@ -110,7 +113,7 @@ static const struct option options[] = {
 
 static const char *const rule_keys[] = {"queues", "expr", "for", "keep_firing_for", "severity",
                                         "summary", "runbook", "sinks", "repeat_interval",
-                                        "send_resolved", NULL};
+                                        "send_resolved", "max_new_signatures", NULL};
 static const char *const sink_keys[] = {"type", "url", "url_env", "secret", "secret_env",
                                         "secret_file", "routing_key", "routing_key_env",
                                         "timeout", "mode", "resend_interval",

@@ -92,6 +92,7 @@ struct config {
     /* [store] */
     char *store_path;
     int64_t retention_ms;
+    int64_t signature_retention_ms; /* queue_signatures, by last_seen */
     bool capture_data;
     char *redact;
     char *store_group; /* "" = files 0600; else 0660 and chgrp'd to it */

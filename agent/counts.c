@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ingest_int.h"
+#include "util.h"
 #include "xmem.h"
 
 static const char *const cnt_params[C__N] = {
@@ -51,6 +52,18 @@ job_hash(struct bstr id)
     return h ? h : 1;
 }
 
+/* A delayed event's `delay`: the absolute due time in ms. */
+static bool
+retry_due(struct bstr d, int64_t *out)
+{
+    char tmp[24];
+    if (!d.p || d.n == 0 || d.n >= sizeof tmp)
+        return false;
+    memcpy(tmp, d.p, d.n);
+    tmp[d.n] = '\0';
+    return parse_int64(tmp, out) == 0 && *out > 0;
+}
+
 /* Count one decoded entry of queue qi. */
 void
 counts_track(struct ingest *ing, int qi, const struct bmq_event *ev)
@@ -73,8 +86,12 @@ counts_track(struct ingest *ing, int qi, const struct bmq_event *ev)
         break;
     case BMQ_EV_DELAYED:
         /* an add with a delay writes `added` then `delayed` in one script */
-        if (!(p->type == BMQ_EV_ADDED && same_job))
+        if (!(p->type == BMQ_EV_ADDED && same_job)) {
             counts_note(ing, qi, IC_RETRIES, minute, 1);
+            int64_t due;
+            if (ing->retry_obs && retry_due(ev->delay, &due))
+                ing->retry_obs(ing->retry_obs_ud, q->name, due);
+        }
         break;
     case BMQ_EV_WAITING:
         if (bstr_eq(ev->prev, "active")) {

@@ -307,9 +307,10 @@ failrec_write(struct ingest *ing, int qi, struct bstr job_id, const char *stream
     }
     int changed = sqlite3_changes(store_db(ing->st));
     sqlite3_reset(s);
-    if (changed > 0 && hour_add(ing, q->name, reason.p ? sig : NULL, fin,
-                                reason.p ? reason.p : NULL,
-                                reason.n > REASON_MAX ? REASON_MAX : reason.n) != 0) {
+    size_t rn = reason.n > REASON_MAX ? REASON_MAX : reason.n;
+    if (changed > 0 &&
+        (hour_add(ing, q->name, reason.p ? sig : NULL, fin, reason.p ? reason.p : NULL, rn) != 0 ||
+         (reason.p && sigtab_note(ing, qi, sig, fin, reason.p, rn, job_id.p, job_id.n) != 0))) {
         log_debug("store: cannot record failure of %s: %s", WHERE(), store_errmsg(ing->st));
         return -1;
     }

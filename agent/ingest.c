@@ -70,7 +70,8 @@ static int
 party_flush(void *ud)
 {
     struct ingest *ing = ud;
-    if (counts_flush(ing) != 0 || write_totals(ing) != 0 || lineage_flush(ing) != 0 ||
+    if (counts_flush(ing) != 0 || sigtab_flush(ing) != 0 || write_totals(ing) != 0 ||
+        lineage_flush(ing) != 0 ||
         write_cursors(ing) != 0)
         return -1;
     return 0;
@@ -109,6 +110,7 @@ party_commit(void *ud)
     }
     stats_add(&ing->stats, &ing->staged);
     counts_drop(ing);
+    sigtab_drop(ing->sigs);
     lineage_committed(ing->lin);
 }
 
@@ -124,6 +126,7 @@ party_abort(void *ud)
     }
     memset(&ing->staged, 0, sizeof ing->staged);
     counts_drop(ing);
+    sigtab_drop(ing->sigs);
     failrec_clear(ing);
     lineage_dropped(ing->lin);
     gaps_drop(ing);
@@ -146,6 +149,7 @@ ingest_new(const struct config *cfg, struct store *st, struct window *win, struc
     buf_init(&ing->b3, 0);
     ing->hash_arena = arena_new(256 * 1024);
     ing->lin = lineage_new();
+    ing->sigs = sigtab_new();
     struct window_party p = {"ingest", party_flush, party_commit, party_abort, ing};
     window_join(win, &p);
     return ing;
@@ -172,6 +176,7 @@ ingest_free(struct ingest *ing)
     free(ing->pend);
     arena_free(ing->hash_arena);
     lineage_free(ing->lin);
+    sigtab_free(ing->sigs);
     buf_release(&ing->b1);
     buf_release(&ing->b2);
     buf_release(&ing->b3);
@@ -201,6 +206,20 @@ ingest_set_observer(struct ingest *ing, ingest_observer fn, void *ud)
 {
     ing->obs = fn;
     ing->obs_ud = ud;
+}
+
+void
+ingest_set_retry_observer(struct ingest *ing, ingest_retry_observer fn, void *ud)
+{
+    ing->retry_obs = fn;
+    ing->retry_obs_ud = ud;
+}
+
+void
+ingest_set_sig_observer(struct ingest *ing, ingest_sig_observer fn, void *ud)
+{
+    ing->sig_obs = fn;
+    ing->sig_obs_ud = ud;
 }
 
 int

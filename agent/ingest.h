@@ -85,6 +85,17 @@ bool ingest_has_work(const struct ingest *ing);
 enum ingest_count { IC_ADDED, IC_COMPLETED, IC_FAILED, IC_RETRIES, IC_STALLED, IC_GAPS, IC__N };
 typedef void (*ingest_observer)(void *ud, const char *queue, int what, int64_t minute, int delta);
 void ingest_set_observer(struct ingest *ing, ingest_observer fn, void *ud);
+/* Told when a window meets an error signature the store has never seen
+ * on the queue (queue_signatures), staged like the counts: first_seen is
+ * the death's finish time (ms). */
+typedef void (*ingest_sig_observer)(void *ud, const char *queue, const char *signature,
+                                    int64_t first_seen);
+void ingest_set_sig_observer(struct ingest *ing, ingest_sig_observer fn, void *ud);
+/* Told of each retry scheduled with a backoff (a `delayed` event of a job
+ * that ran: not an add with a delay), with its due time (ms epoch, the
+ * event's `delay`), staged like the counts. */
+typedef void (*ingest_retry_observer)(void *ud, const char *queue, int64_t due_ms);
+void ingest_set_retry_observer(struct ingest *ing, ingest_retry_observer fn, void *ud);
 
 /* The lag on queue i (in the order of ingest_set_queues' list) at the last
  * gap check, in ms (stream_lag_ms); -1 unknown. */

@@ -6,6 +6,7 @@
  *   counts.c    per-minute counts of what the stream says (and the engine's)
  *   gaps.c      trimming past a cursor, reconciliation with the failed set
  *   lineage.c   replayed jobs and how they ended (an observer of the stream)
+ *   sigtab.c    per queue and signature: first/last seen (queue_signatures)
  * Every piece writes into the agent's commit window and stages what it
  * keeps in memory; ingest.c applies or drops it when the window ends.
  */
@@ -77,6 +78,7 @@ struct pending {
 };
 
 struct lineage;
+struct sigtab;
 
 struct ingest {
     const struct config *cfg;
@@ -98,6 +100,11 @@ struct ingest {
     struct buf b1, b2, b3;
     struct arena *hash_arena;
     struct lineage *lin;
+    struct sigtab *sigs;
+    ingest_sig_observer sig_obs;
+    void *sig_obs_ud;
+    ingest_retry_observer retry_obs;
+    void *retry_obs_ud;
     /* the XREAD on the stream link */
     bool inflight;       /* a reply is on its way */
     bool inflight_stale; /* ... sent from cursors since rolled back: dropped */
@@ -148,6 +155,16 @@ int lineage_load(struct ingest *ing);
 int lineage_flush(struct ingest *ing);
 void lineage_committed(struct lineage *l);
 void lineage_dropped(struct lineage *l);
+
+/* sigtab.c */
+struct sigtab *sigtab_new(void);
+void sigtab_free(struct sigtab *t);
+/* One death of queue qi with signature sig, finished at `at`, staged for
+ * the window (a row was written). 0 / -1 (store). */
+int sigtab_note(struct ingest *ing, int qi, const char *sig, int64_t at, const char *reason,
+                size_t rn, const char *job, size_t jn);
+int sigtab_flush(struct ingest *ing);
+void sigtab_drop(struct sigtab *t); /* committed or rolled back: nothing staged */
 
 int ingest_find_q(const struct ingest *ing, const char *name);
 

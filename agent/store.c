@@ -442,7 +442,7 @@ store_rename_endpoint(struct store *st, const char *from, const char *to)
 {
     static const char *const tables[] = {"cursors",      "failures",      "minute_counts",
                                          "gaps",         "queue_depths",  "depth_samples",
-                                         "actions",      "queue_counters"};
+                                         "actions",      "queue_counters", "queue_signatures"};
     sqlite3_stmt *s;
     bool found = false;
     if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM cursors WHERE endpoint = ?1 UNION ALL "

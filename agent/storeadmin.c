@@ -73,29 +73,59 @@ state_put(struct store *st, const struct storeadmin_retention *r)
     return store_exec(st, s, "retention state");
 }
 
+/* One statement of a slice with a cutoff of its own. 0 / -1 */
+static int
+keep_slice(struct store *st, const char *name, int64_t cutoff)
+{
+    sqlite3_stmt *s = store_stmt(st, name);
+    store_bind_int(s, ":cutoff", cutoff);
+    return store_exec(st, s, "retention");
+}
+
+static int
+more_left(struct store *st, const char *name, const struct storeadmin_keep *k, bool *more)
+{
+    sqlite3_stmt *s = store_stmt(st, name);
+    store_bind_int(s, ":cutoff", k->cutoff);
+    store_bind_int(s, ":sig_cutoff", k->signature_cutoff);
+    store_bind_int(s, ":counts_cutoff", k->counts_cutoff);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        store_note_error(st, "retention");
+        sqlite3_reset(s);
+        return -1;
+    }
+    *more = *more || sqlite3_column_int(s, 0) != 0;
+    sqlite3_reset(s);
+    return 0;
+}
+
 int
 storeadmin_retention_slice(struct store *st, int64_t cutoff, int64_t now, bool *more)
 {
+    struct storeadmin_keep k = {cutoff, now - STOREADMIN_SIGNATURE_RETENTION_MS, cutoff};
+    return storeadmin_retention_slice_keep(st, &k, now, more);
+}
+
+int
+storeadmin_retention_slice_keep(struct store *st, const struct storeadmin_keep *k, int64_t now,
+                                bool *more)
+{
     sqlite3 *db = store_db(st);
     struct storeadmin_retention r;
+    int64_t cutoff = k->cutoff;
     *more = false;
     if (storeadmin_retention_get(st, &r) != 0)
         memset(&r, 0, sizeof r);
     double t0 = mono_now_ms();
     int before = sqlite3_total_changes(db);
-    if (store_run_script(st, "stmt/retention_slice", ":cutoff", cutoff) != 0)
+    if (store_run_script(st, "stmt/retention_slice", ":cutoff", cutoff) != 0 ||
+        keep_slice(st, "stmt/retention_counts", k->counts_cutoff) != 0 ||
+        keep_slice(st, "stmt/retention_signatures", k->signature_cutoff) != 0)
         return -1;
     int64_t n = sqlite3_total_changes(db) - before;
-    sqlite3_stmt *s = store_stmt(st, "stmt/retention_more");
-    store_bind_int(s, ":cutoff", cutoff);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        *more = sqlite3_column_int(s, 0) != 0;
-    else {
-        store_note_error(st, "retention");
-        sqlite3_reset(s);
+    if (more_left(st, "stmt/retention_more", k, more) != 0 ||
+        more_left(st, "stmt/retention_more_keep", k, more) != 0)
         return -1;
-    }
-    sqlite3_reset(s);
     if (n > 0 && storeadmin_incremental_vacuum(st, STOREADMIN_VACUUM_PAGES) != 0)
         return -1;
     double ms = mono_now_ms() - t0;

@@ -44,6 +44,21 @@ struct storeadmin_retention {
 int storeadmin_retention_slice(struct store *st, int64_t cutoff, int64_t now, bool *more)
     __attribute__((warn_unused_result));
 
+/* The cutoffs of a slice (ms): failure rows and the rest by `cutoff`;
+ * queue_signatures by last_seen before signature_cutoff (its own
+ * signature_retention, a year by default: how far "never seen" reaches);
+ * minute_counts before counts_cutoff (never newer than cutoff: the
+ * rules' baselines may need more days than the rows are kept). */
+struct storeadmin_keep {
+    int64_t cutoff, signature_cutoff, counts_cutoff;
+};
+#define STOREADMIN_SIGNATURE_RETENTION_MS (365LL * 86400000)
+/* storeadmin_retention_slice with a cutoff per kind of row; the plain one
+ * keeps signatures STOREADMIN_SIGNATURE_RETENTION_MS and counts as long as
+ * the rows. */
+int storeadmin_retention_slice_keep(struct store *st, const struct storeadmin_keep *k,
+                                    int64_t now, bool *more) __attribute__((warn_unused_result));
+
 /* Free pages back to the file system, at most `pages` of them, in the open
  * transaction; a no-op unless the store has auto_vacuum = incremental.
  * 0 / -1. */

@@ -41,6 +41,26 @@ struct slot { /* one rule on one queue */
     double value_stored;
     bool notified; /* its firing went out (not held back by a silence) */
     bool touched;  /* changed in the open window: `saved` is the committed one */
+    bool summarised; /* a new signature over max_new_signatures: in the summary */
+};
+
+/* A signature of the queue first seen within the longest new_signatures
+ * window (or with an alert still open): its own alert per signature rule. */
+struct esig {
+    char *sig;
+    int64_t first_seen;
+    bool staged;       /* told in the open window: gone if it rolls back */
+    struct labels lab; /* endpoint, queue, signature */
+    char *lab_json;
+    struct slot *slots, *saved; /* one per rule (signature rules use theirs) */
+};
+
+/* baseline(x[w], Nd) of a queue, for the minute it was computed in (the
+ * previous days do not change within a minute) */
+struct bl_cache {
+    int ind, days;
+    int64_t w, minute;
+    double v;
 };
 
 /* counts staged in the open window, per queue: applied when it commits */
@@ -66,6 +86,21 @@ struct eq {
     struct slot *saved;         /* the committed state of touched slots */
     struct staged_count *sc;    /* staged counts */
     int nsc, capsc;
+    struct esig *sg;            /* recent new signatures */
+    int nsg, capsg;
+    struct bl_cache *blc;
+    int nblc;
+    /* retries scheduled: due times (ms), sorted, from rd0 on (the ones
+     * before are past); and those staged in the open window */
+    int64_t *rd, *rds;
+    int nrd, caprd, rd0, nrds, caprds;
+};
+
+/* an alert's identity: the queue's, or one of its signatures' */
+struct ident {
+    const struct labels *lab;
+    const char *lab_json;
+    const struct esig *sig; /* NULL: the queue */
 };
 
 struct silence {
@@ -101,12 +136,19 @@ struct engine {
     struct window *win;
     int *staged_q;              /* queues with staged counts */
     int nstaged_q, capstaged_q;
-    struct { int qi, ri; } *touched;
+    struct { int qi, ri, si; } *touched; /* si: the signature's, -1 the queue's slot */
     int ntouched, captouched;
     bool failed;                /* a write of this evaluation failed */
     /* per rule */
     int64_t *repush_ms; /* the shortest resend_interval of its pushed sinks, 0: none */
     bool *with_context; /* a failure or dead-letter rule: its notices say what died */
+    bool any_sig_rule;
+    int64_t sig_keep_ms;   /* the longest new_signatures window */
+    struct { int qi, si; } *staged_sig; /* signatures told in the open window */
+    int nstaged_sig, capstaged_sig;
+    bool any_retry_rule;
+    int *staged_rq; /* queues with staged retries */
+    int nstaged_rq, capstaged_rq;
 };
 
 /* Queues are told apart by endpoint and name: the index's key is both,
@@ -230,6 +272,230 @@ count_at(struct engine *e, const char *endpoint, const char *queue, int what, in
     }
     q->sc[q->nsc++] = (struct staged_count){minute, what, delta};
     q->dirty = true;
+}
+
+/* ---- new signatures ---- */
+
+static int
+esig_find(const struct eq *q, const char *sig)
+{
+    for (int i = 0; i < q->nsg; i++)
+        if (!strcmp(q->sg[i].sig, sig))
+            return i;
+    return -1;
+}
+
+static struct esig *
+esig_add(struct engine *e, struct eq *q, const char *sig, int64_t first_seen)
+{
+    if (q->nsg == q->capsg) {
+        q->capsg = q->capsg ? q->capsg * 2 : 4;
+        q->sg = xrealloc(q->sg, sizeof *q->sg * (size_t)q->capsg);
+    }
+    struct esig *g = &q->sg[q->nsg++];
+    memset(g, 0, sizeof *g);
+    g->sig = xstrdup(sig);
+    g->first_seen = first_seen;
+    g->lab = q->lab;
+    labels_set(&g->lab, "signature", g->sig);
+    struct buf lj;
+    buf_init(&lj, 0);
+    labels_json(&g->lab, &lj);
+    g->lab_json = buf_detach(&lj, NULL);
+    size_t n = (size_t)(e->rules.n ? e->rules.n : 1);
+    g->slots = xcalloc(n, sizeof *g->slots);
+    g->saved = xcalloc(n, sizeof *g->saved);
+    return g;
+}
+
+static void
+esig_release(struct esig *g)
+{
+    free(g->sig);
+    free(g->lab_json);
+    free(g->slots);
+    free(g->saved);
+}
+
+/* Remove q->sg[i] (none of its slots may be in the touched list). */
+static void
+esig_remove(struct eq *q, int i)
+{
+    esig_release(&q->sg[i]);
+    memmove(&q->sg[i], &q->sg[i + 1], sizeof *q->sg * (size_t)(q->nsg - i - 1));
+    q->nsg--;
+}
+
+/* The ingest met a signature the store has never seen on the queue:
+ * staged, as the counts are (evaluations see it, a rollback drops it). */
+static void
+signature_at(struct engine *e, const char *endpoint, const char *queue, const char *signature,
+             int64_t first_seen)
+{
+    if (!e || !e->any_sig_rule)
+        return;
+    struct eq *q = queue_get(e, endpoint, queue);
+    if (esig_find(q, signature) >= 0)
+        return;
+    struct esig *g = esig_add(e, q, signature, first_seen);
+    g->staged = true;
+    if (e->nstaged_sig == e->capstaged_sig) {
+        e->capstaged_sig = e->capstaged_sig ? e->capstaged_sig * 2 : 16;
+        e->staged_sig = xrealloc(e->staged_sig, sizeof *e->staged_sig * (size_t)e->capstaged_sig);
+    }
+    e->staged_sig[e->nstaged_sig].qi = (int)(q - e->q);
+    e->staged_sig[e->nstaged_sig].si = q->nsg - 1;
+    e->nstaged_sig++;
+    q->dirty = true;
+}
+
+void
+engine_signature(void *engine, const char *queue, const char *signature, int64_t first_seen)
+{
+    struct engine *e = engine;
+    if (e)
+        signature_at(e, e->cfg->endpoint_name, queue, signature, first_seen);
+}
+
+void
+engine_signature_obs(void *obs, const char *queue, const char *signature, int64_t first_seen)
+{
+    struct engine_obs *o = obs;
+    if (o)
+        signature_at(o->e, o->endpoint, queue, signature, first_seen);
+}
+
+/* Signatures out of every window with no alert open: forgotten (on the
+ * timer, with nothing staged or touched, so no index moves under them). */
+static void
+esig_prune(struct engine *e, int64_t now)
+{
+    if (e->ntouched || e->nstaged_sig)
+        return;
+    for (int i = 0; i < e->nq; i++) {
+        struct eq *q = &e->q[i];
+        for (int k = q->nsg - 1; k >= 0; k--) {
+            struct esig *g = &q->sg[k];
+            if (g->first_seen > now - e->sig_keep_ms)
+                continue;
+            bool open = false;
+            for (int r = 0; r < e->rules.n && !open; r++)
+                open = g->slots[r].a.state != ALERT_INACTIVE;
+            if (!open)
+                esig_remove(q, k);
+        }
+    }
+}
+
+static int64_t
+new_signatures(const struct eq *q, int64_t now, int64_t w)
+{
+    int64_t n = 0;
+    for (int i = 0; i < q->nsg; i++)
+        n += q->sg[i].first_seen > now - w;
+    return n;
+}
+
+/* ---- retries due: from the delayed events of jobs that ran ---- */
+
+/* At most this many scheduled retries are kept per queue (8 bytes each);
+ * past it the farthest is forgotten. */
+#define RETRIES_KEPT 100000
+
+static void retry_at(struct engine *e, const char *endpoint, const char *queue, int64_t due_ms);
+
+void
+engine_retry(void *engine, const char *queue, int64_t due_ms)
+{
+    struct engine *e = engine;
+    if (e)
+        retry_at(e, e->cfg->endpoint_name, queue, due_ms);
+}
+
+void
+engine_retry_obs(void *obs, const char *queue, int64_t due_ms)
+{
+    struct engine_obs *o = obs;
+    if (o)
+        retry_at(o->e, o->endpoint, queue, due_ms);
+}
+
+static void
+retry_at(struct engine *e, const char *endpoint, const char *queue, int64_t due_ms)
+{
+    if (!e->any_retry_rule)
+        return;
+    struct eq *q = queue_get(e, endpoint, queue);
+    if (q->nrds == 0) {
+        if (e->nstaged_rq == e->capstaged_rq) {
+            e->capstaged_rq = e->capstaged_rq ? e->capstaged_rq * 2 : 16;
+            e->staged_rq = xrealloc(e->staged_rq, sizeof *e->staged_rq * (size_t)e->capstaged_rq);
+        }
+        e->staged_rq[e->nstaged_rq++] = (int)(q - e->q);
+    }
+    if (q->nrds == q->caprds) {
+        q->caprds = q->caprds ? q->caprds * 2 : 16;
+        q->rds = xrealloc(q->rds, sizeof *q->rds * (size_t)q->caprds);
+    }
+    q->rds[q->nrds++] = due_ms;
+    q->dirty = true;
+}
+
+/* The staged due times into the sorted list (most arrive in order: a
+ * backoff from now; an insertion from the back is then O(1)). */
+static void
+retries_apply(struct eq *q)
+{
+    for (int i = 0; i < q->nrds; i++) {
+        int64_t d = q->rds[i];
+        if (q->nrd - q->rd0 >= RETRIES_KEPT) {
+            if (d >= q->rd[q->nrd - 1])
+                continue;
+            q->nrd--; /* the farthest goes */
+        }
+        if (q->nrd == q->caprd) {
+            if (q->rd0 > 0) { /* the past ones' room first */
+                memmove(q->rd, q->rd + q->rd0, sizeof *q->rd * (size_t)(q->nrd - q->rd0));
+                q->nrd -= q->rd0;
+                q->rd0 = 0;
+            }
+            if (q->nrd == q->caprd) {
+                q->caprd = q->caprd ? q->caprd * 2 : 16;
+                q->rd = xrealloc(q->rd, sizeof *q->rd * (size_t)q->caprd);
+            }
+        }
+        int k = q->nrd;
+        while (k > q->rd0 && q->rd[k - 1] > d) {
+            q->rd[k] = q->rd[k - 1];
+            k--;
+        }
+        q->rd[k] = d;
+        q->nrd++;
+    }
+    q->nrds = 0;
+}
+
+/* Retries due in (now, now + w]: the past ones are dropped, then a binary
+ * search; plus the staged ones. */
+static int64_t
+retries_due(struct eq *q, int64_t now, int64_t w)
+{
+    while (q->rd0 < q->nrd && q->rd[q->rd0] <= now)
+        q->rd0++;
+    if (q->rd0 == q->nrd)
+        q->rd0 = q->nrd = 0;
+    int lo = q->rd0, hi = q->nrd; /* the first > now + w */
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (q->rd[mid] <= now + w)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    int64_t n = lo - q->rd0;
+    for (int i = 0; i < q->nrds; i++)
+        n += q->rds[i] > now && q->rds[i] <= now + w;
+    return n;
 }
 
 static void
@@ -356,9 +622,93 @@ src_window(void *ud, enum ind i, int64_t w)
         double c = (double)window_sum(e, q, IC_COMPLETED, w);
         return f + c > 0 ? f / (f + c) : NAN;
     }
+    case IND_NEW_SIGNATURES:
+        return (double)new_signatures(q, e->now, w);
+    case IND_RETRIES_DUE:
+        return (double)retries_due(q, e->now, w);
     default:
         return NAN; /* runtime_p95: not measured yet */
     }
+}
+
+/* ---- baselines: the same window on previous days, from the store ---- */
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* counter i over minutes [first, last] of one earlier day; false when the
+ * store has no history of the queue then (no counts and no depth sample:
+ * the agent was not watching it) */
+static bool
+day_value(struct engine *e, const struct eq *q, enum ind i, int64_t first, int64_t last,
+          double *v)
+{
+    sqlite3_stmt *s = store_stmt(e->st, "stmt/counts_day");
+    store_bind_str(s, ":endpoint", q->endpoint);
+    store_bind_str(s, ":queue", q->name);
+    store_bind_int(s, ":first", first);
+    store_bind_int(s, ":last", last);
+    bool ok = false;
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) > 0) {
+        double added = sqlite3_column_double(s, 1), completed = sqlite3_column_double(s, 2),
+               failed = sqlite3_column_double(s, 3), retries = sqlite3_column_double(s, 4),
+               stalled = sqlite3_column_double(s, 5);
+        ok = true;
+        switch (i) {
+        case IND_FAILURES: *v = failed; break;
+        case IND_RETRIES: *v = retries; break;
+        case IND_COMPLETIONS: *v = completed; break;
+        case IND_STALLED: *v = stalled; break;
+        case IND_ADDED: *v = added; break;
+        case IND_FAILURE_RATIO:
+            ok = failed + completed > 0;
+            *v = ok ? failed / (failed + completed) : NAN;
+            break;
+        default: ok = false; break;
+        }
+    }
+    sqlite3_reset(s);
+    return ok;
+}
+
+static double
+src_baseline(void *ud, enum ind i, int64_t w, int days)
+{
+    struct eq *q = ud;
+    struct engine *e = cur_engine;
+    int64_t minute = e->now / 60000;
+    for (int k = 0; k < q->nblc; k++) {
+        struct bl_cache *c = &q->blc[k];
+        if (c->ind == (int)i && c->w == w && c->days == days && c->minute == minute)
+            return c->v;
+    }
+    double vals[32];
+    int n = 0;
+    for (int d = 1; d <= days && d <= 32; d++) {
+        int64_t t = e->now - (int64_t)d * 86400000;
+        double v;
+        if (day_value(e, q, i, (t - w) / 60000, t / 60000, &v))
+            vals[n++] = v;
+    }
+    double med = NAN;
+    if (n > 0 && 2 * n >= days) { /* at least half of the days have history */
+        qsort(vals, (size_t)n, sizeof vals[0], cmp_double);
+        med = n % 2 ? vals[n / 2] : (vals[n / 2 - 1] + vals[n / 2]) / 2.0;
+    }
+    int k;
+    for (k = 0; k < q->nblc; k++)
+        if (q->blc[k].ind == (int)i && q->blc[k].w == w && q->blc[k].days == days)
+            break;
+    if (k == q->nblc) {
+        q->blc = xrealloc(q->blc, sizeof *q->blc * (size_t)(q->nblc + 1));
+        q->nblc++;
+    }
+    q->blc[k] = (struct bl_cache){(int)i, days, w, minute, med};
+    return med;
 }
 
 static int
@@ -410,24 +760,28 @@ silences_load(struct engine *e, int64_t now)
 }
 
 static int64_t
-silenced_by(const struct engine *e, const struct rule *r, const struct eq *q)
+silenced_by(const struct engine *e, const struct rule *r, const struct ident *id)
 {
     for (int i = 0; i < e->nsil; i++)
-        if (labels_match(e->sil[i].matchers, r->name, r->severity, &q->lab))
+        if (labels_match(e->sil[i].matchers, r->name, r->severity, id->lab))
             return e->sil[i].id;
     return 0;
 }
 
 /* ---- evaluation ---- */
 
-/* The slot is about to change: keep its committed state for a rollback. */
+/* The slot is about to change: keep its committed state for a rollback.
+ * si: the signature's slot, -1 the queue's. */
 static void
-touch(struct engine *e, struct eq *q, int ri)
+touch(struct engine *e, struct eq *q, int ri, int si)
 {
-    struct slot *s = &q->slots[ri];
+    struct slot *s = si < 0 ? &q->slots[ri] : &q->sg[si].slots[ri];
     if (s->touched)
         return;
-    q->saved[ri] = *s;
+    if (si < 0)
+        q->saved[ri] = *s;
+    else
+        q->sg[si].saved[ri] = *s;
     s->touched = true;
     if (e->ntouched == e->captouched) {
         e->captouched = e->captouched ? e->captouched * 2 : 16;
@@ -435,6 +789,7 @@ touch(struct engine *e, struct eq *q, int ri)
     }
     e->touched[e->ntouched].qi = (int)(q - e->q);
     e->touched[e->ntouched].ri = ri;
+    e->touched[e->ntouched].si = si;
     e->ntouched++;
 }
 
@@ -448,14 +803,14 @@ exec(struct engine *e, sqlite3_stmt *st, const char *what)
 }
 
 static void
-save_state(struct engine *e, const struct rule *r, const struct eq *q, struct slot *s,
-           int64_t now)
+save_state(struct engine *e, const struct rule *r, const struct eq *q, const struct ident *id,
+           struct slot *s, int64_t now)
 {
     s->value_saved = now;
     s->value_stored = s->a.value;
     sqlite3_stmt *st = store_stmt(e->st, "stmt/alert_state_upsert");
     store_bind_str(st, ":rule", r->name);
-    store_bind_str(st, ":labels", q->lab_json);
+    store_bind_str(st, ":labels", id->lab_json);
     store_bind_str(st, ":endpoint", q->endpoint);
     store_bind_str(st, ":queue", q->name);
     store_bind_str(st, ":state", alert_state_name(s->a.state));
@@ -501,6 +856,20 @@ shell_quote(struct buf *b, const char *s)
     buf_addc(b, '\'');
 }
 
+/* "bullwatch dlq list [--redis NAME] QUEUE": the command a notice names
+ * (the endpoint only when the agent watches several) */
+static void
+dlq_list_cmd(const struct engine *e, const struct eq *q, struct buf *cmd)
+{
+    buf_adds(cmd, "bullwatch dlq list ");
+    if (e->cfg->nendpoints > 1) {
+        buf_adds(cmd, "--redis ");
+        shell_quote(cmd, q->endpoint);
+        buf_addc(cmd, ' ');
+    }
+    shell_quote(cmd, q->name);
+}
+
 static void
 context_load(struct engine *e, const struct rule *r, const struct eq *q, int64_t now,
              struct ctx_hold *h)
@@ -534,13 +903,80 @@ context_load(struct engine *e, const struct rule *r, const struct eq *q, int64_t
     gmtime_r(&secs, &tm);
     strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%SZ", &tm);
     buf_init(cmd, 0);
-    buf_adds(cmd, "bullwatch dlq list ");
-    if (e->cfg->nendpoints > 1) {
-        buf_adds(cmd, "--redis ");
-        shell_quote(cmd, q->endpoint);
-        buf_addc(cmd, ' ');
+    dlq_list_cmd(e, q, cmd);
+    buf_addf(cmd, " --since %s", t);
+    h->c.dlq_command = cmd->data;
+}
+
+/* A new signature's context: its normalised text, the first death since
+ * it was first seen (reason, job id), how many died of it since, and the
+ * command that lists them. Read from the rows (the open window's too). */
+static void
+sig_context_load(struct engine *e, const struct eq *q, const struct esig *g,
+                 struct ctx_hold *h)
+{
+    memset(h, 0, sizeof *h);
+    sqlite3_stmt *st = store_stmt(e->st, "stmt/sig_context");
+    store_bind_str(st, ":endpoint", q->endpoint);
+    store_bind_str(st, ":queue", q->name);
+    store_bind_str(st, ":signature", g->sig);
+    store_bind_int(st, ":since", g->first_seen);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        h->c.sigs[0].text = ctx_keep(h, sqlite3_column_text(st, 0), true);
+        h->c.sigs[0].count = sqlite3_column_int64(st, 1);
+        h->c.nsigs = 1;
+        h->c.failures = sqlite3_column_int64(st, 1);
+        if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+            h->c.jobs[0].id = ctx_keep(h, sqlite3_column_text(st, 2), false);
+            h->c.jobs[0].reason = ctx_keep(h, sqlite3_column_text(st, 3), true);
+            h->c.njobs = 1;
+        }
     }
-    shell_quote(cmd, q->name);
+    sqlite3_reset(st);
+    struct buf *cmd = &h->text[h->nt++];
+    buf_init(cmd, 0);
+    dlq_list_cmd(e, q, cmd);
+    buf_addf(cmd, " --signature %s", g->sig);
+    h->c.dlq_command = cmd->data;
+    h->c.new_signature = g->sig;
+}
+
+/* The summary of the new signatures over max_new_signatures: their texts
+ * (the first NOTICE_MAX_SIGS) and the command listing the queue's dead
+ * since the first of them. */
+static void
+summary_context_load(struct engine *e, int ri, const struct eq *q, struct ctx_hold *h)
+{
+    memset(h, 0, sizeof *h);
+    int64_t since = INT64_MAX;
+    for (int i = 0; i < q->nsg; i++) {
+        const struct esig *g = &q->sg[i];
+        if (!g->slots[ri].summarised || g->slots[ri].a.state != ALERT_FIRING)
+            continue;
+        h->c.failures++;
+        if (g->first_seen < since)
+            since = g->first_seen;
+        if (h->c.nsigs == NOTICE_MAX_SIGS)
+            continue;
+        sqlite3_stmt *st = store_stmt(e->st, "stmt/sig_context");
+        store_bind_str(st, ":endpoint", q->endpoint);
+        store_bind_str(st, ":queue", q->name);
+        store_bind_str(st, ":signature", g->sig);
+        store_bind_int(st, ":since", g->first_seen);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            h->c.sigs[h->c.nsigs].text = ctx_keep(h, sqlite3_column_text(st, 0), true);
+            h->c.sigs[h->c.nsigs++].count = sqlite3_column_int64(st, 1);
+        }
+        sqlite3_reset(st);
+    }
+    struct buf *cmd = &h->text[h->nt++];
+    char t[32];
+    time_t secs = (time_t)((since == INT64_MAX ? e->now : since) / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    buf_init(cmd, 0);
+    dlq_list_cmd(e, q, cmd);
     buf_addf(cmd, " --since %s", t);
     h->c.dlq_command = cmd->data;
 }
@@ -553,15 +989,16 @@ context_release(struct ctx_hold *h)
 }
 
 static int
-notify(struct engine *e, int ri, const struct eq *q, const struct slot *s, enum notice_kind kind,
-       bool may_hold, int64_t now, struct buf *summary, const char *fingerprint)
+notify(struct engine *e, int ri, const struct eq *q, const struct ident *id, const struct slot *s,
+       enum notice_kind kind, bool may_hold, int64_t now, struct buf *summary,
+       const char *fingerprint)
 {
     const struct rule *r = &e->rules.v[ri];
     struct notice n = {0};
     struct ctx_hold h;
     n.rule = r->name;
     n.queue = q->name;
-    n.labels = q->lab_json;
+    n.labels = id->lab_json;
     n.endpoint = q->endpoint;
     n.severity = r->severity;
     n.summary = summary->data;
@@ -599,8 +1036,14 @@ notify(struct engine *e, int ri, const struct eq *q, const struct slot *s, enum 
     memcpy(n.fingerprint, fingerprint, sizeof n.fingerprint);
     if (!e->outbox || e->failed)
         return 0; /* no sinks: the transition is recorded, nothing is sent */
-    bool ctx = e->with_context[ri] && !n.resolved;
-    if (ctx) {
+    bool ctx = (e->with_context[ri] || r->per_signature) && !n.resolved;
+    if (ctx && r->per_signature) {
+        if (id->sig)
+            sig_context_load(e, q, id->sig, &h);
+        else
+            summary_context_load(e, ri, q, &h);
+        n.ctx = &h.c;
+    } else if (ctx) {
         context_load(e, r, q, now, &h);
         n.ctx = &h.c;
         /* (a counter rule moves with the rows it counts: never held) */
@@ -622,12 +1065,13 @@ notify(struct engine *e, int ri, const struct eq *q, const struct slot *s, enum 
 
 static void
 record_transition(struct engine *e, const struct rule *r, const struct eq *q,
-                  const struct slot *s, enum alert_state from, enum alert_change c,
-                  const char *fp, const struct buf *summary, int64_t sil, int64_t now)
+                  const struct ident *id, const struct slot *s, enum alert_state from,
+                  enum alert_change c, const char *fp, const struct buf *summary, int64_t sil,
+                  int64_t now)
 {
     sqlite3_stmt *st = store_stmt(e->st, "stmt/transition_insert");
     store_bind_str(st, ":rule", r->name);
-    store_bind_str(st, ":labels", q->lab_json);
+    store_bind_str(st, ":labels", id->lab_json);
     store_bind_str(st, ":endpoint", q->endpoint);
     store_bind_str(st, ":queue", q->name);
     store_bind_str(st, ":fingerprint", fp);
@@ -642,9 +1086,10 @@ record_transition(struct engine *e, const struct rule *r, const struct eq *q,
         store_bind_int(st, ":silenced_by", sil);
     exec(e, st, "alert transition");
     if (c == ALERT_TO_FIRING || c == ALERT_TO_RESOLVED)
-        log_info("alert %s on '%s': %s (value %g, threshold %g)%s", r->name,
-                 log_esc(q->name, strlen(q->name)), alert_change_name(c), s->a.value,
-                 s->a.threshold, sil ? ", silenced" : "");
+        log_info("alert %s on '%s'%s%s: %s (value %g, threshold %g)%s", r->name,
+                 log_esc(q->name, strlen(q->name)), id->sig ? " signature " : "",
+                 id->sig ? id->sig->sig : "", alert_change_name(c), s->a.value, s->a.threshold,
+                 sil ? ", silenced" : s->summarised ? ", in the summary" : "");
 }
 
 /* What a step of the state machine sends: *firing or *resolved. */
@@ -671,18 +1116,39 @@ same_value(double a, double b)
     return a == b || (isnan(a) && isnan(b));
 }
 
-static int
-eval_one(struct engine *e, int ri, struct eq *q, int64_t now, bool timer)
+/* Have max_new_signatures other new signatures of rule ri on q been
+ * notified within the rule's window (a silenced one was not)? Then this
+ * one goes into the summary. */
+static bool
+over_limit(const struct engine *e, int ri, const struct eq *q, int si, int64_t now)
 {
     const struct rule *r = &e->rules.v[ri];
-    struct slot *s = &q->slots[ri];
-    struct expr_src src = {q, now, src_gauge, src_window, src_samples};
-    double value, threshold;
-    double v = expr_eval(r->expr, &src, &value, &threshold);
+    int n = 0;
+    for (int i = 0; i < q->nsg; i++) {
+        const struct slot *o = &q->sg[i].slots[ri];
+        if (i != si && o->a.state == ALERT_FIRING && o->notified && !o->summarised &&
+            o->starts_at > now - r->signature_window_ms)
+            n++;
+    }
+    return n >= r->max_new_signatures;
+}
+
+/*
+ * One alert (rule ri on q, the queue's slot or signature si's) advanced
+ * with the condition cond: the transition, its notifications and its state
+ * written into the window. `summary_of` >= 0: the alert is the summary of
+ * that many new signatures over the limit (-1: it is not).
+ */
+static int
+step_slot(struct engine *e, int ri, struct eq *q, int si, const struct ident *id, bool cond,
+          double value, double threshold, int64_t now, bool timer, int summary_of)
+{
+    const struct rule *r = &e->rules.v[ri];
+    struct slot *s = si < 0 ? &q->slots[ri] : &q->sg[si].slots[ri];
     struct alert next = s->a;
     enum alert_state from = s->a.state;
-    enum alert_change c = alert_step(&next, expr_true(v), now, r->for_ms, r->keep_firing_for_ms);
-    if (expr_true(v) || c != ALERT_SAME) {
+    enum alert_change c = alert_step(&next, cond, now, r->for_ms, r->keep_firing_for_ms);
+    if (cond || c != ALERT_SAME) {
         next.value = value;
         next.threshold = threshold;
     }
@@ -698,18 +1164,23 @@ eval_one(struct engine *e, int ri, struct eq *q, int64_t now, bool timer)
     /* nothing changed and nothing due (a firing already sent, its repeat
      * not due): no silence lookup and no write, the common case */
     if (c == ALERT_SAME && !push_due && !value_due &&
-        (!firing || (s->notified && now - s->last_sent < r->repeat_interval_ms))) {
+        (!firing || (s->notified && now - s->last_sent < r->repeat_interval_ms) ||
+         (s->summarised && firing))) {
         if (next.last_true != s->a.last_true || next.value != s->a.value) {
-            touch(e, q, ri); /* kept in memory, written with the next change */
+            touch(e, q, ri, si); /* kept in memory, written with the next change */
             s->a = next;
         }
         return 0;
     }
-    int64_t sil = silenced_by(e, r, q);
-    touch(e, q, ri);
+    int64_t sil = silenced_by(e, r, id);
+    touch(e, q, ri, si);
+    if (c == ALERT_TO_FIRING && id->sig)
+        s->summarised = over_limit(e, ri, q, si, now);
     s->a = next;
+    /* a new signature in the summary is held back as a silenced one is */
+    int64_t held = sil ? sil : s->summarised ? 1 : 0;
     bool send_firing, send_resolved;
-    due_sends(r, s, c, sil, now, &send_firing, &send_resolved);
+    due_sends(r, s, c, held, now, &send_firing, &send_resolved);
     if (c == ALERT_SAME && !send_firing && !push_due && !value_due)
         return 0;
     if (window_open(e->win) != 0) {
@@ -718,23 +1189,30 @@ eval_one(struct engine *e, int ri, struct eq *q, int64_t now, bool timer)
     }
     struct buf summary;
     buf_init(&summary, 0);
-    rule_summary(r, q->name, s->a.value, s->a.threshold, &summary);
+    if (summary_of >= 0) {
+        char w[32];
+        format_duration_exact(r->signature_window_ms, w, sizeof w);
+        buf_addf(&summary, "%s on %s: %d more new error signatures (at most %d notified per %s)",
+                 r->name, q->name, summary_of, r->max_new_signatures, w);
+    } else {
+        rule_summary(r, q->name, s->a.value, s->a.threshold, &summary);
+    }
     char fp[17];
-    labels_fingerprint(r->name, &q->lab, fp);
+    labels_fingerprint(r->name, id->lab, fp);
     if (c != ALERT_SAME)
-        record_transition(e, r, q, s, from, c, fp, &summary, sil, now);
+        record_transition(e, r, q, id, s, from, c, fp, &summary, sil, now);
     int queued = 0;
     /* resolved before its firing went out (held for its context, or by a
      * silence that ended, maybe across a restart): the firing first, then
      * the resolved, so every firing transition reaches the receivers */
-    if (c == ALERT_TO_RESOLVED && !s->notified && !sil) {
-        queued += notify(e, ri, q, s, NOTICE_FIRING, false, now, &summary, fp);
+    if (c == ALERT_TO_RESOLVED && !s->notified && !held) {
+        queued += notify(e, ri, q, id, s, NOTICE_FIRING, false, now, &summary, fp);
         s->notified = true;
         s->last_sent = now;
         send_resolved = r->send_resolved;
     }
     if (send_firing) {
-        int k = notify(e, ri, q, s, NOTICE_FIRING, true, now, &summary, fp);
+        int k = notify(e, ri, q, id, s, NOTICE_FIRING, true, now, &summary, fp);
         if (k != NOTIFY_HELD) {
             queued += k;
             s->notified = true;
@@ -742,18 +1220,48 @@ eval_one(struct engine *e, int ri, struct eq *q, int64_t now, bool timer)
             s->last_push = now;
         }
     } else if (send_resolved) {
-        queued += notify(e, ri, q, s, NOTICE_RESOLVED, false, now, &summary, fp);
+        queued += notify(e, ri, q, id, s, NOTICE_RESOLVED, false, now, &summary, fp);
     } else if (push_due) {
-        (void)notify(e, ri, q, s, NOTICE_REPUSH, false, now, &summary, fp);
+        (void)notify(e, ri, q, id, s, NOTICE_REPUSH, false, now, &summary, fp);
         s->last_push = now;
     }
     if (c == ALERT_TO_RESOLVED)
         s->notified = false;
-    save_state(e, r, q, s, now);
+    if (s->a.state == ALERT_INACTIVE)
+        s->summarised = false;
+    save_state(e, r, q, id, s, now);
     buf_release(&summary);
     /* a rule without `for` changed state: commit (and send) at once */
     if (queued || (r->for_ms == 0 && c != ALERT_SAME))
         window_urgent(e->win);
+    return queued;
+}
+
+static int
+eval_one(struct engine *e, int ri, struct eq *q, int64_t now, bool timer)
+{
+    const struct rule *r = &e->rules.v[ri];
+    struct expr_src src = {q, now, src_gauge, src_window, src_samples, src_baseline};
+    double value, threshold;
+    double v = expr_eval(r->expr, &src, &value, &threshold);
+    struct ident qid = {&q->lab, q->lab_json, NULL};
+    if (!r->per_signature)
+        return step_slot(e, ri, q, -1, &qid, expr_true(v), value, threshold, now, timer, -1);
+    /* one alert per signature first seen within the window (and those still
+     * open), then the queue's: the summary of those over the limit */
+    int queued = 0, over = 0;
+    for (int si = 0; si < q->nsg && !e->failed; si++) {
+        struct esig *g = &q->sg[si];
+        bool in = g->first_seen > now - r->signature_window_ms;
+        if (!in && g->slots[ri].a.state == ALERT_INACTIVE)
+            continue;
+        struct ident id = {&g->lab, g->lab_json, g};
+        queued += step_slot(e, ri, q, si, &id, in && expr_true(v), value, threshold, now, timer, -1);
+        over += g->slots[ri].summarised && g->slots[ri].a.state == ALERT_FIRING;
+    }
+    if (!e->failed && (over > 0 || q->slots[ri].a.state != ALERT_INACTIVE))
+        queued += step_slot(e, ri, q, -1, &qid, over > 0, over, r->max_new_signatures, now, timer,
+                            over);
     return queued;
 }
 
@@ -765,8 +1273,11 @@ engine_eval(struct engine *e, int64_t now, bool timer)
     cur_engine = e;
     e->now = now;
     e->failed = false;
-    if (timer)
+    if (timer) {
         silences_load(e, now);
+        if (e->any_sig_rule)
+            esig_prune(e, now);
+    }
     int queued = 0;
     for (int i = 0; i < e->nq && !e->failed; i++) {
         struct eq *q = &e->q[i];
@@ -792,9 +1303,18 @@ party_commit(void *ud)
         q->nsc = 0;
     }
     e->nstaged_q = 0;
-    for (int i = 0; i < e->ntouched; i++)
-        e->q[e->touched[i].qi].slots[e->touched[i].ri].touched = false;
+    for (int i = 0; i < e->ntouched; i++) {
+        struct eq *q = &e->q[e->touched[i].qi];
+        int si = e->touched[i].si;
+        (si < 0 ? q->slots : q->sg[si].slots)[e->touched[i].ri].touched = false;
+    }
     e->ntouched = 0;
+    for (int i = 0; i < e->nstaged_sig; i++)
+        e->q[e->staged_sig[i].qi].sg[e->staged_sig[i].si].staged = false;
+    e->nstaged_sig = 0;
+    for (int i = 0; i < e->nstaged_rq; i++)
+        retries_apply(&e->q[e->staged_rq[i]]);
+    e->nstaged_rq = 0;
 }
 
 static void
@@ -809,11 +1329,28 @@ party_abort(void *ud)
     e->nstaged_q = 0;
     for (int i = 0; i < e->ntouched; i++) {
         struct eq *q = &e->q[e->touched[i].qi];
-        int ri = e->touched[i].ri;
-        q->slots[ri] = q->saved[ri];
-        q->slots[ri].touched = false;
+        int ri = e->touched[i].ri, si = e->touched[i].si;
+        struct slot *sl = si < 0 ? q->slots : q->sg[si].slots;
+        struct slot *sv = si < 0 ? q->saved : q->sg[si].saved;
+        sl[ri] = sv[ri];
+        sl[ri].touched = false;
     }
     e->ntouched = 0;
+    /* the signatures told in the window are unknown to the store again:
+     * the ingest tells them again when it reads the deaths again */
+    for (int i = 0; i < e->nstaged_sig; i++) {
+        struct eq *q = &e->q[e->staged_sig[i].qi];
+        for (int k = q->nsg - 1; k >= 0; k--)
+            if (q->sg[k].staged)
+                esig_remove(q, k);
+        q->dirty = true;
+    }
+    e->nstaged_sig = 0;
+    for (int i = 0; i < e->nstaged_rq; i++) {
+        e->q[e->staged_rq[i]].nrds = 0;
+        e->q[e->staged_rq[i]].dirty = true;
+    }
+    e->nstaged_rq = 0;
 }
 
 void
@@ -857,6 +1394,16 @@ int
 engine_nrules(const struct engine *e)
 {
     return e ? e->rules.n : 0;
+}
+
+int64_t
+engine_history_ms(const struct engine *e, int64_t retention_ms)
+{
+    int64_t h = retention_ms;
+    for (int i = 0; e && i < e->rules.n; i++)
+        if (e->rules.v[i].history_ms + 3600000 > h)
+            h = e->rules.v[i].history_ms + 3600000; /* an hour to spare */
+    return h;
 }
 
 /* ---- start-up: windows and states from the store ---- */
@@ -909,6 +1456,18 @@ load_history(struct engine *e, const char *endpoint, int64_t now)
         sample(e, q, m, m * 60000 + 30000, v);
     }
     sqlite3_reset(s);
+    if (e->any_sig_rule) { /* what is new now, from queue_signatures */
+        s = store_stmt(e->st, "stmt/qsig_since");
+        store_bind_str(s, ":endpoint", endpoint);
+        store_bind_int(s, ":since", now - e->sig_keep_ms);
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            struct eq *q = queue_get(e, endpoint, (const char *)sqlite3_column_text(s, 0));
+            const char *sig = (const char *)sqlite3_column_text(s, 1);
+            if (esig_find(q, sig) < 0)
+                esig_add(e, q, sig, sqlite3_column_int64(s, 2));
+        }
+        sqlite3_reset(s);
+    }
     s = store_stmt(e->st, "stmt/alert_state_load");
     store_bind_str(s, ":endpoint", endpoint);
     while (sqlite3_step(s) == SQLITE_ROW) {
@@ -917,9 +1476,23 @@ load_history(struct engine *e, const char *endpoint, int64_t now)
             continue; /* a rule no longer in the config */
         struct eq *q = queue_get(e, endpoint, (const char *)sqlite3_column_text(s, 1));
         const char *lj = (const char *)sqlite3_column_text(s, 8);
-        if (!lj || strcmp(lj, q->lab_json) != 0)
+        struct slot *sl = NULL;
+        if (lj && !strcmp(lj, q->lab_json))
+            sl = &q->slots[ri];
+        else if (lj && e->rules.v[ri].per_signature && sqlite3_column_type(s, 9) == SQLITE_TEXT) {
+            /* a signature's alert: one still in the window, or an open one
+             * whose signature is older (it resolves at the next evaluation) */
+            const char *sig = (const char *)sqlite3_column_text(s, 9);
+            int si = esig_find(q, sig);
+            if (si < 0 && strcmp((const char *)sqlite3_column_text(s, 2), "inactive") != 0) {
+                esig_add(e, q, sig, 0);
+                si = q->nsg - 1;
+            }
+            if (si >= 0 && !strcmp(lj, q->sg[si].lab_json))
+                sl = &q->sg[si].slots[ri];
+        }
+        if (!sl)
             continue; /* another identity (a label set this agent does not make) */
-        struct slot *sl = &q->slots[ri];
         const char *state = (const char *)sqlite3_column_text(s, 2);
         sl->a.state = !strcmp(state, "firing") ? ALERT_FIRING
                       : !strcmp(state, "pending") ? ALERT_PENDING : ALERT_INACTIVE;
@@ -966,8 +1539,13 @@ engine_new(const struct config *cfg, struct store *st, struct window *win, int64
     e->nb = longest_window(&e->rules);
     e->tt = xmalloc(sizeof *e->tt * (size_t)e->nb);
     e->tv = xmalloc(sizeof *e->tv * (size_t)e->nb);
-    for (int i = 0; i < e->rules.n; i++)
+    for (int i = 0; i < e->rules.n; i++) {
         e->any_event_rule |= e->rules.v[i].event_driven;
+        e->any_sig_rule |= e->rules.v[i].per_signature;
+        e->any_retry_rule |= (expr_inds(e->rules.v[i].expr) & 1u << IND_RETRIES_DUE) != 0;
+        if (e->rules.v[i].signature_window_ms > e->sig_keep_ms)
+            e->sig_keep_ms = e->rules.v[i].signature_window_ms;
+    }
     e->repush_ms = xcalloc((size_t)(e->rules.n ? e->rules.n : 1), sizeof *e->repush_ms);
     e->with_context = xcalloc((size_t)(e->rules.n ? e->rules.n : 1), sizeof *e->with_context);
     const uint32_t dead = 1u << IND_FAILURES | 1u << IND_FAILURE_RATIO | 1u << IND_DLQ_SIZE |
@@ -1018,8 +1596,16 @@ engine_free(struct engine *e)
         free(q->slots);
         free(q->saved);
         free(q->sc);
+        for (int k = 0; k < q->nsg; k++)
+            esig_release(&q->sg[k]);
+        free(q->sg);
+        free(q->blc);
+        free(q->rd);
+        free(q->rds);
     }
     free(e->q);
+    free(e->staged_sig);
+    free(e->staged_rq);
     free(e->staged_q);
     free(e->touched);
     strmap_free(e->index);

@@ -26,6 +26,15 @@
  * 10 s (the TUI shows it). Notices of rules on failures, retries, failed
  * or dlq_size carry a context read from the store at the send (top
  * signatures, newest dead jobs, the `bullwatch dlq list` command).
+ *
+ * A rule reading new_signatures[w] is one alert per new error signature
+ * (labels endpoint, queue, signature): the ingest tells the engine of each
+ * signature the store's queue_signatures never had, staged like a count;
+ * those first seen within the rule's window are kept per queue (reloaded
+ * at start). At most max_new_signatures of them notify per queue within
+ * the window; the rest are held and the queue's own alert of the rule is
+ * their summary. baseline(x[w], Nd) reads the store's minute_counts of the
+ * previous days (cached per queue for the minute).
  */
 #ifndef BW_ENGINE_H
 #define BW_ENGINE_H
@@ -58,6 +67,22 @@ void engine_count(void *engine, const char *queue, int what, int64_t minute, int
  * (label endpoint). */
 void engine_count_obs(void *obs, const char *queue, int what, int64_t minute, int delta);
 void *engine_observer(struct engine *e, int endpoint);
+/* The ingest's signature observer (ingest_set_sig_observer): a signature
+ * the store never saw on the queue, staged until the window commits. */
+void engine_signature(void *engine, const char *queue, const char *signature,
+                      int64_t first_seen);
+/* The ingest's retry observer (ingest_set_retry_observer): a retry due at
+ * due_ms, staged until the window commits. Kept in memory (a restart
+ * reads the stream on from its committed cursor, so only the retries
+ * scheduled before that are not known to the next agent). */
+void engine_retry(void *engine, const char *queue, int64_t due_ms);
+/* How long the per-minute counts must be kept: the store's retention, or
+ * longer when a rule's baseline reaches further back (ms). */
+int64_t engine_history_ms(const struct engine *e, int64_t retention_ms);
+/* The same for endpoint i's ingest (ud engine_observer(e, i)). */
+void engine_signature_obs(void *obs, const char *queue, const char *signature,
+                          int64_t first_seen);
+void engine_retry_obs(void *obs, const char *queue, int64_t due_ms);
 
 /* The latest poll; ok false when Redis could not be polled (gauges then
  * have no value, which `absent(waiting)` sees). */

@@ -32,6 +32,8 @@ static const char *const ind_names[IND_N] = {
     [IND_EVENTS_LOST] = "events_lost",
     [IND_FAILURE_RATIO] = "failure_ratio",
     [IND_RUNTIME_P95] = "runtime_p95",
+    [IND_NEW_SIGNATURES] = "new_signatures",
+    [IND_RETRIES_DUE] = "retries_due",
 };
 
 const char *
@@ -42,8 +44,9 @@ ind_name(enum ind i)
 
 enum op { OP_NUM, OP_IND, OP_FN, OP_NEG, OP_NOT, OP_ADD, OP_SUB, OP_MUL, OP_DIV,
           OP_GT, OP_GE, OP_LT, OP_LE, OP_EQ, OP_NE, OP_AND, OP_OR };
-enum fn { FN_RATE, FN_SLOPE, FN_PREDICT, FN_ABSENT, FN_VALUE };
-static const char *const fn_names[] = {"rate", "slope", "predict", "absent", "value"};
+enum fn { FN_RATE, FN_SLOPE, FN_PREDICT, FN_ABSENT, FN_VALUE, FN_BASELINE };
+static const char *const fn_names[] = {"rate", "slope", "predict", "absent", "value",
+                                       "baseline"};
 static const char *const op_text[] = {[OP_ADD] = "+", [OP_SUB] = "-", [OP_MUL] = "*",
                                       [OP_DIV] = "/", [OP_GT] = ">",  [OP_GE] = ">=",
                                       [OP_LT] = "<",  [OP_LE] = "<=", [OP_EQ] = "==",
@@ -236,14 +239,25 @@ call(struct parser *ps, enum fn fn, const char *at)
     e->a = parse_or(ps);
     if (!e->a)
         goto bad;
-    if (fn == FN_PREDICT) {
+    if (fn == FN_PREDICT || fn == FN_BASELINE) {
         if (!punct(ps, ",")) {
-            fail(ps, ps->p, "predict takes (gauge[window], horizon)%s", "");
+            fail(ps, ps->p, fn == FN_PREDICT ? "predict takes (gauge[window], horizon)%s"
+                                             : "baseline takes (counter[window], days), as in "
+                                               "baseline(failures[15m], 7d)%s",
+                 "");
             goto bad;
         }
+        const char *bat = (ws(ps), ps->p);
         e->b = parse_or(ps);
         if (!e->b)
             goto bad;
+        if (fn == FN_BASELINE) {
+            double d = e->b->op == OP_NUM && e->b->duration ? e->b->num / 86400.0 : -1;
+            if (d < 1 || d > 28 || d != (double)(int)d) {
+                fail(ps, bat, "baseline reaches back a whole number of days, 1d to 28d%s", "");
+                goto bad;
+            }
+        }
     }
     if (!punct(ps, ")")) {
         fail(ps, ps->p, "expected ')'%s", "");
@@ -260,6 +274,15 @@ call(struct parser *ps, enum fn fn, const char *at)
             fail(ps, argat, "%s needs a gauge (a depth, age or count of workers)", fn_names[fn]);
             goto bad;
         }
+    }
+    if (fn == FN_BASELINE &&
+        (e->a->op != OP_IND || !e->a->window_ms || ind_is_gauge(e->a->ind) ||
+         e->a->ind == IND_NEW_SIGNATURES || e->a->ind == IND_RETRIES_DUE ||
+         e->a->ind == IND_RUNTIME_P95 ||
+         e->a->ind == IND_EVENTS_LOST)) {
+        fail(ps, argat, "baseline needs a counter of the per-minute counts with a window "
+                        "(failures, retries, completed, stalled, added, failure_ratio)%s", "");
+        goto bad;
     }
     if (fn == FN_ABSENT && e->a->op != OP_IND) {
         fail(ps, argat, "absent needs an indicator%s", "");
@@ -494,6 +517,10 @@ eval(const struct expr *e, const struct expr_src *s, double *value, double *thre
             return eval(x, s, value, threshold, seen);
         if (e->fn == FN_ABSENT)
             return isnan(ind_value(x, s)) ? 1.0 : 0.0;
+        if (e->fn == FN_BASELINE)
+            return s->baseline ? s->baseline(s->ud, x->ind, x->window_ms,
+                                             (int)(e->b->num / 86400.0 + 0.5))
+                               : NAN;
         if (e->fn == FN_RATE && !ind_is_gauge(x->ind)) {
             double c = ind_value(x, s);
             return c / ((double)x->window_ms / 1000.0);
@@ -689,4 +716,29 @@ expr_max_window(const struct expr *e)
     int64_t a = expr_max_window(e->a), b = expr_max_window(e->b);
     int64_t m = a > b ? a : b;
     return e->op == OP_IND && e->window_ms > m ? e->window_ms : m;
+}
+
+int64_t
+expr_ind_window(const struct expr *e, enum ind i)
+{
+    if (!e)
+        return 0;
+    int64_t a = expr_ind_window(e->a, i), b = expr_ind_window(e->b, i);
+    int64_t m = a > b ? a : b;
+    return e->op == OP_IND && e->ind == i && e->window_ms > m ? e->window_ms : m;
+}
+
+int64_t
+expr_history_ms(const struct expr *e)
+{
+    if (!e)
+        return 0;
+    int64_t a = expr_history_ms(e->a), b = expr_history_ms(e->b);
+    int64_t m = a > b ? a : b;
+    if (e->op == OP_FN && e->fn == FN_BASELINE) {
+        int64_t h = (int64_t)(e->b->num * 1000.0 + 0.5) + e->a->window_ms;
+        if (h > m)
+            m = h;
+    }
+    return m;
 }

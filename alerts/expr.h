@@ -22,7 +22,13 @@
  * depth of the completed set. Functions: rate(counter[w]) per second,
  * rate(gauge[w]) change per second, slope(gauge[w]) change per minute
  * (least squares), predict(gauge[w], horizon) the value expected after
- * horizon, absent(indicator) 1 when there is no value, value(x) x.
+ * horizon, absent(indicator) 1 when there is no value, value(x) x,
+ * baseline(counter[w], Nd) the median of counter[w] over the same window
+ * at the same time of day on each of the previous N days (NAN unless at
+ * least half of those days have history). new_signatures[w] counts the
+ * error signatures first seen on the queue within w (the store's
+ * queue_signatures: a signature that returns is not new). retries_due[w]
+ * counts the retries scheduled (with a backoff) to run within the next w.
  * A comparison is 1 or 0; a missing value makes it false.
  */
 #ifndef BW_EXPR_H
@@ -59,6 +65,8 @@ enum ind {
     IND_EVENTS_LOST,
     IND_FAILURE_RATIO,
     IND_RUNTIME_P95,
+    IND_NEW_SIGNATURES, /* error signatures first seen on the queue within the window */
+    IND_RETRIES_DUE,    /* retries scheduled to run within the next window */
     IND_N
 };
 
@@ -81,6 +89,9 @@ struct expr_src {
     /* a gauge's samples over the window, oldest first (t in ms); returns
      * how many */
     int (*samples)(void *ud, enum ind i, int64_t window_ms, const int64_t **t, const double **v);
+    /* the median of counter i over (now - d*1d - window_ms, now - d*1d]
+     * for d = 1..days; NAN without enough history. May be NULL. */
+    double (*baseline)(void *ud, enum ind i, int64_t window_ms, int days);
 };
 
 struct expr; /* opaque */
@@ -106,6 +117,11 @@ void expr_print(const struct expr *e, struct buf *out);
 uint32_t expr_inds(const struct expr *e);
 /* The longest window it reads, in ms (0: none). */
 int64_t expr_max_window(const struct expr *e);
+/* The longest window over which it reads indicator i (0: none). */
+int64_t expr_ind_window(const struct expr *e, enum ind i);
+/* How far back in the per-minute counts its baselines reach, in ms (0:
+ * no baseline): days + window. */
+int64_t expr_history_ms(const struct expr *e);
 
 /* Least squares over (t ms, v): slope per ms and the value at t0. False
  * with fewer than two distinct times. */

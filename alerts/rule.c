@@ -47,6 +47,27 @@ load_one(const struct config *cfg, const struct config_section *s, struct rule *
     }
     /* counters move with events: such rules are evaluated as events arrive */
     r->event_driven = (expr_inds(r->expr) >> IND_NGAUGES) != 0;
+    r->signature_window_ms = expr_ind_window(r->expr, IND_NEW_SIGNATURES);
+    r->per_signature = r->signature_window_ms > 0;
+    r->history_ms = expr_history_ms(r->expr);
+    r->max_new_signatures = 5;
+    kv = config_section_get(s, "max_new_signatures");
+    if (kv) {
+        int64_t n;
+        if (parse_int64(kv->value, &n) != 0 || n < 1 || n > 1000) {
+            snprintf(err, errlen, "%s:%d:%d: [rule %s] max_new_signatures: expected 1 to 1000, "
+                                  "got '%s'",
+                     file, kv->line, kv->col, s->name, kv->value);
+            return -1;
+        }
+        if (!r->per_signature) {
+            snprintf(err, errlen, "%s:%d:%d: [rule %s] max_new_signatures: the expr does not read "
+                                  "new_signatures[w]",
+                     file, kv->line, kv->col, s->name);
+            return -1;
+        }
+        r->max_new_signatures = (int)n;
+    }
     static const struct {
         const char *key;
         size_t off;
@@ -174,6 +195,20 @@ rules_print(const struct rules *rs, FILE *out)
                 r->name, r->line, r->severity, r->event_driven ? "on events" : "on the timer",
                 b.data, f, k, rep, r->send_resolved ? "true" : "false", r->queues,
                 *r->sinks ? r->sinks : "(all)");
+        if (r->per_signature) {
+            format_duration_exact(r->signature_window_ms, f, sizeof f);
+            fprintf(out, "#   one alert per new error signature (first seen within %s), at most "
+                         "%d notified per queue in %s, the rest in one summary\n",
+                    f, r->max_new_signatures, f);
+        }
+        if (r->history_ms) {
+            int64_t days = r->history_ms / 86400000;
+            format_duration_exact(r->history_ms % 86400000, f, sizeof f);
+            fprintf(out, "#   needs %lld days and %s of per-minute counts (baseline), kept that long "
+                         "whatever [store] retention says; with fewer than half of those days its "
+                         "baseline has no value and the comparison is false\n",
+                    (long long)days, f);
+        }
     }
     buf_release(&b);
 }

@@ -27,6 +27,13 @@ struct rule {
     char *sinks;    /* sink names, comma-separated; empty = every sink */
     bool send_resolved;
     bool event_driven; /* reads an event counter: evaluated as events arrive */
+    /* reads new_signatures: one alert per new signature (labels + signature),
+     * at most max_new_signatures notified per queue within the window
+     * (new_signatures' longest), the rest in one summary */
+    bool per_signature;
+    int64_t signature_window_ms;
+    int max_new_signatures;
+    int64_t history_ms; /* how far back its baselines read the counts (0: none) */
     int line;
 };
 

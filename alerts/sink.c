@@ -623,6 +623,8 @@ context_json(const struct notice_context *c)
     }
     if (c->dlq_command)
         add_text(o, "dlq_command", c->dlq_command, 1024);
+    if (c->new_signature)
+        add_text(o, "new_signature", c->new_signature, 64);
     return o;
 }
 

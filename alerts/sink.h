@@ -89,6 +89,7 @@ struct notice_context {
     } jobs[NOTICE_MAX_JOBS];
     int64_t failures;        /* over the context's window */
     const char *dlq_command; /* "bullwatch dlq list ..." */
+    const char *new_signature; /* the id, when the alert is one new error signature */
 };
 
 enum notice_kind {

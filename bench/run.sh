@@ -327,6 +327,11 @@ if [ -n "$tui1m" ]; then
     printf '%-44s %10s %10s\n' "1,000,000 dead jobs" "$(j "$tui1m" first_frame_ms)" "$(mb "$(j "$tui1m" peak_rss_kb)")"
     echo
 fi
+rd=$("$B/evalbench" retries 10000 100 2>/dev/null || echo '{}')
+printf '%-44s %10s %10s %10s %10s\n' "retries_due[5m] over 10,000 queues (1M due)" "ns/retry" "eval us" "us/queue" "RSS MB"
+printf '%-44s %10s %10s %10s %10s\n' "timer evaluation of every queue" "$(j "$rd" per_retry_ns)" "$(j "$rd" eval_us)" \
+    "$(j "$rd" eval_per_queue_us)" "$(j "$rd" rss_added_mb)"
+echo
 printf '%-44s %10s %10s %10s %12s %12s\n' "idle agent (no events), 20 s" "agent CPU" "Redis CPU" "RSS" "scrape ms" "scrape size"
 for row in "1,000 queues:$idle1k" "10,000 queues:$idle10k"; do
     set -- ${row#*:}

@@ -11,7 +11,11 @@
 #   - bytes per row and the file size;
 #   - retention of the oldest 25%: the longest write-lock hold (one
 #     transaction: the agent's slice, or the old single DELETE script) and
-#     the file size after.
+#     the file size after;
+#   - with schema 0009: queue_signatures and a month of minute_counts
+#     generated from the rows, and the engine's evaluation of
+#     new_signatures[10m] and baseline(failures[15m], 7d) over the 50
+#     queues (bench/evalbench.c). BENCH_STORE_ONLY=eval stops after it.
 # BENCH_STORE_BASE=DIR runs the same against the tree in DIR (a build of the
 # release before, schema 0001-0005) for the "before" numbers. The store is
 # kept under /tmp and deleted at the end.
@@ -67,7 +71,7 @@ PRAGMA cache_size = -400000;
 BEGIN;
 $drop_idx"
 t_build=$(date +%s.%N)
-say "building $N rows (schema $([ $new_schema = 1 ] && echo 0008 || echo 0005))"
+say "building $N rows (schema $(ls "$TREE"/sql/schema/*.sql | sed -E 's|.*/([0-9]+)_.*|\1|' | sort | tail -1))"
 if [ $new_schema = 1 ]; then
     sqlite3 "$DB" >/dev/null <<EOF || { say "generator failed"; exit 1; }
 $load_begin
@@ -107,10 +111,38 @@ COMMIT;
 PRAGMA journal_mode = WAL;
 EOF
 fi
+if [ -f "$TREE"/sql/schema/0009_signatures_seen.sql ]; then
+    # what the agent's window keeps beside the rows: per queue and
+    # signature (0009), per queue and minute (30 days of counts)
+    sqlite3 "$DB" >/dev/null <<EOF || { say "generator (0009) failed"; exit 1; }
+PRAGMA journal_mode = OFF;
+PRAGMA synchronous = OFF;
+PRAGMA cache_size = -400000;
+BEGIN;
+INSERT INTO queue_signatures SELECT endpoint, queue, signature, MIN(finished_at), MAX(finished_at),
+    COUNT(*), MAX(failed_reason), MAX(job_id)
+FROM failure_rows WHERE signature IS NOT NULL GROUP BY queue, signature, endpoint;
+INSERT INTO minute_counts (endpoint, queue, minute, added, completed, failed, retries)
+SELECT endpoint, queue, finished_at / 60000, 4 * COUNT(*), 3 * COUNT(*), COUNT(*), 2 * COUNT(*)
+FROM failure_rows GROUP BY endpoint, queue, finished_at / 60000;
+COMMIT;
+PRAGMA journal_mode = WAL;
+EOF
+fi
 t_built=$(date +%s.%N)
 size_before=$(stat -c %s "$DB")
 say "built in $(echo "$t_built - $t_build" | bc) s"
 printf '[redis]\nurl = redis://127.0.0.1:1/0\n[store]\npath = %s\n' "$DB" >"$DIR/a.ini"
+if [ -f "$TREE"/sql/schema/0009_signatures_seen.sql ]; then
+    make --no-print-directory -s "${BUILD:-build}/bench/evalbench" >&2 || exit 1
+    r=$("${BUILD:-build}/bench/evalbench" store "$DB" 50) || exit 1
+    jv() { echo "$r" | sed -E "s/.*\"$1\":([0-9.]+).*/\1/"; }
+    printf '%-58s %8s\n' "evaluation of 50 queues ($N rows)" "median us"
+    printf '%-58s %8s\n' "new_signatures[10m] > 0 (10 new signatures)" "$(jv new_signatures_eval_us)"
+    printf '%-58s %8s\n' "+ baseline(failures[15m], 7d): first of a minute" "$(jv with_baseline_first_eval_us)"
+    printf '%-58s %8s\n' "+ baseline(failures[15m], 7d): cached in the minute" "$(jv with_baseline_cached_eval_us)"
+    [ "${BENCH_STORE_ONLY:-}" = eval ] && exit 0
+fi
 
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 ms() { # ms COMMAND... : median wall time of 5 runs, ms

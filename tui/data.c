@@ -449,6 +449,9 @@ active_silences(struct tui_src *s, int *n)
     return m;
 }
 
+/* A signature first seen on the queue within this long is marked NEW. */
+#define TUI_NEW_SIGNATURE_MS 86400000LL
+
 void
 data_table(struct tui_src *s, struct view *v)
 {
@@ -458,10 +461,10 @@ data_table(struct tui_src *s, struct view *v)
                                              "SKIPPED", "REASON"};
     static const char *const deliv_cols[] = {"ROW", "SINK", "QUEUE", "KIND", "STATE", "ATTEMPTS",
                                              "STATUS", "ERROR"};
-    static const char *const sig_cols[] = {"FAILURES", "SIGNATURE", "FIRST SEEN (UTC)", "LAST SEEN (UTC)",
-                                           "SAMPLE REASON"};
+    static const char *const sig_cols[] = {"FAILURES", "SIGNATURE", "NEW", "FIRST SEEN (UTC)",
+                                           "LAST SEEN (UTC)", "WORKERS", "SAMPLE REASON"};
     static const int table_w[8] = {8, 22, 22, 12, 14, 14, 14, 40};
-    static const int sig_w[8] = {8, 13, 16, 16, 60, 0, 0, 0};
+    static const int sig_w[8] = {8, 13, 4, 16, 16, 24, 60, 0};
     static const int alert_w[8] = {18, 24, 24, 16, 12, 12, 0, 0};
     memcpy(v->tcolw, v->scr == SCR_SIGS ? sig_w : v->scr == SCR_ALERTS ? alert_w : table_w,
            sizeof v->tcolw);
@@ -477,7 +480,7 @@ data_table(struct tui_src *s, struct view *v)
         sql = sql_get("stmt/tui_audit");
     } else if (v->scr == SCR_SIGS) {
         cols = sig_cols;
-        v->ntcols = 5;
+        v->ntcols = 7;
         sql = sql_get("stmt/tui_signatures");
     } else {
         cols = deliv_cols;
@@ -499,6 +502,8 @@ data_table(struct tui_src *s, struct view *v)
     if (v->scr == SCR_SIGS) {
         sqlite3_bind_text(st, 1, s->cfg->endpoint_name, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, v->queue ? v->queue : "", -1, SQLITE_STATIC);
+        /* NEW: first seen within the day (as far back as signature_retention knows) */
+        sqlite3_bind_int64(st, 3, now_ms() - TUI_NEW_SIGNATURE_MS);
     }
     int nsil = 0;
     char **sil = v->scr == SCR_ALERTS ? active_silences(s, &nsil) : NULL;

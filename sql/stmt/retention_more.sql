@@ -4,7 +4,6 @@ SELECT EXISTS (SELECT 1 FROM failure_rows WHERE finished_at < :cutoff)
                WHERE last_at < MIN(:cutoff, COALESCE((SELECT MIN(finished_at) FROM failure_rows),
                                                      :cutoff)) - 3600000)
     OR EXISTS (SELECT 1 FROM failure_hours WHERE hour < :cutoff / 3600000)
-    OR EXISTS (SELECT 1 FROM minute_counts WHERE minute < :cutoff / 60000)
     OR EXISTS (SELECT 1 FROM depth_samples WHERE minute < :cutoff / 60000)
     OR EXISTS (SELECT 1 FROM gaps WHERE detected_at < :cutoff)
     OR EXISTS (SELECT 1 FROM alert_transitions WHERE at < :cutoff)

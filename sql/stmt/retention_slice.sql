@@ -3,7 +3,9 @@
 -- agent inside its commit window, one slice per loop iteration, until
 -- stmt/retention_more says nothing is due (storeadmin.c). failure_hours
 -- goes by whole hours: the hour the cutoff falls in stays until it is all
--- older, so its summary may still count rows trimmed from it.
+-- older, so its summary may still count rows trimmed from it. minute_counts
+-- and queue_signatures have cutoffs of their own (stmt/retention_counts,
+-- stmt/retention_signatures).
 DELETE FROM failure_rows WHERE id IN
     (SELECT id FROM failure_rows WHERE finished_at < :cutoff ORDER BY finished_at LIMIT 500);
 -- texts no remaining row can refer to (last_at is at most an hour behind)
@@ -15,8 +17,6 @@ DELETE FROM texts WHERE id IN
 DELETE FROM failure_hours WHERE (queue, hour, signature, endpoint) IN
     (SELECT queue, hour, signature, endpoint FROM failure_hours
      WHERE hour < :cutoff / 3600000 ORDER BY hour LIMIT 500);
-DELETE FROM minute_counts WHERE rowid IN
-    (SELECT rowid FROM minute_counts WHERE minute < :cutoff / 60000 ORDER BY minute LIMIT 500);
 DELETE FROM depth_samples WHERE rowid IN
     (SELECT rowid FROM depth_samples WHERE minute < :cutoff / 60000 ORDER BY minute LIMIT 500);
 DELETE FROM gaps WHERE id IN

@@ -3,7 +3,8 @@
 # the endpoint by host:port/db, alert_state keyed by rule and queue) is
 # migrated in place by the agent: every row kept, now under the endpoint's
 # stable name "default"; the alert's state and history carry its label set;
-# the agent goes on from the stored cursor (nothing read twice) and keeps
+# queue_signatures is backfilled from the rows (0009); the agent goes on
+# from the stored cursor (nothing read twice) and keeps
 # the firing alert firing without a new transition.
 . "$(dirname "$0")/lib.sh"
 start_redis
@@ -20,7 +21,7 @@ now=$(($(date +%s) * 1000))
     echo "PRAGMA user_version = 3;"
     echo "INSERT INTO cursors VALUES ('$old', 'mig', '$last', $now);"
     rcli ZRANGE bull:mig:failed 0 -1 WITHSCORES | paste - - | while read -r id fin; do
-        echo "INSERT INTO failures (endpoint, queue, job_id, event_time, finished_on, failed_reason, recorded_at) VALUES ('$old', 'mig', '$id', $fin, $fin, 'old row', 1);"
+        echo "INSERT INTO failures (endpoint, queue, job_id, event_time, finished_on, failed_reason, signature, signature_text, recorded_at) VALUES ('$old', 'mig', '$id', $fin, $fin, 'old row', 'a1b2c3d4e5f6', 'old row', 1);"
     done
     echo "INSERT INTO minute_counts (endpoint, queue, minute, failed) VALUES ('$old', 'mig', $((now / 60000)), 8);"
     echo "INSERT INTO gaps (endpoint, queue, kind, after_id, before_id, from_ms, to_ms, detected_at, done) VALUES ('$old', 'mig', 'initial', '0-0', '', 0, $now, $now, 1);"
@@ -47,6 +48,8 @@ check "the alert's state carries its label set" \
     test "$(q "SELECT labels || ' ' || state FROM alert_state WHERE rule = 'dead'")" = '{"endpoint":"default","queue":"mig"} firing'
 check "its history too" \
     test "$(q "SELECT labels FROM alert_transitions WHERE rule = 'dead'")" = '{"endpoint":"default","queue":"mig"}'
+check "0009 backfilled the queue's signature from the rows (first, last seen, count)" \
+    test "$(q "SELECT endpoint || ' ' || count || ' ' || (first_seen = (SELECT MIN(finished_at) FROM failure_rows)) || (last_seen = (SELECT MAX(finished_at) FROM failure_rows)) FROM queue_signatures WHERE queue = 'mig' AND signature = 'a1b2c3d4e5f6'")" = "default $dead 11"
 check "the rename is logged" grep -q "rows of $old now name it by its endpoint name 'default'" "$T_DIR/agent.log"
 check "the firing alert stays firing: no new transition" \
     test "$(q "SELECT COUNT(*) FROM alert_transitions")" = 1

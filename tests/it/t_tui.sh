@@ -20,7 +20,7 @@ trap 'cleanup_tmux; cleanup' EXIT
 screen_has() { tm capture-pane -p -t "$S" | grep -q -- "$1"; }
 screen() { tm capture-pane -p -t "$S"; }
 
-node_js deadjobs.js --redis "$REDIS_URL" --bullmq 6 --queue tq1 --jobs 7 --out "$T_DIR/tq1.json" \
+node_js deadjobs.js --redis "$REDIS_URL" --bullmq 6 --queue tq1 --jobs 7 --out "$T_DIR/tq1.json" --worker-name deploy-42 \
     >"$T_DIR/d1.out" 2>&1 || die "deadjobs.js failed: $(tail -3 "$T_DIR/d1.out")"
 node_js deadjobs.js --redis "$REDIS_URL" --bullmq 6 --queue tq2 --jobs 1 --out "$T_DIR/tq2.json" \
     --reason $'\e]0;pwned\a\e[2J\e[31mred' >"$T_DIR/d2.out" 2>&1 || die "deadjobs.js failed"
@@ -70,6 +70,9 @@ tm send-keys -t "$S" Escape v
 check "v groups the queue's dead jobs by signature, with counts" wait_for 10 sh -c \
     "tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -Eq '^7 +[0-9a-f]{12} '"
 sig=$(screen | awk '$1 == 7 && $2 ~ /^[0-9a-f]+$/ {print $2; exit}')
+check "... a signature first seen today is marked NEW, with the worker its deaths ran on" \
+    sh -c "tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -Eq '^7 +[0-9a-f]{12} +NEW .* deploy-42 '"
+check "... the worker column's header is there" screen_has "WORKERS"
 tm send-keys -t "$S" Enter
 check "Enter on a signature lists exactly its dead jobs" wait_for 10 screen_has "7 shown of 7 dead, filter: $sig"
 tm send-keys -t "$S" ':' 'dlq tq2' Enter

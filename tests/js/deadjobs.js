@@ -7,9 +7,11 @@
 // "last_failed_at":ms} to --out.
 //   deadjobs.js --redis URL --bullmq 5|6 --queue Q --jobs N --out FILE
 //               [--prio-every 0] [--pause false] [--reason "boom"]
+//               [--worker-name NAME]   (the Worker's name option: processedBy)
 const L = require('./lib');
 const args = L.parseArgs(Object.assign({}, L.COMMON, {
   queue: undefined, out: undefined, jobs: '10', 'prio-every': '0', pause: 'false', reason: 'boom',
+  'worker-name': '',
 }));
 const { mod: B, version } = L.loadBullmq(args.bullmq);
 const N = L.intArg(args, 'jobs', 1);
@@ -29,7 +31,8 @@ async function main() {
   for (let i = 0; i < specs.length; i += 500) await queue.addBulk(specs.slice(i, i + 500));
   const w = L.track(new B.Worker(args.queue, async (job) => {
     throw new Error(`${args.reason} ${job.data.i}`);
-  }, { connection: c(), prefix: args.prefix, concurrency: 50 }));
+  }, Object.assign({ connection: c(), prefix: args.prefix, concurrency: 50 },
+    args['worker-name'] ? { name: args['worker-name'] } : {})));
   await w.waitUntilReady();
   let counts;
   await L.waitFor(async () => {

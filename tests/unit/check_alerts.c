@@ -69,7 +69,7 @@ setup(void)
         F.gauge[i] = NAN;
         F.window[i] = NAN;
     }
-    S = (struct expr_src){&F, 1000000, f_gauge, f_window, f_samples};
+    S = (struct expr_src){&F, 1000000, f_gauge, f_window, f_samples, NULL};
 }
 
 static double

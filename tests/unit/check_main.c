@@ -83,6 +83,7 @@ main(void)
     srunner_add_suite(sr, tls_suite());
     srunner_add_suite(sr, sentinel_suite());
     srunner_add_suite(sr, lease_suite());
+    srunner_add_suite(sr, newsig_suite());
     srunner_run_all(sr, CK_NORMAL); /* prints "NN%: Checks: N, Failures: F, Errors: E" */
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

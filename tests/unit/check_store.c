@@ -53,6 +53,8 @@ static const struct {
     {"stmt/silences_active", "SCAN silences", "silences: a handful, expired ones trimmed"},
     {"stmt/store_summary", "SCAN failure_hours",
      "`bullwatch store` only: queues x signatures x hours kept, not rows (~20 ms at 10M rows)"},
+    {"stmt/tui_signatures", "SCAN recent", "a CTE of the queue's newest 5,000 rows (LIMIT)"},
+    {"stmt/tui_signatures", "SCAN w", "a CTE: those 5,000 rows grouped by signature"},
     {NULL, NULL, NULL},
 };
 

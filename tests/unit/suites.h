@@ -35,5 +35,6 @@ Suite *cluster_suite(void);
 Suite *tls_suite(void);
 Suite *sentinel_suite(void);
 Suite *lease_suite(void);
+Suite *newsig_suite(void);
 
 #endif
