@@ -51,6 +51,25 @@ struct qextra {
  * (a placeholder was stored instead); -1 unknown. */
 static int64_t data_withheld = -1;
 
+/* status --json when Redis cannot be reached: the same keys, reachable false */
+static void
+print_unreachable(const struct config *cfg, const char *why)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    buf_adds(&b, "{\"endpoint\":");
+    buf_add_json_str(&b, cfg->endpoint_name, strlen(cfg->endpoint_name));
+    buf_adds(&b, ",\"address\":");
+    buf_add_json_str(&b, cfg->endpoint_addr, strlen(cfg->endpoint_addr));
+    buf_adds(&b, ",\"prefix\":");
+    buf_add_json_str(&b, cfg->prefix, strlen(cfg->prefix));
+    buf_addf(&b, ",\"polled_at\":%lld,\"reachable\":false,\"error\":", (long long)now_ms());
+    buf_add_json_str(&b, why, strlen(why));
+    buf_adds(&b, ",\"queues\":[]}\n");
+    fwrite(b.data, 1, b.len, stdout);
+    buf_release(&b);
+}
+
 static void
 print_json(const struct config *cfg, const struct queue_list *l, const struct queue_depth *d,
            const struct qextra *x, bool have_store, int64_t now, const char *hint)
@@ -63,7 +82,7 @@ print_json(const struct config *cfg, const struct queue_list *l, const struct qu
     buf_add_json_str(&b, cfg->endpoint_addr, strlen(cfg->endpoint_addr));
     buf_addf(&b, ",\"prefix\":");
     buf_add_json_str(&b, cfg->prefix, strlen(cfg->prefix));
-    buf_addf(&b, ",\"time\":%lld,\"store\":%s,\"data_withheld_24h\":%lld,\"queues\":[",
+    buf_addf(&b, ",\"polled_at\":%lld,\"reachable\":true,\"store\":%s,\"data_withheld_24h\":%lld,\"queues\":[",
              (long long)now, have_store ? "true" : "false", (long long)data_withheld);
     for (int i = 0; i < l->n; i++) {
         const struct queue_depth *q = &d[i];
@@ -74,7 +93,7 @@ print_json(const struct config *cfg, const struct queue_list *l, const struct qu
         buf_addf(&b,
                  ",\"dlq\":%s,\"ok\":%s,\"counts\":{\"waiting\":%lld,\"active\":%lld,"
                  "\"prioritized\":%lld,\"delayed\":%lld,\"completed\":%lld,\"failed\":%lld,"
-                 "\"waiting-children\":%lld},\"wait_list\":%lld,\"paused_list\":%lld,"
+                 "\"waiting_children\":%lld},\"wait_list\":%lld,\"paused_list\":%lld,"
                  "\"paused\":%s,",
                  queue_is_dlq(cfg, l->names[i]) ? "true" : "false", q->ok ? "true" : "false",
                  (long long)q->waiting, (long long)q->active, (long long)q->prioritized,
@@ -214,6 +233,8 @@ cmd_status(int argc, char **argv)
     struct rconn *rc = rconn_new(&cfg.ep, cfg.endpoint_addr, "status", cfg.connect_timeout_ms);
     if (rconn_connect_now(rc) != 0) {
         fprintf(stderr, "bullwatch status: redis %s: %s\n", cfg.endpoint_addr, rconn_errstr(rc));
+        if (json) /* a monitor reading stdout learns why there are no queues */
+            print_unreachable(&cfg, rconn_errstr(rc));
         rconn_free(rc);
         config_release(&cfg);
         return EXIT_RUNTIME;

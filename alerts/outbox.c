@@ -32,6 +32,7 @@ struct xfer {
     int attempts;        /* before this one (from the due row) */
     char answer[256];    /* the start of the response body, for errors */
     size_t answer_len;
+    char what[200];      /* "sink 'ops' rule 'backlog' queue 'q'", for the log */
 };
 
 /* a finished attempt, until the window that records it commits */
@@ -309,12 +310,15 @@ on_header(char *p, size_t size, size_t nmemb, void *ud)
 
 static void
 start(struct outbox *o, const struct sink *k, int64_t id, int attempts, const char *stored,
-      const char *msg_id, int target, int64_t now)
+      const char *msg_id, int target, int64_t now, const char *rule, const char *queue)
 {
     struct xfer *x = &o->x[o->n];
     struct buf wire;
     memset(x, 0, sizeof *x);
     x->id = id;
+    /* a failure in the log says which sink and which rule, not only the row */
+    snprintf(x->what, sizeof x->what, "sink '%s' rule '%s' queue '%s'", log_esc(k->name, strlen(k->name)),
+             rule ? log_esc(rule, strlen(rule)) : "?", queue ? log_esc(queue, strlen(queue)) : "?");
     x->attempts = attempts;
     x->coalesce = sink_repushes(k);
     buf_init(&wire, 0);
@@ -417,8 +421,8 @@ record(struct outbox *o, struct xfer *x, CURLcode res, int64_t now)
         o->report(o->report_ud, x->id, status, res == CURLE_OK ? NULL : err, x->answer);
     }
     if (strcmp(state, "delivered") != 0)
-        log_warn("alert notification %lld: %s (attempt %d)%s", (long long)x->id, err, attempts,
-                 !strcmp(state, "gave_up") ? ": gave up" : "");
+        log_warn("alert notification %lld (%s): %s (attempt %d)%s", (long long)x->id, x->what, err,
+                 attempts, !strcmp(state, "gave_up") ? ": gave up" : "");
 }
 
 void
@@ -477,7 +481,8 @@ outbox_pump(struct outbox *o, int64_t now)
             msg_id = old_id;
         }
         start(o, k, id, sqlite3_column_int(s, 3), (const char *)sqlite3_column_text(s, 2), msg_id,
-              sqlite3_column_int(s, 6), now);
+              sqlite3_column_int(s, 6), now, (const char *)sqlite3_column_text(s, 8),
+              (const char *)sqlite3_column_text(s, 9));
         started = true;
     }
     sqlite3_reset(s);
@@ -497,7 +502,8 @@ outbox_send_now(struct outbox *o, int64_t id, int64_t now)
         const struct sink *k = sinks_find(o->sinks, (const char *)sqlite3_column_text(s, 1));
         if (k) {
             start(o, k, id, sqlite3_column_int(s, 3), (const char *)sqlite3_column_text(s, 2),
-                  (const char *)sqlite3_column_text(s, 5), sqlite3_column_int(s, 6), now);
+                  (const char *)sqlite3_column_text(s, 5), sqlite3_column_int(s, 6), now,
+                  (const char *)sqlite3_column_text(s, 11), (const char *)sqlite3_column_text(s, 12));
             o->x[o->n - 1].once = true;
             rc = 0;
         }

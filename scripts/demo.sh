@@ -106,7 +106,7 @@ banner >"$DIR/banner.txt"
     trap 'kill "$sp" 2>/dev/null; exit 0' TERM
     sleep 40 &
     sp=$!
-    wait "$sp" && "$BW" dlq replay emails --all --yes --reason "demo: replay the dead e-mails" \
+    wait "$sp" && "$BW" dlq replay emails --all --yes --comment "demo: replay the dead e-mails" \
         -c "$DIR/agent.ini" >"$DIR/replay.log" 2>&1
 ) &
 REPLAY_PID=$! # not in PIDS: it is done after 40 s

@@ -25,6 +25,8 @@
 #include "grid.h"
 #include "log.h"
 #include "opts.h"
+#include "queues.h"
+#include "rconn.h"
 #include "util.h"
 #include "view.h"
 #include "xmem.h"
@@ -351,6 +353,24 @@ open_dead(struct app *a, const char *queue)
     data_dead(&a->src, &a->v, view_list_rows(a->h), false);
 }
 
+/* :dlq NAME: an unknown queue stays where it is and says the closest
+ * names, as the CLI does, instead of an empty list that reads "0 dead" */
+static void
+dlq_command(struct app *a, const char *queue)
+{
+    char msg[700];
+    if (rconn_ensure(a->src.rc) == 0) {
+        int rc = queue_check(a->src.rc, a->src.cfg, queue, msg, sizeof msg);
+        if (rc <= 0) {
+            size_t n = strlen(msg) < sizeof a->v.status ? strlen(msg) : sizeof a->v.status - 1;
+            memcpy(a->v.status, msg, n); /* a long message is cut, not refused */
+            a->v.status[n] = '\0';
+            return;
+        }
+    }
+    open_dead(a, queue);
+}
+
 static void
 go(struct app *a, enum tui_screen s)
 {
@@ -364,17 +384,17 @@ go(struct app *a, enum tui_screen s)
 static void
 command(struct app *a, const char *c)
 {
-    if (!strcmp(c, "queues") || !strcmp(c, "q"))
+    if (!strcmp(c, "queues"))
         go(a, SCR_QUEUES);
     else if (!strncmp(c, "dlq ", 4) && c[4])
-        open_dead(a, c + 4);
+        dlq_command(a, c + 4);
     else if (!strcmp(c, "alerts"))
         go(a, SCR_ALERTS);
     else if (!strcmp(c, "audit"))
         go(a, SCR_AUDIT);
     else if (!strcmp(c, "deliveries"))
         go(a, SCR_DELIVERIES);
-    else if (!strcmp(c, "quit") || !strcmp(c, "q!"))
+    else if (!strcmp(c, "quit") || !strcmp(c, "q") || !strcmp(c, "q!"))
         quit_requested = 1;
     else
         snprintf(a->v.status, sizeof a->v.status, "unknown command ':%s' (:queues :dlq NAME :alerts "

@@ -140,8 +140,9 @@ is_signature(const char *s)
 int
 data_filter(const char *text, struct dlq_filter *f, char *store, size_t storelen, int64_t now)
 {
-    /* words: name:X, since:T, until:T (2h, epoch, ISO time), a 12-hex signature;
-     * the other words together are a reason substring */
+    /* words: name:X, since:T, until:T (2h, epoch, ISO time), a 12-hex signature,
+     * failed-reason:X (the CLI's flag); the other words together are a reason
+     * substring too */
     memset(f, 0, sizeof *f);
     char words[160];
     snprintf(words, sizeof words, "%s", text);
@@ -168,6 +169,8 @@ data_filter(const char *text, struct dlq_filter *f, char *store, size_t storelen
                 f->signature = store + used;
             used += l;
         } else {
+            if (!strncmp(w, "failed-reason:", 14))
+                w += 14;
             size_t rl = strlen(rtext);
             snprintf(rtext + rl, sizeof rtext - rl, "%s%s", rl ? " " : "", w);
         }
@@ -207,7 +210,8 @@ data_dead(struct tui_src *s, struct view *v, int page_rows, bool append)
     char err[256], store[320];
     if (data_filter(v->filter, &f, store, sizeof store, now_ms()) != 0) {
         snprintf(v->status, sizeof v->status, "bad filter: words are name:X, since:T, until:T (2h, "
-                                              "an epoch, an ISO time), a signature, or reason text");
+                                              "an epoch, an ISO time), a signature, "
+                                              "failed-reason:X or reason text");
         return;
     }
     /* one page more than the screen, newest first: never the whole set */

@@ -172,6 +172,10 @@ START_TEST(filter_words)
     ck_assert_int_eq(data_filter("", &f, store, sizeof store, now), 0);
     ck_assert(!f.name && !f.reason && !f.signature && !f.since && !f.until);
     ck_assert_int_eq(data_filter("since:yesterdayish", &f, store, sizeof store, now), -1);
+    /* the CLI's flag as a word: the same filter */
+    ck_assert_int_eq(data_filter("failed-reason:timeout name:x", &f, store, sizeof store, now), 0);
+    ck_assert_str_eq(f.reason, "timeout");
+    ck_assert_str_eq(f.name, "x");
 }
 END_TEST
 
