@@ -764,6 +764,9 @@ cmd_tui(int argc, char **argv)
             a.w = w;
             grid_free(&g);
             grid_init(&g, w, h);
+            /* SIGWINCH (KEY_RESIZE): the columns are laid out again on the
+             * draw; the selection stays and stays on the screen */
+            view_keep_visible(&a.v, view_list_rows(h));
             clear();
         }
         a.g = &g;

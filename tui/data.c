@@ -457,39 +457,44 @@ void
 data_table(struct tui_src *s, struct view *v)
 {
     view_clear_table(v);
-    static const char *const alert_cols[] = {"STATE", "RULE", "QUEUE", "SINCE (UTC)", "VALUE", "THRESHOLD"};
-    static const char *const audit_cols[] = {"ACTION", "QUEUE", "VERB", "USER", "STATE", "DONE",
-                                             "SKIPPED", "REASON"};
-    static const char *const deliv_cols[] = {"ROW", "SINK", "QUEUE", "KIND", "STATE", "ATTEMPTS",
-                                             "STATUS", "ERROR"};
-    static const char *const sig_cols[] = {"FAILURES", "SIGNATURE", "FIRST SEEN (UTC)", "LAST SEEN (UTC)",
-                                           "SAMPLE REASON"};
-    static const int table_w[8] = {8, 22, 22, 12, 14, 14, 14, 40};
-    static const int sig_w[8] = {8, 13, 16, 16, 60, 0, 0, 0};
-    static const int alert_w[8] = {18, 24, 24, 16, 12, 12, 0, 0};
-    memcpy(v->tcolw, v->scr == SCR_SIGS ? sig_w : v->scr == SCR_ALERTS ? alert_w : table_w,
-           sizeof v->tcolw);
+    /* name, min, want, prio (0 never dropped), share, flex, right: layout.h */
+    static const struct layout_col alert_cols[] = {
+        {"STATE", 8, 18, 0, 1, false, false},       {"RULE", 10, 24, 0, 2, false, false},
+        {"QUEUE", 10, 24, 1, 2, false, false},      {"SINCE (UTC)", 14, 16, 3, 1, false, false},
+        {"VALUE", 6, 12, 2, 1, false, true},        {"THRESHOLD", 9, 12, 4, 1, false, true}};
+    static const struct layout_col audit_cols[] = {
+        {"ACTION", 6, 8, 0, 0, false, true},        {"QUEUE", 8, 22, 1, 2, false, false},
+        {"VERB", 6, 8, 2, 0, false, false},         {"USER", 6, 12, 5, 1, false, false},
+        {"STATE", 8, 12, 3, 1, false, false},       {"DONE", 5, 8, 4, 0, false, true},
+        {"SKIPPED", 7, 8, 6, 0, false, true},       {"REASON", 16, 0, 0, 4, true, false}};
+    static const struct layout_col deliv_cols[] = {
+        {"ROW", 5, 8, 0, 0, false, true},           {"SINK", 6, 16, 2, 1, false, false},
+        {"QUEUE", 8, 22, 1, 2, false, false},       {"KIND", 7, 8, 5, 0, false, false},
+        {"STATE", 8, 10, 3, 0, false, false},       {"ATTEMPTS", 8, 8, 6, 0, false, true},
+        {"STATUS", 6, 6, 4, 0, false, true},        {"ERROR", 16, 0, 0, 4, true, false}};
+    static const struct layout_col sig_cols[] = {
+        {"FAILURES", 8, 8, 1, 0, false, false},      {"SIGNATURE", 12, 13, 0, 0, false, false},
+        {"FIRST SEEN (UTC)", 16, 16, 3, 0, false, false},
+        {"LAST SEEN (UTC)", 16, 16, 2, 0, false, false},
+        {"SAMPLE REASON", 20, 0, 0, 4, true, false}};
     const char *sql;
-    const char *const *cols;
     if (v->scr == SCR_ALERTS) {
-        cols = alert_cols;
+        v->tspec = alert_cols;
         v->ntcols = 6;
         sql = sql_get("stmt/tui_alerts");
     } else if (v->scr == SCR_AUDIT) {
-        cols = audit_cols;
+        v->tspec = audit_cols;
         v->ntcols = 8;
         sql = sql_get("stmt/tui_audit");
     } else if (v->scr == SCR_SIGS) {
-        cols = sig_cols;
+        v->tspec = sig_cols;
         v->ntcols = 5;
         sql = sql_get("stmt/tui_signatures");
     } else {
-        cols = deliv_cols;
+        v->tspec = deliv_cols;
         v->ntcols = 8;
         sql = sql_get("stmt/tui_deliveries");
     }
-    for (int k = 0; k < v->ntcols; k++)
-        v->tcols[k] = cols[k];
     if (!s->st) {
         snprintf(v->status, sizeof v->status, "no audit store at %s (has the agent run?)",
                  s->cfg->store_path);

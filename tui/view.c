@@ -117,6 +117,27 @@ view_list_rows(int h)
     return h > 4 ? h - 4 : 1;
 }
 
+static void
+keep(int sel, int *top, int rows)
+{
+    if (sel < *top)
+        *top = sel;
+    else if (sel >= *top + rows)
+        *top = sel - rows + 1;
+    if (*top < 0)
+        *top = 0;
+}
+
+void
+view_keep_visible(struct view *v, int rows)
+{
+    if (rows < 1)
+        rows = 1;
+    keep(v->qsel, &v->qtop, rows);
+    keep(v->dsel, &v->dtop, rows);
+    keep(v->tsel, &v->ttop, rows);
+}
+
 static const char *const titles[SCR__N] = {"queues", "dead jobs", "job", "alerts", "audit",
                                            "deliveries", "dead jobs by signature"};
 
@@ -161,13 +182,54 @@ spark(const struct qrow *q, char *out, size_t outlen)
     out[o] = '\0';
 }
 
+/* name, min, want, prio (0 never dropped), share, flex, right: layout.h.
+ * The trend column holds the sparkline and the badges (PAUSED, NO WORKERS,
+ * ALERT): it takes what is left, and badges come before the sparkline. */
+const struct layout_col view_queue_cols[11] = {
+    {"QUEUE", 12, 32, 0, 2, false, false},    {"WAITING", 7, 9, 1, 0, false, true},
+    {"ACTIVE", 6, 7, 3, 0, false, true},      {"DELAYED", 7, 7, 7, 0, false, true},
+    {"PRIO", 5, 7, 8, 0, false, true},        {"FAILED", 6, 8, 2, 0, false, true},
+    {"COMPLETED", 9, 9, 9, 0, false, true},   {"WORKERS", 7, 7, 5, 0, false, true},
+    {"DONE/m", 6, 6, 6, 0, false, true},      {"FAIL/m", 6, 6, 4, 0, false, true},
+    {"WAITING (trend)", 16, 0, 0, 3, true, false},
+};
+
+/* Column i of a laid-out row: clipped to its width, numbers to the right. */
+static void
+put_col(struct grid *g, const struct layout *L, const struct layout_col *c, int i, int y,
+        uint8_t attr, const char *text)
+{
+    if (!L->shown[i])
+        return;
+    int x = L->x[i], w = L->w[i];
+    if (c[i].right) {
+        int tw = grid_width(text, strlen(text));
+        if (tw < w)
+            x += w - tw;
+    }
+    grid_puts(g, x, y, w, attr, text);
+}
+
+static void
+put_header(struct grid *g, const struct layout *L, const struct layout_col *c, int n)
+{
+    grid_fill_row(g, 1, GA_HEADER);
+    for (int i = 0; i < n; i++)
+        put_col(g, L, c, i, 1, GA_HEADER, c[i].name);
+}
+
+struct badge {
+    char text[40];
+    uint8_t attr;
+};
+
 static void
 draw_queues(const struct view *v, struct grid *g)
 {
-    grid_fill_row(g, 1, GA_HEADER);
-    grid_putf(g, 0, 1, -1, GA_HEADER, "%-24s %9s %7s %7s %7s %8s %9s %7s %6s %6s  %s", "QUEUE",
-              "WAITING", "ACTIVE", "DELAYED", "PRIO", "FAILED", "COMPLETED", "WORKERS", "DONE/m",
-              "FAIL/m", "WAITING (trend)");
+    const struct layout_col *c = view_queue_cols;
+    struct layout L;
+    layout_columns(c, 11, g->w, 1, &L);
+    put_header(g, &L, c, 11);
     int rows = view_list_rows(g->h);
     for (int i = 0; i < rows && v->qtop + i < v->nq; i++) {
         const struct qrow *q = &v->q[v->qtop + i];
@@ -176,39 +238,54 @@ draw_queues(const struct view *v, struct grid *g)
         int y = 2 + i;
         if (sel)
             grid_fill_row(g, y, GA_SELECTED);
-        int x = grid_put(g, 0, y, 24, a, q->name, strlen(q->name));
-        (void)x;
+        put_col(g, &L, c, 0, y, a, q->name);
         if (!q->ok) {
-            grid_puts(g, 25, y, -1, sel ? a : GA_DIM, "(depths unknown)");
+            grid_puts(g, L.x[0] + L.w[0] + 1, y, -1, sel ? a : GA_DIM, "(depths unknown)");
             continue;
         }
-        char w[16];
-        snprintf(w, sizeof w, "%d", q->workers);
-        grid_putf(g, 25, y, -1, a, "%9lld %7lld %7lld %7lld", (long long)q->waiting,
-                  (long long)q->active, (long long)q->delayed, (long long)q->prioritized);
-        grid_putf(g, 58, y, 8, sel ? a : q->failed ? GA_BAD : a, "%8lld", (long long)q->failed);
-        grid_putf(g, 66, y, -1, a, " %9lld %7s %6lld %6lld", (long long)q->completed,
-                  q->workers < 0 ? "?" : w, (long long)q->done_per_min, (long long)q->failed_per_min);
-        char sp[SPARK_N * 4];
-        spark(q, sp, sizeof sp);
-        int sx = 100;
-        sx += grid_puts(g, sx, y, 16, sel ? a : GA_OK, sp);
+        char n[10][24];
+        int64_t vals[9] = {q->waiting, q->active, q->delayed, q->prioritized, q->failed,
+                           q->completed, 0, q->done_per_min, q->failed_per_min};
+        for (int k = 0; k < 9; k++)
+            snprintf(n[k], sizeof n[k], "%lld", (long long)vals[k]);
+        if (q->workers < 0)
+            snprintf(n[6], sizeof n[6], "?");
+        else
+            snprintf(n[6], sizeof n[6], "%d", q->workers);
+        for (int k = 0; k < 9; k++)
+            put_col(g, &L, c, 1 + k, y, k == 4 && q->failed && !sel ? GA_BAD : a, n[k]);
+        /* the trend column: badges first (they matter more), the sparkline
+         * in what they leave (16 columns at most) */
+        struct badge badge[5];
+        int nb = 0, bw = 0;
         if (q->paused)
-            sx += 1 + grid_puts(g, sx + 1, y, -1, sel ? a : GA_WARN, "PAUSED");
+            badge[nb++] = (struct badge){"PAUSED", GA_WARN};
         if (q->workers == 0 && q->waiting > 0)
-            sx += 1 + grid_puts(g, sx + 1, y, -1, sel ? a : GA_BAD, "NO WORKERS");
+            badge[nb++] = (struct badge){"NO WORKERS", GA_BAD};
         if (q->paused_list > 0) { /* both 5.x and 6.x resume() move them to wait */
-            char lp[40];
-            snprintf(lp, sizeof lp, "%lld IN LEGACY PAUSED", (long long)q->paused_list);
-            sx += 1 + grid_puts(g, sx + 1, y, -1, sel ? a : GA_WARN, lp);
+            snprintf(badge[nb].text, sizeof badge[nb].text, "%lld IN LEGACY PAUSED",
+                     (long long)q->paused_list);
+            badge[nb++].attr = GA_WARN;
         }
         if (q->dead_not_failed > 0) { /* dead, but no worker left to fail them */
-            char dn[40];
-            snprintf(dn, sizeof dn, "%lld DEAD-NOT-FAILED", (long long)q->dead_not_failed);
-            sx += 1 + grid_puts(g, sx + 1, y, -1, sel ? a : GA_BAD, dn);
+            snprintf(badge[nb].text, sizeof badge[nb].text, "%lld DEAD-NOT-FAILED",
+                     (long long)q->dead_not_failed);
+            badge[nb++].attr = GA_BAD;
         }
         if (q->firing)
-            grid_puts(g, sx + 1, y, -1, sel ? a : GA_BAD, "ALERT");
+            badge[nb++] = (struct badge){"ALERT", GA_BAD};
+        for (int k = 0; k < nb; k++)
+            bw += (int)strlen(badge[k].text) + 1;
+        int tx = L.x[10], tw = L.w[10];
+        int sw = tw - bw > 16 ? 16 : tw - bw;
+        if (sw > 0) {
+            char sp[SPARK_N * 4];
+            spark(q, sp, sizeof sp);
+            tx += grid_puts(g, tx, y, sw, sel ? a : GA_OK, sp);
+        }
+        for (int k = 0; k < nb && tx < L.x[10] + tw; k++)
+            tx += 1 + grid_puts(g, tx + 1, y, L.x[10] + tw - tx - 1, sel ? a : badge[k].attr,
+                                badge[k].text);
     }
     if (v->nq == 0)
         grid_puts(g, 0, 2, -1, GA_DIM, "no queues found under this prefix (yet)");
@@ -223,12 +300,21 @@ fmt_time(int64_t ms, char out[24])
     strftime(out, 24, "%m-%d %H:%M:%S", &tm);
 }
 
+/* JOB identifies the row and REASON is why it died: neither is dropped;
+ * at 80 columns SIGNATURE goes first so that REASON reads ~35 columns */
+const struct layout_col view_dead_cols[6] = {
+    {"JOB", 8, 24, 0, 1, false, false},          {"NAME", 6, 16, 3, 1, false, false},
+    {"FINISHED (UTC)", 14, 14, 2, 0, false, false}, {"ATTEMPTS", 8, 8, 4, 0, false, false},
+    {"SIGNATURE", 12, 12, 5, 0, false, false},   {"REASON", 30, 0, 0, 4, true, false},
+};
+
 static void
 draw_dead(const struct view *v, struct grid *g)
 {
-    grid_fill_row(g, 1, GA_HEADER);
-    grid_putf(g, 0, 1, -1, GA_HEADER, "%-14s %-16s %-18s %-8s %-12s %s", "JOB", "NAME",
-              "FINISHED (UTC)", "ATTEMPTS", "SIGNATURE", "REASON");
+    const struct layout_col *c = view_dead_cols;
+    struct layout L;
+    layout_columns(c, 6, g->w, 1, &L);
+    put_header(g, &L, c, 6);
     int rows = view_list_rows(g->h);
     for (int i = 0; i < rows && v->dtop + i < v->nd; i++) {
         const struct drow *d = &v->d[v->dtop + i];
@@ -247,12 +333,12 @@ draw_dead(const struct view *v, struct grid *g)
         bool m = v->marked && v->marked[v->dtop + i];
         if (m)
             grid_puts(g, 0, y, 1, sel ? a : GA_WARN, "*");
-        grid_puts(g, m ? 1 : 0, y, m ? 13 : 14, a, d->id);
-        grid_puts(g, 15, y, 16, a, d->name ? d->name : "");
-        grid_puts(g, 32, y, 18, a, t);
-        grid_puts(g, 51, y, 8, a, at);
-        grid_puts(g, 60, y, 12, sel ? a : GA_DIM, d->signature);
-        grid_puts(g, 73, y, -1, sel ? a : GA_BAD, d->reason ? d->reason : "");
+        grid_puts(g, m ? 1 : 0, y, m ? L.w[0] - 1 : L.w[0], a, d->id);
+        put_col(g, &L, c, 1, y, a, d->name ? d->name : "");
+        put_col(g, &L, c, 2, y, a, t);
+        put_col(g, &L, c, 3, y, a, at);
+        put_col(g, &L, c, 4, y, sel ? a : GA_DIM, d->signature);
+        put_col(g, &L, c, 5, y, sel ? a : GA_BAD, d->reason ? d->reason : "");
     }
     if (v->nd == 0)
         grid_puts(g, 0, 2, -1, GA_DIM, v->filter[0] ? "no dead job matches the filter" : "no dead jobs");
@@ -272,13 +358,11 @@ draw_job(const struct view *v, struct grid *g)
 static void
 draw_table(const struct view *v, struct grid *g)
 {
-    const int *widths = v->tcolw;
-    grid_fill_row(g, 1, GA_HEADER);
-    int x = 0;
-    for (int k = 0; k < v->ntcols; k++) {
-        grid_puts(g, x, 1, widths[k], GA_HEADER, v->tcols[k]);
-        x += widths[k] + 1;
-    }
+    struct layout L;
+    if (!v->tspec)
+        return;
+    layout_columns(v->tspec, v->ntcols, g->w, 1, &L);
+    put_header(g, &L, v->tspec, v->ntcols);
     int rows = view_list_rows(g->h);
     for (int i = 0; i < rows && v->ttop + i < v->nt; i++) {
         const struct trow *r = &v->t[v->ttop + i];
@@ -286,12 +370,8 @@ draw_table(const struct view *v, struct grid *g)
         int y = 2 + i;
         if (sel)
             grid_fill_row(g, y, GA_SELECTED);
-        x = 0;
-        for (int k = 0; k < v->ntcols; k++) {
-            grid_puts(g, x, y, k == v->ntcols - 1 ? -1 : widths[k], sel ? GA_SELECTED : GA_NORMAL,
-                      r->col[k] ? r->col[k] : "");
-            x += widths[k] + 1;
-        }
+        for (int k = 0; k < v->ntcols; k++)
+            put_col(g, &L, v->tspec, k, y, sel ? GA_SELECTED : GA_NORMAL, r->col[k] ? r->col[k] : "");
     }
     if (v->nt == 0)
         grid_puts(g, 0, 2, -1, GA_DIM, "nothing to show");

@@ -11,6 +11,7 @@
 
 #include "dlq.h"
 #include "grid.h"
+#include "layout.h"
 
 enum tui_screen { SCR_QUEUES, SCR_DEAD, SCR_JOB, SCR_ALERTS, SCR_AUDIT, SCR_DELIVERIES, SCR_SIGS, SCR__N };
 
@@ -73,8 +74,7 @@ struct view {
         char typed[24];
     } dialog;
     /* alerts, audit, deliveries */
-    const char *tcols[8];
-    int tcolw[8]; /* widths; the last column takes the rest */
+    const struct layout_col *tspec; /* the columns (data.c's tables), laid out per draw */
     int ntcols;
     struct trow *t;
     int nt, tsel, ttop;
@@ -94,6 +94,12 @@ void view_sort_queues(struct qrow *q, int n, int by);
 extern const char *const view_sort_names[5];
 /* Rows a list gets on a grid of height h (for paging). */
 int view_list_rows(int h);
+/* After a resize: every list's first row moved so its selection stays on
+ * the screen (rows from view_list_rows). */
+void view_keep_visible(struct view *v, int rows);
+/* The columns of the dead-jobs and queues screens (layout.h), for tests. */
+extern const struct layout_col view_dead_cols[6];
+extern const struct layout_col view_queue_cols[11];
 /* The hint bar's text for a screen. */
 const char *view_hints(const struct view *v);
 
