@@ -74,7 +74,9 @@ colours(void)
         [GA_BAD] = {COLOR_RED, -1, A_BOLD},    [GA_DIM] = {COLOR_BLUE, -1, A_DIM},
         [GA_HINT] = {COLOR_BLACK, COLOR_WHITE, A_REVERSE},
     };
-    bool colour = has_colors() && start_color() == OK;
+    /* NO_COLOR (no-color.org: set and not empty): attributes only */
+    const char *nc = getenv("NO_COLOR");
+    bool colour = !(nc && nc[0]) && has_colors() && start_color() == OK;
     if (colour)
         use_default_colors();
     for (int i = 0; i < GA__N; i++) {
@@ -123,6 +125,10 @@ struct app {
     char req_store[320]; /* the filter's strings */
     bool pending;
     struct grid *g; /* drawn during a long action, for its progress */
+    /* the status line's message: when and on which screen it was written */
+    char last_status[256];
+    int64_t status_at;
+    enum tui_screen status_scr;
 };
 
 static void
@@ -228,9 +234,30 @@ action_start(struct app *a, enum dlq_verb verb, bool all_matching)
         dialog_line(v, "selection: %s%s", a->req_nids == 1 ? "job " : "the marked jobs",
                     a->req_nids == 1 ? a->req_ids[0] : "");
     dialog_line(v, "frozen at %s: jobs dying later are left alone", when);
-    for (int i = 0; i < a->sel.nsigs && i < 3; i++)
-        dialog_line(v, "  %lld x %s: %s", (long long)a->sel.sigs[i].n, a->sel.sigs[i].sig,
-                    a->sel.sigs[i].sample);
+    /* the count asked for is the count seen, or the dialog says what changed */
+    int listed = all_matching ? (v->dmore ? -1 : v->nd) : a->req_nids;
+    v->dialog.alt = 0;
+    if (listed >= 0 && listed != a->sel.n) {
+        if (!all_matching)
+            dialog_line(v, "%d of the %d chosen are still dead (%d gone since the list was drawn)",
+                        a->sel.n, listed, listed - a->sel.n);
+        else if (a->sel.n > listed) {
+            dialog_line(v, "%d jobs: %d listed + %d died since the list was drawn", a->sel.n, listed,
+                        a->sel.n - listed);
+            v->dialog.alt = listed; /* the frozen listed ones may be chosen */
+        } else
+            dialog_line(v, "%d jobs: %d listed, %d gone since the list was drawn", a->sel.n, listed,
+                        listed - a->sel.n);
+    }
+    for (int i = 0; i < a->sel.nsigs && i < 3; i++) {
+        /* jobs chosen by id may have no recorded signature: say so, not "2 x -:" */
+        if (!a->sel.sigs[i].sig[0] || !strcmp(a->sel.sigs[i].sig, "-"))
+            dialog_line(v, "  %lld job%s with no recorded signature", (long long)a->sel.sigs[i].n,
+                        a->sel.sigs[i].n == 1 ? "" : "s");
+        else
+            dialog_line(v, "  %lld x %s: %s", (long long)a->sel.sigs[i].n, a->sel.sigs[i].sig,
+                        a->sel.sigs[i].sample);
+    }
     v->dialog.need_count = a->sel.n > 1 || all_matching || verb == DLQ_PURGE;
     v->dialog.on = true;
 }
@@ -310,6 +337,45 @@ action_run(struct app *a)
     data_dead(&a->src, v, view_list_rows(a->h), false);
 }
 
+/* The count of the listed rows was typed: act on exactly those (by id,
+ * frozen again), leaving the ones that died after the list was drawn */
+static void
+act_on_listed(struct app *a)
+{
+    struct view *v = &a->v;
+    enum dlq_verb verb = a->req.verb;
+    int want = v->dialog.alt;
+    dlq_selection_release(&a->sel);
+    a->pending = false;
+    for (int i = 0; i < a->req_nids; i++)
+        free(a->req_ids[i]);
+    free(a->req_ids);
+    a->req_ids = xcalloc((size_t)(v->nd ? v->nd : 1), sizeof *a->req_ids);
+    a->req_nids = 0;
+    for (int i = 0; i < v->nd; i++)
+        a->req_ids[a->req_nids++] = xstrdup(v->d[i].id);
+    memset(&a->req.f, 0, sizeof a->req.f);
+    a->req.all = false;
+    a->req.ids = (const char *const *)a->req_ids;
+    a->req.nids = a->req_nids;
+    char err[300];
+    if (dlq_freeze(a->src.cfg, a->src.rc, &a->req, false, &a->sel, err, sizeof err) != 0) {
+        dlq_selection_release(&a->sel);
+        action_clear(a);
+        snprintf(v->status, sizeof v->status, "%s: %.200s", dlq_verb_info(verb)->name, err);
+        return;
+    }
+    a->pending = true;
+    if (a->sel.n != want) {
+        int now = a->sel.n;
+        action_clear(a);
+        snprintf(v->status, sizeof v->status,
+                 "cancelled: only %d of the %d listed are still dead; nothing was changed", now, want);
+        return;
+    }
+    action_run(a);
+}
+
 static void
 dialog_key(struct app *a, int ch)
 {
@@ -333,9 +399,17 @@ dialog_key(struct app *a, int ch)
         int64_t typed;
         if (n && parse_int64(v->dialog.typed, &typed) == 0 && typed == a->sel.n) {
             action_run(a);
+        } else if (n && v->dialog.alt > 0 && typed == v->dialog.alt) {
+            act_on_listed(a);
         } else {
+            int frozen = a->sel.n;
             action_clear(a);
-            snprintf(v->status, sizeof v->status, "cancelled (the count was not typed); nothing was changed");
+            if (n)
+                snprintf(v->status, sizeof v->status,
+                         "cancelled: %s was typed, the selection is %d; nothing was changed",
+                         v->dialog.typed, frozen);
+            else
+                snprintf(v->status, sizeof v->status, "cancelled (the count was not typed); nothing was changed");
         }
     } else if (ch == 27) {
         action_clear(a);
@@ -453,6 +527,78 @@ sel_move(int *sel, int *top, int n, int delta, int rows)
         *top = s - rows + 1;
 }
 
+/* Every screen live, with cheap reads only: the queues' poll, the dead
+ * jobs' count of new deaths (the rows stay under the cursor), the store's
+ * tables again (alert values are current there: the agent writes them). */
+static void
+timer_refresh(struct app *a)
+{
+    struct view *v = &a->v;
+    if (v->dialog.on || v->input_kind)
+        return; /* nothing moves under a question */
+    switch (v->scr) {
+    case SCR_QUEUES:
+        data_queues(&a->src, v, now_ms());
+        break;
+    case SCR_DEAD:
+        if (!queue_is_dlq(a->src.cfg, v->queue))
+            data_dead_new(&a->src, v);
+        break;
+    case SCR_ALERTS:
+    case SCR_AUDIT:
+    case SCR_DELIVERIES:
+    case SCR_SIGS:
+        data_table(&a->src, v);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Ctrl-R, F5: read the current screen again now; the dead jobs keep the
+ * selected job when it is still there */
+static void
+refresh_now(struct app *a)
+{
+    struct view *v = &a->v;
+    int rows = view_list_rows(a->h);
+    if (v->scr == SCR_DEAD) {
+        char *id = v->nd ? xstrdup(v->d[v->dsel].id) : NULL;
+        data_dead(&a->src, v, rows, false);
+        for (int i = 0; id && i < v->nd; i++)
+            if (!strcmp(v->d[i].id, id))
+                v->dsel = i;
+        free(id);
+        view_keep_visible(v, rows);
+    } else if (v->scr == SCR_JOB) {
+        data_job(&a->src, v);
+    } else {
+        timer_refresh(a);
+    }
+    a->next_refresh = mono_ms() + (a->src.cfg->poll_every_ms > 500 ? a->src.cfg->poll_every_ms : 500);
+}
+
+/* A status message belongs to the screen it was written on and lasts
+ * STATUS_MS: it is cleared when the screen changes or it is older (a
+ * condition that persists, Redis down, is written again by the next read). */
+#define STATUS_MS 8000
+static void
+status_track(struct app *a, int64_t now)
+{
+    if (strcmp(a->v.status, a->last_status) != 0) {
+        snprintf(a->last_status, sizeof a->last_status, "%s", a->v.status);
+        a->status_at = now;
+        a->status_scr = a->v.scr;
+    }
+}
+
+static void
+status_expire(struct app *a, int64_t now)
+{
+    if (a->v.status[0] && (a->v.scr != a->status_scr || now - a->status_at > STATUS_MS))
+        a->v.status[0] = '\0';
+}
+
 static void
 key(struct app *a, int ch)
 {
@@ -480,8 +626,18 @@ key(struct app *a, int ch)
             } else if (kind == 's') {
                 silence_selected(a, v->input);
             } else if (v->scr == SCR_DEAD) {
-                snprintf(v->filter, sizeof v->filter, "%s", v->input);
-                data_dead(&a->src, v, rows, false);
+                struct dlq_filter f;
+                char store[320];
+                /* a rejected filter leaves the active one in force and shown */
+                if (data_filter(v->input, &f, store, sizeof store, now_ms()) != 0) {
+                    snprintf(v->status, sizeof v->status,
+                             "bad filter '%.60s' (words: name:X, since:T, until:T, a signature, "
+                             "failed-reason:X, text); still %s%.60s",
+                             v->input, v->filter[0] ? "filtering by: " : "unfiltered", v->filter);
+                } else {
+                    snprintf(v->filter, sizeof v->filter, "%s", v->input);
+                    data_dead(&a->src, v, rows, false);
+                }
             }
         } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
             if (n)
@@ -618,6 +774,10 @@ key(struct app *a, int ch)
         return;
     case KEY_RESIZE:
         return;
+    case 18: /* Ctrl-R */
+    case KEY_F(5):
+        refresh_now(a);
+        return;
     default:
         return;
     }
@@ -752,11 +912,14 @@ cmd_tui(int argc, char **argv)
     bool drawn = false;
     while (!quit_requested) {
         int64_t now = mono_ms();
+        status_track(&a, now); /* what a key wrote, on the screen it wrote it */
         if (now >= a.next_refresh) {
-            if (a.v.scr == SCR_QUEUES && !(open_queue && !drawn))
-                data_queues(&a.src, &a.v, now_ms());
+            status_expire(&a, now);
+            if (!(open_queue && !drawn))
+                timer_refresh(&a);
             a.next_refresh = now + (cfg.poll_every_ms > 500 ? cfg.poll_every_ms : 500);
         }
+        status_track(&a, now);
         int h, w;
         getmaxyx(stdscr, h, w);
         if (h != a.h || w != a.w) {

@@ -120,6 +120,8 @@ data_queues(struct tui_src *s, struct view *v, int64_t now)
                  rconn_errstr(s->rc));
     else if (!strncmp(v->status, "Redis", 5))
         v->status[0] = '\0'; /* recovered */
+    if (polled)
+        v->as_of = now;
     free(d);
     queue_list_release(&l);
 }
@@ -203,6 +205,44 @@ add_dead(const struct dlq_job *j, void *ud)
     return true;
 }
 
+/* the newest score of the queue's failed set, -1 when empty or unknown */
+static int64_t
+top_score(struct tui_src *s, const char *queue)
+{
+    struct buf k;
+    buf_init(&k, 0);
+    bmq_key(&k, s->cfg->prefix, queue, "failed");
+    redisReply *r = rconn_cmdf(s->rc, "ZREVRANGE %b 0 0 WITHSCORES", k.data, k.len);
+    buf_release(&k);
+    int64_t top = -1;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->str)
+        top = (int64_t)strtoll(r->element[1]->str, NULL, 10);
+    if (r)
+        freeReplyObject(r);
+    return top;
+}
+
+void
+data_dead_new(struct tui_src *s, struct view *v)
+{
+    if (!v->queue || rconn_ensure(s->rc) != 0)
+        return;
+    struct buf k;
+    char min[32];
+    buf_init(&k, 0);
+    bmq_key(&k, s->cfg->prefix, v->queue, "failed");
+    snprintf(min, sizeof min, "(%lld", (long long)v->dtop_score);
+    redisReply *r = rconn_cmdf(s->rc, "ZCOUNT %b %s +inf", k.data, k.len,
+                               v->dtop_score < 0 ? "-inf" : min);
+    buf_release(&k);
+    if (r && r->type == REDIS_REPLY_INTEGER) {
+        v->dnew = r->integer;
+        v->as_of = now_ms();
+    }
+    if (r)
+        freeReplyObject(r);
+}
+
 void
 data_dead(struct tui_src *s, struct view *v, int page_rows, bool append)
 {
@@ -239,6 +279,11 @@ data_dead(struct tui_src *s, struct view *v, int page_rows, bool append)
     if (n < 0)
         snprintf(v->status, sizeof v->status, "Redis %.40s: %.200s", s->cfg->endpoint_addr, err);
     v->dmore = n >= 0 && !wrappers && !v->dpos.end;
+    if (!more && n >= 0) {
+        v->dloaded_at = v->as_of = now_ms();
+        v->dnew = 0;
+        v->dtop_score = top_score(s, v->queue);
+    }
     if (more && v->marked) {
         v->marked = xrealloc(v->marked, sizeof *v->marked * (size_t)(v->nd ? v->nd : 1));
         for (int i = before; i < v->nd; i++)
@@ -347,6 +392,7 @@ data_job(struct tui_src *s, struct view *v)
     buf_init(&k, 0);
     bmq_job_key(&k, s->cfg->prefix, v->queue, v->job_id, strlen(v->job_id));
     redisReply *r = rconn_cmdf(s->rc, "HGETALL %b", k.data, k.len);
+    v->as_of = now_ms();
     buf_release(&k);
     if (!r || r->type != REDIS_REPLY_ARRAY) {
         snprintf(v->status, sizeof v->status, "Redis %s: reading job %s failed: %s",
@@ -539,4 +585,10 @@ data_table(struct tui_src *s, struct view *v)
     for (int k = 0; k < nsil; k++)
         free(sil[k]);
     free(sil);
+    v->as_of = now_ms();
+    /* a refresh keeps the selection's place, within the new rows */
+    if (v->tsel >= v->nt)
+        v->tsel = v->nt ? v->nt - 1 : 0;
+    if (v->ttop > v->tsel)
+        v->ttop = v->tsel;
 }

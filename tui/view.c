@@ -292,6 +292,15 @@ draw_queues(const struct view *v, struct grid *g)
 }
 
 static void
+fmt_clock(int64_t ms, char out[16])
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    strftime(out, 16, "%H:%M:%S", &tm);
+}
+
+static void
 fmt_time(int64_t ms, char out[24])
 {
     time_t s = (time_t)(ms / 1000);
@@ -386,7 +395,9 @@ static const struct {
 } help_text[] = {
     {ALL, "#keys on this screen"},
     {ALL, "  j/k, arrows      move          PgUp/PgDn, g/G   page, top, bottom"},
-    {ALL, "  Enter            open          Esc, q           back (q on queues: quit)"},
+    {(1 << SCR_QUEUES) | DEAD | (1 << SCR_SIGS), "  Enter            open"},
+    {ALL, "  Esc, q           back (q on queues: quit)      :q  quit"},
+    {ALL, "  Ctrl-R, F5       read this screen again now (it also refreshes by itself)"},
     {ALL, "  :queues  :dlq NAME  :alerts  :audit  :deliveries    go to a screen"},
     {1 << SCR_QUEUES, "  o                sort by name, waiting, failed, active, failures/min"},
     {DEAD, "  /                filter: words name:X, since:2h, until:T, a signature,"},
@@ -422,6 +433,17 @@ view_draw(const struct view *v, struct grid *g)
                  view_sort_names[v->qsort]);
     else
         snprintf(where, sizeof where, " %s", titles[v->scr]);
+    if (v->scr == SCR_DEAD && v->dnew > 0) { /* the rows stay put under the cursor */
+        char since[16];
+        fmt_clock(v->dloaded_at, since);
+        snprintf(where + strlen(where), sizeof where - strlen(where),
+                 "  %lld new since %s (Ctrl-R)", (long long)v->dnew, since);
+    }
+    if (v->as_of) {
+        char at[16];
+        fmt_clock(v->as_of, at);
+        snprintf(where + strlen(where), sizeof where - strlen(where), "  as of %s UTC", at);
+    }
     grid_put(g, 0, 0, -1, GA_HINT, "bullwatch", 9);
     grid_puts(g, 9, 0, -1, GA_HINT, where);
     if (v->read_only)
@@ -464,7 +486,10 @@ view_draw(const struct view *v, struct grid *g)
         for (int i = 0; i < v->dialog.nlines && y0 + 1 + i < g->h - 2; i++)
             grid_puts(g, x0 + 2, y0 + 1 + i, w - 4, GA_HINT, v->dialog.lines[i]);
         char prompt[120];
-        if (v->dialog.need_count)
+        if (v->dialog.need_count && v->dialog.alt > 0)
+            snprintf(prompt, sizeof prompt, "Type %d (the listed) or the full count: %s_   (Esc cancels)",
+                     v->dialog.alt, v->dialog.typed);
+        else if (v->dialog.need_count)
             snprintf(prompt, sizeof prompt, "Type the count to confirm: %s_   (Esc or Enter cancels)",
                      v->dialog.typed);
         else

@@ -59,6 +59,10 @@ struct view {
     bool dmore;      /* more may follow: scrolling past the last row reads the next page */
     struct dlq_pos dpos; /* where the walk of the failed set stopped */
     char filter[160];
+    int64_t dloaded_at;  /* wall ms the list was read */
+    int64_t dtop_score;  /* the newest finish in the failed set then (-1 none) */
+    int64_t dnew;        /* dead since then (a timer's ZCOUNT): "k new since" */
+    int64_t as_of;       /* wall ms the current screen's numbers were read */
     /* job detail (or raw JSON with y) */
     char *job_id;
     char **lines;
@@ -72,6 +76,8 @@ struct view {
         char lines[8][200];
         int nlines;
         char typed[24];
+        int alt; /* > 0: the count of the rows the list showed, which may be
+                  * typed instead to act on exactly those */
     } dialog;
     /* alerts, audit, deliveries */
     const struct layout_col *tspec; /* the columns (data.c's tables), laid out per draw */

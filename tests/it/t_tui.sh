@@ -127,7 +127,7 @@ tm send-keys -t "$S" C-d
 check "a bulk purge asks for the count" wait_for 10 screen_has "Type the count to confirm"
 tm send-keys -t "$S" 4 Enter
 check "... a wrong count cancels and changes nothing" bash -c \
-    "sleep 0.5; tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q 'cancelled (the count was not typed)' && [ \$(redis-cli -p $REDIS_PORT zcard bull:tp1:failed) = 5 ]"
+    "sleep 0.5; tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q 'cancelled: 4 was typed, the selection is 5' && [ \$(redis-cli -p $REDIS_PORT zcard bull:tp1:failed) = 5 ]"
 tm send-keys -t "$S" C-d
 wait_for 10 screen_has "Type the count to confirm" || not_ok "no purge dialog"
 tm send-keys -t "$S" 5 Enter
