@@ -662,9 +662,29 @@ key(struct app *a, int ch)
         v->input_kind = (char)ch;
         v->input[0] = '\0';
         return;
+    case 'w':
+        if (v->scr == SCR_JOB)
+            view_job_toggle_wrap(v, a->w);
+        return;
+    case 'h':
+    case 'l':
+    case KEY_RIGHT:
+        if (v->scr == SCR_JOB) { /* long lines: scroll sideways (wrap off) */
+            if (!v->wrap)
+                v->jleft = ch == 'h' ? (v->jleft > a->w / 2 ? v->jleft - a->w / 2 : 0)
+                                     : v->jleft + a->w / 2;
+            return;
+        }
+        if (ch != KEY_RIGHT)
+            return;
+        goto open_it;
     case 'q':
     case 27:
     case KEY_LEFT:
+        if (ch == KEY_LEFT && v->scr == SCR_JOB && v->jleft > 0) {
+            v->jleft = v->jleft > a->w / 2 ? v->jleft - a->w / 2 : 0;
+            return;
+        }
         if (v->scr == SCR_QUEUES) {
             if (ch == 'q')
                 quit_requested = 1;
@@ -710,7 +730,7 @@ key(struct app *a, int ch)
     case '\n':
     case '\r':
     case KEY_ENTER:
-    case KEY_RIGHT:
+    open_it:
         if (v->scr == SCR_QUEUES && v->nq)
             open_dead(a, v->q[v->qsel].name);
         else if (v->scr == SCR_SIGS && v->nt) {
@@ -792,7 +812,8 @@ key(struct app *a, int ch)
         sel_move(&v->dsel, &v->dtop, v->nd, delta, rows);
         break;
     case SCR_JOB: { /* scroll: the last page shows the last lines whole */
-        int page = rows + 1, maxtop = v->nlines > page ? v->nlines - page : 0;
+        int total = view_job_rows(v, a->w);
+        int page = rows + 1, maxtop = total > page ? total - page : 0;
         int64_t t = (int64_t)v->jtop + delta;
         v->jtop = t < 0 ? 0 : t > maxtop ? maxtop : (int)t;
         break;

@@ -300,7 +300,9 @@ add_line(struct view *v, const char *s, size_t n)
     v->lines[v->nlines++] = xstrndup(s, n);
 }
 
-/* text split at newlines (kept escaped otherwise by the grid) */
+/* text split at newlines, tabs expanded to 4-column stops (the raw view's
+ * indentation, a stack trace's); every other control character stays for
+ * the grid to show escaped */
 static void
 add_text(struct view *v, const char *indent, const char *s, size_t n)
 {
@@ -312,7 +314,15 @@ add_text(struct view *v, const char *indent, const char *s, size_t n)
         struct buf b;
         buf_init(&b, 0);
         buf_add(&b, indent, il);
-        buf_add(&b, s + i, e - i);
+        for (size_t k = i; k < e; k++) {
+            if (s[k] != '\t') {
+                buf_addc(&b, s[k]);
+                continue;
+            }
+            do
+                buf_addc(&b, ' ');
+            while ((b.len - il) % 4 != 0);
+        }
         add_line(v, b.data, b.len);
         buf_release(&b);
         i = e + 1;
@@ -383,6 +393,7 @@ data_job(struct tui_src *s, struct view *v)
 {
     view_clear_job(v);
     v->jtop = 0;
+    v->jleft = 0;
     if (rconn_ensure(s->rc) != 0) {
         snprintf(v->status, sizeof v->status, "Redis %s unreachable: %s", s->cfg->endpoint_addr,
                  rconn_errstr(s->rc));

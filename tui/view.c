@@ -154,7 +154,8 @@ view_hints(const struct view *v)
     case SCR_SIGS:
         return "Enter list this signature's dead jobs  j/k move  Esc back  ? help";
     case SCR_JOB:
-        return "j/k scroll  PgUp/PgDn  y raw JSON  Esc back  ? help";
+        return v->wrap ? "j/k scroll  PgUp/PgDn  w no wrap  y raw JSON  Esc back  ? help"
+                       : "j/k scroll  h/l left/right  w wrap  y raw JSON  Esc back  ? help";
     case SCR_ALERTS:
         return v->read_only ? "j/k move  :queues  Esc back  ? help  (read-only)"
                             : "s silence the selected alert  j/k move  :queues  Esc back  ? help";
@@ -353,14 +354,85 @@ draw_dead(const struct view *v, struct grid *g)
         grid_puts(g, 0, 2, -1, GA_DIM, v->filter[0] ? "no dead job matches the filter" : "no dead jobs");
 }
 
+/* rows line l takes wrapped at w columns (at least 1) */
+static int
+wrapped_rows(const char *l, int w)
+{
+    size_t n = strlen(l), i = 0;
+    int rows = 0;
+    do {
+        i += grid_fit(l + i, n - i, w);
+        rows++;
+    } while (i < n);
+    return rows;
+}
+
+static const char *
+job_text(const char *l)
+{
+    return l[0] == '#' ? l + 1 : l;
+}
+
+int
+view_job_rows(const struct view *v, int w)
+{
+    if (!v->wrap)
+        return v->nlines;
+    int rows = 0;
+    for (int i = 0; i < v->nlines; i++)
+        rows += wrapped_rows(job_text(v->lines[i]), w > 0 ? w : 1);
+    return rows;
+}
+
+void
+view_job_toggle_wrap(struct view *v, int w)
+{
+    w = w > 0 ? w : 1;
+    if (!v->wrap) { /* line jtop -> its first wrapped row */
+        int rows = 0;
+        for (int i = 0; i < v->jtop && i < v->nlines; i++)
+            rows += wrapped_rows(job_text(v->lines[i]), w);
+        v->jtop = rows;
+    } else { /* wrapped row jtop -> the line it is part of */
+        int rows = 0, i = 0;
+        for (; i < v->nlines; i++) {
+            int r = wrapped_rows(job_text(v->lines[i]), w);
+            if (rows + r > v->jtop)
+                break;
+            rows += r;
+        }
+        v->jtop = i < v->nlines ? i : (v->nlines ? v->nlines - 1 : 0);
+    }
+    v->wrap = !v->wrap;
+    v->jleft = 0;
+}
+
 static void
 draw_job(const struct view *v, struct grid *g)
 {
     int rows = view_list_rows(g->h) + 1;
-    for (int i = 0; i < rows && v->jtop + i < v->nlines; i++) {
-        const char *l = v->lines[v->jtop + i];
-        uint8_t a = l[0] == '#' ? GA_HEADER : GA_NORMAL;
-        grid_puts(g, 0, 1 + i, -1, a, l[0] == '#' ? l + 1 : l);
+    if (!v->wrap) { /* one row a line, scrolled by jleft columns */
+        for (int i = 0; i < rows && v->jtop + i < v->nlines; i++) {
+            const char *l = v->lines[v->jtop + i];
+            uint8_t a = l[0] == '#' ? GA_HEADER : GA_NORMAL;
+            const char *t = job_text(l);
+            size_t n = strlen(t), skip = v->jleft > 0 ? grid_fit(t, n, v->jleft) : 0;
+            grid_put(g, 0, 1 + i, -1, a, t + skip, n - skip);
+        }
+        return;
+    }
+    int r = 0, y = 1;
+    for (int i = 0; i < v->nlines && y < 1 + rows; i++) {
+        const char *t = job_text(v->lines[i]);
+        uint8_t a = v->lines[i][0] == '#' ? GA_HEADER : GA_NORMAL;
+        size_t n = strlen(t), at = 0;
+        do {
+            size_t k = grid_fit(t + at, n - at, g->w);
+            if (r >= v->jtop && y < 1 + rows)
+                grid_put(g, 0, y++, -1, a, t + at, k);
+            r++;
+            at += k;
+        } while (at < n && y < 1 + rows);
     }
 }
 
@@ -409,6 +481,8 @@ static const struct {
     {DEAD | (1 << SCR_JOB), "  Ctrl-D           purge the marked jobs, or the current one"},
     {DEAD | (1 << SCR_JOB), "                   bulk and purge need the frozen count typed; audited"},
     {1 << SCR_JOB, "  y                raw JSON of the job"},
+    {1 << SCR_JOB, "  w                wrap long lines (again: one row a line)"},
+    {1 << SCR_JOB, "  h/l, Left/Right  scroll left, right (Left at the start: back)"},
     {1 << SCR_ALERTS, "  s                silence the selected alert (a comment, 'for 30m')"},
     {ALL, "  ?                this help (any key closes it)"},
 };
@@ -426,8 +500,8 @@ view_draw(const struct view *v, struct grid *g)
         if (v->nmarked)
             snprintf(where + strlen(where), sizeof where - strlen(where), "%d", v->nmarked);
     } else if (v->scr == SCR_JOB)
-        snprintf(where, sizeof where, " job %s of %s%s", v->job_id ? v->job_id : "?",
-                 v->queue ? v->queue : "?", v->raw ? "  (raw JSON)" : "");
+        snprintf(where, sizeof where, " job %s of %s%s%s", v->job_id ? v->job_id : "?",
+                 v->queue ? v->queue : "?", v->raw ? "  (raw JSON)" : "", v->wrap ? "  (wrapped)" : "");
     else if (v->scr == SCR_QUEUES)
         snprintf(where, sizeof where, " %s  (sorted by %s: o changes)", titles[v->scr],
                  view_sort_names[v->qsort]);

@@ -66,8 +66,9 @@ struct view {
     /* job detail (or raw JSON with y) */
     char *job_id;
     char **lines;
-    int nlines, jtop;
-    bool raw;
+    int nlines, jtop; /* jtop: the first row shown (a wrapped row when wrap is on) */
+    int jleft;        /* columns scrolled to the right (wrap off) */
+    bool raw, wrap;
     bool *marked;    /* parallel to d: Space marks */
     int nmarked;
     /* a confirmation dialog (replay, purge): default Cancel */
@@ -106,6 +107,11 @@ void view_keep_visible(struct view *v, int rows);
 /* The columns of the dead-jobs and queues screens (layout.h), for tests. */
 extern const struct layout_col view_dead_cols[6];
 extern const struct layout_col view_queue_cols[11];
+/* Rows the job detail takes on a grid w wide (wrapped rows when wrap is
+ * on). */
+int view_job_rows(const struct view *v, int w);
+/* w: wrap on/off, the top row kept on the same line. */
+void view_job_toggle_wrap(struct view *v, int w);
 /* The hint bar's text for a screen. */
 const char *view_hints(const struct view *v);
 

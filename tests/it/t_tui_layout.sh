@@ -67,6 +67,30 @@ check "... and tl's failed count (6) under FAILED" bash -c "
     r=\$(tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep '^tl ')
     end=\$(( \$(echo \"\$h\" | awk '{print index(\$0, \"FAILED\")}') + 5 ))
     [ \"\$(echo \"\$r\" | cut -c\$((end-5))-\$end | tr -d ' ')\" = 6 ]"
+# job detail: a 500-character reason wraps (w) or scrolls sideways (l); the
+# raw view (y) shows the JSON's indentation, not \t
+node_js deadjobs.js --redis "$REDIS_URL" --bullmq 6 --queue tw --jobs 1 --reason "$(printf 'r%.0s' $(seq 1 500))THE-END" \
+    --out "$T_DIR/tw.json" >"$T_DIR/dw.out" 2>&1 || die "deadjobs.js (tw) failed"
+tm resize-window -t "$S" -x 80 -y 40
+tm send-keys -t "$S" ':' 'dlq tw' Enter
+wait_for 10 screen_has "1 shown of 1 dead" || not_ok "tw not opened"
+tm send-keys -t "$S" Enter
+wait_for 10 screen_has "failedReason" || not_ok "tw's job not opened"
+check "job detail at 80 columns: the end of a 500-character reason is off the screen" \
+    bash -c "! tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q 'THE-END'"
+tm send-keys -t "$S" w
+check "w wraps it: the end shows" wait_for 10 screen_has "THE-END"
+check "... the header says wrapped" screen_has "(wrapped)"
+tm send-keys -t "$S" w
+wait_for 10 sh -c "! tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q '(wrapped)'" || not_ok "w did not unwrap"
+# "  failedReason   " + 507 characters: 12 steps of 40 columns reach the end
+tm send-keys -t "$S" l l l l l l l l l l l l
+check "l scrolls sideways to the end" wait_for 10 screen_has "THE-END"
+tm send-keys -t "$S" y
+check "y: the raw JSON with its indentation (4 spaces, not \\t)" wait_for 10 sh -c \
+    "tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q '^    \"failedReason\":' &&
+     ! tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -qF '\\t'"
+tm send-keys -t "$S" Escape
 tm send-keys -t "$S" ':' 'q' Enter
 check ":q quits" wait_for 10 sh -c "! tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q bullwatch"
 exit $T_FAILED

@@ -299,6 +299,60 @@ START_TEST(dead_jobs_drawn_at_80)
 }
 END_TEST
 
+/* job detail: a 300-character reason is cut at 80 columns, scrolls
+ * sideways, and wrapped reads whole; escapes count in the split */
+START_TEST(job_detail_wraps_and_scrolls)
+{
+    struct view v;
+    struct grid gr;
+    struct buf b;
+    view_init(&v);
+    v.scr = SCR_JOB;
+    v.queue = xstrdup("q");
+    v.job_id = xstrdup("1");
+    char reason[400];
+    memset(reason, 'x', sizeof reason);
+    memcpy(reason, "  failedReason ", 15);
+    memcpy(reason + 15 + 290, "END", 4); /* 308 characters */
+    v.nlines = 2;
+    v.lines = xcalloc(2, sizeof *v.lines);
+    v.lines[0] = xstrdup("#fields");
+    v.lines[1] = xstrdup(reason);
+    grid_init(&gr, 80, 24);
+    buf_init(&b, 0);
+    view_draw(&v, &gr);
+    grid_row(&gr, 2, &b);
+    ck_assert_int_eq((int)b.len, 80);
+    ck_assert_ptr_null(strstr(b.data, "END"));
+    ck_assert_int_eq(view_job_rows(&v, 80), 2);
+    v.jleft = 240; /* three steps of half a screen: the end shows */
+    view_draw(&v, &gr);
+    buf_reset(&b);
+    grid_row(&gr, 2, &b);
+    ck_assert_str_eq(b.data + b.len - 3, "END");
+    view_job_toggle_wrap(&v, 80);
+    ck_assert(v.wrap);
+    ck_assert_int_eq(v.jleft, 0);
+    ck_assert_int_eq(view_job_rows(&v, 80), 1 + 4); /* 308 = 3 x 80 + 68 */
+    view_draw(&v, &gr);
+    buf_reset(&b);
+    grid_row(&gr, 5, &b);
+    ck_assert_int_eq((int)b.len, 68);
+    ck_assert_str_eq(b.data + b.len - 3, "END");
+    v.jtop = 3; /* scrolled by wrapped rows: the second line's third row first */
+    view_job_toggle_wrap(&v, 80);
+    ck_assert_int_eq(v.jtop, 1); /* back to one row a line: the same line */
+    /* an escape takes its 4 columns in the split: \x1b is never cut in two */
+    ck_assert_int_eq((int)grid_fit("ab\x1b" "cd", 5, 5), 2);
+    ck_assert_int_eq((int)grid_fit("ab\x1b" "cd", 5, 6), 3);
+    ck_assert_int_eq((int)grid_fit("ab\x1b" "cd", 5, 2), 2);
+    ck_assert_int_eq((int)grid_fit("\x1b", 1, 2), 1); /* always moves on */
+    buf_release(&b);
+    grid_free(&gr);
+    view_release(&v);
+}
+END_TEST
+
 Suite *
 tui_suite(void)
 {
@@ -314,6 +368,7 @@ tui_suite(void)
     tcase_add_test(tc, layout_dead_jobs);
     tcase_add_test(tc, layout_queues_and_tables);
     tcase_add_test(tc, dead_jobs_drawn_at_80);
+    tcase_add_test(tc, job_detail_wraps_and_scrolls);
     tcase_add_test(tc, queues_sorted_and_help_per_screen);
     suite_add_tcase(s, tc);
     return s;
