@@ -10,6 +10,7 @@
 
 #include <curses.h>
 #include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <time.h>
@@ -48,6 +49,16 @@ on_fatal(int sig)
         endwin();
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+/* The terminal hung up (closed window, dropped SSH) without a SIGHUP
+ * reaching us (it is not always sent: a pty whose session leader went
+ * first): getch() then fails at once and the loop would spin. */
+static bool
+terminal_gone(void)
+{
+    struct pollfd p = {0, POLLIN, 0};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR | POLLNVAL));
 }
 
 static void
@@ -960,8 +971,11 @@ cmd_tui(int argc, char **argv)
             first_frame(started);
         }
         int ch = getch();
-        if (ch == ERR)
+        if (ch == ERR) {
+            if (terminal_gone())
+                break; /* as on SIGHUP: nothing left to draw on */
             continue;
+        }
         key(&a, ch);
     }
     restore_terminal();

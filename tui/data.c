@@ -83,14 +83,29 @@ data_queues(struct tui_src *s, struct view *v, int64_t now)
         if (sqlite3_prepare_v2(store_db(s->st),
                                sql_get("stmt/tui_minute"), -1, &st, NULL) == SQLITE_OK) {
             sqlite3_bind_text(st, 1, s->cfg->endpoint_name, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 2, now / 60000 - 1);
+            int64_t full = now / 60000 - 1;
+            sqlite3_bind_int64(st, 2, full);
+            /* the last full minute; a queue without one (the agent or the
+             * queue is younger than that) shows the minute under way as a
+             * rate, instead of 0 for the first minute or two */
+            bool *have_full = xcalloc((size_t)(l.n ? l.n : 1), sizeof *have_full);
+            int64_t into = now % 60000 > 10000 ? now % 60000 : 10000; /* ms of the minute so far */
             while (sqlite3_step(st) == SQLITE_ROW) {
                 int i = queue_list_find(&l, (const char *)sqlite3_column_text(st, 0));
-                if (i >= 0) {
-                    q[i].done_per_min = sqlite3_column_int64(st, 1);
-                    q[i].failed_per_min = sqlite3_column_int64(st, 2);
+                if (i < 0)
+                    continue;
+                int64_t minute = sqlite3_column_int64(st, 1);
+                int64_t done = sqlite3_column_int64(st, 2), fail = sqlite3_column_int64(st, 3);
+                if (minute == full) {
+                    have_full[i] = true;
+                    q[i].done_per_min = done;
+                    q[i].failed_per_min = fail;
+                } else if (!have_full[i]) {
+                    q[i].done_per_min = done * 60000 / into;
+                    q[i].failed_per_min = fail * 60000 / into;
                 }
             }
+            free(have_full);
             sqlite3_finalize(st);
         }
         if (sqlite3_prepare_v2(store_db(s->st),
