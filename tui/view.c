@@ -582,6 +582,32 @@ view_draw(const struct view *v, struct grid *g)
         int x = grid_puts(g, 0, g->h - 1, -1, GA_HINT, label);
         grid_puts(g, x, g->h - 1, -1, GA_HINT, v->input);
     } else {
-        grid_puts(g, 0, g->h - 1, -1, GA_HINT, view_hints(v));
+        char fit[256];
+        view_hints_fit(view_hints(v), g->w, fit, sizeof fit);
+        grid_puts(g, 0, g->h - 1, -1, GA_HINT, fit);
     }
+}
+
+void
+view_hints_fit(const char *hints, int w, char *out, size_t len)
+{
+    /* items are separated by two blanks; keep them from the left while
+     * they fit, and "? help" always (it lists the rest) */
+    const char *help = strstr(hints, "? help");
+    size_t o = 0;
+    out[0] = '\0';
+    int reserve = help ? 8 : 0;
+    for (const char *p = hints; *p;) {
+        const char *e = strstr(p, "  ");
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        bool is_help = help && p == help;
+        if (!is_help && n) {
+            if ((int)(o + (o ? 2 : 0) + n) + reserve > w || o + n + 3 >= len)
+                break;
+            o += (size_t)snprintf(out + o, len - o, "%s%.*s", o ? "  " : "", (int)n, p);
+        }
+        p = e ? e + 2 : p + n;
+    }
+    if (help && o + 9 < len)
+        snprintf(out + o, len - o, "%s? help", o ? "  " : "");
 }

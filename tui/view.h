@@ -112,6 +112,8 @@ extern const struct layout_col view_queue_cols[11];
 int view_job_rows(const struct view *v, int w);
 /* w: wrap on/off, the top row kept on the same line. */
 void view_job_toggle_wrap(struct view *v, int w);
+/* hints cut to w columns at item boundaries, "? help" kept, into out. */
+void view_hints_fit(const char *hints, int w, char *out, size_t len);
 /* The hint bar's text for a screen. */
 const char *view_hints(const struct view *v);
 

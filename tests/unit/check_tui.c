@@ -353,6 +353,22 @@ START_TEST(job_detail_wraps_and_scrolls)
 }
 END_TEST
 
+START_TEST(hints_fit_narrow_terminals)
+{
+    char out[256];
+    const char *h = "Enter detail  / filter  v by signature  Space mark  r replay  Esc back  ? help";
+    view_hints_fit(h, 200, out, sizeof out);
+    ck_assert_str_eq(out, h);
+    view_hints_fit(h, 40, out, sizeof out);
+    ck_assert_str_eq(out, "Enter detail  / filter  ? help");
+    ck_assert_int_le((int)strlen(out), 40);
+    view_hints_fit(h, 10, out, sizeof out);
+    ck_assert_str_eq(out, "? help");
+    view_hints_fit("j/k move  q quit", 9, out, sizeof out);
+    ck_assert_str_eq(out, "j/k move");
+}
+END_TEST
+
 Suite *
 tui_suite(void)
 {
@@ -369,6 +385,7 @@ tui_suite(void)
     tcase_add_test(tc, layout_queues_and_tables);
     tcase_add_test(tc, dead_jobs_drawn_at_80);
     tcase_add_test(tc, job_detail_wraps_and_scrolls);
+    tcase_add_test(tc, hints_fit_narrow_terminals);
     tcase_add_test(tc, queues_sorted_and_help_per_screen);
     suite_add_tcase(s, tc);
     return s;
