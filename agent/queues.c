@@ -188,29 +188,38 @@ queue_check(struct rconn *rc, const struct config *cfg, const char *name, char *
     static const char *const parts[] = {"meta", "id",      "events",      "failed", "wait",
                                         "active", "paused", "prioritized", "delayed", "completed"};
     enum { NPARTS = sizeof parts / sizeof parts[0] };
-    struct buf k[NPARTS];
-    const char *argv[NPARTS + 1];
-    size_t lens[NPARTS + 1];
-    argv[0] = "EXISTS";
-    lens[0] = 6;
+    /* one EXISTS a key, pipelined: in a cluster the keys of a queue without
+     * a hash tag live in different slots (a multi-key EXISTS is CROSSSLOT) */
+    struct buf k;
+    buf_init(&k, 0);
     for (int i = 0; i < NPARTS; i++) {
-        buf_init(&k[i], 0);
-        bmq_key(&k[i], cfg->prefix, name, parts[i]);
-        argv[i + 1] = k[i].data;
-        lens[i + 1] = k[i].len;
+        buf_reset(&k);
+        bmq_key(&k, cfg->prefix, name, parts[i]);
+        rconn_appendf(rc, "EXISTS %b", k.data, k.len);
     }
-    redisReply *r = rconn_cmd(rc, NPARTS + 1, argv, lens);
-    for (int i = 0; i < NPARTS; i++)
-        buf_release(&k[i]);
-    if (!r || r->type != REDIS_REPLY_INTEGER) {
-        snprintf(msg, len, "redis %s: %s", cfg->endpoint_addr,
-                 r && r->type == REDIS_REPLY_ERROR ? r->str : rconn_errstr(rc));
-        if (r)
-            freeReplyObject(r);
+    buf_release(&k);
+    long long found = 0;
+    bool failed = false;
+    char why[200] = "";
+    for (int i = 0; i < NPARTS; i++) { /* every reply is read: the pipeline stays in step */
+        redisReply *r = rconn_reply(rc);
+        if (!r) { /* the link is down: no more replies come */
+            snprintf(why, sizeof why, "%s", rconn_errstr(rc));
+            failed = true;
+            break;
+        }
+        if (r->type == REDIS_REPLY_INTEGER) {
+            found += r->integer;
+        } else if (!failed) {
+            snprintf(why, sizeof why, "%s", r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+            failed = true;
+        }
+        freeReplyObject(r);
+    }
+    if (failed) {
+        snprintf(msg, len, "redis %s: %s", cfg->endpoint_addr, why);
         return -1;
     }
-    long long found = r->integer;
-    freeReplyObject(r);
     if (found > 0)
         return 1;
     struct queue_list l;
