@@ -62,11 +62,14 @@ check "queues at 60x20: QUEUE, WAITING, FAILED and the trend remain" wait_for 10
     "h=\$(tmux -S '$T_SOCK' capture-pane -p -t '$S' | sed -n 2p)
      echo \"\$h\" | grep -q '^QUEUE' && echo \"\$h\" | grep -q WAITING && echo \"\$h\" | grep -q FAILED &&
      echo \"\$h\" | grep -q 'WAITING (trend)' && ! echo \"\$h\" | grep -q COMPLETED"
-check "... and tl's failed count (6) under FAILED" bash -c "
-    h=\$(tmux -S '$T_SOCK' capture-pane -p -t '$S' | sed -n 2p)
-    r=\$(tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep '^tl ')
-    end=\$(( \$(echo \"\$h\" | awk '{print index(\$0, \"FAILED\")}') + 5 ))
-    [ \"\$(echo \"\$r\" | cut -c\$((end-5))-\$end | tr -d ' ')\" = 6 ]"
+failed_under_header() { # the number right-aligned under FAILED on tl's row
+    local h r end
+    h=$(screen | sed -n 2p)
+    r=$(screen | grep '^tl ')
+    end=$(($(echo "$h" | awk '{print index($0, "FAILED")}') + 5))
+    [ "$(echo "$r" | cut -c$((end - 5))-$end | tr -d ' ')" = 6 ]
+}
+check "... and tl's failed count (6) under FAILED" wait_for 10 failed_under_header
 # job detail: a 500-character reason wraps (w) or scrolls sideways (l); the
 # raw view (y) shows the JSON's indentation, not \t
 node_js deadjobs.js --redis "$REDIS_URL" --bullmq 6 --queue tw --jobs 1 --reason "$(printf 'r%.0s' $(seq 1 500))THE-END" \
