@@ -96,4 +96,12 @@ check "y: the raw JSON with its indentation (4 spaces, not \\t)" wait_for 10 sh 
 tm send-keys -t "$S" Escape
 tm send-keys -t "$S" ':' 'q' Enter
 check ":q quits" wait_for 10 sh -c "! tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q bullwatch"
+# NO_COLOR: the selection in reverse video, no colour anywhere
+tm new-session -d -s nc -x 100 -y 20 \
+    "NO_COLOR=1 TERM=xterm-256color '$BW' tui -c '$T_DIR/t.ini' --queue tl; sleep 30"
+nc_drawn() { tm capture-pane -p -t nc | grep -q "6 shown of 6 dead"; }
+wait_for 10 nc_drawn || not_ok "the NO_COLOR TUI did not draw"
+check "NO_COLOR: the selected row in reverse video and no colour code on the screen" bash -c "
+    tmux -S '$T_SOCK' capture-pane -e -p -t nc | sed -n 3p | grep -q '7m' &&
+    ! tmux -S '$T_SOCK' capture-pane -e -p -t nc | grep -Eq '\[(3[0-7]|4[0-7]|38;5;[0-9]+|48;5;[0-9]+)m'"
 exit $T_FAILED

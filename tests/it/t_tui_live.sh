@@ -72,5 +72,10 @@ tm send-keys -t "$S" ':' 'dlq nosuchqueue' Enter
 check ":dlq of an unknown queue says so with the closest names, and stays" wait_for 10 sh -c \
     "tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q \"no queue 'nosuchqueue'.*closest: 'tv\" &&
      tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q '2 shown of 2 dead'"
+tm send-keys -t "$S" ':' 'queues' Enter
+# the deaths are seconds old: the last full minute may not hold them yet, the
+# minute under way does (FAIL/m read 0 for the first minute or two before)
+fail_per_min() { [ "$(screen | awk '$1 == "tv2" {print $10}')" -gt 0 ] 2>/dev/null; }
+check "FAIL/m of a queue whose deaths are seconds old is not 0" wait_for 10 fail_per_min
 stop_agent || not_ok "agent exit on SIGTERM"
 exit $T_FAILED
