@@ -939,8 +939,8 @@ cmd_tui(int argc, char **argv)
         snprintf(a.v.status, sizeof a.v.status, "no audit store (%s): rates, alerts and audit need the agent",
                  cfg.store_path);
     a.h = a.h > 0 ? a.h : 24;
-    if (open_queue)
-        open_dead(&a, open_queue);
+    if (open_queue) /* --queue NAME: as :dlq NAME (an unknown one says so) */
+        dlq_command(&a, open_queue);
     bool drawn = false;
     while (!quit_requested) {
         int64_t now = mono_ms();
