@@ -7,6 +7,7 @@
 #define AGENT_CMD_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "config.h"
 
@@ -42,5 +43,15 @@ int cmd_load_config(struct config *cfg, const char *cli_path);
 /* A command that talks to one Redis: 0 when the config has one endpoint or
  * --redis picked one; else prints the names and returns -1 (exit 2). */
 int cmd_one_endpoint(const struct config *cfg, const char *cmd);
+
+/* Machine-readable errors for --json: from cmd_errors_capture() on, what the
+ * command writes to stderr is kept; cmd_errors_emit() then writes one JSON
+ * object line to the real stderr: {"error":{"command","exit_code","message",
+ * "lines"}} when code is not 0, {"notes":[...]} when it is and something was
+ * written, nothing otherwise. Returns code. Prompts that must reach the
+ * engineer at once go to cmd_prompt_stream() (the real stderr). */
+void cmd_errors_capture(void);
+int cmd_errors_emit(const char *command, int code);
+FILE *cmd_prompt_stream(void);
 
 #endif

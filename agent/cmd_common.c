@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "opts.h"
 #include "xmem.h"
 
@@ -121,4 +122,86 @@ cmd_check_config(int argc, char **argv)
         printf("; [agent] http is set but not served by this version\n");
     config_release(&cfg);
     return EXIT_OK;
+}
+
+/* --json errors: stderr is swapped for a memory stream until the end */
+static FILE *real_stderr;
+static char *captured;
+static size_t captured_len;
+
+void
+cmd_errors_capture(void)
+{
+    FILE *m = open_memstream(&captured, &captured_len);
+    if (!m)
+        return; /* errors stay plain text */
+    real_stderr = stderr;
+    stderr = m;
+}
+
+FILE *
+cmd_prompt_stream(void)
+{
+    return real_stderr ? real_stderr : stderr;
+}
+
+int
+cmd_errors_emit(const char *command, int code)
+{
+    if (!real_stderr)
+        return code;
+    fclose(stderr);
+    stderr = real_stderr;
+    real_stderr = NULL;
+    struct buf b, lines;
+    buf_init(&b, 0);
+    buf_init(&lines, 0);
+    const char *first = NULL;
+    size_t first_len = 0, nlines = 0;
+    for (size_t i = 0, start = 0; i <= captured_len; i++) {
+        if (i < captured_len && captured[i] != '\n')
+            continue;
+        const char *l = captured + start;
+        size_t n = i - start;
+        while (n && l[n - 1] == '\r')
+            n--;
+        /* a progress line's carriage return and erase are not text */
+        for (const char *cr = memchr(l, '\r', n); cr; cr = memchr(l, '\r', n)) {
+            n -= (size_t)(cr + 1 - l);
+            l = cr + 1;
+        }
+        start = i + 1;
+        if (!n)
+            continue;
+        if (!first) {
+            first = l;
+            first_len = n;
+        }
+        buf_adds(&lines, nlines++ ? "," : "");
+        buf_add_json_str(&lines, l, n);
+    }
+    if (code != 0) {
+        buf_adds(&b, "{\"error\":{\"command\":");
+        buf_add_json_str(&b, command, strlen(command));
+        buf_addf(&b, ",\"exit_code\":%d,\"message\":", code);
+        if (first)
+            buf_add_json_str(&b, first, first_len);
+        else
+            buf_adds(&b, "\"failed\"");
+        buf_adds(&b, ",\"lines\":[");
+        buf_add(&b, lines.data ? lines.data : "", lines.len);
+        buf_adds(&b, "]}}\n");
+    } else if (nlines) {
+        buf_adds(&b, "{\"notes\":[");
+        buf_add(&b, lines.data, lines.len);
+        buf_adds(&b, "]}\n");
+    }
+    if (b.len)
+        fwrite(b.data, 1, b.len, stderr);
+    buf_release(&b);
+    buf_release(&lines);
+    free(captured);
+    captured = NULL;
+    captured_len = 0;
+    return code;
 }

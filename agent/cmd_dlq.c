@@ -48,29 +48,29 @@ struct dlq_args {
     double rate;
     double refail_pct; /* --stop-if-refail PCT */
     int64_t snapshot; /* --snapshot: act on the selection a dry run froze */
-    const char *why; /* --reason of a mutation: the audit comment */
+    const char *why; /* --comment of a mutation: the audit comment */
 };
 
 static void
 dlq_usage(void)
 {
-    fputs("usage: bullwatch dlq list QUEUE [--name N] [--reason TEXT] [--signature ID]\n"
-          "                          [--since T] [--until T] [--limit N] [--json] [-c FILE]\n"
+    fputs("usage: bullwatch dlq list QUEUE [filters] [--json] [-c FILE]\n"
           "       bullwatch dlq show QUEUE JOB_ID [--json] [-c FILE]\n"
           "       bullwatch dlq replay QUEUE (JOB_ID... | --all | filters) [--dry-run]\n"
-          "                 [--rate N] [--stop-if-refail PCT] [--yes] [--reason WHY]\n"
+          "                 [--rate N] [--stop-if-refail PCT] [--yes] [--comment WHY]\n"
           "                 [--keep-attempts] [--read-only]\n"
           "                 [--snapshot MS] [--json] [-c FILE]\n"
-          "  filters: --name N, --failed-reason TEXT (--reason in list), --signature ID,\n"
-          "           --since T, --until T, --limit N\n"
           "       bullwatch dlq purge QUEUE (JOB_ID... | --all | filters) [--dry-run] [--yes]\n"
-          "                 [--reason WHY] [--read-only] [--snapshot MS] [--json] [-c FILE]\n",
+          "                 [--comment WHY] [--read-only] [--snapshot MS] [--json] [-c FILE]\n"
+          "  filters: --name N, --failed-reason TEXT, --signature ID, --since T, --until T,\n"
+          "           --limit N (dlq list also takes --reason TEXT for --failed-reason)\n",
           stderr);
 }
 
 enum {
     O_JSON, O_ALL, O_DRY_RUN, O_YES, O_KEEP_ATTEMPTS, O_READ_ONLY, O_NAME, O_REASON,
     O_FAILED_REASON, O_SNAPSHOT, O_STOP_IF_REFAIL, O_RATE, O_SIGNATURE, O_SINCE, O_UNTIL, O_LIMIT,
+    O_COMMENT,
 };
 
 static const struct opt list_opts[] = {
@@ -90,6 +90,7 @@ static const struct opt act_opts[] = {
     {"stop-if-refail", true, O_STOP_IF_REFAIL}, {"rate", true, O_RATE},
     {"signature", true, O_SIGNATURE},  {"since", true, O_SINCE},
     {"until", true, O_UNTIL},          {"limit", true, O_LIMIT},
+    {"comment", true, O_COMMENT},
     {NULL, false, 0},
 };
 
@@ -110,11 +111,20 @@ on_opt(void *ud, int id, const char *v)
     case O_NAME: a->f.name = v; return 0;
     case O_SIGNATURE: a->f.signature = v; return 0;
     case O_FAILED_REASON: a->f.reason = v; return 0;
-    case O_REASON: /* the audit comment of a mutation; the filter in list */
-        if (a->mutating)
-            a->why = v;
-        else
-            a->f.reason = v;
+    case O_REASON:
+        /* It once meant the audit comment here and the filter in list: a
+         * list command line edited into a replay would have widened the
+         * selection to every death. Refused, naming the two flags. */
+        if (a->mutating) {
+            fprintf(stderr, "bullwatch dlq: --reason is refused in replay and purge: filter by the "
+                            "failure reason with --failed-reason TEXT, give the audit comment with "
+                            "--comment TEXT\n");
+            return -1;
+        }
+        a->f.reason = v;
+        return 0;
+    case O_COMMENT:
+        a->why = v;
         return 0;
     case O_SNAPSHOT:
         if (parse_int64(v, &a->snapshot) != 0 || a->snapshot <= 0) {
@@ -222,9 +232,9 @@ list_row(const struct dlq_job *j, void *ud)
     struct list_ctx *c = ud;
     struct buf *b = &c->out;
     if (c->json) {
-        buf_adds(b, c->n ? ",\n{\"id\":" : "\n{\"id\":");
+        buf_adds(b, c->n ? ",\n{\"job_id\":" : "\n{\"job_id\":");
         buf_add_json_str(b, j->id, j->id_len);
-        buf_addf(b, ",\"finished_on\":%lld,\"name\":", (long long)j->finished_on);
+        buf_addf(b, ",\"finished_at\":%lld,\"name\":", (long long)j->finished_on);
         if (j->name)
             buf_add_json_str(b, j->name, strlen(j->name));
         else
@@ -241,7 +251,7 @@ list_row(const struct dlq_job *j, void *ud)
         if (j->wrapper) {
             buf_adds(b, ",\"original\":{\"queue\":");
             buf_add_json_str(b, j->wrapper->queue, strlen(j->wrapper->queue));
-            buf_adds(b, ",\"id\":");
+            buf_adds(b, ",\"job_id\":");
             if (j->wrapper->id)
                 buf_add_json_str(b, j->wrapper->id, strlen(j->wrapper->id));
             else
@@ -253,7 +263,7 @@ list_row(const struct dlq_job *j, void *ud)
         buf_adds(b, "}");
     } else {
         char when[32], att[32];
-        format_utc(j->finished_on, "%Y-%m-%d %H:%M:%SZ", when, sizeof when);
+        format_utc(j->finished_on, "%Y-%m-%dT%H:%M:%SZ", when, sizeof when);
         if (j->attempts_made >= 0)
             snprintf(att, sizeof att, "%lld/%lld", (long long)j->attempts_made,
                      (long long)j->attempts_allowed);
@@ -395,7 +405,7 @@ dlq_show(struct dlq_args *a, struct config *cfg, struct rconn *rc)
     if (a->json) {
         buf_adds(&b, "{\"queue\":");
         buf_add_json_str(&b, a->queue, strlen(a->queue));
-        buf_adds(&b, ",\"id\":");
+        buf_adds(&b, ",\"job_id\":");
         buf_add_json_str(&b, a->job_id, strlen(a->job_id));
         buf_addf(&b, ",\"dead\":%s,\"fields\":{", score->type == REDIS_REPLY_STRING ? "true" : "false");
         for (size_t i = 0; i + 1 < h->elements; i += 2) {
@@ -421,7 +431,7 @@ dlq_show(struct dlq_args *a, struct config *cfg, struct rconn *rc)
                 if ((!strcmp(order[o], "timestamp") || !strcmp(order[o], "processedOn") ||
                      !strcmp(order[o], "finishedOn")) && parse_int64(fv->str, &ms) == 0) {
                     char when[32];
-                    format_utc(ms, "%Y-%m-%d %H:%M:%SZ", when, sizeof when);
+                    format_utc(ms, "%Y-%m-%dT%H:%M:%SZ", when, sizeof when);
                     buf_addf(&b, "%-13s %s (%lld)\n", order[o], when, (long long)ms);
                 } else if (!strcmp(order[o], "opts") || !strcmp(order[o], "data")) {
                     buf_addf(&b, "%s:\n", order[o]);
@@ -465,11 +475,12 @@ static int
 confirm_typed(const char *verb, const char *queue, int64_t n, int64_t snapshot)
 {
     char when[32], line[64];
-    format_utc(snapshot, "%Y-%m-%d %H:%M:%SZ", when, sizeof when);
-    fprintf(stderr, "%s %lld dead job%s of queue '%s' (selection frozen at %s).\n"
-                    "Type %lld to confirm, anything else cancels: ",
+    format_utc(snapshot, "%Y-%m-%dT%H:%M:%SZ", when, sizeof when);
+    FILE *tty = cmd_prompt_stream(); /* stderr, also under --json */
+    fprintf(tty, "%s %lld dead job%s of queue '%s' (selection frozen at %s).\n"
+                 "Type %lld to confirm, anything else cancels: ",
             verb, (long long)n, n == 1 ? "" : "s", log_esc(queue, strlen(queue)), when, (long long)n);
-    fflush(stderr);
+    fflush(tty);
     if (!fgets(line, sizeof line, stdin))
         return -1;
     line[strcspn(line, "\r\n")] = '\0';
@@ -570,7 +581,7 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, enum dlq_verb 
         if (a->json) {
             buf_adds(&b, "{\"dry_run\":true,\"queue\":");
             buf_add_json_str(&b, a->queue, strlen(a->queue));
-            buf_addf(&b, ",\"snapshot_at\":%lld,\"count\":%d,\"sample\":[", (long long)s.snapshot, s.n);
+            buf_addf(&b, ",\"snapshot_at\":%lld,\"count\":%d,\"sample_job_ids\":[", (long long)s.snapshot, s.n);
             for (int i = 0; i < s.n && i < 10; i++) {
                 if (i)
                     buf_addc(&b, ',');
@@ -642,7 +653,7 @@ dlq_act(struct dlq_args *a, struct config *cfg, struct rconn *rc, enum dlq_verb 
     if (res.action < 0)
         goto out;
     if (a->json) {
-        buf_addf(&b, "{\"action\":%lld,\"queue\":", (long long)res.action);
+        buf_addf(&b, "{\"action_id\":%lld,\"queue\":", (long long)res.action);
         buf_add_json_str(&b, a->queue, strlen(a->queue));
         buf_addf(&b, ",\"verb\":\"%s\",\"frozen\":%d,\"%s\":%lld,\"skipped\":%lld,"
                      "\"left_alone\":%lld,\"fleet\":\"%s\"}\n",
@@ -694,9 +705,15 @@ cmd_dlq(int argc, char **argv)
     }
     log_set_level(LOG_ERROR);
     struct rconn *rc = rconn_new(&cfg.ep, cfg.endpoint_addr, "dlq", cfg.connect_timeout_ms);
-    int code;
+    int code, qc;
+    char qmsg[700];
     if (rconn_connect_now(rc) != 0) {
         fprintf(stderr, "bullwatch dlq: redis %s: %s\n", cfg.endpoint_addr, rconn_errstr(rc));
+        code = EXIT_RUNTIME;
+    } else if (!show && (qc = queue_check(rc, &cfg, a.queue, qmsg, sizeof qmsg)) <= 0) {
+        /* an unknown queue is an error, not "0 dead": a typo must not look
+         * like an empty dead-letter set */
+        fprintf(stderr, "bullwatch dlq %s: %s\n", verb, qmsg);
         code = EXIT_RUNTIME;
     } else {
         code = show     ? dlq_show(&a, &cfg, rc)

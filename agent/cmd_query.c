@@ -146,6 +146,24 @@ csv_field(struct buf *b, const char *raw, size_t rawn)
     buf_release(&e);
 }
 
+/* A column that holds a point in time as epoch ms, by the schema's names
+ * (finished_at, first_seen, minute_start, gaps' from_ms/to_ms): a table shows
+ * it as ISO-8601 UTC, JSON and CSV keep the number (machines read those). */
+static bool
+is_time_column(const char *name)
+{
+    static const char *const suffixes[] = {"_at", "_seen", "_start", NULL};
+    size_t n = strlen(name);
+    if (!strcmp(name, "from_ms") || !strcmp(name, "to_ms"))
+        return true;
+    for (int i = 0; suffixes[i]; i++) {
+        size_t l = strlen(suffixes[i]);
+        if (n > l && !strcmp(name + n - l, suffixes[i]))
+            return true;
+    }
+    return false;
+}
+
 /* Why the authorizer refused the statement (the first refusal, for the
  * message). */
 static char denied[160];
@@ -525,7 +543,15 @@ cmd_query(int argc, char **argv)
             for (int c = 0; c < ncol; c++) {
                 struct buf e;
                 buf_reset(&cell);
-                cell_text(s, c, &cell, false);
+                int64_t ms = sqlite3_column_int64(s, c);
+                if (sqlite3_column_type(s, c) == SQLITE_INTEGER && ms >= 100000000000LL &&
+                    ms < 10000000000000LL && is_time_column(sqlite3_column_name(s, c))) {
+                    char when[40];
+                    format_utc(ms, "%Y-%m-%dT%H:%M:%SZ", when, sizeof when);
+                    buf_adds(&cell, when);
+                } else {
+                    cell_text(s, c, &cell, false);
+                }
                 buf_init(&e, TABLE_CELL_MAX * 4);
                 if (opt_raw)
                     buf_add(&e, cell.data ? cell.data : "", cell.len);

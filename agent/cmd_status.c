@@ -70,7 +70,7 @@ print_json(struct buf *out, const struct config *cfg, const struct queue_list *l
     buf_add_json_str(&b, cfg->endpoint_addr, strlen(cfg->endpoint_addr));
     buf_addf(&b, ",\"prefix\":");
     buf_add_json_str(&b, cfg->prefix, strlen(cfg->prefix));
-    buf_addf(&b, ",\"time\":%lld,\"store\":%s,\"data_withheld_24h\":%lld,\"queues\":[",
+    buf_addf(&b, ",\"polled_at\":%lld,\"reachable\":true,\"store\":%s,\"data_withheld_24h\":%lld,\"queues\":[",
              (long long)now, have_store ? "true" : "false", (long long)data_withheld);
     for (int i = 0; i < l->n; i++) {
         const struct queue_depth *q = &d[i];
@@ -81,7 +81,7 @@ print_json(struct buf *out, const struct config *cfg, const struct queue_list *l
         buf_addf(&b,
                  ",\"dlq\":%s,\"ok\":%s,\"counts\":{\"waiting\":%lld,\"active\":%lld,"
                  "\"prioritized\":%lld,\"delayed\":%lld,\"completed\":%lld,\"failed\":%lld,"
-                 "\"waiting-children\":%lld},\"wait_list\":%lld,\"paused_list\":%lld,"
+                 "\"waiting_children\":%lld},\"wait_list\":%lld,\"paused_list\":%lld,"
                  "\"paused\":%s,",
                  queue_is_dlq(cfg, l->names[i]) ? "true" : "false", q->ok ? "true" : "false",
                  (long long)q->waiting, (long long)q->active, (long long)q->prioritized,
@@ -152,7 +152,7 @@ print_json(struct buf *out, const struct config *cfg, const struct queue_list *l
         buf_adds(&b, ",\"hint\":");
         buf_add_json_str(&b, hint, strlen(hint));
     }
-    buf_adds(&b, ",\"up\":true}");
+    buf_addc(&b, '}');
     buf_add(out, b.data, b.len);
     buf_release(&b);
 }
@@ -169,17 +169,17 @@ print_down(struct buf *out, const struct config *cfg, const char *why, bool json
             fprintf(stderr, "bullwatch status: redis %s: %s\n", cfg->endpoint_addr, why);
         return;
     }
-    if (!multi) {
+    /* one endpoint or several: an object saying so on stdout (a monitor
+     * reading it learns why there are no queues), the reason on stderr */
+    if (!multi)
         fprintf(stderr, "bullwatch status: redis %s: %s\n", cfg->endpoint_addr, why);
-        return;
-    }
     buf_addf(out, "{\"endpoint\":");
     buf_add_json_str(out, cfg->endpoint_name, strlen(cfg->endpoint_name));
     buf_addf(out, ",\"address\":");
     buf_add_json_str(out, cfg->endpoint_addr, strlen(cfg->endpoint_addr));
     buf_addf(out, ",\"prefix\":");
     buf_add_json_str(out, cfg->prefix, strlen(cfg->prefix));
-    buf_adds(out, ",\"up\":false,\"error\":");
+    buf_addf(out, ",\"polled_at\":%lld,\"reachable\":false,\"error\":", (long long)now_ms());
     buf_add_json_str(out, why, strlen(why));
     buf_adds(out, ",\"queues\":[]}");
 }

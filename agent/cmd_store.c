@@ -134,7 +134,7 @@ store_report(struct config *cfg, bool json)
               stdout);
     } else {
         integrity = storeadmin_integrity(st, false, NULL, 0);
-        buf_addf(&b, "},\"oldest_failure_ms\":%lld,\"data_withheld\":%lld,\"integrity\":\"%s\"}\n",
+        buf_addf(&b, "},\"oldest_failure_at\":%lld,\"data_withheld\":%lld,\"integrity\":\"%s\"}\n",
                  (long long)oldest, (long long)(withheld < 0 ? 0 : withheld),
                  integrity == 0 ? "ok" : integrity > 0 ? "problems" : "unknown");
     }

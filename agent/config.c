@@ -1320,7 +1320,16 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
     buf_init(&b, 4 * 1024 * 1024);
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
         buf_add(&b, chunk, n);
+    /* a directory opens but does not read (EISDIR): say so, with the errno,
+     * rather than run on an empty config */
+    int rerr = ferror(f) ? errno : 0;
     fclose(f);
+    if (rerr) {
+        config_defaults(cfg);
+        snprintf(err, errlen, "%s: cannot read config file: %s", path, strerror(rerr));
+        buf_release(&b);
+        return -1;
+    }
     if (b.truncated) {
         config_defaults(cfg);
         snprintf(err, errlen, "%s:0: config file larger than 4 MB", path);

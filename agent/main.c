@@ -24,7 +24,7 @@ usage(FILE *out)
           "  store [--json] | store backup FILE   the audit store: rows, size, oldest row;\n"
           "                                   a consistent copy (SQLite online backup)\n"
           "  check-config [-c FILE]           validate agent.ini, print the effective config\n"
-          "  dlq list QUEUE [--name N] [--reason TEXT] [--signature ID] [--since T] [--until T]\n"
+          "  dlq list QUEUE [--name N] [--failed-reason TEXT] [--signature ID] [--since T] [--until T]\n"
           "           [--limit N] [--json]    dead jobs of a queue's failed set, newest first\n"
           "  dlq show QUEUE JOB_ID [--json]   one job: fields, data, opts, stack traces\n"
           "  dlq replay|purge QUEUE (JOB_ID... | --all | filters) [--dry-run] [--yes] ...\n"
@@ -63,10 +63,11 @@ static const struct {
     {"dlq", "usage: bullwatch dlq list QUEUE [filters] [--json]\n"
             "       bullwatch dlq show QUEUE JOB_ID [--json]\n"
             "       bullwatch dlq replay QUEUE (JOB_ID... | --all | filters) [--dry-run] [--yes]\n"
-            "                 [--rate N] [--stop-if-refail PCT] [--keep-attempts] [--reason TEXT]\n"
+            "                 [--rate N] [--stop-if-refail PCT] [--keep-attempts] [--comment TEXT]\n"
             "       bullwatch dlq purge QUEUE (JOB_ID... | --all | filters) [--dry-run] [--yes]\n"
-            "  filters: --name N, --reason TEXT (list) / --failed-reason TEXT (replay, purge),\n"
-            "           --signature ID, --since T, --until T, --limit N\n"},
+            "  filters: --name N, --failed-reason TEXT, --signature ID, --since T, --until T,\n"
+            "           --limit N; --reason TEXT is --failed-reason in list, refused in replay\n"
+            "           and purge (--comment TEXT is their audit comment)\n"},
     {"silence", "usage: bullwatch silence add MATCHER... --comment WHY [--for 2h | --until TIME]\n"
                 "       bullwatch silence list [--json]\n"
                 "       bullwatch silence expire ID\n"
@@ -149,5 +150,19 @@ main(int argc, char **argv)
     for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             return help(c, stdout);
-    return dispatch(c, argc, argv); /* each command's parser: opts.c */
+    /* --json: errors as one JSON object on stderr (the agent and the TUI are
+     * not one-shot commands and keep their text) */
+    bool json = false;
+    for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
+        json = json || !strcmp(argv[i], "--json");
+    if (!json || !strcmp(c, "agent") || !strcmp(c, "tui"))
+        return dispatch(c, argc, argv); /* each command's parser: opts.c */
+    char what[64];
+    snprintf(what, sizeof what, "%s%s%s", c, argc > 2 && argv[2][0] != '-' ? " " : "",
+             argc > 2 && argv[2][0] != '-' && (!strcmp(c, "dlq") || !strcmp(c, "silence") ||
+                                               !strcmp(c, "store") || !strcmp(c, "sink"))
+                 ? argv[2]
+                 : "");
+    cmd_errors_capture();
+    return cmd_errors_emit(what, dispatch(c, argc, argv));
 }

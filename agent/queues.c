@@ -84,19 +84,23 @@ queues_discover(struct rconn *rc, const struct config *cfg, struct queue_list *o
             snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
             redisReply *keys = r->element[1];
             for (size_t i = 0; i < keys->elements; i++) {
-                char name[512];
                 redisReply *k = keys->element[i];
-                if (k->type != REDIS_REPLY_STRING ||
-                    !bmq_queue_from_meta_key(cfg->prefix, k->str, k->len, name, sizeof name))
+                if (k->type != REDIS_REPLY_STRING)
                     continue;
-                if (!glob_list_match(cfg->include, name, false) ||
-                    glob_list_match(cfg->exclude, name, false))
+                /* as long as the key: a name of any length is a queue (a fixed
+                 * 512-byte buffer once skipped longer ones without a word) */
+                char *name = xmalloc(k->len + 1);
+                if (!bmq_queue_from_meta_key(cfg->prefix, k->str, k->len, name, k->len + 1) ||
+                    !glob_list_match(cfg->include, name, false) ||
+                    glob_list_match(cfg->exclude, name, false)) {
+                    free(name);
                     continue;
+                }
                 if (out->n == cap) {
                     cap = cap ? cap * 2 : 16;
                     out->names = xrealloc(out->names, sizeof *out->names * (size_t)cap);
                 }
-                out->names[out->n++] = xstrdup(name);
+                out->names[out->n++] = name;
             }
             freeReplyObject(r);
             /* bounded: a keyspace of 100M keys is 100k SCAN calls */
@@ -114,6 +118,127 @@ queues_discover(struct rconn *rc, const struct config *cfg, struct queue_list *o
         }
         out->n = w;
     }
+    return 0;
+}
+
+int
+queue_name_distance(const char *a, const char *b)
+{
+    size_t la = strnlen(a, 255), lb = strnlen(b, 255);
+    int row[256];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int up = row[j];
+            int best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+void
+queue_closest(const struct queue_list *l, const char *name, char *out, size_t len)
+{
+    int best[3] = {-1, -1, -1}, bd[3] = {0, 0, 0};
+    for (int i = 0; i < l->n; i++) {
+        int d = queue_name_distance(name, l->names[i]);
+        /* a name that contains what was typed (or is contained) is close */
+        if (strstr(l->names[i], name) || strstr(name, l->names[i]))
+            d = d > 1 ? 1 : d;
+        /* ties go to the name that starts the same way ("payments-dlq"
+         * before "emails" for "paymnets") */
+        int common = 0;
+        while (common < 255 && name[common] && name[common] == l->names[i][common])
+            common++;
+        d = d * 256 - common;
+        for (int k = 0; k < 3; k++) {
+            if (best[k] < 0 || d < bd[k]) {
+                for (int m = 2; m > k; m--) {
+                    best[m] = best[m - 1];
+                    bd[m] = bd[m - 1];
+                }
+                best[k] = i;
+                bd[k] = d;
+                break;
+            }
+        }
+    }
+    struct buf b;
+    buf_init(&b, len ? len - 1 : 0);
+    for (int k = 0; k < 3 && best[k] >= 0; k++) {
+        const char *n = l->names[best[k]];
+        buf_addf(&b, "%s'%s'", k ? ", " : "", log_esc(n, strlen(n)));
+    }
+    snprintf(out, len, "%s", b.data ? b.data : "");
+    buf_release(&b);
+}
+
+int
+queue_check(struct rconn *rc, const struct config *cfg, const char *name, char *msg, size_t len)
+{
+    static const char *const parts[] = {"meta", "id",      "events",      "failed", "wait",
+                                        "active", "paused", "prioritized", "delayed", "completed"};
+    enum { NPARTS = sizeof parts / sizeof parts[0] };
+    /* one EXISTS a key, pipelined: in a cluster the keys of a queue without
+     * a hash tag live in different slots (a multi-key EXISTS is CROSSSLOT) */
+    struct buf k;
+    buf_init(&k, 0);
+    for (int i = 0; i < NPARTS; i++) {
+        buf_reset(&k);
+        bmq_key(&k, cfg->prefix, name, parts[i]);
+        rconn_appendf(rc, "EXISTS %b", k.data, k.len);
+    }
+    buf_release(&k);
+    long long found = 0;
+    bool failed = false;
+    char why[200] = "";
+    for (int i = 0; i < NPARTS; i++) { /* every reply is read: the pipeline stays in step */
+        redisReply *r = rconn_reply(rc);
+        if (!r) { /* the link is down: no more replies come */
+            snprintf(why, sizeof why, "%s", rconn_errstr(rc));
+            failed = true;
+            break;
+        }
+        if (r->type == REDIS_REPLY_INTEGER) {
+            found += r->integer;
+        } else if (!failed) {
+            snprintf(why, sizeof why, "%s", r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+            failed = true;
+        }
+        freeReplyObject(r);
+    }
+    if (failed) {
+        snprintf(msg, len, "redis %s: %s", cfg->endpoint_addr, why);
+        return -1;
+    }
+    if (found > 0)
+        return 1;
+    struct queue_list l;
+    if (queues_discover(rc, cfg, &l) != 0) {
+        snprintf(msg, len, "redis %s: %s", cfg->endpoint_addr, rconn_errstr(rc));
+        return -1;
+    }
+    char near[400];
+    queue_closest(&l, name, near, sizeof near);
+    char qn[200], pn[100];
+    snprintf(qn, sizeof qn, "%s", log_esc(name, strlen(name)));
+    snprintf(pn, sizeof pn, "%s", log_esc(cfg->prefix, strlen(cfg->prefix)));
+    if (near[0])
+        snprintf(msg, len, "no queue '%s' under prefix '%s' on %s (closest: %s)", qn, pn,
+                 cfg->endpoint_addr, near);
+    else
+        snprintf(msg, len, "no queue '%s' under prefix '%s' on %s (no queue there at all)", qn, pn,
+                 cfg->endpoint_addr);
+    queue_list_release(&l);
     return 0;
 }
 
@@ -234,19 +359,20 @@ count_node_workers(struct rconn *rc, int node, const char *prefix, const struct 
             }
         }
         if (nm) {
-            char name[512], queue[512];
             size_t n = strcspn(nm, " \r\n");
-            if (n < sizeof name) {
-                memcpy(name, nm, n);
-                name[n] = '\0';
-                if (bmq_worker_queue(prefix, name, queue, sizeof queue)) {
-                    int idx = queue_list_find(l, queue);
-                    /* in a cluster a Worker's connections may reach every
-                     * node; its blocking one is on the queue's own */
-                    if (idx >= 0 && queue_node(rc, prefix, queue) == node)
-                        out[idx].workers++;
-                }
+            /* sized from the client name: workers of long queue names count too */
+            char *name = xmalloc(n + 1), *queue = xmalloc(n + 1);
+            memcpy(name, nm, n);
+            name[n] = '\0';
+            if (bmq_worker_queue(prefix, name, queue, n + 1)) {
+                int idx = queue_list_find(l, queue);
+                /* in a cluster a Worker's connections may reach every
+                 * node; its blocking one is on the queue's own */
+                if (idx >= 0 && queue_node(rc, prefix, queue) == node)
+                    out[idx].workers++;
             }
+            free(name);
+            free(queue);
         }
         p = eol ? eol + 1 : NULL;
     }

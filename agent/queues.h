@@ -48,6 +48,20 @@ void queue_list_release(struct queue_list *l);
 int queue_list_find(const struct queue_list *l, const char *name);
 bool queue_is_dlq(const struct config *cfg, const char *name);
 
+/* Edit distance between a and b (bytes; each compared up to 255 bytes, so
+ * the cost stays bounded whatever the names). Pure. */
+int queue_name_distance(const char *a, const char *b);
+/* The (at most) 3 names of l closest to name, "'a', 'b'" escaped for a
+ * terminal, into out ("" when l is empty). Pure. */
+void queue_closest(const struct queue_list *l, const char *name, char *out, size_t len);
+
+/* Does queue name have any BullMQ key under the prefix (meta, id, events, a
+ * state)? 1 yes; 0 no, with "no queue 'x' under prefix 'p' (closest: ...)"
+ * in msg (the names from a discovery); -1 when Redis failed (msg says so).
+ * One EXISTS, and a SCAN only when the queue is unknown. For dlq and the TUI. */
+int queue_check(struct rconn *rc, const struct config *cfg, const char *name, char *msg,
+                size_t len);
+
 /* When no queue is found under the prefix: one line saying so, the other
  * prefixes that do have BullMQ queues ("<p>:<queue>:meta", at most 10,
  * a bounded part of the keyspace scanned), and that fleets kept in

@@ -34,6 +34,7 @@ struct xfer {
     char *endpoint;      /* HA: whose lease it is sent under (NULL: none) */
     char answer[256];    /* the start of the response body, for errors */
     size_t answer_len;
+    char what[200];      /* "sink 'ops' rule 'backlog' queue 'q'", for the log */
 };
 
 /* a finished attempt, until the window that records it commits */
@@ -315,13 +316,16 @@ on_header(char *p, size_t size, size_t nmemb, void *ud)
 static void
 start(struct outbox *o, const struct sink *k, int64_t id, int attempts, const char *stored,
       const char *msg_id, int target, const char *endpoint, const char *leader, int64_t token,
-      int64_t now)
+      int64_t now, const char *rule, const char *queue)
 {
     struct xfer *x = &o->x[o->n];
     struct buf wire;
     memset(x, 0, sizeof *x);
     x->id = id;
     x->endpoint = leader && endpoint ? xstrdup(endpoint) : NULL;
+    /* a failure in the log says which sink and which rule, not only the row */
+    snprintf(x->what, sizeof x->what, "sink '%s' rule '%s' queue '%s'", log_esc(k->name, strlen(k->name)),
+             rule ? log_esc(rule, strlen(rule)) : "?", queue ? log_esc(queue, strlen(queue)) : "?");
     x->attempts = attempts;
     x->coalesce = sink_repushes(k);
     buf_init(&wire, 0);
@@ -437,8 +441,8 @@ record(struct outbox *o, struct xfer *x, CURLcode res, int64_t now)
         o->report(o->report_ud, x->id, status, res == CURLE_OK ? NULL : err, x->answer);
     }
     if (strcmp(state, "delivered") != 0)
-        log_warn("alert notification %lld: %s (attempt %d)%s", (long long)x->id, err, attempts,
-                 !strcmp(state, "gave_up") ? ": gave up" : "");
+        log_warn("alert notification %lld (%s): %s (attempt %d)%s", (long long)x->id, x->what, err,
+                 attempts, !strcmp(state, "gave_up") ? ": gave up" : "");
 }
 
 /* HA: a transfer whose lease has lapsed goes no further, whether or not
@@ -524,7 +528,7 @@ outbox_pump(struct outbox *o, int64_t now)
         }
         start(o, k, id, sqlite3_column_int(s, 3), (const char *)sqlite3_column_text(s, 2), msg_id,
               sqlite3_column_int(s, 6), (const char *)sqlite3_column_text(s, 8), leader, token,
-              now);
+              now, (const char *)sqlite3_column_text(s, 9), (const char *)sqlite3_column_text(s, 10));
         started = true;
     }
     sqlite3_reset(s);
@@ -544,7 +548,9 @@ outbox_send_now(struct outbox *o, int64_t id, int64_t now)
         const struct sink *k = sinks_find(o->sinks, (const char *)sqlite3_column_text(s, 1));
         if (k) {
             start(o, k, id, sqlite3_column_int(s, 3), (const char *)sqlite3_column_text(s, 2),
-                  (const char *)sqlite3_column_text(s, 5), sqlite3_column_int(s, 6), NULL, NULL, 0, now);
+                  (const char *)sqlite3_column_text(s, 5), sqlite3_column_int(s, 6), NULL, NULL, 0,
+                  now, (const char *)sqlite3_column_text(s, 11),
+                  (const char *)sqlite3_column_text(s, 12));
             o->x[o->n - 1].once = true;
             rc = 0;
         }

@@ -131,11 +131,11 @@ one_op() { # one_op TIMES STALLS CMD...: on freshly preloaded jobs, into the nam
 peer_op() { [ "$peer_ok" != 1 ] || one_op "$1" "$2" node bench/peer/retry.js --redis "redis://127.0.0.1:$port/0" --queue ops --op "$3"; }
 for round in $(seq 1 "$ROUNDS"); do
     say "replay of $N dead jobs: bullwatch dlq replay --all vs Queue.retryJobs (round $round of $ROUNDS)"
-    one_op T_RP S_RP "$BW" dlq replay ops --all --yes --reason bench -c "$DIR/ops.ini"
+    one_op T_RP S_RP "$BW" dlq replay ops --all --yes --comment bench -c "$DIR/ops.ini"
     n_rp=$(grep -o 'replayed [0-9]*' "$DIR/op.out" | awk '{print $2}')
     peer_op T_RJ S_RJ retry
     say "purge of $N dead jobs: bullwatch dlq purge --all vs Queue.clean (round $round of $ROUNDS)"
-    one_op T_PG S_PG "$BW" dlq purge ops --all --yes --reason bench -c "$DIR/ops.ini"
+    one_op T_PG S_PG "$BW" dlq purge ops --all --yes --comment bench -c "$DIR/ops.ini"
     n_pg=$(grep -o 'purged [0-9]*' "$DIR/op.out" | awk '{print $2}')
     peer_op T_CL S_CL clean
 done

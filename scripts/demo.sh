@@ -4,7 +4,8 @@
 # of jobs, some retried, some dying), the agent, and the TUI on a terminal
 # (else a live view refreshing `bullwatch status` and the newest failures). Ctrl-C stops everything it
 # started. DEMO_SECONDS=N stops by itself after N seconds; DEMO_BULLMQ=5
-# runs the workload on BullMQ 5.71 instead of 6.7.
+# runs the workload on BullMQ 5.71 instead of 6.7. Closing its terminal
+# (SIGHUP) stops everything too. DEMO_DIR=DIR puts its files there (tests).
 # It ships alert rules that fire within a minute (dead jobs, a failure
 # ratio), a loopback receiver (tests/js/receiver.js) behind a signed webhook
 # sink and an Alertmanager-format sink, and after 40 s replays the dead
@@ -15,7 +16,8 @@ set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 BW=$PWD/$BUILD/bullwatch
-DIR=$(mktemp -d /tmp/bullwatch-demo.XXXXXX)
+DIR=${DEMO_DIR:-$(mktemp -d /tmp/bullwatch-demo.XXXXXX)}
+mkdir -p "$DIR"
 PIDS=()
 REDIS_PID=
 REPLAY_PID=
@@ -24,9 +26,9 @@ stopping=0
 cleanup() {
     [ "$stopping" = 1 ] && return
     stopping=1
-    trap '' INT TERM
-    echo
-    echo "demo: stopping the agent, the workload and redis-server"
+    trap '' INT TERM HUP
+    echo 2>/dev/null # (the terminal may be gone: SIGHUP)
+    echo "demo: stopping the agent, the workload and redis-server" 2>/dev/null
     [ -n "$REPLAY_PID" ] && kill -TERM "$REPLAY_PID" 2>/dev/null && wait "$REPLAY_PID" 2>/dev/null
     for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
@@ -35,14 +37,17 @@ cleanup() {
         wait "$REDIS_PID" 2>/dev/null
     fi
     if [ "${DEMO_KEEP:-0}" = 1 ]; then
-        echo "demo: files kept in $DIR (agent.ini, bullwatch.db, agent.log)"
+        echo "demo: files kept in $DIR (agent.ini, bullwatch.db, agent.log)" 2>/dev/null
     else
         rm -rf "$DIR"
     fi
-    echo "demo: stopped; nothing left running"
+    echo "demo: stopped; nothing left running" 2>/dev/null
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# a closed terminal: the TUI quits on its SIGHUP, the agent would only
+# reload its config and redis-server ignores it, so stop them all here
+trap 'exit 129' HUP
 
 . scripts/redis.sh
 redis_start "$DIR" || { echo "demo: redis-server did not start (see $DIR/redis-*.log)" >&2; DEMO_KEEP=1; exit 1; }
@@ -106,7 +111,7 @@ banner >"$DIR/banner.txt"
     trap 'kill "$sp" 2>/dev/null; exit 0' TERM
     sleep 40 &
     sp=$!
-    wait "$sp" && "$BW" dlq replay emails --all --yes --reason "demo: replay the dead e-mails" \
+    wait "$sp" && "$BW" dlq replay emails --all --yes --comment "demo: replay the dead e-mails" \
         -c "$DIR/agent.ini" >"$DIR/replay.log" 2>&1
 ) &
 REPLAY_PID=$! # not in PIDS: it is done after 40 s

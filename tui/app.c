@@ -10,6 +10,7 @@
 
 #include <curses.h>
 #include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <time.h>
@@ -25,6 +26,8 @@
 #include "grid.h"
 #include "log.h"
 #include "opts.h"
+#include "queues.h"
+#include "rconn.h"
 #include "util.h"
 #include "view.h"
 #include "xmem.h"
@@ -46,6 +49,16 @@ on_fatal(int sig)
         endwin();
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+/* The terminal hung up (closed window, dropped SSH) without a SIGHUP
+ * reaching us (it is not always sent: a pty whose session leader went
+ * first): getch() then fails at once and the loop would spin. */
+static bool
+terminal_gone(void)
+{
+    struct pollfd p = {0, POLLIN, 0};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR | POLLNVAL));
 }
 
 static void
@@ -72,7 +85,9 @@ colours(void)
         [GA_BAD] = {COLOR_RED, -1, A_BOLD},    [GA_DIM] = {COLOR_BLUE, -1, A_DIM},
         [GA_HINT] = {COLOR_BLACK, COLOR_WHITE, A_REVERSE},
     };
-    bool colour = has_colors() && start_color() == OK;
+    /* NO_COLOR (no-color.org: set and not empty): attributes only */
+    const char *nc = getenv("NO_COLOR");
+    bool colour = !(nc && nc[0]) && has_colors() && start_color() == OK;
     if (colour)
         use_default_colors();
     for (int i = 0; i < GA__N; i++) {
@@ -122,6 +137,10 @@ struct app {
     char req_store[320]; /* the filter's strings */
     bool pending;
     struct grid *g; /* drawn during a long action, for its progress */
+    /* the status line's message: when and on which screen it was written */
+    char last_status[256];
+    int64_t status_at;
+    enum tui_screen status_scr;
 };
 
 static void
@@ -265,9 +284,30 @@ action_start(struct app *a, enum dlq_verb verb, bool all_matching)
         dialog_line(v, "selection: %s%s", a->req_nids == 1 ? "job " : "the marked jobs",
                     a->req_nids == 1 ? a->req_ids[0] : "");
     dialog_line(v, "frozen at %s: jobs dying later are left alone", when);
-    for (int i = 0; i < a->sel.nsigs && i < 3; i++)
-        dialog_line(v, "  %lld x %s: %s", (long long)a->sel.sigs[i].n, a->sel.sigs[i].sig,
-                    a->sel.sigs[i].sample);
+    /* the count asked for is the count seen, or the dialog says what changed */
+    int listed = all_matching ? (v->dmore ? -1 : v->nd) : a->req_nids;
+    v->dialog.alt = 0;
+    if (listed >= 0 && listed != a->sel.n) {
+        if (!all_matching)
+            dialog_line(v, "%d of the %d chosen are still dead (%d gone since the list was drawn)",
+                        a->sel.n, listed, listed - a->sel.n);
+        else if (a->sel.n > listed) {
+            dialog_line(v, "%d jobs: %d listed + %d died since the list was drawn", a->sel.n, listed,
+                        a->sel.n - listed);
+            v->dialog.alt = listed; /* the frozen listed ones may be chosen */
+        } else
+            dialog_line(v, "%d jobs: %d listed, %d gone since the list was drawn", a->sel.n, listed,
+                        listed - a->sel.n);
+    }
+    for (int i = 0; i < a->sel.nsigs && i < 3; i++) {
+        /* jobs chosen by id may have no recorded signature: say so, not "2 x -:" */
+        if (!a->sel.sigs[i].sig[0] || !strcmp(a->sel.sigs[i].sig, "-"))
+            dialog_line(v, "  %lld job%s with no recorded signature", (long long)a->sel.sigs[i].n,
+                        a->sel.sigs[i].n == 1 ? "" : "s");
+        else
+            dialog_line(v, "  %lld x %s: %s", (long long)a->sel.sigs[i].n, a->sel.sigs[i].sig,
+                        a->sel.sigs[i].sample);
+    }
     v->dialog.need_count = a->sel.n > 1 || all_matching || verb == DLQ_PURGE;
     v->dialog.on = true;
 }
@@ -347,6 +387,45 @@ action_run(struct app *a)
     data_dead(&a->src, v, view_list_rows(a->h), false);
 }
 
+/* The count of the listed rows was typed: act on exactly those (by id,
+ * frozen again), leaving the ones that died after the list was drawn */
+static void
+act_on_listed(struct app *a)
+{
+    struct view *v = &a->v;
+    enum dlq_verb verb = a->req.verb;
+    int want = v->dialog.alt;
+    dlq_selection_release(&a->sel);
+    a->pending = false;
+    for (int i = 0; i < a->req_nids; i++)
+        free(a->req_ids[i]);
+    free(a->req_ids);
+    a->req_ids = xcalloc((size_t)(v->nd ? v->nd : 1), sizeof *a->req_ids);
+    a->req_nids = 0;
+    for (int i = 0; i < v->nd; i++)
+        a->req_ids[a->req_nids++] = xstrdup(v->d[i].id);
+    memset(&a->req.f, 0, sizeof a->req.f);
+    a->req.all = false;
+    a->req.ids = (const char *const *)a->req_ids;
+    a->req.nids = a->req_nids;
+    char err[300];
+    if (dlq_freeze(a->src.cfg, a->src.rc, &a->req, false, &a->sel, err, sizeof err) != 0) {
+        dlq_selection_release(&a->sel);
+        action_clear(a);
+        snprintf(v->status, sizeof v->status, "%s: %.200s", dlq_verb_info(verb)->name, err);
+        return;
+    }
+    a->pending = true;
+    if (a->sel.n != want) {
+        int now = a->sel.n;
+        action_clear(a);
+        snprintf(v->status, sizeof v->status,
+                 "cancelled: only %d of the %d listed are still dead; nothing was changed", now, want);
+        return;
+    }
+    action_run(a);
+}
+
 static void
 dialog_key(struct app *a, int ch)
 {
@@ -370,9 +449,17 @@ dialog_key(struct app *a, int ch)
         int64_t typed;
         if (n && parse_int64(v->dialog.typed, &typed) == 0 && typed == a->sel.n) {
             action_run(a);
+        } else if (n && v->dialog.alt > 0 && typed == v->dialog.alt) {
+            act_on_listed(a);
         } else {
+            int frozen = a->sel.n;
             action_clear(a);
-            snprintf(v->status, sizeof v->status, "cancelled (the count was not typed); nothing was changed");
+            if (n)
+                snprintf(v->status, sizeof v->status,
+                         "cancelled: %s was typed, the selection is %d; nothing was changed",
+                         v->dialog.typed, frozen);
+            else
+                snprintf(v->status, sizeof v->status, "cancelled (the count was not typed); nothing was changed");
         }
     } else if (ch == 27) {
         action_clear(a);
@@ -390,6 +477,24 @@ open_dead(struct app *a, const char *queue)
     data_dead(&a->src, &a->v, view_list_rows(a->h), false);
 }
 
+/* :dlq NAME: an unknown queue stays where it is and says the closest
+ * names, as the CLI does, instead of an empty list that reads "0 dead" */
+static void
+dlq_command(struct app *a, const char *queue)
+{
+    char msg[700];
+    if (rconn_ensure(a->src.rc) == 0) {
+        int rc = queue_check(a->src.rc, a->src.cfg, queue, msg, sizeof msg);
+        if (rc <= 0) {
+            size_t n = strlen(msg) < sizeof a->v.status ? strlen(msg) : sizeof a->v.status - 1;
+            memcpy(a->v.status, msg, n); /* a long message is cut, not refused */
+            a->v.status[n] = '\0';
+            return;
+        }
+    }
+    open_dead(a, queue);
+}
+
 static void
 go(struct app *a, enum tui_screen s)
 {
@@ -403,17 +508,17 @@ go(struct app *a, enum tui_screen s)
 static void
 command(struct app *a, const char *c)
 {
-    if (!strcmp(c, "queues") || !strcmp(c, "q"))
+    if (!strcmp(c, "queues"))
         go(a, SCR_QUEUES);
     else if (!strncmp(c, "dlq ", 4) && c[4])
-        open_dead(a, c + 4);
+        dlq_command(a, c + 4);
     else if (!strcmp(c, "alerts"))
         go(a, SCR_ALERTS);
     else if (!strcmp(c, "audit"))
         go(a, SCR_AUDIT);
     else if (!strcmp(c, "deliveries"))
         go(a, SCR_DELIVERIES);
-    else if (!strcmp(c, "quit") || !strcmp(c, "q!"))
+    else if (!strcmp(c, "quit") || !strcmp(c, "q") || !strcmp(c, "q!"))
         quit_requested = 1;
     else
         snprintf(a->v.status, sizeof a->v.status, "unknown command ':%s' (:queues :dlq NAME :alerts "
@@ -472,6 +577,78 @@ sel_move(int *sel, int *top, int n, int delta, int rows)
         *top = s - rows + 1;
 }
 
+/* Every screen live, with cheap reads only: the queues' poll, the dead
+ * jobs' count of new deaths (the rows stay under the cursor), the store's
+ * tables again (alert values are current there: the agent writes them). */
+static void
+timer_refresh(struct app *a)
+{
+    struct view *v = &a->v;
+    if (v->dialog.on || v->input_kind)
+        return; /* nothing moves under a question */
+    switch (v->scr) {
+    case SCR_QUEUES:
+        data_queues(&a->src, v, now_ms());
+        break;
+    case SCR_DEAD:
+        if (!queue_is_dlq(a->src.cfg, v->queue))
+            data_dead_new(&a->src, v);
+        break;
+    case SCR_ALERTS:
+    case SCR_AUDIT:
+    case SCR_DELIVERIES:
+    case SCR_SIGS:
+        data_table(&a->src, v);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Ctrl-R, F5: read the current screen again now; the dead jobs keep the
+ * selected job when it is still there */
+static void
+refresh_now(struct app *a)
+{
+    struct view *v = &a->v;
+    int rows = view_list_rows(a->h);
+    if (v->scr == SCR_DEAD) {
+        char *id = v->nd ? xstrdup(v->d[v->dsel].id) : NULL;
+        data_dead(&a->src, v, rows, false);
+        for (int i = 0; id && i < v->nd; i++)
+            if (!strcmp(v->d[i].id, id))
+                v->dsel = i;
+        free(id);
+        view_keep_visible(v, rows);
+    } else if (v->scr == SCR_JOB) {
+        data_job(&a->src, v);
+    } else {
+        timer_refresh(a);
+    }
+    a->next_refresh = mono_ms() + (a->src.cfg->poll_every_ms > 500 ? a->src.cfg->poll_every_ms : 500);
+}
+
+/* A status message belongs to the screen it was written on and lasts
+ * STATUS_MS: it is cleared when the screen changes or it is older (a
+ * condition that persists, Redis down, is written again by the next read). */
+#define STATUS_MS 8000
+static void
+status_track(struct app *a, int64_t now)
+{
+    if (strcmp(a->v.status, a->last_status) != 0) {
+        snprintf(a->last_status, sizeof a->last_status, "%s", a->v.status);
+        a->status_at = now;
+        a->status_scr = a->v.scr;
+    }
+}
+
+static void
+status_expire(struct app *a, int64_t now)
+{
+    if (a->v.status[0] && (a->v.scr != a->status_scr || now - a->status_at > STATUS_MS))
+        a->v.status[0] = '\0';
+}
+
 static void
 key(struct app *a, int ch)
 {
@@ -499,8 +676,18 @@ key(struct app *a, int ch)
             } else if (kind == 's') {
                 silence_selected(a, v->input);
             } else if (v->scr == SCR_DEAD) {
-                snprintf(v->filter, sizeof v->filter, "%s", v->input);
-                data_dead(&a->src, v, rows, false);
+                struct dlq_filter f;
+                char store[320];
+                /* a rejected filter leaves the active one in force and shown */
+                if (data_filter(v->input, &f, store, sizeof store, now_ms()) != 0) {
+                    snprintf(v->status, sizeof v->status,
+                             "bad filter '%.60s' (words: name:X, since:T, until:T, a signature, "
+                             "failed-reason:X, text); still %s%.60s",
+                             v->input, v->filter[0] ? "filtering by: " : "unfiltered", v->filter);
+                } else {
+                    snprintf(v->filter, sizeof v->filter, "%s", v->input);
+                    data_dead(&a->src, v, rows, false);
+                }
             }
         } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
             if (n)
@@ -525,9 +712,29 @@ key(struct app *a, int ch)
         v->input_kind = (char)ch;
         v->input[0] = '\0';
         return;
+    case 'w':
+        if (v->scr == SCR_JOB)
+            view_job_toggle_wrap(v, a->w);
+        return;
+    case 'h':
+    case 'l':
+    case KEY_RIGHT:
+        if (v->scr == SCR_JOB) { /* long lines: scroll sideways (wrap off) */
+            if (!v->wrap)
+                v->jleft = ch == 'h' ? (v->jleft > a->w / 2 ? v->jleft - a->w / 2 : 0)
+                                     : v->jleft + a->w / 2;
+            return;
+        }
+        if (ch != KEY_RIGHT)
+            return;
+        goto open_it;
     case 'q':
     case 27:
     case KEY_LEFT:
+        if (ch == KEY_LEFT && v->scr == SCR_JOB && v->jleft > 0) {
+            v->jleft = v->jleft > a->w / 2 ? v->jleft - a->w / 2 : 0;
+            return;
+        }
         if (v->scr == SCR_QUEUES) {
             if (ch == 'q')
                 quit_requested = 1;
@@ -573,7 +780,7 @@ key(struct app *a, int ch)
     case '\n':
     case '\r':
     case KEY_ENTER:
-    case KEY_RIGHT:
+    open_it:
         if (v->scr == SCR_QUEUES && v->nq)
             open_dead(a, v->q[v->qsel].name);
         else if (v->scr == SCR_SIGS && v->nt) {
@@ -641,6 +848,10 @@ key(struct app *a, int ch)
         return;
     case KEY_RESIZE:
         return;
+    case 18: /* Ctrl-R */
+    case KEY_F(5):
+        refresh_now(a);
+        return;
     default:
         return;
     }
@@ -655,7 +866,8 @@ key(struct app *a, int ch)
         sel_move(&v->dsel, &v->dtop, v->nd, delta, rows);
         break;
     case SCR_JOB: { /* scroll: the last page shows the last lines whole */
-        int page = rows + 1, maxtop = v->nlines > page ? v->nlines - page : 0;
+        int total = view_job_rows(v, a->w);
+        int page = rows + 1, maxtop = total > page ? total - page : 0;
         int64_t t = (int64_t)v->jtop + delta;
         v->jtop = t < 0 ? 0 : t > maxtop ? maxtop : (int)t;
         break;
@@ -813,16 +1025,19 @@ cmd_tui(int argc, char **argv)
         snprintf(a.v.status, sizeof a.v.status, "no audit store (%s): rates, alerts and audit need the agent",
                  cfg.store_path);
     a.h = a.h > 0 ? a.h : 24;
-    if (open_queue)
-        open_dead(&a, open_queue);
+    if (open_queue) /* --queue NAME: as :dlq NAME (an unknown one says so) */
+        dlq_command(&a, open_queue);
     bool drawn = false;
     while (!quit_requested) {
         int64_t now = mono_ms();
+        status_track(&a, now); /* what a key wrote, on the screen it wrote it */
         if (now >= a.next_refresh) {
-            if (a.v.scr == SCR_QUEUES && !(open_queue && !drawn))
-                data_queues(&a.src, &a.v, now_ms());
+            status_expire(&a, now);
+            if (!(open_queue && !drawn))
+                timer_refresh(&a);
             a.next_refresh = now + (cfg.poll_every_ms > 500 ? cfg.poll_every_ms : 500);
         }
+        status_track(&a, now);
         int h, w;
         getmaxyx(stdscr, h, w);
         if (h != a.h || w != a.w) {
@@ -830,6 +1045,9 @@ cmd_tui(int argc, char **argv)
             a.w = w;
             grid_free(&g);
             grid_init(&g, w, h);
+            /* SIGWINCH (KEY_RESIZE): the columns are laid out again on the
+             * draw; the selection stays and stays on the screen */
+            view_keep_visible(&a.v, view_list_rows(h));
             clear();
         }
         a.g = &g;
@@ -839,8 +1057,11 @@ cmd_tui(int argc, char **argv)
             first_frame(started);
         }
         int ch = getch();
-        if (ch == ERR)
+        if (ch == ERR) {
+            if (terminal_gone())
+                break; /* as on SIGHUP: nothing left to draw on */
             continue;
+        }
         key(&a, ch);
     }
     restore_terminal();

@@ -83,14 +83,29 @@ data_queues(struct tui_src *s, struct view *v, int64_t now)
         if (sqlite3_prepare_v2(store_db(s->st),
                                sql_get("stmt/tui_minute"), -1, &st, NULL) == SQLITE_OK) {
             sqlite3_bind_text(st, 1, s->cfg->endpoint_name, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 2, now / 60000 - 1);
+            int64_t full = now / 60000 - 1;
+            sqlite3_bind_int64(st, 2, full);
+            /* the last full minute; a queue without one (the agent or the
+             * queue is younger than that) shows the minute under way as a
+             * rate, instead of 0 for the first minute or two */
+            bool *have_full = xcalloc((size_t)(l.n ? l.n : 1), sizeof *have_full);
+            int64_t into = now % 60000 > 10000 ? now % 60000 : 10000; /* ms of the minute so far */
             while (sqlite3_step(st) == SQLITE_ROW) {
                 int i = queue_list_find(&l, (const char *)sqlite3_column_text(st, 0));
-                if (i >= 0) {
-                    q[i].done_per_min = sqlite3_column_int64(st, 1);
-                    q[i].failed_per_min = sqlite3_column_int64(st, 2);
+                if (i < 0)
+                    continue;
+                int64_t minute = sqlite3_column_int64(st, 1);
+                int64_t done = sqlite3_column_int64(st, 2), fail = sqlite3_column_int64(st, 3);
+                if (minute == full) {
+                    have_full[i] = true;
+                    q[i].done_per_min = done;
+                    q[i].failed_per_min = fail;
+                } else if (!have_full[i]) {
+                    q[i].done_per_min = done * 60000 / into;
+                    q[i].failed_per_min = fail * 60000 / into;
                 }
             }
+            free(have_full);
             sqlite3_finalize(st);
         }
         if (sqlite3_prepare_v2(store_db(s->st),
@@ -120,6 +135,8 @@ data_queues(struct tui_src *s, struct view *v, int64_t now)
                  rconn_errstr(s->rc));
     else if (!strncmp(v->status, "Redis", 5))
         v->status[0] = '\0'; /* recovered */
+    if (polled)
+        v->as_of = now;
     free(d);
     queue_list_release(&l);
 }
@@ -140,8 +157,9 @@ is_signature(const char *s)
 int
 data_filter(const char *text, struct dlq_filter *f, char *store, size_t storelen, int64_t now)
 {
-    /* words: name:X, since:T, until:T (2h, epoch, ISO time), a 12-hex signature;
-     * the other words together are a reason substring */
+    /* words: name:X, since:T, until:T (2h, epoch, ISO time), a 12-hex signature,
+     * failed-reason:X (the CLI's flag); the other words together are a reason
+     * substring too */
     memset(f, 0, sizeof *f);
     char words[160];
     snprintf(words, sizeof words, "%s", text);
@@ -168,6 +186,8 @@ data_filter(const char *text, struct dlq_filter *f, char *store, size_t storelen
                 f->signature = store + used;
             used += l;
         } else {
+            if (!strncmp(w, "failed-reason:", 14))
+                w += 14;
             size_t rl = strlen(rtext);
             snprintf(rtext + rl, sizeof rtext - rl, "%s%s", rl ? " " : "", w);
         }
@@ -200,6 +220,44 @@ add_dead(const struct dlq_job *j, void *ud)
     return true;
 }
 
+/* the newest score of the queue's failed set, -1 when empty or unknown */
+static int64_t
+top_score(struct tui_src *s, const char *queue)
+{
+    struct buf k;
+    buf_init(&k, 0);
+    bmq_key(&k, s->cfg->prefix, queue, "failed");
+    redisReply *r = rconn_cmdf(s->rc, "ZREVRANGE %b 0 0 WITHSCORES", k.data, k.len);
+    buf_release(&k);
+    int64_t top = -1;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->str)
+        top = (int64_t)strtoll(r->element[1]->str, NULL, 10);
+    if (r)
+        freeReplyObject(r);
+    return top;
+}
+
+void
+data_dead_new(struct tui_src *s, struct view *v)
+{
+    if (!v->queue || rconn_ensure(s->rc) != 0)
+        return;
+    struct buf k;
+    char min[32];
+    buf_init(&k, 0);
+    bmq_key(&k, s->cfg->prefix, v->queue, "failed");
+    snprintf(min, sizeof min, "(%lld", (long long)v->dtop_score);
+    redisReply *r = rconn_cmdf(s->rc, "ZCOUNT %b %s +inf", k.data, k.len,
+                               v->dtop_score < 0 ? "-inf" : min);
+    buf_release(&k);
+    if (r && r->type == REDIS_REPLY_INTEGER) {
+        v->dnew = r->integer;
+        v->as_of = now_ms();
+    }
+    if (r)
+        freeReplyObject(r);
+}
+
 void
 data_dead(struct tui_src *s, struct view *v, int page_rows, bool append)
 {
@@ -207,7 +265,8 @@ data_dead(struct tui_src *s, struct view *v, int page_rows, bool append)
     char err[256], store[320];
     if (data_filter(v->filter, &f, store, sizeof store, now_ms()) != 0) {
         snprintf(v->status, sizeof v->status, "bad filter: words are name:X, since:T, until:T (2h, "
-                                              "an epoch, an ISO time), a signature, or reason text");
+                                              "an epoch, an ISO time), a signature, "
+                                              "failed-reason:X or reason text");
         return;
     }
     /* one page more than the screen, newest first: never the whole set */
@@ -235,6 +294,11 @@ data_dead(struct tui_src *s, struct view *v, int page_rows, bool append)
     if (n < 0)
         snprintf(v->status, sizeof v->status, "Redis %.40s: %.200s", s->cfg->endpoint_addr, err);
     v->dmore = n >= 0 && !wrappers && !v->dpos.end;
+    if (!more && n >= 0) {
+        v->dloaded_at = v->as_of = now_ms();
+        v->dnew = 0;
+        v->dtop_score = top_score(s, v->queue);
+    }
     if (more && v->marked) {
         v->marked = xrealloc(v->marked, sizeof *v->marked * (size_t)(v->nd ? v->nd : 1));
         for (int i = before; i < v->nd; i++)
@@ -251,7 +315,9 @@ add_line(struct view *v, const char *s, size_t n)
     v->lines[v->nlines++] = xstrndup(s, n);
 }
 
-/* text split at newlines (kept escaped otherwise by the grid) */
+/* text split at newlines, tabs expanded to 4-column stops (the raw view's
+ * indentation, a stack trace's); every other control character stays for
+ * the grid to show escaped */
 static void
 add_text(struct view *v, const char *indent, const char *s, size_t n)
 {
@@ -263,7 +329,15 @@ add_text(struct view *v, const char *indent, const char *s, size_t n)
         struct buf b;
         buf_init(&b, 0);
         buf_add(&b, indent, il);
-        buf_add(&b, s + i, e - i);
+        for (size_t k = i; k < e; k++) {
+            if (s[k] != '\t') {
+                buf_addc(&b, s[k]);
+                continue;
+            }
+            do
+                buf_addc(&b, ' ');
+            while ((b.len - il) % 4 != 0);
+        }
         add_line(v, b.data, b.len);
         buf_release(&b);
         i = e + 1;
@@ -334,6 +408,7 @@ data_job(struct tui_src *s, struct view *v)
 {
     view_clear_job(v);
     v->jtop = 0;
+    v->jleft = 0;
     if (rconn_ensure(s->rc) != 0) {
         snprintf(v->status, sizeof v->status, "Redis %s unreachable: %s", s->cfg->endpoint_addr,
                  rconn_errstr(s->rc));
@@ -343,6 +418,7 @@ data_job(struct tui_src *s, struct view *v)
     buf_init(&k, 0);
     bmq_job_key(&k, s->cfg->prefix, v->queue, v->job_id, strlen(v->job_id));
     redisReply *r = rconn_cmdf(s->rc, "HGETALL %b", k.data, k.len);
+    v->as_of = now_ms();
     buf_release(&k);
     if (!r || r->type != REDIS_REPLY_ARRAY) {
         snprintf(v->status, sizeof v->status, "Redis %s: reading job %s failed: %s",
@@ -456,39 +532,46 @@ void
 data_table(struct tui_src *s, struct view *v)
 {
     view_clear_table(v);
-    static const char *const alert_cols[] = {"STATE", "RULE", "QUEUE", "SINCE (UTC)", "VALUE", "THRESHOLD"};
-    static const char *const audit_cols[] = {"ACTION", "QUEUE", "VERB", "USER", "STATE", "DONE",
-                                             "SKIPPED", "REASON"};
-    static const char *const deliv_cols[] = {"ROW", "SINK", "QUEUE", "KIND", "STATE", "ATTEMPTS",
-                                             "STATUS", "ERROR"};
-    static const char *const sig_cols[] = {"FAILURES", "SIGNATURE", "NEW", "FIRST SEEN (UTC)",
-                                           "LAST SEEN (UTC)", "WORKERS", "SAMPLE REASON"};
-    static const int table_w[8] = {8, 22, 22, 12, 14, 14, 14, 40};
-    static const int sig_w[8] = {8, 13, 4, 16, 16, 24, 60, 0};
-    static const int alert_w[8] = {18, 24, 24, 16, 12, 12, 0, 0};
-    memcpy(v->tcolw, v->scr == SCR_SIGS ? sig_w : v->scr == SCR_ALERTS ? alert_w : table_w,
-           sizeof v->tcolw);
+    /* name, min, want, prio (0 never dropped), share, flex, right: layout.h */
+    static const struct layout_col alert_cols[] = {
+        {"STATE", 8, 18, 0, 1, false, false},       {"RULE", 10, 24, 0, 2, false, false},
+        {"QUEUE", 10, 24, 1, 2, false, false},      {"SINCE (UTC)", 14, 16, 3, 1, false, false},
+        {"VALUE", 6, 12, 2, 1, false, true},        {"THRESHOLD", 9, 12, 4, 1, false, true}};
+    static const struct layout_col audit_cols[] = {
+        {"ACTION", 6, 8, 0, 0, false, true},        {"QUEUE", 8, 22, 1, 2, false, false},
+        {"VERB", 6, 8, 2, 0, false, false},         {"USER", 6, 12, 5, 1, false, false},
+        {"STATE", 8, 12, 3, 1, false, false},       {"DONE", 5, 8, 4, 0, false, true},
+        {"SKIPPED", 7, 8, 6, 0, false, true},       {"REASON", 16, 0, 0, 4, true, false}};
+    static const struct layout_col deliv_cols[] = {
+        {"ROW", 5, 8, 0, 0, false, true},           {"SINK", 6, 16, 2, 1, false, false},
+        {"QUEUE", 8, 22, 1, 2, false, false},       {"KIND", 7, 8, 5, 0, false, false},
+        {"STATE", 8, 10, 3, 0, false, false},       {"ATTEMPTS", 8, 8, 6, 0, false, true},
+        {"STATUS", 6, 6, 4, 0, false, true},        {"ERROR", 16, 0, 0, 4, true, false}};
+    static const struct layout_col sig_cols[] = {
+        {"FAILURES", 8, 8, 2, 0, false, false},      {"SIGNATURE", 12, 13, 0, 0, false, false},
+        {"NEW", 3, 4, 1, 0, false, false},
+        {"FIRST SEEN (UTC)", 16, 16, 5, 0, false, false},
+        {"LAST SEEN (UTC)", 16, 16, 4, 0, false, false},
+        {"WORKERS", 8, 24, 3, 1, false, false},
+        {"SAMPLE REASON", 20, 0, 0, 4, true, false}};
     const char *sql;
-    const char *const *cols;
     if (v->scr == SCR_ALERTS) {
-        cols = alert_cols;
+        v->tspec = alert_cols;
         v->ntcols = 6;
         sql = sql_get("stmt/tui_alerts");
     } else if (v->scr == SCR_AUDIT) {
-        cols = audit_cols;
+        v->tspec = audit_cols;
         v->ntcols = 8;
         sql = sql_get("stmt/tui_audit");
     } else if (v->scr == SCR_SIGS) {
-        cols = sig_cols;
+        v->tspec = sig_cols;
         v->ntcols = 7;
         sql = sql_get("stmt/tui_signatures");
     } else {
-        cols = deliv_cols;
+        v->tspec = deliv_cols;
         v->ntcols = 8;
         sql = sql_get("stmt/tui_deliveries");
     }
-    for (int k = 0; k < v->ntcols; k++)
-        v->tcols[k] = cols[k];
     if (!s->st) {
         snprintf(v->status, sizeof v->status, "no audit store at %s (has the agent run?)",
                  s->cfg->store_path);
@@ -535,4 +618,10 @@ data_table(struct tui_src *s, struct view *v)
     for (int k = 0; k < nsil; k++)
         free(sil[k]);
     free(sil);
+    v->as_of = now_ms();
+    /* a refresh keeps the selection's place, within the new rows */
+    if (v->tsel >= v->nt)
+        v->tsel = v->nt ? v->nt - 1 : 0;
+    if (v->ttop > v->tsel)
+        v->ttop = v->tsel;
 }

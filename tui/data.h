@@ -33,5 +33,9 @@ void data_dead(struct tui_src *s, struct view *v, int page_rows, bool append);
 void data_job(struct tui_src *s, struct view *v);
 /* alerts, audit, deliveries from the store */
 void data_table(struct tui_src *s, struct view *v);
+/* The dead-jobs screen's timer: how many jobs died since the list was read
+ * (one ZCOUNT over the failed set above the newest score seen then), into
+ * v->dnew; the rows stay as they are under the cursor. */
+void data_dead_new(struct tui_src *s, struct view *v);
 
 #endif

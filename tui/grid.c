@@ -123,6 +123,26 @@ grid_put(struct grid *g, int x, int y, int maxw, uint8_t attr, const char *s, si
     return used;
 }
 
+size_t
+grid_fit(const char *s, size_t n, int maxw)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    int used = 0;
+    while (i < n) {
+        uint32_t cp;
+        size_t len = decode(p + i, n - i, &cp);
+        wchar_t gl[6];
+        int width;
+        glyphs(cp, gl, &width);
+        if (used + width > maxw)
+            return i ? i : (maxw > 0 ? len : 0);
+        used += width;
+        i += len;
+    }
+    return i;
+}
+
 int
 grid_puts(struct grid *g, int x, int y, int maxw, uint8_t attr, const char *s)
 {

@@ -37,6 +37,10 @@ int grid_put(struct grid *g, int x, int y, int maxw, uint8_t attr, const char *s
 int grid_puts(struct grid *g, int x, int y, int maxw, uint8_t attr, const char *s);
 int grid_putf(struct grid *g, int x, int y, int maxw, uint8_t attr, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* Bytes of s (n bytes) that fill at most maxw columns by grid_put's rules
+ * (escapes included); at least one character when maxw > 0 and n > 0, so a
+ * loop that splits a line always moves on. */
+size_t grid_fit(const char *s, size_t n, int maxw);
 /* Columns the text would take (same rules as grid_put). */
 int grid_width(const char *s, size_t n);
 /* Row y as UTF-8, trailing blanks dropped (tests). */

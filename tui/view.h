@@ -11,6 +11,7 @@
 
 #include "dlq.h"
 #include "grid.h"
+#include "layout.h"
 
 enum tui_screen { SCR_QUEUES, SCR_DEAD, SCR_JOB, SCR_ALERTS, SCR_AUDIT, SCR_DELIVERIES, SCR_SIGS, SCR__N };
 
@@ -59,11 +60,16 @@ struct view {
     bool dmore;      /* more may follow: scrolling past the last row reads the next page */
     struct dlq_pos dpos; /* where the walk of the failed set stopped */
     char filter[160];
+    int64_t dloaded_at;  /* wall ms the list was read */
+    int64_t dtop_score;  /* the newest finish in the failed set then (-1 none) */
+    int64_t dnew;        /* dead since then (a timer's ZCOUNT): "k new since" */
+    int64_t as_of;       /* wall ms the current screen's numbers were read */
     /* job detail (or raw JSON with y) */
     char *job_id;
     char **lines;
-    int nlines, jtop;
-    bool raw;
+    int nlines, jtop; /* jtop: the first row shown (a wrapped row when wrap is on) */
+    int jleft;        /* columns scrolled to the right (wrap off) */
+    bool raw, wrap;
     bool *marked;    /* parallel to d: Space marks */
     int nmarked;
     /* a confirmation dialog (replay, purge): default Cancel */
@@ -72,10 +78,11 @@ struct view {
         char lines[8][200];
         int nlines;
         char typed[24];
+        int alt; /* > 0: the count of the rows the list showed, which may be
+                  * typed instead to act on exactly those */
     } dialog;
     /* alerts, audit, deliveries */
-    const char *tcols[8];
-    int tcolw[8]; /* widths; the last column takes the rest */
+    const struct layout_col *tspec; /* the columns (data.c's tables), laid out per draw */
     int ntcols;
     struct trow *t;
     int nt, tsel, ttop;
@@ -95,6 +102,19 @@ void view_sort_queues(struct qrow *q, int n, int by);
 extern const char *const view_sort_names[5];
 /* Rows a list gets on a grid of height h (for paging). */
 int view_list_rows(int h);
+/* After a resize: every list's first row moved so its selection stays on
+ * the screen (rows from view_list_rows). */
+void view_keep_visible(struct view *v, int rows);
+/* The columns of the dead-jobs and queues screens (layout.h), for tests. */
+extern const struct layout_col view_dead_cols[6];
+extern const struct layout_col view_queue_cols[11];
+/* Rows the job detail takes on a grid w wide (wrapped rows when wrap is
+ * on). */
+int view_job_rows(const struct view *v, int w);
+/* w: wrap on/off, the top row kept on the same line. */
+void view_job_toggle_wrap(struct view *v, int w);
+/* hints cut to w columns at item boundaries, "? help" kept, into out. */
+void view_hints_fit(const char *hints, int w, char *out, size_t len);
 /* The hint bar's text for a screen. */
 const char *view_hints(const struct view *v);
 

@@ -1,6 +1,7 @@
 -- the oldest pending notification of each (sink, target, alert), when due: a
 -- resolved never overtakes its firing
-SELECT o.id, o.sink, o.body, o.attempts, o.next_at, o.msg_id, o.target, o.kind, o.endpoint
+SELECT o.id, o.sink, o.body, o.attempts, o.next_at, o.msg_id, o.target, o.kind, o.endpoint,
+       o.rule, o.queue
 FROM outbox o
 WHERE o.state = 'pending'
   AND NOT EXISTS (SELECT 1 FROM outbox p

@@ -54,10 +54,12 @@ counts_match() { # INI OUT
         for (const [name, q] of Object.entries(b.queues)) {
             const x = s.queues.find((y) => y.name === name);
             if (!x) { console.error("missing " + name); process.exit(1); }
-            for (const k of ["waiting", "active", "delayed", "completed", "failed", "prioritized", "waiting-children"])
-                if ((x.counts[k] || 0) !== (q.counts[k] || 0)) {
-                    console.error(`${name} ${k}: status ${x.counts[k]} bullmq ${q.counts[k]}`); process.exit(1);
+            for (const k of ["waiting", "active", "delayed", "completed", "failed", "prioritized", "waiting-children"]) {
+                const ours = k.replace("-", "_"); /* status --json: one snake_case vocabulary */
+                if ((x.counts[ours] || 0) !== (q.counts[k] || 0)) {
+                    console.error(`${name} ${k}: status ${x.counts[ours]} bullmq ${q.counts[k]}`); process.exit(1);
                 }
+            }
         }' "$T_DIR/st.json" "$2"
 }
 

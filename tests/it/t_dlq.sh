@@ -17,13 +17,13 @@ for v in 5 6; do
         const [w, ...ls] = process.argv.slice(1);
         const rec = require(w);
         const exp = new Set(rec.dead.filter(d => !d.removed).map(d => d.queue + "/" + d.id));
-        const got = ls.flatMap(f => { const j = require(f); return j.jobs.map(x => j.queue + "/" + x.id); });
+        const got = ls.flatMap(f => { const j = require(f); return j.jobs.map(x => j.queue + "/" + x.job_id); });
         const ok = got.length === exp.size && got.every(k => exp.has(k));
         if (!ok) console.log(got.length, exp.size);
         process.exit(ok ? 0 : 1);' "$T_DIR/wl$v.json" "$T_DIR/l${v}a.json" "$T_DIR/l${v}b.json" "$T_DIR/l${v}c.json"
     check "bullmq $v: newest first, with attempts and signatures" node -e '
         const j = require(process.argv[1]).jobs;
-        const sorted = j.every((x, i) => i === 0 || j[i - 1].finished_on >= x.finished_on);
+        const sorted = j.every((x, i) => i === 0 || j[i - 1].finished_at >= x.finished_at);
         process.exit(sorted && j.every(x => x.signature.length === 12 && x.attempts_allowed >= 1) ? 0 : 1);' "$T_DIR/l${v}a.json"
 done
 q=dq6-a
@@ -31,26 +31,26 @@ all=$T_DIR/l6a.json
 dlq list "$q" --reason "timeout after" --limit 0 --json >"$T_DIR/r.json"
 check "--reason selects exactly the jobs whose reason contains the text" node -e '
     const all = require(process.argv[1]).jobs, got = require(process.argv[2]).jobs;
-    const exp = all.filter(x => (x.failed_reason || "").includes("timeout after")).map(x => x.id).sort();
-    process.exit(exp.length > 0 && JSON.stringify(exp) === JSON.stringify(got.map(x => x.id).sort()) ? 0 : 1);' "$all" "$T_DIR/r.json"
+    const exp = all.filter(x => (x.failed_reason || "").includes("timeout after")).map(x => x.job_id).sort();
+    process.exit(exp.length > 0 && JSON.stringify(exp) === JSON.stringify(got.map(x => x.job_id).sort()) ? 0 : 1);' "$all" "$T_DIR/r.json"
 sig=$(node -e 'console.log(require(process.argv[1]).jobs[0].signature)' "$all")
 dlq list "$q" --signature "$sig" --limit 0 --json >"$T_DIR/s.json"
 check "--signature selects exactly the jobs of that error signature" node -e '
     const all = require(process.argv[1]).jobs, got = require(process.argv[2]).jobs, sig = process.argv[3];
-    const exp = all.filter(x => x.signature === sig).map(x => x.id).sort();
-    process.exit(exp.length > 0 && exp.length < all.length && JSON.stringify(exp) === JSON.stringify(got.map(x => x.id).sort()) ? 0 : 1);' \
+    const exp = all.filter(x => x.signature === sig).map(x => x.job_id).sort();
+    process.exit(exp.length > 0 && exp.length < all.length && JSON.stringify(exp) === JSON.stringify(got.map(x => x.job_id).sort()) ? 0 : 1);' \
     "$all" "$T_DIR/s.json" "$sig"
 dlq list "$q" --name exhaust --limit 0 --json >"$T_DIR/n.json"
 check "--name selects exactly the jobs of that name" node -e '
     const all = require(process.argv[1]).jobs, got = require(process.argv[2]).jobs;
     const exp = all.filter(x => x.name === "exhaust").length;
     process.exit(exp > 0 && got.length === exp && got.every(x => x.name === "exhaust") ? 0 : 1);' "$all" "$T_DIR/n.json"
-mid=$(node -e 'const j=require(process.argv[1]).jobs;console.log(j[Math.floor(j.length/2)].finished_on)' "$all")
+mid=$(node -e 'const j=require(process.argv[1]).jobs;console.log(j[Math.floor(j.length/2)].finished_at)' "$all")
 dlq list "$q" --since "$mid" --limit 0 --json >"$T_DIR/t1.json"
 dlq list "$q" --until "$mid" --limit 0 --json >"$T_DIR/t2.json"
 check "--since and --until split the set at a finish time" node -e '
     const all = require(process.argv[1]).jobs, a = require(process.argv[2]).jobs, b = require(process.argv[3]).jobs, m = +process.argv[4];
-    process.exit(a.length + b.length === all.length && a.every(x => x.finished_on >= m) && b.every(x => x.finished_on < m) ? 0 : 1);' \
+    process.exit(a.length + b.length === all.length && a.every(x => x.finished_at >= m) && b.every(x => x.finished_at < m) ? 0 : 1);' \
     "$all" "$T_DIR/t1.json" "$T_DIR/t2.json" "$mid"
 dlq list "$q" --limit 5 --json >"$T_DIR/lim.json"
 check "--limit stops after N" node -e 'const j=require(process.argv[1]);process.exit(j.jobs.length===5&&j.dead_total>5?0:1)' "$T_DIR/lim.json"

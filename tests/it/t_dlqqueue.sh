@@ -13,10 +13,10 @@ for v in 5 6; do
     "$BW" dlq list dead-letter --limit 0 --json -c "$T_DIR/agent.ini" >"$T_DIR/l$v.json"
     check "bullmq $v: dlq list shows the wrappers with the original unpacked" node -e '
         const j = require(process.argv[1]).jobs.filter(x => x.original.queue === process.argv[2]);
-        process.exit(j.length === 8 && j.every(x => x.name === "charge" && x.original.id &&
+        process.exit(j.length === 8 && j.every(x => x.name === "charge" && x.original.job_id &&
             x.original.data.order >= 1000 && /payment provider down/.test(x.failed_reason)) ? 0 : 1);' \
         "$T_DIR/l$v.json" "$q"
-    "$BW" dlq replay dead-letter --all --yes --reason "provider back" -c "$T_DIR/agent.ini" \
+    "$BW" dlq replay dead-letter --all --yes --comment "provider back" -c "$T_DIR/agent.ini" \
         >"$T_DIR/r$v.out" || not_ok "bullmq $v: replay from the dead-letter queue exit $?"
     node_js worker.js --redis "$REDIS_URL" --bullmq "$v" --queue "$q" --count 8 --until-idle-ms 10000 \
         >"$T_DIR/c$v.out" 2>&1

@@ -59,7 +59,7 @@ driver() {
             wait_for 6 test "$(n_transitions "$T_DIR/agent.ini" dead $q firing)" -ge "$r"
         done
         for q in k9-a k9-b; do
-            "$BW" dlq purge $q --all --yes --reason "round $r" -c "$T_DIR/agent.ini" >>"$T_DIR/purge.out" 2>&1 ||
+            "$BW" dlq purge $q --all --yes --comment "round $r" -c "$T_DIR/agent.ini" >>"$T_DIR/purge.out" 2>&1 ||
                 echo "round $r: purge $q exit $?" >>"$T_DIR/driver.err"
         done
         for q in k9-a k9-b; do

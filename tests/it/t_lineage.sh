@@ -10,12 +10,12 @@ node_js deadjobs.js --redis "$REDIS_URL" --bullmq 6 --queue ln --jobs 10 --out "
     die "deadjobs.js failed"
 check "agent caught up" wait_for 30 agent_caught_up "$T_DIR/agent.ini"
 # first replay: a healthy worker completes everything
-"$BW" dlq replay ln --all --yes --reason fixed -c "$T_DIR/agent.ini" >/dev/null || not_ok "replay 1 exit $?"
+"$BW" dlq replay ln --all --yes --comment fixed -c "$T_DIR/agent.ini" >/dev/null || not_ok "replay 1 exit $?"
 node_js worker.js --redis "$REDIS_URL" --bullmq 6 --queue ln --count 10 --until-idle-ms 10000 >"$T_DIR/w1" 2>&1
 # second: more jobs die, are replayed (attempts reset: 2 each), and die again
 node_js deadjobs.js --redis "$REDIS_URL" --bullmq 6 --queue ln --jobs 6 --out "$T_DIR/d2.json" >/dev/null 2>&1 ||
     die "deadjobs.js failed"
-"$BW" dlq replay ln --all --yes --reason "not yet" -c "$T_DIR/agent.ini" >/dev/null || not_ok "replay 2 exit $?"
+"$BW" dlq replay ln --all --yes --comment "not yet" -c "$T_DIR/agent.ini" >/dev/null || not_ok "replay 2 exit $?"
 node_js worker.js --redis "$REDIS_URL" --bullmq 6 --queue ln --count 12 --fail true --until-idle-ms 10000 \
     >"$T_DIR/w2" 2>&1
 outcomes_done() {

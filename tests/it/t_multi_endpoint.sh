@@ -100,8 +100,8 @@ check "status with b down lists both, b marked down, exit 3 (got $rc)" \
 check "status --json: a up with its queues, b down" node -e '
   const s = require(process.argv[1]);
   const a = s.endpoints.find((e) => e.endpoint === "a"), b = s.endpoints.find((e) => e.endpoint === "b");
-  process.exit(s.endpoints.length === 2 && a.up && a.queues.map((q) => q.name).join() === "qa" &&
-               !b.up && b.error && b.queues.length === 0 ? 0 : 1)' "$T_DIR/st.json"
+  process.exit(s.endpoints.length === 2 && a.reachable && a.queues.map((q) => q.name).join() === "qa" &&
+               !b.reachable && b.error && b.queues.length === 0 ? 0 : 1)' "$T_DIR/st.json"
 "$BW" status -c "$INI" --redis a >"$T_DIR/sta.txt" 2>&1
 check "status --redis a: that one, exit 0" bash -c "[ $? = 0 ] && ! grep -q DOWN '$T_DIR/sta.txt'"
 get() { curl -s -o "$T_DIR/$2" -w '%{http_code}' "http://127.0.0.1:$HPORT$1"; }

@@ -14,7 +14,7 @@ for v in 5 6; do
     "$BW" dlq purge "$q" --all -c "$T_DIR/agent.ini" </dev/null >/dev/null 2>"$T_DIR/e$v"
     check "bullmq $v: purge without --yes off a terminal is refused (exit 2)" \
         bash -c "[ $? = 2 ] && grep -q 'needs --yes' '$T_DIR/e$v'"
-    "$BW" dlq purge "$q" --all --yes --reason "it purge" -c "$T_DIR/agent.ini" >"$T_DIR/p$v.out" ||
+    "$BW" dlq purge "$q" --all --yes --comment "it purge" -c "$T_DIR/agent.ini" >"$T_DIR/p$v.out" ||
         not_ok "bullmq $v: purge exit $?"
     c=$(node_js counts.js --redis "$REDIS_URL" --bullmq "$v" --queues "$q")
     check "bullmq $v: getJobCounts().failed is 0" node -e \

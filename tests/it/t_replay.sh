@@ -23,7 +23,7 @@ for v in 5 6; do
     W=$!
     T_PIDS+=($W)
     wait_for 10 bash -c "'$BW' status -c '$T_DIR/agent.ini' --json | grep -q '\"name\":\"$q\".*\"workers\":1'"
-    replay "$q" --all --yes --reason "it: v$v" >"$T_DIR/r$v.out" || not_ok "bullmq $v: replay exit $?"
+    replay "$q" --all --yes --comment "it: v$v" >"$T_DIR/r$v.out" || not_ok "bullmq $v: replay exit $?"
     check "bullmq $v: a blocked worker completes all 30 replayed jobs within 2 s" \
         wait_for 2 bash -c "[ \$(grep -c '^completed ' '$T_DIR/w$v.out') = 30 ]"
     c=$(counts "$v" "$q")

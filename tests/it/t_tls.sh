@@ -111,7 +111,7 @@ kept=$(tcli "$TP" zcard bull:tls-a:failed)
 check "dlq list over TLS lists every job of the failed set ($kept)" node -e \
     'const j=require(process.argv[1]);process.exit(j.jobs.length===+process.argv[2]&&j.jobs.length>0?0:1)' \
     "$T_DIR/dl.json" "$kept"
-one=$(node -e 'console.log(require(process.argv[1]).jobs[0].id)' "$T_DIR/dl.json")
+one=$(node -e 'console.log(require(process.argv[1]).jobs[0].job_id)' "$T_DIR/dl.json")
 "$BW" dlq replay tls-a "$one" --yes -c "$ini" >"$T_DIR/rp.out" 2>"$T_DIR/rp.err"
 check "dlq replay over TLS: the job leaves the failed set and waits again" bash -c \
     "[ $? = 0 ] && [ -z \"\$(redis-cli --tls --cacert '$pki/ca.pem' -p $TP zscore bull:tls-a:failed '$one')\" ] &&

@@ -130,7 +130,7 @@ tm send-keys -t "$S" C-d
 check "a bulk purge asks for the count" wait_for 10 screen_has "Type the count to confirm"
 tm send-keys -t "$S" 4 Enter
 check "... a wrong count cancels and changes nothing" bash -c \
-    "sleep 0.5; tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q 'cancelled (the count was not typed)' && [ \$(redis-cli -p $REDIS_PORT zcard bull:tp1:failed) = 5 ]"
+    "sleep 0.5; tmux -S '$T_SOCK' capture-pane -p -t '$S' | grep -q 'cancelled: 4 was typed, the selection is 5' && [ \$(redis-cli -p $REDIS_PORT zcard bull:tp1:failed) = 5 ]"
 tm send-keys -t "$S" C-d
 wait_for 10 screen_has "Type the count to confirm" || not_ok "no purge dialog"
 tm send-keys -t "$S" 5 Enter
@@ -182,3 +182,19 @@ demo_shows() { tm capture-pane -p -t demo | grep -q '^payments '; }
 check "make demo opens the TUI with the demo's queues" wait_for 60 demo_shows
 tm send-keys -t demo q
 check "q in the demo's TUI stops the demo (exit 0)" wait_for 30 grep -qx "DEMO-EXIT 0" "$T_DIR/demo.exit"
+
+# Closing the demo's terminal (SIGHUP to its process group) stops the demo's
+# redis-server, workload, agent and TUI.
+D2=$T_DIR/demo2
+tm new-session -d -s demo2 -x 140 -y 30 \
+    "cd '$PWD' && DEMO_DIR='$D2' DEMO_KEEP=1 BUILD='${BUILD:-build}' exec bash scripts/demo.sh 2>'$T_DIR/demo2.err'"
+demo2_shows() { tm capture-pane -p -t demo2 | grep -q '^payments '; }
+wait_for 60 demo2_shows || not_ok "the second demo did not start"
+dport=$(sed -n 's|^url = redis://127.0.0.1:\([0-9]*\)/0|\1|p' "$D2/agent.ini")
+demo_pids() { pgrep -f -- "$D2|127\.0\.0\.1:$dport"; }
+check "... the demo runs redis-server, workload, agent and TUI ($(demo_pids | wc -l) processes)" \
+    test "$(demo_pids | wc -l)" -ge 5
+tm kill-session -t demo2 # the terminal closes: SIGHUP
+no_demo_left() { ! demo_pids >/dev/null; } # in this shell: a sh -c would match itself
+check "closing the demo's terminal (SIGHUP) stops every process it started" wait_for 30 no_demo_left
+for p in $(demo_pids); do kill -9 "$p" 2>/dev/null; done # whatever is left (by pid: this test started it)

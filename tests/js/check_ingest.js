@@ -46,7 +46,7 @@ if (mode === 'dead') {
     const want = {
       waiting: (js.waiting || 0) + (v5 ? (js.paused || 0) : 0),
       active: js.active, prioritized: js.prioritized, delayed: js.delayed,
-      completed: js.completed, failed: js.failed, 'waiting-children': js['waiting-children'],
+      completed: js.completed, failed: js.failed, waiting_children: js['waiting-children'], // status: snake_case
     };
     for (const [k, v] of Object.entries(want)) {
       if (sq.counts[k] !== v) problem(`queue ${q}: ${k} is ${sq.counts[k]} in status, ${v} in getJobCounts()`);

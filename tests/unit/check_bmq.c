@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bmq.h"
+#include "queues.h"
 #include "buf.h"
 #include "suites.h"
 
@@ -126,6 +127,30 @@ START_TEST(worker_queue_rejects)
 }
 END_TEST
 
+START_TEST(closest_queue_names)
+{
+    char n0[] = "emails", n1[] = "payments", n2[] = "payments-dlq", n3[] = "reports";
+    char *names[] = {n0, n1, n2, n3};
+    struct queue_list l = {names, 4};
+    char out[200];
+    ck_assert_int_eq(queue_name_distance("paymnets", "payments"), 2);
+    ck_assert_int_eq(queue_name_distance("", "abc"), 3);
+    ck_assert_int_eq(queue_name_distance("same", "same"), 0);
+    queue_closest(&l, "paymnets", out, sizeof out);
+    ck_assert_str_eq(out, "'payments', 'payments-dlq', 'emails'");
+    queue_closest(&l, "email", out, sizeof out); /* contained: close */
+    ck_assert(!strncmp(out, "'emails'", 8));
+    struct queue_list none = {NULL, 0};
+    queue_closest(&none, "x", out, sizeof out);
+    ck_assert_str_eq(out, "");
+    /* a name of 600 bytes is compared on its first 255: bounded, no overflow */
+    char longname[601];
+    memset(longname, 'L', 600);
+    longname[600] = '\0';
+    ck_assert_int_eq(queue_name_distance(longname, "LLL"), 252);
+}
+END_TEST
+
 Suite *
 bmq_suite(void)
 {
@@ -138,6 +163,7 @@ bmq_suite(void)
     tcase_add_test(tc, queue_from_meta_key_rejects);
     tcase_add_test(tc, worker_queue);
     tcase_add_test(tc, worker_queue_rejects);
+    tcase_add_test(tc, closest_queue_names);
     suite_add_tcase(s, tc);
     return s;
 }
