@@ -81,14 +81,16 @@ on_signal(int sig)
  * Several endpoints ([redis NAME]) each have their own links, ingest,
  * queues and timers (endpoint.h); the loop runs every endpoint's timers
  * and waits on every endpoint's links in the one poll(). A connect never
- * blocks (rconn_ensure_async). What can still block the loop for one
- * endpoint: the synchronous round trips on its command link (discovery's
- * SCAN pages, a depth poll, job hashes, a reconciliation page, the
- * handshake after a connect), each bounded by that endpoint's
- * connect_timeout (2 s by default); a Redis that is down answers at once
- * (refused or reset) and is then only probed on its backoff, so a stopped
- * endpoint costs the others nothing, a slow one at most its timeout per
- * round trip.
+ * blocks (rconn_ensure_async), and its handshake waits for a PING's answer
+ * in poll() first, so a Redis that accepts connections but answers nothing
+ * (SIGSTOP, a blocked event loop) costs the loop nothing on reconnect.
+ * What can still block the loop for one endpoint: the synchronous round
+ * trips on its command link once it is up (discovery's SCAN pages, a depth
+ * poll, job hashes, a reconciliation page), each bounded by that
+ * endpoint's connect_timeout (2 s by default); the first one that times
+ * out marks the link down, and from then on the endpoint is only probed.
+ * So a Redis that stops answering costs the others one timeout, once
+ * (tests/it/t_multi_endpoint.sh measures it).
  */
 struct agent {
     struct config cfg;

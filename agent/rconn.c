@@ -43,6 +43,7 @@ struct rconn {
     char errstr[512];
     struct tls_conn *tls; /* rediss://: the session over c->fd */
     bool tls_handshaking; /* connecting: the TCP part is done, TLS is not */
+    bool probing;         /* connecting: a PING sent, its answer awaited (probe_progress) */
     int tls_want;         /* TLS_WANT_READ/WRITE the last TLS call stopped on, or 0 */
     char ioerr[384];      /* why the last TLS I/O failed (c->errstr for plain links) */
     struct arena *arena;
@@ -147,6 +148,7 @@ io_close(struct rconn *rc)
     rc->tls = NULL;
     rc->tls_handshaking = false;
     rc->tls_want = 0;
+    rc->probing = false;
     if (rc->c)
         redisFree(rc->c); /* closes the descriptor */
     rc->c = NULL;
@@ -523,8 +525,63 @@ rconn_connect_now(struct rconn *rc)
     return connected(rc);
 }
 
+/* A Redis that accepts connections but does not answer (stopped with
+ * SIGSTOP, swapping, a blocked event loop: the kernel completes the TCP
+ * handshake for it) would hold the blocking handshake of connected() for
+ * the whole command timeout, and with it the agent's loop and every other
+ * endpoint. So the non-blocking connect first sends a PING and waits for
+ * any answer in poll() (even -NOAUTH proves the server is alive), within
+ * the connect timeout; only then does the handshake run, against a Redis
+ * that has just answered. 0 connected, 1 under way, -1 down. */
+static int
+probe_progress(struct rconn *rc)
+{
+    int done = 0;
+    if (io_write(rc, &done) != REDIS_OK)
+        goto failed;
+    if (done) {
+        struct pollfd p = {rc->c->fd, POLLIN, 0};
+        bool ready = poll(&p, 1, 0) > 0 || (rc->tls && tls_pending(rc->tls) > 0);
+        void *r = NULL;
+        if (ready && (io_read(rc) != REDIS_OK || redisGetReplyFromReader(rc->c, &r) != REDIS_OK))
+            goto failed;
+        if (r) {
+            freeReplyObject(r);
+            rc->probing = false;
+            if (!rc->tls) { /* plain links run the commands after it with timeouts */
+                int fl = fcntl(rc->c->fd, F_GETFL);
+                if (fl >= 0)
+                    (void)fcntl(rc->c->fd, F_SETFL, fl & ~O_NONBLOCK);
+            }
+            rc->c->flags |= REDIS_BLOCK;
+            return connected(rc) == 0 ? 0 : -1;
+        }
+    }
+    if (mono_ms() < rc->connect_deadline)
+        return 1;
+    rconn_mark_down(rc, "connected, but no answer to PING within the connect timeout (Redis "
+                        "stopped or overloaded?)");
+    return -1;
+failed: {
+    char why[sizeof rc->ioerr];
+    snprintf(why, sizeof why, "%s", io_errstr(rc));
+    rconn_mark_down(rc, why[0] ? why : "connection lost");
+    return -1;
+}
+}
+
+static int
+start_probe(struct rconn *rc)
+{
+    rc->probing = true;
+    rc->connect_deadline = mono_ms() + rc->timeout_ms;
+    (void)redisAppendCommand(rc->c, "PING");
+    return probe_progress(rc);
+}
+
 /* The TLS handshake of a non-blocking connect: one step each time the
- * loop asks, within the connect timeout; then the Redis handshake. */
+ * loop asks, within the connect timeout; then the PING probe and the
+ * Redis handshake. */
 static int
 tls_progress(struct rconn *rc)
 {
@@ -541,7 +598,7 @@ tls_progress(struct rconn *rc)
         rconn_mark_down(rc, why);
         return -1;
     }
-    return connected(rc) == 0 ? 0 : -1;
+    return start_probe(rc);
 }
 
 /* A non-blocking connect finished (or not yet): 0 connected, 1 still
@@ -549,6 +606,8 @@ tls_progress(struct rconn *rc)
 static int
 connect_progress(struct rconn *rc)
 {
+    if (rc->probing)
+        return probe_progress(rc);
     if (rc->tls_handshaking)
         return tls_progress(rc);
     struct pollfd p = {rc->c->fd, POLLOUT, 0};
@@ -572,12 +631,8 @@ connect_progress(struct rconn *rc)
         rc->c->flags |= REDIS_BLOCK;
         return tls_progress(rc);
     }
-    /* connected: the handshake and the commands after it run with timeouts */
-    int fl = fcntl(rc->c->fd, F_GETFL);
-    if (fl >= 0)
-        (void)fcntl(rc->c->fd, F_SETFL, fl & ~O_NONBLOCK);
-    rc->c->flags |= REDIS_BLOCK;
-    return connected(rc) == 0 ? 0 : -1;
+    /* connected: is anybody there? (then the handshake, with timeouts) */
+    return start_probe(rc);
 }
 
 int
@@ -634,6 +689,8 @@ rconn_fd(const struct rconn *rc, short *events)
     *events = rc->connecting ? POLLOUT : POLLIN;
     if (rc->connecting && rc->tls_handshaking)
         *events = rc->tls_want == TLS_WANT_WRITE ? POLLOUT : POLLIN;
+    if (rc->connecting && rc->probing)
+        *events = sdslen(rc->c->obuf) > 0 ? POLLIN | POLLOUT : POLLIN;
     if (rc->up && rc->c->obuf && sdslen(rc->c->obuf) > 0)
         *events |= POLLOUT;
     return rc->c->fd;

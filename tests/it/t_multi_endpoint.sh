@@ -195,3 +195,42 @@ check "ha: /metrics says it leads a and b" bash -c "$(declare -f led); HP2=$HP2;
 "$BW" status -c "$T_DIR/ha.ini" >"$T_DIR/ha-st.txt" 2>&1
 check "ha: status shows a leader for each endpoint" test "$(grep -c "leader 'multi-1'" "$T_DIR/ha-st.txt")" = 2
 check "ha: SIGTERM stops that agent with exit 0" stop_agent
+
+# ---- b stopped (SIGSTOP): it accepts connections but answers nothing ----
+# b's timeout is 3 s here: a reconnect that waited for b's handshake would
+# hold the loop (and a's reads) 3 s each time; the PING probe waits in poll()
+sed 's/^connect_timeout = 500ms$/connect_timeout = 3s/' "$INI" >"$T_DIR/stop.ini"
+INI_STOP=$T_DIR/stop.ini
+start_agent "$INI_STOP" "$T_DIR/agent-stop.log"
+check "the agent is up on both again" \
+    wait_for 20 bash -c "grep -q '\[b\] .*(stream link): connected' '$T_DIR/agent-stop.log' && grep -q '\[a\] .*(stream link): connected' '$T_DIR/agent-stop.log'"
+before=$(count a qa)
+kill -STOP "$B_PID"
+# b's links hang from now on; let the agent find out (a command of b's
+# poll waits out b's 3 s timeout once, then b's reconnects only probe)
+check "the agent notices b does not answer" \
+    wait_for 15 grep -qE "\[b\] redis .*(timed out|no answer to PING|Resource temporarily unavailable)" "$T_DIR/agent-stop.log"
+(
+    end=$((SECONDS + 60))
+    while [ $SECONDS -lt $end ]; do
+        if [ "$(count a qa)" = $((before + 10)) ]; then
+            date +%s%3N >"$T_DIR/seen2"
+            exit 0
+        fi
+        sleep 0.02
+    done
+) &
+POLLER=$!
+sleep 4 # a duration, not a condition: b stays stopped through several reconnect attempts (0.8 s apart)
+dead "$URL_A" qa 10 "$T_DIR/qa4.json"
+wait "$POLLER"
+failed_at=$(node -e 'console.log(require(process.argv[1]).last_failed_at)' "$T_DIR/qa4.json")
+seen=$(cat "$T_DIR/seen2" 2>/dev/null || echo 0)
+echo "# a's 10 dead jobs in the store $((seen - failed_at)) ms after the last one failed (b stopped)"
+check "with b stopped (SIGSTOP), a's 10 new dead jobs are in the store within 1 s of failing" \
+    bash -c "[ '$seen' -gt 0 ] && [ $((seen - failed_at)) -le 1000 ]"
+kill -CONT "$B_PID"
+bb=$(count b qb)
+dead "$URL_B" qb 5 "$T_DIR/qb5.json"
+check "b answers again: its 5 new dead jobs recorded" wait_for 20 count_is b qb $((bb + 5))
+check "SIGTERM stops that agent with exit 0" stop_agent
