@@ -39,11 +39,17 @@ for verb in purge replay; do
     rc=$?
     wait "$locker"
     check "$verb: the action ends with exit 1" test "$rc" = 1
+    # with --json the errors are one JSON object on stderr: its lines, as text
+    check "$verb: stderr is one JSON error object (exit_code 1)" node -e '
+        const o = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+        if (o.error.exit_code !== 1) process.exit(1);
+        require("fs").writeFileSync(process.argv[2], o.error.lines.join("\n") + "\n")' \
+        "$T_DIR/$verb.err" "$T_DIR/$verb.errtext"
     check "$verb: it says what failed, with SQLite's message" \
-        grep -q "audit store: cannot begin a transaction: database is locked; stopped before the next call to Redis" "$T_DIR/$verb.err"
+        grep -q "audit store: cannot begin a transaction: database is locked; stopped before the next call to Redis" "$T_DIR/$verb.errtext"
     action=$(sqlite3 "$DB" "SELECT id FROM actions WHERE queue = '$q'")
     sqlite3 "$DB" "SELECT job_id FROM action_jobs WHERE action_id = $action" | sort >"$T_DIR/$verb.rows"
-    sed -n "s/^bullwatch dlq $verb: not recorded: job \([^ ]*\) .*/\1/p" "$T_DIR/$verb.err" |
+    sed -n "s/^bullwatch dlq $verb: not recorded: job \([^ ]*\) .*/\1/p" "$T_DIR/$verb.errtext" |
         sort >"$T_DIR/$verb.told"
     rcli zrange "bull:$q:failed" 0 -1 | sort >"$T_DIR/$verb.left"
     seq 1 "$N" | sort | comm -23 - "$T_DIR/$verb.left" >"$T_DIR/$verb.gone"
