@@ -37,6 +37,21 @@ redis_start() {
     return 1
 }
 
+# cluster_port: a free loopback port below 30000 whose cluster bus port
+# (+10000) is free too
+cluster_port() {
+    local p i
+    for i in $(seq 1 200); do
+        p=$((20000 + RANDOM % 10000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null &&
+            ! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 10000))") 2>/dev/null; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+
 # redis_cluster_start DIR N: N cluster-enabled redis-servers on free
 # loopback ports joined into one cluster of N masters (no replicas), and
 # wait until every node says cluster_state:ok. Sets CLUSTER_PORTS (space
@@ -46,22 +61,31 @@ redis_cluster_start() {
     local dir=$1 n=$2 i p ok
     CLUSTER_PORTS= CLUSTER_PIDS= CLUSTER_SEEDS=
     local addrs=
+    local try pid up
     for i in $(seq 1 "$n"); do
-        p=$(free_port) || return 1
-        mkdir -p "$dir/node-$p"
-        redis-server --port "$p" --bind 127.0.0.1 --save '' --appendonly no \
-            --cluster-enabled yes --cluster-config-file "$dir/node-$p/nodes.conf" \
-            --cluster-node-timeout 2000 --dir "$dir/node-$p" --logfile "$dir/node-$p/redis.log" &
-        CLUSTER_PIDS="$CLUSTER_PIDS $!"
+        # another free port is tried when the chosen one (or its cluster bus
+        # port, +10000) was taken meanwhile
+        for try in 1 2 3; do
+            p=$(cluster_port) || return 1
+            mkdir -p "$dir/node-$p"
+            redis-server --port "$p" --bind 127.0.0.1 --save '' --appendonly no \
+                --cluster-enabled yes --cluster-config-file "$dir/node-$p/nodes.conf" \
+                --cluster-node-timeout 2000 --dir "$dir/node-$p" --logfile "$dir/node-$p/redis.log" &
+            pid=$!
+            up=0
+            for j in $(seq 1 100); do
+                kill -0 "$pid" 2>/dev/null || break
+                redis-cli -p "$p" ping >/dev/null 2>&1 && up=1 && break
+                sleep 0.1
+            done
+            [ "$up" = 1 ] && break
+            kill -9 "$pid" 2>/dev/null
+        done
+        [ "$up" = 1 ] || return 1
+        CLUSTER_PIDS="$CLUSTER_PIDS $pid"
         CLUSTER_PORTS="$CLUSTER_PORTS $p"
         addrs="$addrs 127.0.0.1:$p"
         CLUSTER_SEEDS="${CLUSTER_SEEDS:+$CLUSTER_SEEDS,}127.0.0.1:$p"
-    done
-    for p in $CLUSTER_PORTS; do
-        for i in $(seq 1 100); do
-            redis-cli -p "$p" ping >/dev/null 2>&1 && break
-            sleep 0.1
-        done
     done
     # shellcheck disable=SC2086
     redis-cli --cluster create $addrs --cluster-replicas 0 --cluster-yes >"$dir/cluster-create.log" 2>&1 ||

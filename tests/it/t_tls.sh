@@ -211,19 +211,22 @@ check "a tls_* key with a redis:// url is a FILE:LINE error" bash -c \
 leaf node 127.0.0.1 "subjectAltName=IP:127.0.0.1,DNS:localhost
 extendedKeyUsage=serverAuth,clientAuth"
 cports=() caddrs=()
+pong() { tcli "$1" ping 2>/dev/null | grep -q PONG; }
 for i in 1 2 3; do
-    p=$(free_port)
-    mkdir -p "$T_DIR/cl-$p"
-    redis-server --port 0 --tls-port "$p" --bind 127.0.0.1 --save '' --appendonly no \
-        --cluster-enabled yes --tls-cluster yes --cluster-config-file "$T_DIR/cl-$p/nodes.conf" \
-        --dir "$T_DIR/cl-$p" --logfile "$T_DIR/cl-$p/redis.log" --tls-cert-file "$pki/node.pem" \
-        --tls-key-file "$pki/node.key" --tls-ca-cert-file "$pki/ca.pem" &
-    T_PIDS+=($!)
+    for try in 1 2 3; do # another port when this one (or its bus port) was taken meanwhile
+        p=$(cluster_port)
+        mkdir -p "$T_DIR/cl-$p"
+        redis-server --port 0 --tls-port "$p" --bind 127.0.0.1 --save '' --appendonly no \
+            --cluster-enabled yes --tls-cluster yes --cluster-config-file "$T_DIR/cl-$p/nodes.conf" \
+            --dir "$T_DIR/cl-$p" --logfile "$T_DIR/cl-$p/redis.log" --tls-cert-file "$pki/node.pem" \
+            --tls-key-file "$pki/node.key" --tls-ca-cert-file "$pki/ca.pem" &
+        T_PIDS+=($!)
+        wait_for 10 pong "$p" && break
+    done
+    pong "$p" || die "TLS cluster node $p did not start"
     cports+=("$p")
     caddrs+=("127.0.0.1:$p")
 done
-pong() { tcli "$1" ping 2>/dev/null | grep -q PONG; }
-for p in "${cports[@]}"; do wait_for 10 pong "$p" || die "TLS cluster node $p did not start"; done
 timeout 60 redis-cli --tls --cacert "$pki/ca.pem" --cert "$pki/client.pem" --key "$pki/client.key" --cluster create "${caddrs[@]}" --cluster-replicas 0 --cluster-yes \
     >"$T_DIR/cl-create.log" 2>&1 || die "the TLS cluster did not form: $(tail -3 "$T_DIR/cl-create.log")"
 cl_ok() { for p in "${cports[@]}"; do tcli "$p" cluster info | grep -q '^cluster_state:ok' || return 1; done; }
