@@ -31,6 +31,11 @@ endpoint_new(const struct config *cfg, int i, struct store *st, struct window *w
     ep->arena = arena_new(1 << 20);
     rconn_use_arena(ep->srd, ep->arena); /* XREAD replies: no malloc per entry */
     ep->ing = ingest_new(&ep->cfg, st, win, ep->cmd);
+    /* the first connect (TCP, TLS, the PING probe) takes a few loop
+     * iterations: not an outage yet. Evaluating then would see no gauges
+     * and resolve every gauge alert the store has firing, only to fire it
+     * again at the first poll. */
+    ep->next_outage_eval = mono_ms() + ep->cfg.connect_timeout_ms;
     return ep;
 }
 
