@@ -16,6 +16,8 @@ async function main() {
   const dlq = L.track(new B.Queue(args.dlq, { connection: c(), prefix: args.prefix }));
   await queue.waitUntilReady();
   await dlq.waitUntilReady();
+  // the dead-letter queue may hold other queues' wrappers already: N more
+  const before = await dlq.getWaitingCount();
   const wrapped = [];
   const w = L.track(new B.Worker(args.queue, async (job) => {
     throw new Error(`payment provider down (order ${job.data.order})`);
@@ -29,7 +31,8 @@ async function main() {
   });
   await w.waitUntilReady();
   for (let i = 0; i < N; i++) await queue.add('charge', { order: 1000 + i, amount: 5 * i }, { attempts: 1 });
-  await L.waitFor(async () => (await dlq.getWaitingCount()) === N, { timeoutMs: 30000, what: 'every wrapper' });
+  await L.waitFor(async () => (await dlq.getWaitingCount()) === before + N && wrapped.length === N,
+    { timeoutMs: 30000, what: 'every wrapper' });
   await w.close();
   L.writeJson(args.out, { wrapped });
   console.log(`dlqwrap: ${N} dead jobs of ${args.queue} wrapped into ${args.dlq}`);
