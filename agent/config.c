@@ -245,6 +245,31 @@ pct_decode(const char *s, size_t n)
     return out;
 }
 
+/* "[user:]pass@" before end (the host part of a URL): into ep, decoded;
+ * returns where the host starts. The last '@' counts (a password may hold
+ * one unencoded). */
+static const char *
+url_userinfo(struct redis_endpoint *ep, const char *p, const char *end)
+{
+    const char *at = NULL;
+    for (const char *t = p; t < end; t++)
+        if (*t == '@')
+            at = t;
+    if (at) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        if (colon) {
+            if (colon > p)
+                ep->username = pct_decode(p, (size_t)(colon - p));
+            ep->password = pct_decode(colon + 1, (size_t)(at - colon - 1));
+        } else {
+            ep->password = pct_decode(p, (size_t)(at - p));
+        }
+        p = at + 1;
+    }
+    return p;
+}
+
+
 /* url with the password replaced by ****; the credentials end at the last
  * '@' before the path, as redis_url_parse reads them. */
 static void
@@ -396,26 +421,12 @@ sentinel_url_parse(const char *url, struct redis_endpoint *ep, const char *shown
 {
     const char *p = url + strlen(SENTINEL_SCHEME);
     const char *slash = strchr(p, '/');
-    const char *at = NULL;
     if (!slash || !slash[1] || slash[1] == '/') {
         snprintf(err, errlen, "bad redis url '%s': expected "
                  "redis+sentinel://host:26379[,host:26379...]/MASTERNAME[/db]", shown);
         return -1;
     }
-    for (const char *t = p; t < slash; t++)
-        if (*t == '@')
-            at = t;
-    if (at) {
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        if (colon) {
-            if (colon > p)
-                ep->username = pct_decode(p, (size_t)(colon - p));
-            ep->password = pct_decode(colon + 1, (size_t)(at - colon - 1));
-        } else {
-            ep->password = pct_decode(p, (size_t)(at - p));
-        }
-        p = at + 1;
-    }
+    p = url_userinfo(ep, p, slash);
     while (p <= slash) {
         const char *e = memchr(p, ',', (size_t)(slash - p));
         if (!e)
@@ -502,21 +513,7 @@ redis_url_parse(const char *url, struct redis_endpoint *ep, char *err, size_t er
     const char *p = url + (tls ? 9 : 8);
     const char *slash = strchr(p, '/');
     const char *hostend = slash ? slash : p + strlen(p);
-    const char *at = NULL;
-    for (const char *t = p; t < hostend; t++)
-        if (*t == '@')
-            at = t;
-    if (at) {
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        if (colon) {
-            if (colon > p)
-                ep->username = pct_decode(p, (size_t)(colon - p));
-            ep->password = pct_decode(colon + 1, (size_t)(at - colon - 1));
-        } else {
-            ep->password = pct_decode(p, (size_t)(at - p));
-        }
-        p = at + 1;
-    }
+    p = url_userinfo(ep, p, hostend);
     const char *hs = p, *he;
     const char *portp = NULL;
     if (*p == '[') {
