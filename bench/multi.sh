@@ -12,29 +12,9 @@
 # Bounded: each step has a timeout; the servers are killed at the end.
 set -u
 cd "$(dirname "$0")/.."
-BUILD=${BUILD:-build}
-BW=$PWD/$BUILD/bullwatch
-B=$PWD/$BUILD/bench
+. bench/lib.sh
+bench_init bench-multi
 N=${BENCH_MULTI_JOBS:-20000}
-DIR=$(mktemp -d /tmp/bullwatch-bench-multi.XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-say() { echo "bench-multi: $*" >&2; }
-j() { node -e 'const o=JSON.parse(process.argv[1]);const v=o[process.argv[2]];console.log(v===undefined?"":Array.isArray(v)?v.join(" / "):v)' "$1" "$2"; }
-free_port() {
-    local p i
-    for i in $(seq 1 200); do
-        p=$((20000 + RANDOM % 20000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-    done
-    return 1
-}
 PORTS=()
 for k in 1 2 3; do
     p=$(free_port)

@@ -7,21 +7,9 @@
 # BENCH_STORE=1 adds bench/store.sh (the audit store at BENCH_STORE_ROWS rows).
 set -u
 cd "$(dirname "$0")/.."
-BUILD=${BUILD:-build}
-BW=$PWD/$BUILD/bullwatch
-B=$PWD/$BUILD/bench
+. bench/lib.sh
+bench_init bench
 N=${BENCH_JOBS:-100000}
-DIR=$(mktemp -d /tmp/bullwatch-bench.XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-j() { node -e 'const o=JSON.parse(process.argv[1]);const v=o[process.argv[2]];console.log(v===undefined?"":v)' "$1" "$2"; }
-say() { echo "bench: $*" >&2; }
 
 port=
 for i in $(seq 1 200); do
@@ -272,7 +260,6 @@ idle_agent() { # N -> "agent_cpu_pct redis_cpu_pct rss_kb scrape_ms_median scrap
     kill -TERM "$p"; wait "$p" 2>/dev/null
     echo "$(echo "$t0 $t1" | awk '{printf "%.2f", ($2 - $1) / 20}') $(echo "$r0 $r1" | awk '{printf "%.2f", ($2 - $1) / 20 * 100}') $rss $(med "${ms[@]}") $bytes"
 }
-free_port() { for i in $(seq 1 200); do local q=$((20000 + RANDOM % 20000)); if ! (exec 3<>"/dev/tcp/127.0.0.1/$q") 2>/dev/null; then echo $q; return; fi; done; }
 say "idle agent on 1,000 and 10,000 queues: CPU, RSS, /metrics scrape"
 idle1k=$(idle_agent 1000)
 idle10k=$(idle_agent 10000)

@@ -7,22 +7,9 @@
 #   BUILD=build bash bench/tls.sh      (BENCH_JOBS=N, default 100000)
 set -u
 cd "$(dirname "$0")/.."
-BUILD=${BUILD:-build}
-BW=$PWD/$BUILD/bullwatch
-B=$PWD/$BUILD/bench
+. bench/lib.sh
+bench_init bench-tls
 N=${BENCH_JOBS:-100000}
-DIR=$(mktemp -d /tmp/bullwatch-bench-tls.XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-j() { node -e 'const o=JSON.parse(process.argv[1]);const v=o[process.argv[2]];console.log(v===undefined?"":v)' "$1" "$2"; }
-say() { echo "bench: $*" >&2; }
-free_port() { for i in $(seq 1 200); do local q=$((20000 + RANDOM % 20000)); if ! (exec 3<>"/dev/tcp/127.0.0.1/$q") 2>/dev/null; then echo $q; return; fi; done; }
 
 o() { openssl "$@" >>"$DIR/openssl.log" 2>&1; }
 o req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=bench CA" -keyout "$DIR/ca.key" -out "$DIR/ca.pem"
