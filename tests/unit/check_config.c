@@ -12,28 +12,10 @@
  * under $BULLWATCH_SRCDIR when that is set. */
 #define SHIPPED_INI "agent.ini"
 
-static struct config cfg;
-static char err[CONFIG_ERR_LEN];
-
-static int
-parse(const char *text)
-{
-    err[0] = '\0';
-    return config_parse(&cfg, "t.ini", text, err, sizeof err);
-}
-
-static void
-setup(void)
-{
-    memset(&cfg, 0, sizeof cfg);
-    err[0] = '\0';
-}
-
-static void
-teardown(void)
-{
-    config_release(&cfg);
-}
+/* the config fixture the config suites share (check_main.c) */
+#define cfg ut_cfg
+#define err ut_err
+#define parse ut_parse
 
 /* config_print into a malloc'ed string (caller frees). */
 static char *
@@ -974,7 +956,7 @@ config_suite(void)
 {
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("parse");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, ut_cfg_setup, ut_cfg_teardown);
     tcase_add_test(tc, defaults_when_empty);
     tcase_add_test(tc, defaults_function_matches_empty_parse);
     tcase_add_test(tc, each_type);
@@ -988,7 +970,7 @@ config_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, ut_cfg_setup, ut_cfg_teardown);
     tcase_add_test(tc, error_unknown_key);
     tcase_add_test(tc, error_unknown_section);
     tcase_add_test(tc, error_bad_values);
@@ -1001,7 +983,7 @@ config_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("url");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, ut_cfg_setup, ut_cfg_teardown);
     tcase_add_test(tc, url_host_port_db);
     tcase_add_test(tc, url_credentials);
     tcase_add_test(tc, url_ipv6_and_unix);
@@ -1016,7 +998,7 @@ config_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("secrets");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, ut_cfg_setup, ut_cfg_teardown);
     tcase_add_test(tc, password_env_resolved);
     tcase_add_test(tc, password_env_missing);
     tcase_add_test(tc, password_file_resolved);
@@ -1031,7 +1013,7 @@ config_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("shipped");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, ut_cfg_setup, ut_cfg_teardown);
     tcase_add_test(tc, table_defaults_parse);
     tcase_add_test(tc, ini_has_key_helper);
     tcase_add_test(tc, shipped_ini_loads_and_documents_every_key);

@@ -4,7 +4,33 @@
 
 #include <hiredis/hiredis.h>
 
+#include <string.h>
+
 #include "suites.h"
+
+struct config ut_cfg;
+char ut_err[CONFIG_ERR_LEN];
+
+int
+ut_parse(const char *text)
+{
+    ut_err[0] = '\0';
+    config_release(&ut_cfg);
+    return config_parse(&ut_cfg, "t.ini", text, ut_err, sizeof ut_err);
+}
+
+void
+ut_cfg_setup(void)
+{
+    memset(&ut_cfg, 0, sizeof ut_cfg);
+    ut_err[0] = '\0';
+}
+
+void
+ut_cfg_teardown(void)
+{
+    config_release(&ut_cfg);
+}
 
 struct redisReply *
 ut_resp(const char *bytes, size_t n)

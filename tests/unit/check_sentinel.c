@@ -91,16 +91,10 @@ START_TEST(url_sentinel_rejected)
 }
 END_TEST
 
-static struct config cfg;
-static char err[CONFIG_ERR_LEN];
-
-static int
-parse(const char *text)
-{
-    err[0] = '\0';
-    config_release(&cfg); /* the one before, failed or not (a no-op when released) */
-    return config_parse(&cfg, "t.ini", text, err, sizeof err);
-}
+/* the config fixture the config suites share (check_main.c) */
+#define cfg ut_cfg
+#define err ut_err
+#define parse ut_parse
 
 START_TEST(config_sentinel_auth_and_names)
 {

@@ -9,28 +9,10 @@
 #include "config.h"
 #include "suites.h"
 
-static struct config cfg;
-static char err[CONFIG_ERR_LEN];
-
-static int
-parse(const char *text)
-{
-    err[0] = '\0';
-    return config_parse(&cfg, "t.ini", text, err, sizeof err);
-}
-
-static void
-setup(void)
-{
-    memset(&cfg, 0, sizeof cfg);
-    err[0] = '\0';
-}
-
-static void
-teardown(void)
-{
-    config_release(&cfg);
-}
+/* the config fixture the config suites share (check_main.c) */
+#define cfg ut_cfg
+#define err ut_err
+#define parse ut_parse
 
 START_TEST(rediss_url_parts)
 {
@@ -172,7 +154,7 @@ tls_suite(void)
 {
     Suite *s = suite_create("tls");
     TCase *tc = tcase_create("config");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, ut_cfg_setup, ut_cfg_teardown);
     tcase_add_test(tc, rediss_url_parts);
     tcase_add_test(tc, keys_defaults);
     tcase_add_test(tc, keys_need_rediss);

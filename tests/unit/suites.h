@@ -16,6 +16,16 @@ bool ut_utf8_valid(const unsigned char *s, size_t n, bool terminal);
 struct redisReply *ut_resp(const char *bytes, size_t n);
 #define RESP(lit) ut_resp(lit, sizeof(lit) - 1)
 
+/* The config suites' fixture: ut_parse releases the config parsed before
+ * (a no-op on a released one) and parses text as "t.ini", its message in
+ * ut_err; ut_cfg_setup/teardown for tcase_add_checked_fixture. */
+#include "config.h"
+extern struct config ut_cfg;
+extern char ut_err[CONFIG_ERR_LEN];
+int ut_parse(const char *text);
+void ut_cfg_setup(void);
+void ut_cfg_teardown(void);
+
 Suite *config_suite(void);
 Suite *event_suite(void);
 Suite *bmq_suite(void);
