@@ -29,6 +29,7 @@
 #include "storeadmin.h"
 #include "util.h"
 
+/* failures: the rows of the view, counted in its table (sql/schema/0010) */
 static const char *const store_tables[] = {
     "failures",      "gaps",    "actions",    "action_jobs", "minute_counts",
     "depth_samples", "outbox",  "deliveries", "alert_transitions", "silences",
@@ -70,7 +71,7 @@ store_report(struct config *cfg, bool json)
     sqlite3 *db = store_db(st);
     bool ok;
     int64_t size = file_size(cfg->store_path, "") + file_size(cfg->store_path, "-wal");
-    int64_t oldest = one_int(db, "SELECT min(finished_at) FROM failures", &ok); /* an index */
+    int64_t oldest = one_int(db, "SELECT min(finished_at) FROM failure_log", &ok); /* an index */
     if (!ok)
         oldest = -1;
     int64_t withheld = -1; /* the last day's, as status (an index reaches them) */
@@ -111,7 +112,8 @@ store_report(struct config *cfg, bool json)
     int shown = 0;
     for (int i = 0; store_tables[i]; i++) {
         char sql[128];
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", store_tables[i]);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s",
+                 i == 0 ? "failure_log" : store_tables[i]);
         int64_t n = one_int(db, sql, &ok);
         if (!ok)
             continue; /* a table this store's version does not have */
@@ -195,7 +197,7 @@ store_backup(struct config *cfg, const char *to)
             fprintf(stderr, "bullwatch store backup: '%s': %s\n", log_esc(to, strlen(to)),
                     strerror(errno));
         bool ok;
-        int64_t n = one_int(store_db(st), "SELECT count(*) FROM failures", &ok);
+        int64_t n = one_int(store_db(st), "SELECT count(*) FROM failure_log", &ok);
         printf("backed up '%s' to '%s' (%lld failure rows, %lld bytes)\n",
                log_esc(cfg->store_path, strlen(cfg->store_path)), log_esc(to, strlen(to)),
                (long long)n, (long long)file_size(to, ""));

@@ -99,19 +99,13 @@ failure_where(char *where, size_t len, const struct iq *q, struct bstr job_id,
 }
 #define WHERE() failure_where(where, sizeof where, q, job_id, stream_id, stream_id_len, event_time)
 
-/*
- * A stack trace or opts text into texts, once per distinct value: its id is
- * a 64-bit hash of the text (top bit clear); when another text holds that
- * id (a collision, or an id plain SQL gave), the next ids are probed. *id
- * is the text's id. 0 / -1 (store).
- */
-#define TEXT_PROBES 16
-static int
-put_text(struct ingest *ing, const char *p, size_t n, int64_t at, int64_t *id)
+/* 8 bytes a step (a stack trace is KBs): multiply-xorshift, FNV-1a's
+ * basis and prime; texts.hash (sql/schema/0010) and the memory of recent
+ * values. The lookups compare the texts, so the hash only has to spread,
+ * not to be unguessable. */
+static int64_t
+text_hash(const char *p, size_t n)
 {
-    /* 8 bytes a step (a stack trace is KBs): multiply-xorshift, FNV-1a's
-     * basis and prime; the probe below compares the texts, so the hash
-     * only has to spread, not to be unguessable */
     uint64_t h = 14695981039346656037ULL ^ (uint64_t)n;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -123,45 +117,95 @@ put_text(struct ingest *ing, const char *p, size_t n, int64_t at, int64_t *id)
     for (; i < n; i++)
         h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
     h ^= h >> 32;
-    for (int k = 0; k < TEXT_PROBES; k++) {
-        int64_t cand = (int64_t)((h + (uint64_t)k) & INT64_MAX);
-        sqlite3_stmt *g = store_stmt(ing->st, "stmt/text_get");
-        store_bind_int(g, ":id", cand);
-        int rc = sqlite3_step(g);
-        if (rc == SQLITE_ROW) {
-            const void *b = sqlite3_column_blob(g, 0);
-            size_t bn = (size_t)sqlite3_column_bytes(g, 0);
-            bool same = bn == n && (n == 0 || memcmp(b, p, n) == 0);
-            int64_t last = sqlite3_column_int64(g, 1);
-            sqlite3_reset(g);
-            if (same) {
-                *id = cand;
-                if (at <= last + 3600000)
-                    return 0;
-                /* an hour newer: retention must keep it longer (texts.last_at) */
-                sqlite3_stmt *u = store_stmt(ing->st, "stmt/text_seen");
-                store_bind_int(u, ":id", cand);
-                store_bind_int(u, ":at", at);
-                return store_exec(ing->st, u, "cannot record a failure");
-            }
+    return (int64_t)(h & INT64_MAX);
+}
+
+/*
+ * A text into texts, once per distinct value (a stack trace, opts, a name
+ * or reason that repeats): found by its hash among the texts with that
+ * hash, else added. *id is its small id. 0 / -1 (store).
+ */
+static int
+put_text(struct ingest *ing, const char *p, size_t n, int64_t at, int64_t *id)
+{
+    int64_t h = text_hash(p, n);
+    sqlite3_stmt *g = store_stmt(ing->st, "stmt/text_get");
+    store_bind_int(g, ":hash", h);
+    int rc;
+    while ((rc = sqlite3_step(g)) == SQLITE_ROW) {
+        const void *b = sqlite3_column_blob(g, 1);
+        size_t bn = (size_t)sqlite3_column_bytes(g, 1);
+        if (bn != n || (n > 0 && memcmp(b, p, n) != 0))
             continue;
-        }
+        *id = sqlite3_column_int64(g, 0);
+        int64_t last = sqlite3_column_int64(g, 2);
         sqlite3_reset(g);
-        if (rc != SQLITE_DONE) {
-            store_note_error(ing->st, "cannot record a failure");
-            return -1;
-        }
-        sqlite3_stmt *t = store_stmt(ing->st, "stmt/text_put");
-        store_bind_int(t, ":id", cand);
-        store_bind_text(t, ":body", p, n);
-        store_bind_int(t, ":at", at);
-        if (store_exec(ing->st, t, "cannot record a failure") != 0)
-            return -1;
-        *id = cand;
+        if (at <= last + 3600000)
+            return 0;
+        /* an hour newer: retention must keep it longer (texts.last_at) */
+        sqlite3_stmt *u = store_stmt(ing->st, "stmt/text_seen");
+        store_bind_int(u, ":id", *id);
+        store_bind_int(u, ":at", at);
+        return store_exec(ing->st, u, "cannot record a failure");
+    }
+    sqlite3_reset(g);
+    if (rc != SQLITE_DONE) {
+        store_note_error(ing->st, "cannot record a failure");
+        return -1;
+    }
+    sqlite3_stmt *t = store_stmt(ing->st, "stmt/text_put");
+    store_bind_int(t, ":hash", h);
+    store_bind_text(t, ":body", p, n);
+    store_bind_int(t, ":at", at);
+    if (store_exec(ing->st, t, "cannot record a failure") != 0)
+        return -1;
+    *id = sqlite3_last_insert_rowid(store_db(ing->st));
+    return 0;
+}
+
+/*
+ * A name or reason: inline the first time, by id in texts once it repeats
+ * (a value seen before among the last ~FAILREC_SEEN distinct ones: most
+ * reasons and names repeat, and a one-off one costs no texts row). 0 / -1
+ */
+static int
+bind_text_or_id(struct ingest *ing, sqlite3_stmt *s, const char *param, const char *p, size_t n,
+                int64_t at)
+{
+    uint64_t h = (uint64_t)text_hash(p, n) | 1; /* 0: an empty slot */
+    uint64_t *slot = &ing->seen[(h >> 1) % FAILREC_SEEN];
+    if (*slot != h) {
+        *slot = h;
+        store_bind_text(s, param, p, n);
         return 0;
     }
-    /* TEXT_PROBES texts in a row hold other ids: not plausibly by chance */
-    store_note_error(ing->st, "cannot record a failure (text ids exhausted)");
+    int64_t id;
+    if (put_text(ing, p, n, at, &id) != 0)
+        return -1;
+    store_bind_int(s, param, id);
+    return 0;
+}
+
+/* The small ids of the row's queue and endpoint (queue_names, endpoints),
+ * put once and kept until a rollback. 0 / -1 */
+static int
+name_id(struct ingest *ing, const char *put, const char *get, const char *param,
+        const char *name, int64_t *id)
+{
+    if (*id > 0)
+        return 0;
+    sqlite3_stmt *s = store_stmt(ing->st, put);
+    store_bind_str(s, param, name);
+    if (store_exec(ing->st, s, "cannot record a failure") != 0)
+        return -1;
+    s = store_stmt(ing->st, get);
+    store_bind_str(s, param, name);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        *id = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (*id > 0)
+        return 0;
+    store_note_error(ing->st, "cannot record a failure");
     return -1;
 }
 
@@ -215,16 +259,18 @@ failrec_write(struct ingest *ing, int qi, struct bstr job_id, const char *stream
     if (!reason.p)
         reason = f.failed_reason;
 
-    store_bind_str(s, ":endpoint", cfg->endpoint_name);
-    store_bind_str(s, ":queue", q->name);
+    if (name_id(ing, "stmt/queue_name_put", "stmt/queue_name_id", ":queue", q->name, &q->qid) != 0 ||
+        name_id(ing, "stmt/endpoint_put", "stmt/endpoint_id", ":endpoint", cfg->endpoint_name,
+                &ing->eid) != 0)
+        goto fail_text;
+    store_bind_int(s, ":queue_id", q->qid);
+    store_bind_int(s, ":endpoint_id", ing->eid);
     store_bind_text(s, ":job_id", job_id.p, job_id.n);
     if (stream_id)
         store_bind_text(s, ":stream_id", stream_id, stream_id_len);
     else
         store_bind_null(s, ":stream_id");
     store_bind_int(s, ":event_time", event_time);
-    if (f.name.p)
-        store_bind_text(s, ":name", f.name.p, f.name.n);
     bind_int_field(s, ":attempts_made", f.atm.p ? f.atm : f.attempts_made_legacy);
     if (f.opts.p) {
         store_bind_int(s, ":attempts_allowed", jobdata_attempts(f.opts.p, f.opts.n));
@@ -235,8 +281,6 @@ failrec_write(struct ingest *ing, int qi, struct bstr job_id, const char *stream
         buf_reset(&ing->b1);
         signature_normalise(reason.p, rn, &ing->b1);
         signature_id(ing->b1.data ? ing->b1.data : "", ing->b1.len, sig);
-        store_bind_text(s, ":failed_reason", reason.p, rn);
-        store_bind_text(s, ":signature_text", ing->b1.data ? ing->b1.data : "", ing->b1.len);
         store_bind_str(s, ":signature", sig);
     }
     if (f.data.p) {
@@ -297,6 +341,11 @@ failrec_write(struct ingest *ing, int qi, struct bstr job_id, const char *stream
         store_bind_int(s, ":opts_id", tid);
     }
     if (reason.p && put_signature(ing, sig, ing->b1.data ? ing->b1.data : "", ing->b1.len) != 0)
+        goto fail_text;
+    if (f.name.p && bind_text_or_id(ing, s, ":name", f.name.p, f.name.n, fin) != 0)
+        goto fail_text;
+    if (reason.p && bind_text_or_id(ing, s, ":reason", reason.p,
+                                    reason.n > REASON_MAX ? REASON_MAX : reason.n, fin) != 0)
         goto fail_text;
     int rc = sqlite3_step(s);
     if (rc != SQLITE_DONE) {

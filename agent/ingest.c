@@ -123,7 +123,9 @@ party_abort(void *ud)
         memcpy(q->rcursor, q->cursor, STREAM_ID_MAX);
         q->prev = q->prev_committed;
         q->staged_dead = 0;
+        q->qid = 0; /* its queue_names row may have been rolled back */
     }
+    ing->eid = 0;
     memset(&ing->staged, 0, sizeof ing->staged);
     counts_drop(ing);
     sigtab_drop(ing->sigs);

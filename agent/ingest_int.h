@@ -44,6 +44,8 @@ struct recon {
     int64_t from, to, offset, added;
 };
 
+#define FAILREC_SEEN 4096
+
 struct iq {
     char *name;
     char *stream_key;
@@ -60,6 +62,7 @@ struct iq {
     struct recon *rec;              /* a reconciliation in progress, or NULL */
     struct ingest_totals tot; /* committed */
     uint64_t staged_dead;     /* failure rows written in the open window */
+    int64_t qid;              /* queue_names.id once known in this window or before; 0 */
 };
 
 struct cnt_slot {
@@ -99,6 +102,8 @@ struct ingest {
     int npend, cappend;
     struct buf b1, b2, b3;
     struct arena *hash_arena;
+    int64_t eid;                      /* endpoints.id once known; 0 */
+    uint64_t seen[FAILREC_SEEN];      /* hashes of recent names and reasons (failrec.c) */
     struct lineage *lin;
     struct sigtab *sigs;
     ingest_sig_observer sig_obs;

@@ -440,13 +440,30 @@ store_note_error(struct store *st, const char *what)
 int
 store_rename_endpoint(struct store *st, const char *from, const char *to)
 {
-    static const char *const tables[] = {"cursors",      "failures",      "minute_counts",
-                                         "gaps",         "queue_depths",  "depth_samples",
-                                         "actions",      "queue_counters", "queue_signatures"};
+    /* failure_log names its endpoint by id (sql/schema/0010): its rows move
+     * to the new name's id when that name has rows already (a death under
+     * both names stays under the old), else the name is renamed */
+    static const char *const sql_all[] = {
+        "UPDATE failure_log SET endpoint_id = (SELECT id FROM endpoints WHERE name = ?2) "
+        "WHERE endpoint_id = (SELECT id FROM endpoints WHERE name = ?1) "
+        "AND EXISTS (SELECT 1 FROM endpoints WHERE name = ?2) "
+        "AND NOT EXISTS (SELECT 1 FROM failure_log d WHERE d.queue_id = failure_log.queue_id "
+        "AND d.job_id = failure_log.job_id AND d.finished_at = failure_log.finished_at "
+        "AND d.endpoint_id = (SELECT id FROM endpoints WHERE name = ?2))",
+        "UPDATE OR IGNORE endpoints SET name = ?2 WHERE name = ?1",
+        "UPDATE OR IGNORE cursors SET endpoint = ?2 WHERE endpoint = ?1",
+        "UPDATE OR IGNORE failure_hours SET endpoint = ?2 WHERE endpoint = ?1",
+        "UPDATE OR IGNORE minute_counts SET endpoint = ?2 WHERE endpoint = ?1",
+        "UPDATE OR IGNORE gaps SET endpoint = ?2 WHERE endpoint = ?1",
+        "UPDATE OR IGNORE queue_depths SET endpoint = ?2 WHERE endpoint = ?1",
+        "UPDATE OR IGNORE depth_samples SET endpoint = ?2 WHERE endpoint = ?1",
+        "UPDATE OR IGNORE actions SET endpoint = ?2 WHERE endpoint = ?1",
+        "UPDATE OR IGNORE queue_counters SET endpoint = ?2 WHERE endpoint = ?1",
+        "UPDATE OR IGNORE queue_signatures SET endpoint = ?2 WHERE endpoint = ?1"};
     sqlite3_stmt *s;
     bool found = false;
     if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM cursors WHERE endpoint = ?1 UNION ALL "
-                                   "SELECT 1 FROM failures WHERE endpoint = ?1 LIMIT 1",
+                                   "SELECT 1 FROM endpoints WHERE name = ?1 LIMIT 1",
                            -1, &s, NULL) != SQLITE_OK) {
         failed(st, "endpoint rename", sqlite3_errmsg(st->db));
         return -1;
@@ -459,11 +476,8 @@ store_rename_endpoint(struct store *st, const char *from, const char *to)
     if (store_begin(st) != 0)
         return -1;
     int64_t n = 0;
-    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
-        char sql[160];
-        snprintf(sql, sizeof sql, "UPDATE OR IGNORE %s SET endpoint = ?2 WHERE endpoint = ?1",
-                 tables[i]);
-        if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+    for (size_t i = 0; i < sizeof sql_all / sizeof sql_all[0]; i++) {
+        if (sqlite3_prepare_v2(st->db, sql_all[i], -1, &s, NULL) != SQLITE_OK) {
             failed(st, "endpoint rename", sqlite3_errmsg(st->db));
             store_rollback(st);
             return -1;

@@ -176,7 +176,7 @@ bench_store(const char *path, int nq)
     long long rows = -1;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
         sqlite3_stmt *s;
-        if (sqlite3_prepare_v2(db, "SELECT MAX(id) FROM failure_rows", -1, &s, NULL) == SQLITE_OK &&
+        if (sqlite3_prepare_v2(db, "SELECT MAX(id) FROM failure_log", -1, &s, NULL) == SQLITE_OK &&
             sqlite3_step(s) == SQLITE_ROW)
             rows = sqlite3_column_int64(s, 0);
         sqlite3_finalize(s);

@@ -34,15 +34,16 @@ need=$((N / 1000 * 1200 / 1000)) # MB, generously (the old schema: ~700 bytes a 
 avail=$(df -Pm /tmp | awk 'NR == 2 {print $4}')
 [ "$avail" -gt $((need * 2)) ] || { say "need ~$((need * 2)) MB free in /tmp, have $avail"; exit 1; }
 
-new_schema=0
+new_schema=0 compact=0
 ls "$TREE"/sql/schema/0008_*.sql >/dev/null 2>&1 && new_schema=1
+ls "$TREE"/sql/schema/0010_*.sql >/dev/null 2>&1 && compact=1 # failure_log
 now=$(($(date +%s) * 1000))
 span=$((30 * 86400 * 1000))
 t0=$((now - span))
 
 # ---- the store ----
 {
-    echo "PRAGMA page_size = 4096;"
+    echo "PRAGMA page_size = ${BENCH_STORE_PAGE:-4096};"
     [ $new_schema = 1 ] && echo "PRAGMA auto_vacuum = INCREMENTAL;" # what store_open does for a new file
     echo "PRAGMA journal_mode = WAL;"
     for f in "$TREE"/sql/schema/*.sql; do cat "$f"; done
@@ -61,7 +62,8 @@ reason="'upstream timeout calling service-' || s || ' after 30000ms'"
 sigid="printf('%012x', 1000000 + s)"
 # bulk load: the tables' time-growing indexes are dropped and built after
 # the rows (a sort instead of 10M random inserts), without a journal
-if [ $new_schema = 1 ]; then idx="failure_rows_death failure_rows_at failure_rows_queue_at failure_hours_hour"
+if [ $compact = 1 ]; then idx="failure_log_job failure_log_at failure_log_queue_at failure_hours_hour"
+elif [ $new_schema = 1 ]; then idx="failure_rows_death failure_rows_at failure_rows_queue_at failure_hours_hour"
 else idx="failures_death failures_time failures_sig"; fi
 drop_idx=$(for i in $idx; do echo "DROP INDEX $i;"; done)
 make_idx=$(for i in $idx; do grep -h "^CREATE .*INDEX $i " "$TREE"/sql/schema/*.sql; done)
@@ -72,7 +74,43 @@ BEGIN;
 $drop_idx"
 t_build=$(date +%s.%N)
 say "building $N rows (schema $(ls "$TREE"/sql/schema/*.sql | sed -E 's|.*/([0-9]+)_.*|\1|' | sort | tail -1))"
-if [ $new_schema = 1 ]; then
+if [ $compact = 1 ]; then
+    # what the agent writes (agent/failrec.c): ids for queue, endpoint,
+    # signature; stack, opts, and the name and reason (they repeat) in texts;
+    # data_size NULL: the data is stored whole (its length is the size)
+    sqlite3 "$DB" >/dev/null <<EOF || { say "generator failed"; exit 1; }
+$load_begin
+INSERT INTO endpoints (id, name) VALUES (1, 'default');
+WITH RECURSIVE k(q) AS (SELECT 0 UNION ALL SELECT q + 1 FROM k WHERE q < 49)
+INSERT INTO queue_names (id, queue) SELECT 1 + q, 'queue-' || q FROM k;
+WITH RECURSIVE k(s) AS (SELECT 0 UNION ALL SELECT s + 1 FROM k WHERE s < 199)
+INSERT INTO texts (id, hash, body, last_at) SELECT 1 + s, s, $stack, $now FROM k;
+WITH RECURSIVE k(q) AS (SELECT 0 UNION ALL SELECT q + 1 FROM k WHERE q < 49)
+INSERT INTO texts (id, hash, body, last_at) SELECT 201 + q, 1000 + q, $opts, $now FROM k;
+WITH RECURSIVE k(s) AS (SELECT 0 UNION ALL SELECT s + 1 FROM k WHERE s < 199)
+INSERT INTO texts (id, hash, body, last_at) SELECT 251 + s, 2000 + s, $reason, $now FROM k;
+WITH RECURSIVE k(q) AS (SELECT 0 UNION ALL SELECT q + 1 FROM k WHERE q < 4)
+INSERT INTO texts (id, hash, body, last_at) SELECT 451 + q, 3000 + q, 'job-' || q, $now FROM k;
+WITH RECURSIVE k(s) AS (SELECT 0 UNION ALL SELECT s + 1 FROM k WHERE s < 199)
+INSERT INTO signatures (id, signature, signature_text)
+SELECT 1 + s, $sigid, 'upstream timeout calling service-<n> after <n>ms' FROM k;
+$rows_cte
+INSERT INTO failure_log (queue_id, endpoint_id, job_id, finished_at, event_gap, stream_seq, name,
+    attempts_made, attempts_allowed, reason, sig_id, data, data_size, flags, opts_id, stack_id,
+    created_gap, processed_gap, processed_by, recorded_gap)
+SELECT 1 + q, 1, i, t, 0, 0, 451 + q % 5, 3, 3, 251 + s, 1 + s, $data, NULL, 0, 201 + q, 1 + s,
+       2000, 500, NULL, 5 FROM g;
+INSERT INTO failure_hours SELECT 'default', 'queue-' || (h.queue_id - 1), s.signature, h.hour,
+    h.n, h.first, h.last, (SELECT body FROM texts WHERE id = h.reason)
+FROM (SELECT queue_id, finished_at / 3600000 AS hour, sig_id, COUNT(*) AS n,
+             MIN(finished_at) AS first, MAX(finished_at) AS last, MAX(reason) AS reason
+      FROM failure_log GROUP BY queue_id, finished_at / 3600000, sig_id) h
+JOIN signatures s ON s.id = h.sig_id;
+$make_idx
+COMMIT;
+PRAGMA journal_mode = WAL;
+EOF
+elif [ $new_schema = 1 ]; then
     sqlite3 "$DB" >/dev/null <<EOF || { say "generator failed"; exit 1; }
 $load_begin
 WITH RECURSIVE k(s) AS (SELECT 0 UNION ALL SELECT s + 1 FROM k WHERE s < 199)
@@ -112,6 +150,8 @@ PRAGMA journal_mode = WAL;
 EOF
 fi
 if [ -f "$TREE"/sql/schema/0009_signatures_seen.sql ]; then
+    rows=failure_rows
+    [ $compact = 1 ] && rows=failures
     # what the agent's window keeps beside the rows: per queue and
     # signature (0009), per queue and minute (30 days of counts)
     sqlite3 "$DB" >/dev/null <<EOF || { say "generator (0009) failed"; exit 1; }
@@ -121,10 +161,10 @@ PRAGMA cache_size = -400000;
 BEGIN;
 INSERT INTO queue_signatures SELECT endpoint, queue, signature, MIN(finished_at), MAX(finished_at),
     COUNT(*), MAX(failed_reason), MAX(job_id)
-FROM failure_rows WHERE signature IS NOT NULL GROUP BY queue, signature, endpoint;
+FROM $rows WHERE signature IS NOT NULL GROUP BY queue, signature, endpoint;
 INSERT INTO minute_counts (endpoint, queue, minute, added, completed, failed, retries)
 SELECT endpoint, queue, finished_at / 60000, 4 * COUNT(*), 3 * COUNT(*), COUNT(*), 2 * COUNT(*)
-FROM failure_rows GROUP BY endpoint, queue, finished_at / 60000;
+FROM $rows GROUP BY endpoint, queue, finished_at / 60000;
 COMMIT;
 PRAGMA journal_mode = WAL;
 EOF
@@ -193,7 +233,7 @@ for t in minute firing timeline signatures alerts audit deliveries silences; do
     tui_sql $t >"$DIR/tui_$t.sql"
     row "tui: $t" sh -c "sqlite3 '$DB' <'$DIR/tui_$t.sql'"
 done
-rows=$(sqlite3 "$DB" "SELECT COUNT(*) FROM failures")
+rows=$(sqlite3 "$DB" "SELECT COUNT(*) FROM $([ $compact = 1 ] && echo failure_log || echo failures)")
 printf '%-58s %8s\n' "rows" "$rows"
 printf '%-58s %8s\n' "file size (MB)" "$((size_before / 1000000))"
 printf '%-58s %8s\n' "bytes per row (file size / rows)" "$((size_before / rows))"

@@ -15,14 +15,20 @@ parts (queue, signature, failures, first_seen, last_seen, sample_reason) AS (
     FROM failure_hours h, p
     WHERE h.queue = :queue AND h.hour > p.since / 3600000
     UNION ALL
-    SELECT r.queue, COALESCE(r.signature, ''), 1, r.finished_at, r.finished_at, r.failed_reason
-    FROM failure_rows r, p
+    SELECT q.queue, COALESCE(s.signature, ''), 1, r.finished_at, r.finished_at,
+           CASE WHEN typeof(r.reason) = 'integer' THEN (SELECT body FROM texts WHERE id = r.reason)
+                ELSE r.reason END
+    FROM p CROSS JOIN failure_log r JOIN queue_names q ON q.id = r.queue_id
+    LEFT JOIN signatures s ON s.id = r.sig_id
     WHERE :queue IS NULL AND r.finished_at >= p.since
       AND r.finished_at < (p.since / 3600000 + 1) * 3600000
     UNION ALL
-    SELECT r.queue, COALESCE(r.signature, ''), 1, r.finished_at, r.finished_at, r.failed_reason
-    FROM failure_rows r, p
-    WHERE r.queue = :queue AND r.finished_at >= p.since
+    SELECT q.queue, COALESCE(s.signature, ''), 1, r.finished_at, r.finished_at,
+           CASE WHEN typeof(r.reason) = 'integer' THEN (SELECT body FROM texts WHERE id = r.reason)
+                ELSE r.reason END
+    FROM p CROSS JOIN failure_log r JOIN queue_names q ON q.id = r.queue_id
+    LEFT JOIN signatures s ON s.id = r.sig_id
+    WHERE r.queue_id = (SELECT id FROM queue_names WHERE queue = :queue) AND r.finished_at >= p.since
       AND r.finished_at < (p.since / 3600000 + 1) * 3600000
 )
 SELECT x.queue, NULLIF(x.signature, '') AS signature, s.signature_text, SUM(x.failures) AS failures,

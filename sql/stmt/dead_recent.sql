@@ -1,2 +1,4 @@
-SELECT COUNT(*) FROM failure_rows
-WHERE queue = :queue AND finished_at >= :since AND endpoint = :endpoint;
+SELECT COUNT(*) FROM failure_log
+WHERE queue_id = (SELECT id FROM queue_names WHERE queue = :queue)
+  AND endpoint_id = (SELECT id FROM endpoints WHERE name = :endpoint)
+  AND finished_at >= :since;

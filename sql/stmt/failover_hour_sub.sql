@@ -1,6 +1,7 @@
--- One failure row less in its hour's summary (before failover_forget
--- deletes it, in the same transaction). :id
 UPDATE failure_hours SET failures = failures - 1
 WHERE (queue, hour, signature, endpoint) =
-      (SELECT queue, finished_at / 3600000, COALESCE(signature, ''), endpoint
-       FROM failure_rows WHERE id = :id);
+      (SELECT q.queue, r.finished_at / 3600000, COALESCE(s.signature, ''), e.name
+       FROM failure_log r JOIN queue_names q ON q.id = r.queue_id
+       JOIN endpoints e ON e.id = r.endpoint_id
+       LEFT JOIN signatures s ON s.id = r.sig_id
+       WHERE r.id = :id);

@@ -1,7 +1,7 @@
--- Failure rows of one queue read from its stream lately: after a master
--- switch, the ones whose entries the new master lacks were lost with the
--- old master (failover.c).
--- :endpoint, :queue, :since (epoch ms) -> id, stream_id
-SELECT id, stream_id FROM failure_rows
-WHERE queue = :queue AND finished_at >= :since AND endpoint = :endpoint AND stream_id IS NOT NULL
+SELECT id, CASE WHEN typeof(stream_seq) = 'integer'
+                THEN (finished_at - event_gap) || '-' || stream_seq ELSE stream_seq END
+FROM failure_log
+WHERE queue_id = (SELECT id FROM queue_names WHERE queue = :queue)
+  AND endpoint_id = (SELECT id FROM endpoints WHERE name = :endpoint)
+  AND finished_at >= :since AND stream_seq IS NOT NULL
 ORDER BY id;

@@ -1,4 +1,8 @@
 -- Is this death already recorded (same job, same finishedOn)?
-SELECT 1 FROM failure_rows
-WHERE queue = :queue AND job_id = :job_id AND endpoint = :endpoint AND finished_on = :finished_on
+SELECT 1 FROM failure_log
+WHERE queue_id = (SELECT id FROM queue_names WHERE queue = :queue)
+  AND endpoint_id = (SELECT id FROM endpoints WHERE name = :endpoint)
+  AND job_id = CASE WHEN CAST(CAST(:job_id AS INTEGER) AS TEXT) = :job_id
+                    THEN CAST(:job_id AS INTEGER) ELSE :job_id END
+  AND finished_at = :finished_on
 LIMIT 1;

@@ -1,8 +1,13 @@
--- An alert's context: the newest dead jobs of a queue since :since, and how
--- many died in all.
-SELECT job_id, COALESCE(failed_reason, ''), (SELECT COUNT(*) FROM failures
-        WHERE endpoint = :endpoint AND queue = :queue AND event_time >= :since)
-FROM failures
-WHERE endpoint = :endpoint AND queue = :queue AND event_time >= :since
-ORDER BY event_time DESC, id DESC
+-- The newest three deaths of a queue since :since (a notification's
+-- context), with how many died since
+SELECT CAST(r.job_id AS TEXT),
+       COALESCE(CASE WHEN typeof(r.reason) = 'integer'
+                     THEN (SELECT body FROM texts WHERE id = r.reason) ELSE r.reason END, ''),
+       (SELECT COUNT(*) FROM failure_log c
+        WHERE c.queue_id = r.queue_id AND c.finished_at >= :since AND c.endpoint_id = r.endpoint_id)
+FROM failure_log r
+WHERE r.queue_id = (SELECT id FROM queue_names WHERE queue = :queue)
+  AND r.endpoint_id = (SELECT id FROM endpoints WHERE name = :endpoint)
+  AND r.finished_at >= :since
+ORDER BY r.finished_at DESC, r.id DESC
 LIMIT 3;

@@ -6,12 +6,12 @@
 -- older, so its summary may still count rows trimmed from it. minute_counts
 -- and queue_signatures have cutoffs of their own (stmt/retention_counts,
 -- stmt/retention_signatures).
-DELETE FROM failure_rows WHERE id IN
-    (SELECT id FROM failure_rows WHERE finished_at < :cutoff ORDER BY finished_at LIMIT 500);
+DELETE FROM failure_log WHERE id IN
+    (SELECT id FROM failure_log WHERE finished_at < :cutoff ORDER BY finished_at LIMIT 500);
 -- texts no remaining row can refer to (last_at is at most an hour behind)
 DELETE FROM texts WHERE id IN
     (SELECT id FROM texts
-     WHERE last_at < MIN(:cutoff, COALESCE((SELECT MIN(finished_at) FROM failure_rows), :cutoff))
+     WHERE last_at < MIN(:cutoff, COALESCE((SELECT MIN(finished_at) FROM failure_log), :cutoff))
                      - 3600000
      ORDER BY last_at LIMIT 500);
 DELETE FROM failure_hours WHERE (queue, hour, signature, endpoint) IN

@@ -1,2 +1,2 @@
--- The text stored under an id (is this text already there?).
-SELECT body, last_at FROM texts WHERE id = :id;
+-- The texts with this hash (sql/schema/0010): the caller compares bodies
+SELECT id, body, last_at FROM texts WHERE hash = :hash;

@@ -1,3 +1,1 @@
--- A stack trace or opts text under its id (a 64-bit hash of the text, or the
--- next free id after a collision: failrec.c).
-INSERT INTO texts (id, body, last_at) VALUES (:id, :body, :at);
+INSERT INTO texts (hash, body, last_at) VALUES (:hash, :body, :at);

@@ -2,11 +2,12 @@
 -- hourly summary failure_hours (kept with the rows). NEW: first seen on the
 -- queue (queue_signatures, kept signature_retention) since ?3. WORKERS:
 -- the Worker names (processed_by) its deaths ran on, among the queue's
--- newest 5,000 deaths (one bounded read of failure_rows_queue_at).
+-- newest 5,000 deaths (one bounded read of failure_log_queue_at).
 WITH recent (signature, pb) AS (
-    SELECT signature, processed_by FROM failure_rows
-    WHERE queue = ?2 AND endpoint = ?1
-    ORDER BY finished_at DESC LIMIT 5000
+    SELECT s.signature, r.processed_by FROM failure_log r LEFT JOIN signatures s ON s.id = r.sig_id
+    WHERE r.queue_id = (SELECT id FROM queue_names WHERE queue = ?2)
+      AND r.endpoint_id = (SELECT id FROM endpoints WHERE name = ?1)
+    ORDER BY r.finished_at DESC LIMIT 5000
 ),
 workers (signature, names, n) AS (
     SELECT signature, GROUP_CONCAT(DISTINCT pb), COUNT(*) FROM recent GROUP BY signature

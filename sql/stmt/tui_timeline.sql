@@ -1,8 +1,13 @@
 -- TUI job view: the job's story, each recorded death and each action on it.
-SELECT event_time, 'died (attempt ' || COALESCE(attempts_made, '?') || '/' ||
-       COALESCE(attempts_allowed, '?') || '): ' || COALESCE(failed_reason, '')
-FROM failure_rows
-WHERE queue = ?2 AND job_id = ?3 AND endpoint = ?1
+SELECT r.finished_at - r.event_gap, 'died (attempt ' || COALESCE(r.attempts_made, '?') || '/' ||
+       COALESCE(r.attempts_allowed, '?') || '): ' ||
+       COALESCE(CASE WHEN typeof(r.reason) = 'integer'
+                     THEN (SELECT body FROM texts WHERE id = r.reason) ELSE r.reason END, '')
+FROM failure_log r
+WHERE r.queue_id = (SELECT id FROM queue_names WHERE queue = ?2)
+  AND r.endpoint_id = (SELECT id FROM endpoints WHERE name = ?1)
+  AND r.job_id = CASE WHEN CAST(CAST(?3 AS INTEGER) AS TEXT) = ?3
+                      THEN CAST(?3 AS INTEGER) ELSE ?3 END
 UNION ALL
 SELECT j.at, j.outcome || ' by action ' || a.id || ' (' || a.os_user ||
        COALESCE(', ' || a.reason, '') || ')' || COALESCE(': ' || j.detail, '') ||

@@ -130,7 +130,7 @@ check "query refuses UPDATE" refused "UPDATE failures SET queue = 'x'" "UPDATE i
 check "query refuses DELETE" refused "DELETE FROM failures" "DELETE is refused"
 check "query refuses CREATE" refused "CREATE TABLE t (x)" "CREATE is refused"
 check "query refuses DROP" refused "DROP TABLE failures" "DROP is refused"
-check "query refuses ALTER TABLE" refused "ALTER TABLE failure_rows ADD COLUMN z" "ALTER TABLE is refused"
+check "query refuses ALTER TABLE" refused "ALTER TABLE failure_log ADD COLUMN z" "ALTER TABLE is refused"
 check "query refuses setting a pragma" refused "PRAGMA user_version = 9" "PRAGMA user_version = ... is refused"
 check "query refuses load_extension" refused "SELECT load_extension('x')" "load_extension() is refused"
 check "query refuses BEGIN" refused "BEGIN" "transaction control is refused"

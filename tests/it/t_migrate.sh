@@ -49,7 +49,7 @@ check "the alert's state carries its label set" \
 check "its history too" \
     test "$(q "SELECT labels FROM alert_transitions WHERE rule = 'dead'")" = '{"endpoint":"default","queue":"mig"}'
 check "0009 backfilled the queue's signature from the rows (first, last seen, count)" \
-    test "$(q "SELECT endpoint || ' ' || count || ' ' || (first_seen = (SELECT MIN(finished_at) FROM failure_rows)) || (last_seen = (SELECT MAX(finished_at) FROM failure_rows)) FROM queue_signatures WHERE queue = 'mig' AND signature = 'a1b2c3d4e5f6'")" = "default $dead 11"
+    test "$(q "SELECT endpoint || ' ' || count || ' ' || (first_seen = (SELECT MIN(finished_at) FROM failures)) || (last_seen = (SELECT MAX(finished_at) FROM failures)) FROM queue_signatures WHERE queue = 'mig' AND signature = 'a1b2c3d4e5f6'")" = "default $dead 11"
 check "the rename is logged" grep -q "rows of $old now name it by its endpoint name 'default'" "$T_DIR/agent.log"
 check "the firing alert stays firing: no new transition" \
     test "$(q "SELECT COUNT(*) FROM alert_transitions")" = 1

@@ -21,15 +21,21 @@ now=$(($(date +%s) * 1000))
 old=$((now - 40 * 86400000))
 n=200000
 q "PRAGMA synchronous = OFF; BEGIN;
-INSERT INTO texts (id, body, last_at) VALUES (1, '[\"at old (x.js:1)\"]', $old + ($n - 1) * 10);
+INSERT INTO texts (id, hash, body, last_at) VALUES (1, 0, '[\"at old (x.js:1)\"]', $old + ($n - 1) * 10);
+INSERT OR IGNORE INTO endpoints (name) VALUES ('default');
+INSERT INTO signatures (signature, signature_text) VALUES ('abcdefabcdef', 'old failure');
+WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 19)
+INSERT INTO queue_names (queue) SELECT 'old-' || i FROM k;
 WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < $n - 1)
-INSERT INTO failure_rows (endpoint, queue, job_id, stream_id, event_time, finished_at, failed_reason,
-    signature, data, stack_id, finished_on, recorded_at)
-SELECT 'default', 'old-' || (i % 20), i, ($old + i * 10) || '-0', $old + i * 10, $old + i * 10,
-       'old failure', 'abcdefabcdef', hex(randomblob(80)), 1, $old + i * 10, $old FROM k;
+INSERT INTO failure_log (queue_id, endpoint_id, job_id, finished_at, stream_seq, reason, sig_id,
+    data, stack_id, recorded_gap)
+SELECT (SELECT id FROM queue_names WHERE queue = 'old-' || (i % 20)),
+       (SELECT id FROM endpoints WHERE name = 'default'), i, $old + i * 10, 0, 'old failure',
+       (SELECT id FROM signatures WHERE signature = 'abcdefabcdef'), hex(randomblob(80)), 1,
+       $old - ($old + i * 10) FROM k;
 INSERT INTO failure_hours SELECT endpoint, queue, signature, finished_at / 3600000, COUNT(*),
     MIN(finished_at), MAX(finished_at), MAX(failed_reason)
-FROM failure_rows GROUP BY queue, finished_at / 3600000, signature, endpoint;
+FROM failures GROUP BY queue, finished_at / 3600000, signature, endpoint;
 INSERT INTO failures (endpoint, queue, job_id, event_time, finished_on, failed_reason, recorded_at)
 VALUES ('default', 'kept', 'k1', $((now - 86400000)), $((now - 86400000)), 'inside the period', 1);
 COMMIT;" || die "cannot write the backlog"
@@ -46,7 +52,7 @@ check "the backlog is trimmed while the workload runs" \
 wait "$WL" || die "workload failed: $(tail -3 "$T_DIR/live.out")"
 check "the agent catches up" wait_for 60 agent_caught_up "$ini"
 check "no row older than the retention period is left" \
-    test "$(q "SELECT COUNT(*) FROM failure_rows WHERE queue LIKE 'old-%'")/$(q "SELECT COUNT(*) FROM failure_hours WHERE queue LIKE 'old-%'")" = 0/0
+    test "$(q "SELECT COUNT(*) FROM failures WHERE queue LIKE 'old-%'")/$(q "SELECT COUNT(*) FROM failure_hours WHERE queue LIKE 'old-%'")" = 0/0
 check "the old rows' stack trace is gone with them" test "$(q "SELECT COUNT(*) FROM texts WHERE id = 1")" = 0
 check "the row inside the period is kept" test "$(q "SELECT COUNT(*) FROM failures WHERE queue = 'kept'")" = 1
 failures_json "$T_DIR/failures.json"

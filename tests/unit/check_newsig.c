@@ -227,7 +227,7 @@ START_TEST(first_seen_across_restarts_returning_not_new)
     ck_assert_int_eq(storeadmin_retention_slice_keep(f.st, &k, T0 + 50 * 60000, &more), 0);
     ck_assert_int_eq(window_commit(f.w), 0);
     ck_assert_int_eq(one(f.st, "SELECT COUNT(*) FROM queue_signatures"), 1); /* A stays */
-    ck_assert_int_eq(one(f.st, "SELECT COUNT(*) FROM failure_rows"), 4);
+    ck_assert_int_eq(one(f.st, "SELECT COUNT(*) FROM failures"), 4);
     nf_close(&f);
 }
 END_TEST

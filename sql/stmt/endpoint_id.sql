@@ -1,0 +1,1 @@
+SELECT id FROM endpoints WHERE name = :endpoint;

@@ -1,0 +1,1 @@
+SELECT id FROM queue_names WHERE queue = :queue;
