@@ -214,6 +214,7 @@ row "query replay_outcomes" q replay_outcomes
 # the TUI's reads, through sqlite3 (the SQL of the tree under test)
 tui_sql() { # name -> SQL with the TUI's parameters inlined
     local qn="'queue-$((mid % 50))'" ep="'default'"
+    [ "$1" = minute ] && qn=$((now / 60000 - 1)) # tui_minute: ?2 is the last full minute
     if [ -f "$TREE/sql/stmt/tui_$1.sql" ]; then
         grep -v '^--' "$TREE/sql/stmt/tui_$1.sql"
     else # the release before kept them in tui/data.c
