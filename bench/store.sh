@@ -165,6 +165,9 @@ FROM $rows WHERE signature IS NOT NULL GROUP BY queue, signature, endpoint;
 INSERT INTO minute_counts (endpoint, queue, minute, added, completed, failed, retries)
 SELECT endpoint, queue, finished_at / 60000, 4 * COUNT(*), 3 * COUNT(*), COUNT(*), 2 * COUNT(*)
 FROM $rows GROUP BY endpoint, queue, finished_at / 60000;
+INSERT OR IGNORE INTO queue_counters (endpoint, queue, added, completed, failed, retries)
+SELECT endpoint, queue, SUM(added), SUM(completed), SUM(failed), SUM(retries)
+FROM minute_counts GROUP BY endpoint, queue;
 COMMIT;
 PRAGMA journal_mode = WAL;
 EOF

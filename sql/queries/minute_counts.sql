@@ -4,6 +4,7 @@
 SELECT queue, minute * 60000 AS minute_start, added, completed, failed, retries, stalled, unknown,
        malformed
 FROM minute_counts
-WHERE minute >= COALESCE(:since, CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 3600000) / 60000
-  AND (:queue IS NULL OR queue = :queue)
+WHERE (endpoint, queue) IN (SELECT endpoint, queue FROM queue_counters
+                            WHERE :queue IS NULL OR queue = :queue)
+  AND minute >= COALESCE(:since, CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 3600000) / 60000
 ORDER BY minute DESC, queue;
