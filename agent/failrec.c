@@ -103,10 +103,10 @@ failure_where(char *where, size_t len, const struct iq *q, struct bstr job_id,
  * basis and prime; texts.hash (sql/schema/0010) and the memory of recent
  * values. The lookups compare the texts, so the hash only has to spread,
  * not to be unguessable. */
-static int64_t
-text_hash(const char *p, size_t n)
+static uint64_t
+mix_hash(uint64_t basis, const char *p, size_t n)
 {
-    uint64_t h = 14695981039346656037ULL ^ (uint64_t)n;
+    uint64_t h = basis ^ (uint64_t)n;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
@@ -116,17 +116,23 @@ text_hash(const char *p, size_t n)
     }
     for (; i < n; i++)
         h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
-    h ^= h >> 32;
-    return (int64_t)(h & INT64_MAX);
+    return h ^ (h >> 32);
+}
+
+static int64_t
+text_hash(const char *p, size_t n)
+{
+    return (int64_t)(mix_hash(14695981039346656037ULL, p, n) & INT64_MAX);
 }
 
 /*
  * A text into texts, once per distinct value (a stack trace, opts, a name
  * or reason that repeats): found by its hash among the texts with that
- * hash, else added. *id is its small id. 0 / -1 (store).
+ * hash, else added. *id is its small id, *last_at its texts.last_at now.
+ * 0 / -1 (store).
  */
 static int
-put_text(struct ingest *ing, const char *p, size_t n, int64_t at, int64_t *id)
+put_text(struct ingest *ing, const char *p, size_t n, int64_t at, int64_t *id, int64_t *last_at)
 {
     int64_t h = text_hash(p, n);
     sqlite3_stmt *g = store_stmt(ing->st, "stmt/text_get");
@@ -140,8 +146,10 @@ put_text(struct ingest *ing, const char *p, size_t n, int64_t at, int64_t *id)
         *id = sqlite3_column_int64(g, 0);
         int64_t last = sqlite3_column_int64(g, 2);
         sqlite3_reset(g);
+        *last_at = last;
         if (at <= last + 3600000)
             return 0;
+        *last_at = at;
         /* an hour newer: retention must keep it longer (texts.last_at) */
         sqlite3_stmt *u = store_stmt(ing->st, "stmt/text_seen");
         store_bind_int(u, ":id", *id);
@@ -160,6 +168,41 @@ put_text(struct ingest *ing, const char *p, size_t n, int64_t at, int64_t *id)
     if (store_exec(ing->st, t, "cannot record a failure") != 0)
         return -1;
     *id = sqlite3_last_insert_rowid(store_db(ing->st));
+    *last_at = at;
+    return 0;
+}
+
+/* The memory's slot for a text, and whether it holds that text. */
+static struct text_slot *
+text_slot(struct ingest *ing, const char *p, size_t n, uint64_t *h, uint64_t *check, bool *same)
+{
+    *h = (uint64_t)text_hash(p, n);
+    *check = mix_hash(ing->texts_seed, p, n);
+    struct text_slot *t = &ing->texts[*h % FAILREC_SEEN];
+    *same = t->hash == *h && t->check == *check;
+    return t;
+}
+
+/*
+ * A stack trace or opts: its id in texts, from the memory while it is good
+ * (same generation of the store's texts and of this writer's windows, and
+ * texts.last_at less than an hour behind), else from the store. 0 / -1
+ */
+static int
+text_id(struct ingest *ing, const char *p, size_t n, int64_t at, int64_t *id)
+{
+    uint64_t h, check;
+    bool same;
+    struct text_slot *t = text_slot(ing, p, n, &h, &check, &same);
+    uint64_t gen = store_texts_gen(ing->st) * 65536 + ing->texts_gen;
+    if (same && t->id > 0 && t->gen == gen && at <= t->last_at + 3600000) {
+        *id = t->id;
+        return 0;
+    }
+    int64_t last;
+    if (put_text(ing, p, n, at, id, &last) != 0)
+        return -1;
+    *t = (struct text_slot){h, check, *id, last, gen};
     return 0;
 }
 
@@ -172,15 +215,16 @@ static int
 bind_text_or_id(struct ingest *ing, sqlite3_stmt *s, const char *param, const char *p, size_t n,
                 int64_t at)
 {
-    uint64_t h = (uint64_t)text_hash(p, n) | 1; /* 0: an empty slot */
-    uint64_t *slot = &ing->seen[(h >> 1) % FAILREC_SEEN];
-    if (*slot != h) {
-        *slot = h;
+    uint64_t h, check;
+    bool same;
+    struct text_slot *t = text_slot(ing, p, n, &h, &check, &same);
+    if (!same) {
+        *t = (struct text_slot){h, check, 0, 0, 0};
         store_bind_text(s, param, p, n);
         return 0;
     }
     int64_t id;
-    if (put_text(ing, p, n, at, &id) != 0)
+    if (text_id(ing, p, n, at, &id) != 0)
         return -1;
     store_bind_int(s, param, id);
     return 0;
@@ -258,11 +302,25 @@ failrec_write(struct ingest *ing, int qi, struct bstr job_id, const char *stream
     hash_fields(hash, &f);
     if (!reason.p)
         reason = f.failed_reason;
-
+    /* the death's identity: one row per queue, job and finishedOn (the hash
+     * gone: the event's time), whether read from the stream or reconciled */
+    int64_t fin;
+    if (reconciled || !bstr_int(f.finished_on, &fin))
+        fin = event_time;
     if (name_id(ing, "stmt/queue_name_put", "stmt/queue_name_id", ":queue", q->name, &q->qid) != 0 ||
         name_id(ing, "stmt/endpoint_put", "stmt/endpoint_id", ":endpoint", cfg->endpoint_name,
                 &ing->eid) != 0)
         goto fail_text;
+    sqlite3_stmt *k = store_stmt(ing->st, "stmt/failure_known_id");
+    store_bind_int(k, ":queue_id", q->qid);
+    store_bind_int(k, ":endpoint_id", ing->eid);
+    store_bind_text(k, ":job_id", job_id.p, job_id.n);
+    store_bind_int(k, ":finished_on", fin);
+    int known = sqlite3_step(k);
+    sqlite3_reset(k);
+    if (known == SQLITE_ROW)
+        return 0;
+
     store_bind_int(s, ":queue_id", q->qid);
     store_bind_int(s, ":endpoint_id", ing->eid);
     store_bind_text(s, ":job_id", job_id.p, job_id.n);
@@ -309,14 +367,9 @@ failrec_write(struct ingest *ing, int qi, struct bstr job_id, const char *stream
     if (f.stacktrace.p) {
         buf_reset(&ing->b3);
         jobdata_stack(f.stacktrace.p, f.stacktrace.n, (size_t)cfg->stack_max_bytes, &ing->b3);
-        store_bind_text(s, ":stacktrace", ing->b3.data ? ing->b3.data : "", ing->b3.len);
     }
     bind_int_field(s, ":timestamp", f.timestamp);
     bind_int_field(s, ":processed_on", f.processed_on);
-    /* the death's identity (see failures_death in sql/schema) */
-    int64_t fin;
-    if (reconciled || !bstr_int(f.finished_on, &fin))
-        fin = event_time;
     store_bind_int(s, ":finished_on", fin);
     if (f.pb.p)
         store_bind_text(s, ":processed_by", f.pb.p, f.pb.n);
@@ -331,12 +384,12 @@ failrec_write(struct ingest *ing, int qi, struct bstr job_id, const char *stream
      * them; a row ignored as a duplicate leaves them for the first one */
     int64_t tid;
     if (f.stacktrace.p) {
-        if (put_text(ing, ing->b3.data ? ing->b3.data : "", ing->b3.len, fin, &tid) != 0)
+        if (text_id(ing, ing->b3.data ? ing->b3.data : "", ing->b3.len, fin, &tid) != 0)
             goto fail_text;
         store_bind_int(s, ":stack_id", tid);
     }
     if (f.opts.p) {
-        if (put_text(ing, f.opts.p, f.opts.n > OPTS_MAX ? OPTS_MAX : f.opts.n, fin, &tid) != 0)
+        if (text_id(ing, f.opts.p, f.opts.n > OPTS_MAX ? OPTS_MAX : f.opts.n, fin, &tid) != 0)
             goto fail_text;
         store_bind_int(s, ":opts_id", tid);
     }

@@ -126,6 +126,7 @@ party_abort(void *ud)
         q->qid = 0; /* its queue_names row may have been rolled back */
     }
     ing->eid = 0;
+    ing->texts_gen++; /* texts added in the window are gone */
     memset(&ing->staged, 0, sizeof ing->staged);
     counts_drop(ing);
     sigtab_drop(ing->sigs);
@@ -152,6 +153,8 @@ ingest_new(const struct config *cfg, struct store *st, struct window *win, struc
     ing->hash_arena = arena_new(256 * 1024);
     ing->lin = lineage_new();
     ing->sigs = sigtab_new();
+    ing->texts = xcalloc(FAILREC_SEEN, sizeof *ing->texts);
+    ing->texts_seed = arc4random() | (uint64_t)arc4random() << 32;
     struct window_party p = {"ingest", party_flush, party_commit, party_abort, ing};
     window_join(win, &p);
     return ing;
@@ -179,6 +182,7 @@ ingest_free(struct ingest *ing)
     arena_free(ing->hash_arena);
     lineage_free(ing->lin);
     sigtab_free(ing->sigs);
+    free(ing->texts);
     buf_release(&ing->b1);
     buf_release(&ing->b2);
     buf_release(&ing->b3);

@@ -46,6 +46,15 @@ struct recon {
 
 #define FAILREC_SEEN 4096
 
+/* A text seen lately (a name, reason, stack trace or opts): by its hash and
+ * a second, randomly seeded one, so that crafted text cannot pass for
+ * another; id 0: seen once, not in texts (failrec.c). */
+struct text_slot {
+    uint64_t hash, check;
+    int64_t id, last_at;
+    uint64_t gen;
+};
+
 struct iq {
     char *name;
     char *stream_key;
@@ -103,7 +112,9 @@ struct ingest {
     struct buf b1, b2, b3;
     struct arena *hash_arena;
     int64_t eid;                      /* endpoints.id once known; 0 */
-    uint64_t seen[FAILREC_SEEN];      /* hashes of recent names and reasons (failrec.c) */
+    struct text_slot *texts;          /* FAILREC_SEEN recent texts (failrec.c) */
+    uint64_t texts_seed;              /* of text_slot.check */
+    uint64_t texts_gen;               /* moved on at a rollback */
     struct lineage *lin;
     struct sigtab *sigs;
     ingest_sig_observer sig_obs;

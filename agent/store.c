@@ -22,6 +22,7 @@ struct cached {
 
 struct store {
     sqlite3 *db;
+    uint64_t texts_gen;
     struct cached *cache;
     int ncache;
     bool quiet;         /* errors are remembered, not logged (the agent) */
@@ -437,6 +438,18 @@ store_note_error(struct store *st, const char *what)
     failed(st, what, sqlite3_errmsg(st->db));
 }
 
+uint64_t
+store_texts_gen(const struct store *st)
+{
+    return st->texts_gen;
+}
+
+void
+store_texts_changed(struct store *st)
+{
+    st->texts_gen++;
+}
+
 int
 store_rename_endpoint(struct store *st, const char *from, const char *to)
 {
@@ -448,7 +461,7 @@ store_rename_endpoint(struct store *st, const char *from, const char *to)
         "WHERE endpoint_id = (SELECT id FROM endpoints WHERE name = ?1) "
         "AND EXISTS (SELECT 1 FROM endpoints WHERE name = ?2) "
         "AND NOT EXISTS (SELECT 1 FROM failure_log d WHERE d.queue_id = failure_log.queue_id "
-        "AND d.job_id = failure_log.job_id AND d.finished_at = failure_log.finished_at "
+        "AND d.job_id = failure_log.job_id AND +d.finished_at = failure_log.finished_at "
         "AND d.endpoint_id = (SELECT id FROM endpoints WHERE name = ?2))",
         "UPDATE OR IGNORE endpoints SET name = ?2 WHERE name = ?1",
         "UPDATE OR IGNORE cursors SET endpoint = ?2 WHERE endpoint = ?1",

@@ -18,6 +18,10 @@ struct store;
 struct store *store_open(const char *path, bool readonly, char *err, size_t errlen);
 void store_close(struct store *st);
 sqlite3 *store_db(struct store *st);
+/* Moved on whenever texts rows may have been deleted (retention): a writer's
+ * memory of text ids (failrec.c) is good only within one generation. */
+uint64_t store_texts_gen(const struct store *st);
+void store_texts_changed(struct store *st);
 const char *store_errmsg(struct store *st);
 
 /* A cached prepared statement for an embedded SQL text, reset and with its

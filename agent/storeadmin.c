@@ -123,6 +123,8 @@ storeadmin_retention_slice_keep(struct store *st, const struct storeadmin_keep *
         keep_slice(st, "stmt/retention_signatures", k->signature_cutoff) != 0)
         return -1;
     int64_t n = sqlite3_total_changes(db) - before;
+    if (n > 0)
+        store_texts_changed(st); /* texts may be among them (failrec.c's memory) */
     if (more_left(st, "stmt/retention_more", k, more) != 0 ||
         more_left(st, "stmt/retention_more_keep", k, more) != 0)
         return -1;

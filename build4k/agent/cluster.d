@@ -1,0 +1,3 @@
+build4k/agent/cluster.o: agent/cluster.c agent/cluster.h agent/xmem.h
+agent/cluster.h:
+agent/xmem.h:

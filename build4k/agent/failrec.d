@@ -1,0 +1,21 @@
+build4k/agent/failrec.o: agent/failrec.c agent/ingest_int.h agent/arena.h \
+ agent/bmq.h agent/buf.h agent/event.h agent/ingest.h agent/config.h \
+ agent/queues.h agent/rconn.h agent/store.h agent/strmap.h agent/window.h \
+ agent/jobdata.h agent/log.h agent/signature.h agent/util.h agent/xmem.h
+agent/ingest_int.h:
+agent/arena.h:
+agent/bmq.h:
+agent/buf.h:
+agent/event.h:
+agent/ingest.h:
+agent/config.h:
+agent/queues.h:
+agent/rconn.h:
+agent/store.h:
+agent/strmap.h:
+agent/window.h:
+agent/jobdata.h:
+agent/log.h:
+agent/signature.h:
+agent/util.h:
+agent/xmem.h:

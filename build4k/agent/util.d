@@ -1,0 +1,2 @@
+build4k/agent/util.o: agent/util.c agent/util.h
+agent/util.h:

@@ -1,0 +1,18 @@
+build4k/agent/xread.o: agent/xread.c agent/ingest_int.h agent/arena.h \
+ agent/bmq.h agent/buf.h agent/event.h agent/ingest.h agent/config.h \
+ agent/queues.h agent/rconn.h agent/store.h agent/strmap.h agent/window.h \
+ agent/log.h agent/xmem.h
+agent/ingest_int.h:
+agent/arena.h:
+agent/bmq.h:
+agent/buf.h:
+agent/event.h:
+agent/ingest.h:
+agent/config.h:
+agent/queues.h:
+agent/rconn.h:
+agent/store.h:
+agent/strmap.h:
+agent/window.h:
+agent/log.h:
+agent/xmem.h:
