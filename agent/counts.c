@@ -118,15 +118,17 @@ counts_track(struct ingest *ing, int qi, const struct bmq_event *ev)
     p->job = job;
 }
 
-/* Before COMMIT: the staged counts into minute_counts. */
+/* Before COMMIT: the staged counts into minute_log (the view minute_counts). */
 int
 counts_flush(struct ingest *ing)
 {
     for (int i = 0; i < ing->ncnt; i++) {
         struct cnt_slot *c = &ing->cnt[i];
+        if (failrec_ids(ing, c->qi) != 0)
+            return -1;
         sqlite3_stmt *s = store_stmt(ing->st, "stmt/counts_add");
-        store_bind_str(s, ":endpoint", ing->cfg->endpoint_name);
-        store_bind_str(s, ":queue", ing->q[c->qi].name);
+        store_bind_int(s, ":queue_id", ing->q[c->qi].qid);
+        store_bind_int(s, ":endpoint_id", ing->eid);
         store_bind_int(s, ":minute", c->minute);
         for (int k = 0; k < C__N; k++)
             if (cnt_params[k])

@@ -307,9 +307,7 @@ failrec_write(struct ingest *ing, int qi, struct bstr job_id, const char *stream
     int64_t fin;
     if (reconciled || !bstr_int(f.finished_on, &fin))
         fin = event_time;
-    if (name_id(ing, "stmt/queue_name_put", "stmt/queue_name_id", ":queue", q->name, &q->qid) != 0 ||
-        name_id(ing, "stmt/endpoint_put", "stmt/endpoint_id", ":endpoint", cfg->endpoint_name,
-                &ing->eid) != 0)
+    if (failrec_ids(ing, qi) != 0)
         goto fail_text;
     sqlite3_stmt *k = store_stmt(ing->st, "stmt/failure_known_id");
     store_bind_int(k, ":queue_id", q->qid);
@@ -421,6 +419,17 @@ fail_text:
     log_debug("store: cannot record failure of %s: %s", WHERE(), store_errmsg(ing->st));
     sqlite3_reset(s);
     return -1;
+}
+
+int
+failrec_ids(struct ingest *ing, int qi)
+{
+    return name_id(ing, "stmt/queue_name_put", "stmt/queue_name_id", ":queue", ing->q[qi].name,
+                   &ing->q[qi].qid) != 0 ||
+                   name_id(ing, "stmt/endpoint_put", "stmt/endpoint_id", ":endpoint",
+                           ing->cfg->endpoint_name, &ing->eid) != 0
+               ? -1
+               : 0;
 }
 
 /* ---- the batch's failures ---- */

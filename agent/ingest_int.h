@@ -155,6 +155,8 @@ void failrec_clear(struct ingest *ing);
 int failrec_write(struct ingest *ing, int qi, struct bstr job_id, const char *stream_id,
                   size_t stream_id_len, int64_t event_time, struct bstr reason,
                   const redisReply *hash, bool reconciled);
+/* q->qid and ing->eid, put into queue_names and endpoints once. 0 / -1 */
+int failrec_ids(struct ingest *ing, int qi);
 bool failrec_known(struct ingest *ing, const char *queue, const char *id, size_t idlen,
                    int64_t fin);
 

@@ -463,10 +463,12 @@ store_rename_endpoint(struct store *st, const char *from, const char *to)
         "AND NOT EXISTS (SELECT 1 FROM failure_log d WHERE d.queue_id = failure_log.queue_id "
         "AND d.job_id = failure_log.job_id AND +d.finished_at = failure_log.finished_at "
         "AND d.endpoint_id = (SELECT id FROM endpoints WHERE name = ?2))",
+        "UPDATE OR IGNORE minute_log SET endpoint_id = (SELECT id FROM endpoints WHERE name = ?2) "
+        "WHERE endpoint_id = (SELECT id FROM endpoints WHERE name = ?1) "
+        "AND EXISTS (SELECT 1 FROM endpoints WHERE name = ?2)",
         "UPDATE OR IGNORE endpoints SET name = ?2 WHERE name = ?1",
         "UPDATE OR IGNORE cursors SET endpoint = ?2 WHERE endpoint = ?1",
         "UPDATE OR IGNORE failure_hours SET endpoint = ?2 WHERE endpoint = ?1",
-        "UPDATE OR IGNORE minute_counts SET endpoint = ?2 WHERE endpoint = ?1",
         "UPDATE OR IGNORE gaps SET endpoint = ?2 WHERE endpoint = ?1",
         "UPDATE OR IGNORE queue_depths SET endpoint = ?2 WHERE endpoint = ?1",
         "UPDATE OR IGNORE depth_samples SET endpoint = ?2 WHERE endpoint = ?1",

@@ -151,7 +151,15 @@ EOF
 fi
 if [ -f "$TREE"/sql/schema/0009_signatures_seen.sql ]; then
     rows=failure_rows
-    [ $compact = 1 ] && rows=failures
+    minutes="INSERT INTO minute_counts (endpoint, queue, minute, added, completed, failed, retries)
+SELECT endpoint, queue, finished_at / 60000, 4 * COUNT(*), 3 * COUNT(*), COUNT(*), 2 * COUNT(*)
+FROM failure_rows GROUP BY endpoint, queue, finished_at / 60000;"
+    if [ $compact = 1 ]; then # 0010: the table under the view, by ids
+        rows=failures
+        minutes="INSERT INTO minute_log (queue_id, endpoint_id, minute, added, completed, failed, retries)
+SELECT queue_id, endpoint_id, finished_at / 60000, 4 * COUNT(*), 3 * COUNT(*), COUNT(*), 2 * COUNT(*)
+FROM failure_log GROUP BY queue_id, endpoint_id, finished_at / 60000;"
+    fi
     # what the agent's window keeps beside the rows: per queue and
     # signature (0009), per queue and minute (30 days of counts)
     sqlite3 "$DB" >/dev/null <<EOF || { say "generator (0009) failed"; exit 1; }
@@ -162,12 +170,7 @@ BEGIN;
 INSERT INTO queue_signatures SELECT endpoint, queue, signature, MIN(finished_at), MAX(finished_at),
     COUNT(*), MAX(failed_reason), MAX(job_id)
 FROM $rows WHERE signature IS NOT NULL GROUP BY queue, signature, endpoint;
-INSERT INTO minute_counts (endpoint, queue, minute, added, completed, failed, retries)
-SELECT endpoint, queue, finished_at / 60000, 4 * COUNT(*), 3 * COUNT(*), COUNT(*), 2 * COUNT(*)
-FROM $rows GROUP BY endpoint, queue, finished_at / 60000;
-INSERT OR IGNORE INTO queue_counters (endpoint, queue, added, completed, failed, retries)
-SELECT endpoint, queue, SUM(added), SUM(completed), SUM(failed), SUM(retries)
-FROM minute_counts GROUP BY endpoint, queue;
+$minutes
 COMMIT;
 PRAGMA journal_mode = WAL;
 EOF

@@ -212,30 +212,57 @@ BEGIN
     DELETE FROM failure_log WHERE id = OLD.id;
 END;
 
--- per queue and minute: clustered by its key (no rowid, no second copy of
--- the key in an automatic index): a month of 50 busy queues is 2.2M rows,
--- 15 bytes a failure row at 10M rows in 0009, 4 now
-CREATE TABLE minute_counts_new (
-    endpoint  TEXT    NOT NULL,
-    queue     TEXT    NOT NULL,
-    minute    INTEGER NOT NULL,  -- epoch ms / 60000
-    added     INTEGER NOT NULL DEFAULT 0,
-    completed INTEGER NOT NULL DEFAULT 0,
-    failed    INTEGER NOT NULL DEFAULT 0,
-    retries   INTEGER NOT NULL DEFAULT 0,
-    stalled   INTEGER NOT NULL DEFAULT 0,
-    unknown   INTEGER NOT NULL DEFAULT 0,
-    malformed INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (endpoint, queue, minute)
+-- per queue and minute: `minute_log`, clustered by its key (ids for queue
+-- and endpoint, no rowid, no index by minute: the reads by minute go queue
+-- by queue through the key); a month of 50 busy queues is 2.2M rows, 15
+-- bytes a failure row at 10M rows in 0009, 6 now. The view minute_counts
+-- gives the columns of before (plain SQL inserts and deletes through it).
+INSERT OR IGNORE INTO queue_names (queue) SELECT DISTINCT queue FROM minute_counts;
+INSERT OR IGNORE INTO endpoints (name) SELECT DISTINCT endpoint FROM minute_counts;
+CREATE TABLE minute_log (
+    queue_id    INTEGER NOT NULL,  -- queue_names.id
+    endpoint_id INTEGER NOT NULL,  -- endpoints.id
+    minute      INTEGER NOT NULL,  -- epoch ms / 60000
+    added       INTEGER NOT NULL DEFAULT 0,
+    completed   INTEGER NOT NULL DEFAULT 0,
+    failed      INTEGER NOT NULL DEFAULT 0,
+    retries     INTEGER NOT NULL DEFAULT 0,
+    stalled     INTEGER NOT NULL DEFAULT 0,
+    unknown     INTEGER NOT NULL DEFAULT 0,
+    malformed   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (queue_id, endpoint_id, minute)
 ) WITHOUT ROWID;
-INSERT INTO minute_counts_new SELECT endpoint, queue, minute, added, completed, failed, retries,
-                                     stalled, unknown, malformed
-FROM minute_counts ORDER BY endpoint, queue, minute;
+INSERT INTO minute_log
+SELECT q.id, e.id, m.minute, m.added, m.completed, m.failed, m.retries, m.stalled, m.unknown,
+       m.malformed
+FROM minute_counts m JOIN queue_names q ON q.queue = m.queue JOIN endpoints e ON e.name = m.endpoint
+ORDER BY 1, 2, 3;
 DROP TABLE minute_counts;
-ALTER TABLE minute_counts_new RENAME TO minute_counts;
--- no index by minute (0008's minute_counts_minute: a third of the table's
--- size): the reads by minute go queue by queue through the key, the queues
--- from queue_counters (the agent writes a queue's counters in the same
--- window as its counts)
-INSERT OR IGNORE INTO queue_counters (endpoint, queue)
-SELECT DISTINCT endpoint, queue FROM minute_counts;
+CREATE VIEW minute_counts AS
+SELECT e.name AS endpoint, q.queue, m.minute, m.added, m.completed, m.failed, m.retries,
+       m.stalled, m.unknown, m.malformed
+FROM minute_log m JOIN queue_names q ON q.id = m.queue_id JOIN endpoints e ON e.id = m.endpoint_id;
+CREATE TRIGGER minute_counts_insert INSTEAD OF INSERT ON minute_counts
+BEGIN
+    INSERT OR IGNORE INTO queue_names (queue) VALUES (NEW.queue);
+    INSERT OR IGNORE INTO endpoints (name) VALUES (NEW.endpoint);
+    INSERT INTO minute_log (queue_id, endpoint_id, minute, added, completed, failed, retries,
+                            stalled, unknown, malformed)
+    VALUES ((SELECT id FROM queue_names WHERE queue = NEW.queue),
+            (SELECT id FROM endpoints WHERE name = NEW.endpoint), NEW.minute,
+            COALESCE(NEW.added, 0), COALESCE(NEW.completed, 0), COALESCE(NEW.failed, 0),
+            COALESCE(NEW.retries, 0), COALESCE(NEW.stalled, 0), COALESCE(NEW.unknown, 0),
+            COALESCE(NEW.malformed, 0))
+    ON CONFLICT (queue_id, endpoint_id, minute) DO UPDATE SET
+        added = added + excluded.added, completed = completed + excluded.completed,
+        failed = failed + excluded.failed, retries = retries + excluded.retries,
+        stalled = stalled + excluded.stalled, unknown = unknown + excluded.unknown,
+        malformed = malformed + excluded.malformed;
+END;
+CREATE TRIGGER minute_counts_delete INSTEAD OF DELETE ON minute_counts
+BEGIN
+    DELETE FROM minute_log
+    WHERE queue_id = (SELECT id FROM queue_names WHERE queue = OLD.queue)
+      AND endpoint_id = (SELECT id FROM endpoints WHERE name = OLD.endpoint)
+      AND minute = OLD.minute;
+END;

@@ -1,8 +1,10 @@
-INSERT INTO minute_counts (endpoint, queue, minute, added, completed, failed, retries, stalled,
-                           unknown, malformed)
-VALUES (:endpoint, :queue, :minute, :added, :completed, :failed, :retries, :stalled, :unknown,
-        :malformed)
-ON CONFLICT (endpoint, queue, minute) DO UPDATE SET
+-- The staged counts of a queue's minute (counts.c; ids from queue_names and
+-- endpoints, which the agent put first).
+INSERT INTO minute_log (queue_id, endpoint_id, minute, added, completed, failed, retries, stalled,
+                        unknown, malformed)
+VALUES (:queue_id, :endpoint_id, :minute, :added, :completed, :failed, :retries, :stalled,
+        :unknown, :malformed)
+ON CONFLICT (queue_id, endpoint_id, minute) DO UPDATE SET
     added = added + excluded.added,
     completed = completed + excluded.completed,
     failed = failed + excluded.failed,

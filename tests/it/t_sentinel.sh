@@ -37,7 +37,9 @@ sentinel monitor mymaster 127.0.0.1 $M 1
 sentinel down-after-milliseconds mymaster 1000
 sentinel failover-timeout mymaster 4000
 CONF
-redis-sentinel "$T_DIR/sentinel.conf" &
+# redis-server in sentinel mode: what the redis-sentinel package links to, so
+# no second package is needed
+redis-server "$T_DIR/sentinel.conf" --sentinel &
 T_PIDS+=($!)
 scli() { redis-cli -p "$S" --no-auth-warning -a "$SPW" "$@"; }
 replica_linked() {
