@@ -326,6 +326,8 @@ status_one(const struct config *view, bool json, bool multi, struct buf *jout)
         }
     }
     struct store *st = store_open(cfg.store_path, true, err, sizeof err);
+    if (!st && strstr(err, "schema version"))
+        fprintf(stderr, "bullwatch status: %s\n", err);
     if (st && store_version(st) > 0) {
         for (int i = 0; i < l.n; i++) {
             sqlite3_stmt *s = store_stmt(st, "stmt/cursor_get");

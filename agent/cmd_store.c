@@ -159,7 +159,7 @@ store_backup(struct config *cfg, const char *to)
                 log_esc(to, strlen(to)));
         return EXIT_USAGE;
     }
-    struct store *st = store_open(cfg->store_path, true, err, sizeof err);
+    struct store *st = store_open_as_is(cfg->store_path, err, sizeof err);
     if (!st) {
         fprintf(stderr, "bullwatch store backup: %s\n", err);
         return EXIT_RUNTIME;
@@ -202,6 +202,8 @@ store_backup(struct config *cfg, const char *to)
                     strerror(errno));
         bool ok;
         int64_t n = one_int(store_db(st), "SELECT count(*) FROM failure_log", &ok);
+        if (!ok) /* a store before 0010, copied as it is */
+            n = one_int(store_db(st), "SELECT count(*) FROM failures", &ok);
         printf("backed up '%s' to '%s' (%lld failure rows, %lld bytes)\n",
                log_esc(cfg->store_path, strlen(cfg->store_path)), log_esc(to, strlen(to)),
                (long long)n, (long long)file_size(to, ""));

@@ -29,7 +29,7 @@ struct store {
     char last_err[300]; /* the last failed write: "what: message" */
 };
 
-static struct store *store_open_files(const char *path, bool readonly, char *err,
+static struct store *store_open_files(const char *path, bool readonly, bool any_version, char *err,
                                       size_t errlen);
 
 /* A write failed: remember it, and log it unless the owner reports. */
@@ -100,6 +100,32 @@ exec_plain(sqlite3 *db, const char *sql, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+static struct store *open_store(const char *path, bool readonly, bool any_version, char *err,
+                                size_t errlen);
+
+struct store *
+store_open(const char *path, bool readonly, char *err, size_t errlen)
+{
+    return open_store(path, readonly, false, err, errlen);
+}
+
+struct store *
+store_open_as_is(const char *path, char *err, size_t errlen)
+{
+    return open_store(path, true, true, err, errlen);
+}
+
+/* The schema version this build writes: its newest schema/NNNN. */
+static int
+schema_latest(void)
+{
+    int latest = 0;
+    for (int i = 0; sql_texts[i].name; i++)
+        if (strncmp(sql_texts[i].name, "schema/", 7) == 0 && atoi(sql_texts[i].name + 7) > latest)
+            latest = atoi(sql_texts[i].name + 7);
+    return latest;
 }
 
 static int
@@ -190,14 +216,14 @@ store_page_count(struct store *st)
     return n;
 }
 
-struct store *
-store_open(const char *path, bool readonly, char *err, size_t errlen)
+static struct store *
+open_store(const char *path, bool readonly, bool any_version, char *err, size_t errlen)
 {
     /* the umask covers the open and the first write (which creates -wal
      * and -shm); restored on every way out */
     mode_t old_mask = umask(config_store_group()[0] ? 007 : 077);
     bool created = !readonly && access(path, F_OK) != 0;
-    struct store *st = store_open_files(path, readonly, err, errlen);
+    struct store *st = store_open_files(path, readonly, any_version, err, errlen);
     if (st) {
         char msg[256];
         if (readonly) /* a first read creates -shm */
@@ -209,7 +235,7 @@ store_open(const char *path, bool readonly, char *err, size_t errlen)
 }
 
 static struct store *
-store_open_files(const char *path, bool readonly, char *err, size_t errlen)
+store_open_files(const char *path, bool readonly, bool any_version, char *err, size_t errlen)
 {
     struct store *st = xcalloc(1, sizeof *st);
     int flags = readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
@@ -246,6 +272,18 @@ store_open_files(const char *path, bool readonly, char *err, size_t errlen)
         }
     } else {
         exec_plain(st->db, "PRAGMA query_only=1", msg, sizeof msg);
+        /* a reader cannot migrate: an older store (the binary upgraded, the
+         * agent not restarted yet) is refused by name, not read with
+         * statements its tables do not have */
+        int v = store_version(st), latest = schema_latest();
+        if (!any_version && v > 0 && v < latest) {
+            snprintf(err, errlen,
+                     "audit store '%s' has schema version %d and this bullwatch reads %d: start "
+                     "the agent once (it migrates the store in place), then try again",
+                     path, v, latest);
+            store_close(st);
+            return NULL;
+        }
     }
     return st;
 }

@@ -16,6 +16,9 @@ struct store;
 
 /* NULL on failure with a message in err. */
 struct store *store_open(const char *path, bool readonly, char *err, size_t errlen);
+/* Read-only, whatever its schema version (a reader refuses an older store:
+ * `store backup` copies it as it is). */
+struct store *store_open_as_is(const char *path, char *err, size_t errlen);
 void store_close(struct store *st);
 sqlite3 *store_db(struct store *st);
 /* Moved on whenever texts rows may have been deleted (retention): a writer's

@@ -79,6 +79,11 @@ check "integrity" test "$(q "$db" "PRAGMA integrity_check")" = ok
 check "SIGTERM stops the agent with exit 0" stop_agent
 # the release before this one: migrated by the agent, every row kept
 sed "s|^path = .*|path = $T_DIR/bw9.db|" "$T_DIR/agent.ini" >"$T_DIR/agent9.ini"
+check "before: a reader refuses the older store by name (it cannot migrate it)" \
+    bash -c "! '$BW' query failures -c '$T_DIR/agent9.ini' 2>'$T_DIR/q9.err' && grep -q 'has schema version 9 and this bullwatch reads 10: start the agent once' '$T_DIR/q9.err'"
+check "before: store backup copies it as it is (version 9, every row)" \
+    bash -c "'$BW' store backup '$T_DIR/bk9.db' -c '$T_DIR/agent9.ini' >/dev/null && [ \"\$(sqlite3 '$T_DIR/bk9.db' 'PRAGMA user_version; SELECT COUNT(*) FROM failures')\" = \"9
+$rows\" ]"
 start_agent "$T_DIR/agent9.ini" "$T_DIR/agent9.log"
 check "the agent migrates the 0009 store" wait_for 30 bash -c "[ \"\$(sqlite3 '$T_DIR/bw9.db' 'PRAGMA user_version')\" -ge 10 ]"
 check "0009 -> 0010: every old row kept, every column equal" \
