@@ -1,3 +1,0 @@
-build4k/agent/arena.o: agent/arena.c agent/arena.h agent/xmem.h
-agent/arena.h:
-agent/xmem.h:

@@ -1,3 +1,0 @@
-build4k/agent/cluster.o: agent/cluster.c agent/cluster.h agent/xmem.h
-agent/cluster.h:
-agent/xmem.h:

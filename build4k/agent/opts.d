@@ -1,3 +1,0 @@
-build4k/agent/opts.o: agent/opts.c agent/opts.h agent/xmem.h
-agent/opts.h:
-agent/xmem.h:

@@ -1,2 +1,0 @@
-build4k/agent/xmem.o: agent/xmem.c agent/xmem.h
-agent/xmem.h:

@@ -1,2 +1,0 @@
-build4k/sql_embed.o: build4k/sql_embed.c agent/sqlembed.h
-agent/sqlembed.h:

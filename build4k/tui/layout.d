@@ -1,2 +1,0 @@
-build4k/tui/layout.o: tui/layout.c tui/layout.h
-tui/layout.h:
