@@ -126,15 +126,15 @@ text_hash(const char *p, size_t n)
 }
 
 /*
- * A text (hash h: text_hash) into texts, once per distinct value (a stack
- * trace, opts, a name or reason that repeats): found among the texts with
- * that hash, else added. *id is its small id, *last_at its texts.last_at
- * now. 0 / -1 (store).
+ * A text into texts, once per distinct value (a stack trace, opts, a name
+ * or reason that repeats): found by its hash among the texts with that
+ * hash, else added. *id is its small id, *last_at its texts.last_at now.
+ * 0 / -1 (store).
  */
 static int
-put_text(struct ingest *ing, int64_t h, const char *p, size_t n, int64_t at, int64_t *id,
-         int64_t *last_at)
+put_text(struct ingest *ing, const char *p, size_t n, int64_t at, int64_t *id, int64_t *last_at)
 {
+    int64_t h = text_hash(p, n);
     sqlite3_stmt *g = store_stmt(ing->st, "stmt/text_get");
     store_bind_int(g, ":hash", h);
     int rc;
@@ -172,47 +172,38 @@ put_text(struct ingest *ing, int64_t h, const char *p, size_t n, int64_t at, int
     return 0;
 }
 
-/* The memory's slot for a text; *same: it holds that text. The memory is
- * dropped whenever retention may have deleted texts (and at a rollback,
- * ingest.c), so an id in it is one the store has. */
+/* The memory's slot for a text, and whether it holds that text. */
 static struct text_slot *
-text_slot(struct ingest *ing, const char *p, size_t n, bool *same)
+text_slot(struct ingest *ing, const char *p, size_t n, uint64_t *h, uint64_t *check, bool *same)
 {
-    if (ing->texts_store_gen != store_texts_gen(ing->st)) {
-        memset(ing->texts, 0, FAILREC_SEEN * sizeof *ing->texts);
-        ing->texts_store_gen = store_texts_gen(ing->st);
-    }
-    uint64_t h = (uint64_t)text_hash(p, n), check = mix_hash(ing->texts_seed, p, n);
-    struct text_slot *t = &ing->texts[h % FAILREC_SEEN];
-    *same = t->hash == h && t->check == check;
-    if (!*same)
-        *t = (struct text_slot){h, check, 0, 0};
+    *h = (uint64_t)text_hash(p, n);
+    *check = mix_hash(ing->texts_seed, p, n);
+    struct text_slot *t = &ing->texts[*h % FAILREC_SEEN];
+    *same = t->hash == *h && t->check == *check;
     return t;
 }
 
-/* The text of slot t (text_slot): its id from the memory while texts.last_at
- * is less than an hour behind, else from the store. 0 / -1 */
-static int
-slot_id(struct ingest *ing, struct text_slot *t, const char *p, size_t n, int64_t at, int64_t *id)
-{
-    if (t->id > 0 && at <= t->last_at + 3600000) {
-        *id = t->id;
-        return 0;
-    }
-    if (put_text(ing, (int64_t)t->hash, p, n, at, &t->id, &t->last_at) != 0) {
-        t->id = 0;
-        return -1;
-    }
-    *id = t->id;
-    return 0;
-}
-
-/* A stack trace or opts: by id in texts. 0 / -1 */
+/*
+ * A stack trace or opts: its id in texts, from the memory while it is good
+ * (same generation of the store's texts and of this writer's windows, and
+ * texts.last_at less than an hour behind), else from the store. 0 / -1
+ */
 static int
 text_id(struct ingest *ing, const char *p, size_t n, int64_t at, int64_t *id)
 {
+    uint64_t h, check;
     bool same;
-    return slot_id(ing, text_slot(ing, p, n, &same), p, n, at, id);
+    struct text_slot *t = text_slot(ing, p, n, &h, &check, &same);
+    uint64_t gen = store_texts_gen(ing->st) * 65536 + ing->texts_gen;
+    if (same && t->id > 0 && t->gen == gen && at <= t->last_at + 3600000) {
+        *id = t->id;
+        return 0;
+    }
+    int64_t last;
+    if (put_text(ing, p, n, at, id, &last) != 0)
+        return -1;
+    *t = (struct text_slot){h, check, *id, last, gen};
+    return 0;
 }
 
 /*
@@ -224,14 +215,16 @@ static int
 bind_text_or_id(struct ingest *ing, sqlite3_stmt *s, const char *param, const char *p, size_t n,
                 int64_t at)
 {
+    uint64_t h, check;
     bool same;
-    struct text_slot *t = text_slot(ing, p, n, &same);
+    struct text_slot *t = text_slot(ing, p, n, &h, &check, &same);
     if (!same) {
+        *t = (struct text_slot){h, check, 0, 0, 0};
         store_bind_text(s, param, p, n);
         return 0;
     }
     int64_t id;
-    if (slot_id(ing, t, p, n, at, &id) != 0)
+    if (text_id(ing, p, n, at, &id) != 0)
         return -1;
     store_bind_int(s, param, id);
     return 0;
@@ -314,10 +307,16 @@ failrec_write(struct ingest *ing, int qi, struct bstr job_id, const char *stream
     int64_t fin;
     if (reconciled || !bstr_int(f.finished_on, &fin))
         fin = event_time;
-    int known = failrec_known(ing, qi, job_id.p, job_id.n, fin);
-    if (known < 0)
+    if (failrec_ids(ing, qi) != 0)
         goto fail_text;
-    if (known)
+    sqlite3_stmt *k = store_stmt(ing->st, "stmt/failure_known_id");
+    store_bind_int(k, ":queue_id", q->qid);
+    store_bind_int(k, ":endpoint_id", ing->eid);
+    store_bind_text(k, ":job_id", job_id.p, job_id.n);
+    store_bind_int(k, ":finished_on", fin);
+    int known = sqlite3_step(k);
+    sqlite3_reset(k);
+    if (known == SQLITE_ROW)
         return 0;
 
     store_bind_int(s, ":queue_id", q->qid);
@@ -425,11 +424,12 @@ fail_text:
 int
 failrec_ids(struct ingest *ing, int qi)
 {
-    if (name_id(ing, "stmt/queue_name_put", "stmt/queue_name_id", ":queue", ing->q[qi].name,
-                &ing->q[qi].qid) != 0)
-        return -1;
-    return name_id(ing, "stmt/endpoint_put", "stmt/endpoint_id", ":endpoint",
-                   ing->cfg->endpoint_name, &ing->eid);
+    return name_id(ing, "stmt/queue_name_put", "stmt/queue_name_id", ":queue", ing->q[qi].name,
+                   &ing->q[qi].qid) != 0 ||
+                   name_id(ing, "stmt/endpoint_put", "stmt/endpoint_id", ":endpoint",
+                           ing->cfg->endpoint_name, &ing->eid) != 0
+               ? -1
+               : 0;
 }
 
 /* ---- the batch's failures ---- */
@@ -506,22 +506,15 @@ failrec_write_batch(struct ingest *ing)
     return 0;
 }
 
-int
-failrec_known(struct ingest *ing, int qi, const char *id, size_t idlen, int64_t fin)
+bool
+failrec_known(struct ingest *ing, const char *queue, const char *id, size_t idlen, int64_t fin)
 {
-    if (failrec_ids(ing, qi) != 0)
-        return -1;
     sqlite3_stmt *s = store_stmt(ing->st, "stmt/failure_known");
-    store_bind_int(s, ":queue_id", ing->q[qi].qid);
-    store_bind_int(s, ":endpoint_id", ing->eid);
+    store_bind_str(s, ":endpoint", ing->cfg->endpoint_name);
+    store_bind_str(s, ":queue", queue);
     store_bind_text(s, ":job_id", id, idlen);
     store_bind_int(s, ":finished_on", fin);
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
-    if (rc == SQLITE_ROW)
-        return 1;
-    if (rc == SQLITE_DONE)
-        return 0;
-    store_note_error(ing->st, "cannot record a failure");
-    return -1;
+    return rc == SQLITE_ROW;
 }

@@ -246,8 +246,7 @@ recon_page(struct ingest *ing, int qi)
     for (size_t i = 0; i < n; i++) {
         redisReply *id = r->element[2 * i];
         int64_t fin = (int64_t)strtod(r->element[2 * i + 1]->str, NULL);
-        /* known or not, a store error shows in the write that follows */
-        if (failrec_known(ing, qi, id->str, id->len, fin) != 1) {
+        if (!failrec_known(ing, q->name, id->str, id->len, fin)) {
             todo[i] = true;
             buf_reset(&jk);
             bmq_job_key(&jk, ing->cfg->prefix, q->name, id->str, id->len);

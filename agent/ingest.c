@@ -126,8 +126,7 @@ party_abort(void *ud)
         q->qid = 0; /* its queue_names row may have been rolled back */
     }
     ing->eid = 0;
-    /* texts added in the window are gone: forget them all */
-    memset(ing->texts, 0, FAILREC_SEEN * sizeof *ing->texts);
+    ing->texts_gen++; /* texts added in the window are gone */
     memset(&ing->staged, 0, sizeof ing->staged);
     counts_drop(ing);
     sigtab_drop(ing->sigs);

@@ -52,6 +52,7 @@ struct recon {
 struct text_slot {
     uint64_t hash, check;
     int64_t id, last_at;
+    uint64_t gen;
 };
 
 struct iq {
@@ -113,7 +114,7 @@ struct ingest {
     int64_t eid;                      /* endpoints.id once known; 0 */
     struct text_slot *texts;          /* FAILREC_SEEN recent texts (failrec.c) */
     uint64_t texts_seed;              /* of text_slot.check */
-    uint64_t texts_store_gen;         /* store_texts_gen when the memory was last dropped */
+    uint64_t texts_gen;               /* moved on at a rollback */
     struct lineage *lin;
     struct sigtab *sigs;
     ingest_sig_observer sig_obs;
@@ -156,8 +157,8 @@ int failrec_write(struct ingest *ing, int qi, struct bstr job_id, const char *st
                   const redisReply *hash, bool reconciled);
 /* q->qid and ing->eid, put into queue_names and endpoints once. 0 / -1 */
 int failrec_ids(struct ingest *ing, int qi);
-/* Is this death (queue, job, finishedOn) recorded already? 1 / 0 / -1 (store) */
-int failrec_known(struct ingest *ing, int qi, const char *id, size_t idlen, int64_t fin);
+bool failrec_known(struct ingest *ing, const char *queue, const char *id, size_t idlen,
+                   int64_t fin);
 
 /* gaps.c */
 int gaps_check(struct ingest *ing, const bool *which);
